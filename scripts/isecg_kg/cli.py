@@ -1,0 +1,215 @@
+"""The one command-line entry point, ``isecg-kg``, with a subcommand per pipeline step.
+
+Each subcommand is a thin wrapper: it parses arguments here and calls one function of the module
+that does the work, importing it only then so that ``isecg-kg --help`` stays instant. Only this
+module exits the process. Exit codes: 0 success / conforms, 1 does not conform, 2 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from isecg_kg import __version__
+from isecg_kg.config import DEFAULT_OUT, PROJECT_ROOT, WIKIDATA_SPARQL
+
+
+def _build(args: argparse.Namespace) -> int:
+    from isecg_kg.build import cli_build
+
+    return cli_build(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from isecg_kg.validate import cli_validate
+
+    return cli_validate(args)
+
+
+def _format(args: argparse.Namespace) -> int:
+    from isecg_kg.formatting import cli_format
+
+    return cli_format(args)
+
+
+def _query(args: argparse.Namespace) -> int:
+    from isecg_kg.query import cli_query
+
+    return cli_query(args)
+
+
+def _queries(args: argparse.Namespace) -> int:
+    from isecg_kg.query import cli_list_queries
+
+    return cli_list_queries(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from isecg_kg.web.server import cli_serve
+
+    return cli_serve(args)
+
+
+def _link(args: argparse.Namespace) -> int:
+    from isecg_kg.wikidata import cli_link
+
+    return cli_link(args)
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from isecg_kg.synth import cli_synth
+
+    return cli_synth(args)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from isecg_kg.bench import cli_bench
+
+    return cli_bench(args)
+
+
+def _load(args: argparse.Namespace) -> int:
+    from isecg_kg.store import cli_load
+
+    return cli_load(args)
+
+
+def _source_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", type=Path, default=PROJECT_ROOT, metavar="DIR",
+                   help="project root holding ontology/, data/ and shapes/ (default: %(default)s)")
+
+
+def _dist_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dist", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help="build output to read (default: %(default)s)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="isecg-kg",
+        description="Build, validate, query and serve the ISECG knowledge graph.",
+        epilog="Exit codes: 0 success, 1 does not conform, 2 error (unreadable input, bad query).",
+    )
+    parser.add_argument("--version", action="version", version=f"isecg-kg {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("build", help="load, validate, reason and write the dumps")
+    _source_arg(p)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                   help="output directory, replaced atomically (default: %(default)s)")
+    p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules",
+                   help="rules: the ontology's entailments as SPARQL rules (fast); owlrl: the "
+                        "full OWL RL closure, the reference (default: %(default)s)")
+    p.add_argument("--reason-budget", type=float, default=60.0, metavar="SECONDS",
+                   help="time budget for reasoning (default: %(default)s)")
+    p.add_argument("--site", action="store_true",
+                   help="also write the static linked-data site into OUT/site/")
+    p.add_argument("--base", metavar="IRI", help="public base IRI of the site (default: the data's)")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("validate", help="check the sources against the SHACL shapes")
+    _source_arg(p)
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("format", help="rewrite the Turtle sources in the canonical layout")
+    _source_arg(p)
+    p.add_argument("--check", action="store_true",
+                   help="only report files that are not formatted (exit 1 if any)")
+    p.set_defaults(func=_format)
+
+    p = sub.add_parser("query", help="run a SPARQL query against the build or an endpoint")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("query", nargs="?", help="the query text")
+    src.add_argument("-f", "--file", type=Path, help="a .rq file")
+    src.add_argument("-n", "--name", help="a named query (see `isecg-kg queries`)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="bind ?NAME to VALUE (an IRI in <>, or a literal; typed as the query's "
+                        "header declares); repeatable")
+    p.add_argument("--format", default=None,
+                   help="SELECT/ASK: table|csv|tsv|json|xml (default table); "
+                        "CONSTRUCT/DESCRIBE: turtle|nt|jsonld|xml (default turtle)")
+    p.add_argument("--endpoint", metavar="URL", help="run against this SPARQL endpoint instead")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="query time limit (default: %(default)s)")
+    p.add_argument("--wikidata-endpoint", default=WIKIDATA_SPARQL, metavar="URL",
+                   help="endpoint that SERVICE <wikidata> calls go to (default: %(default)s)")
+    _source_arg(p)
+    _dist_arg(p)
+    p.set_defaults(func=_query)
+
+    p = sub.add_parser("queries", help="list the named queries, one per line")
+    p.set_defaults(func=_queries)
+
+    p = sub.add_parser("serve", help="serve the linked data, the SPARQL endpoint and the pages")
+    _source_arg(p)
+    _dist_arg(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--base", metavar="IRI",
+                   help="base IRI mapped onto this server (default: the data's base)")
+    p.add_argument("--query-timeout", type=float, default=10.0, metavar="SECONDS")
+    p.add_argument("--max-rows", type=int, default=10_000, metavar="N")
+    p.add_argument("--max-query-bytes", type=int, default=64 * 1024, metavar="N")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="query worker processes (default: one per core)")
+    p.add_argument("--service-allow", action="append", default=None, metavar="URL",
+                   help="SERVICE endpoints allowed (repeatable; default: Wikidata's)")
+    p.add_argument("--wikidata-endpoint", default=WIKIDATA_SPARQL, metavar="URL")
+    p.add_argument("--store", metavar="URL",
+                   help="answer from this external SPARQL 1.1 store instead of the embedded one")
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("link", help="Wikidata links: check them, export QuickStatements")
+    lsub = p.add_subparsers(dest="link_command", metavar="ACTION", required=True)
+    lc = lsub.add_parser("check", help="check every Wikidata link against a Wikidata endpoint")
+    lc.add_argument("--endpoint", default=WIKIDATA_SPARQL, metavar="URL")
+    lc.add_argument("--suggest", action="store_true",
+                    help="propose candidates for unlinked entities (writes nothing)")
+    lc.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    _source_arg(lc)
+    lq = lsub.add_parser("quickstatements", help="QuickStatements v1 for missing memberships")
+    lq.add_argument("--isecg-qid", metavar="QID", help="Wikidata item of ISECG (required)")
+    lq.add_argument("--endpoint", metavar="URL",
+                    help="skip statements this Wikidata endpoint already has")
+    lq.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    _source_arg(lq)
+    p.set_defaults(func=_link)
+
+    p = sub.add_parser("synth", help="write a synthetic graph of the same shape, for benchmarks")
+    p.add_argument("--triples", type=int, required=True, metavar="N")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="a source directory (ontology/, data/, shapes/) to build from")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_synth)
+
+    p = sub.add_parser("bench", help="benchmark the build and the endpoint against peers")
+    p.add_argument("--quick", action="store_true", help="a short run (smoke test)")
+    p.add_argument("--json", type=Path, default=Path("bench.json"), metavar="FILE")
+    _source_arg(p)
+    p.set_defaults(func=_bench)
+
+    p = sub.add_parser("load", help="push a build into a SPARQL 1.1 Graph Store")
+    p.add_argument("--into", required=True, metavar="URL", help="the store's Graph Store URL")
+    _dist_arg(p)
+    p.set_defaults(func=_load)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    from isecg_kg.errors import IsecgError
+
+    try:
+        return int(args.func(args) or 0)
+    except IsecgError as exc:
+        print(f"isecg-kg {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Names every module agrees on: IRIs, named graphs, file layout, media types.
+
+The base IRI is configurable (``ISECG_BASE`` or ``--base``); everything below it is readable
+paths per kind of thing (see README, "IRI scheme").
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_BASE = "https://w3id.org/isecg/"
+BASE = os.environ.get("ISECG_BASE", DEFAULT_BASE)
+
+ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
+ONTOLOGY_NS = ONTOLOGY_IRI + "#"
+ID_BASE = DEFAULT_BASE + "id/"
+DATASET_IRI = DEFAULT_BASE + "dataset"
+
+# Named graphs of the N-Quads dump; the SPARQL default graph is their union.
+GRAPH_ONTOLOGY = DEFAULT_BASE + "graph/ontology"
+GRAPH_DATA = DEFAULT_BASE + "graph/data"
+GRAPH_INFERRED = DEFAULT_BASE + "graph/inferred"
+GRAPHS = (GRAPH_ONTOLOGY, GRAPH_DATA, GRAPH_INFERRED)
+
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+QUERIES_DIR = PACKAGE_DIR / "queries"
+RULES_DIR = PACKAGE_DIR / "rules"
+DEFAULT_OUT = Path("dist")
+
+# Source layout below a --source directory.
+ONTOLOGY_GLOB = "ontology/*.ttl"
+DATA_GLOB = "data/*.ttl"
+SHAPES_GLOB = "shapes/*.ttl"
+
+PREFIXES = {
+    "isecg": ONTOLOGY_NS,
+    "agency": ID_BASE + "agency/",
+    "country": ID_BASE + "country/",
+    "region": ID_BASE + "region/",
+    "group": ID_BASE + "group/",
+    "doc": ID_BASE + "document/",
+    "membership": ID_BASE + "membership/",
+    "contribution": ID_BASE + "contribution/",
+    "event": ID_BASE + "event/",
+    "instant": ID_BASE + "instant/",
+    "period": ID_BASE + "period/",
+    "theme": ID_BASE + "theme/",
+    "destination": ID_BASE + "destination/",
+    "pathway": ID_BASE + "pathway/",
+    "person": ID_BASE + "person/",
+    "distribution": ID_BASE + "distribution/",
+    "link": ID_BASE + "link/",
+    "wd": WIKIDATA_ENTITY,
+    "org": "http://www.w3.org/ns/org#",
+    "time": "http://www.w3.org/2006/time#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "schema": "https://schema.org/",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "vann": "http://purl.org/vocab/vann/",
+}
+
+# One content-negotiation table, reused by the CLI, the endpoint and the pages.
+RDF_MEDIA_TYPES = {
+    "turtle": ("text/turtle", "ttl"),
+    "nt": ("application/n-triples", "nt"),
+    "jsonld": ("application/ld+json", "jsonld"),
+    "xml": ("application/rdf+xml", "rdf"),
+}
+RESULT_MEDIA_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}

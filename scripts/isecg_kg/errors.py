@@ -1,0 +1,68 @@
+"""The exceptions every public function may raise, in one small tree.
+
+    IsecgError
+    ├── InputError          input unreadable: syntax errors, missing files (exit 2)
+    ├── ValidationFailed    the graph does not conform to the shapes (exit 1)
+    ├── InconsistencyError  reasoning derived a contradiction (exit 1)
+    ├── BuildError          the build could not write its output (exit 2)
+    ├── QueryError          a SPARQL query is malformed or refused (exit 2)
+    │   ├── QueryTimeout    a query ran past its deadline
+    │   └── QueryRefused    a query asks for something this service never does (SERVICE, LOAD, ...)
+    └── RemoteError         a remote endpoint failed or answered garbage (exit 2)
+
+Only the CLI turns these into exit codes; library code never exits the process.
+"""
+
+from __future__ import annotations
+
+
+class IsecgError(Exception):
+    """Base class: every message says what is wrong, where, and how to fix it."""
+
+    exit_code = 2
+
+
+class InputError(IsecgError):
+    """A source file cannot be read or parsed."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 column: int | None = None):
+        self.path, self.line, self.column = path, line, column
+        where = path or ""
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ValidationFailed(IsecgError):
+    exit_code = 1
+
+
+class InconsistencyError(IsecgError):
+    exit_code = 1
+
+
+class BuildError(IsecgError):
+    pass
+
+
+class QueryError(IsecgError):
+    """Malformed SPARQL; carries line and column when the parser gives them."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+        self.line, self.column = line, column
+        super().__init__(message)
+
+
+class QueryTimeout(QueryError):
+    pass
+
+
+class QueryRefused(QueryError):
+    pass
+
+
+class RemoteError(IsecgError):
+    pass

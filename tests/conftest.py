@@ -1,0 +1,44 @@
+"""Shared fixtures: one real build of the project's sources per test session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT.parent / "shared" / "sources"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--soak", action="store_true", help="run the long soak tests at full length")
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False, timeout: float = 300,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real CLI (`python -m isecg_kg ...`) and capture its output."""
+    proc = subprocess.run([sys.executable, "-m", "isecg_kg", *args], cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=timeout, input=input)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"isecg-kg {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory) -> Path:
+    """The build output of the committed sources (built once, read-only for tests)."""
+    out = tmp_path_factory.mktemp("build") / "dist"
+    run_cli("--quiet", "build", "--source", str(ROOT), "--out", str(out), check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def store(dist):
+    """A pyoxigraph store loaded with the build's N-Quads (default graph = union)."""
+    import pyoxigraph as ox
+
+    s = ox.Store()
+    s.bulk_load(path=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS)
+    return s

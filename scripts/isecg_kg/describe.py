@@ -1,0 +1,299 @@
+"""What the graph says about one entity: pure functions over a pyoxigraph Store.
+
+A description holds every asserted triple whose subject is the entity, the labels of what those
+triples point at, a bounded list of incoming links, and the provenance (period and sources) of
+the entity's memberships and contributions. The store is only read. Triples of the inferred
+graph are kept apart: pages show asserted facts and name inferred types separately, and RDF
+documents carry asserted triples only, so a client can tell what the sources say from what a
+reasoner added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from isecg_kg.config import GRAPH_INFERRED, ONTOLOGY_IRI, PREFIXES, WIKIDATA_ENTITY
+
+_NS = PREFIXES
+RDF_TYPE = ox.NamedNode(_NS["rdf"] + "type")
+RDFS_LABEL = ox.NamedNode(_NS["rdfs"] + "label")
+SKOS_PREF = ox.NamedNode(_NS["skos"] + "prefLabel")
+SKOS_EXACT = ox.NamedNode(_NS["skos"] + "exactMatch")
+SKOS_SCOPE = ox.NamedNode(_NS["skos"] + "scopeNote")
+DCT_TITLE = ox.NamedNode(_NS["dcterms"] + "title")
+DCT_SOURCE = ox.NamedNode(_NS["dcterms"] + "source")
+DCT_ISSUED = ox.NamedNode(_NS["dcterms"] + "issued")
+ACRONYM = ox.NamedNode(_NS["isecg"] + "acronym")
+DATE_APPROX = ox.NamedNode(_NS["isecg"] + "dateIsApproximate")
+ORG_MEMBER = ox.NamedNode(_NS["org"] + "member")
+ORG_ORGANIZATION = ox.NamedNode(_NS["org"] + "organization")
+ORG_MEMBER_DURING = ox.NamedNode(_NS["org"] + "memberDuring")
+MEMBERSHIP = ox.NamedNode(_NS["isecg"] + "Membership")
+PROV_AGENT = ox.NamedNode(_NS["prov"] + "agent")
+PROV_ROLE = ox.NamedNode(_NS["prov"] + "hadRole")
+TIME_BEGINNING = ox.NamedNode(_NS["time"] + "hasBeginning")
+OWL_VERSION_IRI = ox.NamedNode(_NS["owl"] + "versionIRI")
+QUALIFIED = tuple(ox.NamedNode(_NS["isecg"] + p) for p in (
+    "qualifiedContribution", "qualifiedAuthorship", "qualifiedPublication"))
+_INFERRED = ox.NamedNode(GRAPH_INFERRED)
+
+# Label fallback chain (see label()): property, required language ("" = any, None = untagged ok).
+_LABEL_CHAIN = ((SKOS_PREF, "en"), (RDFS_LABEL, "en"), (DCT_TITLE, "en"), (DCT_TITLE, ""),
+                (ACRONYM, ""), (SKOS_PREF, ""), (RDFS_LABEL, ""))
+INCOMING_LIMIT = 50
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A term with the text to show for it."""
+
+    term: Term
+    label: str
+
+    @property
+    def iri(self) -> str | None:
+        return self.term.value if isinstance(self.term, ox.NamedNode) else None
+
+
+@dataclass(frozen=True)
+class Statement:
+    predicate: Ref
+    value: Ref
+
+
+@dataclass(frozen=True)
+class Incoming:
+    subject: Ref
+    predicate: Ref
+
+
+@dataclass(frozen=True)
+class Qualified:
+    """A membership or contribution node, with who/what it relates and where that is stated."""
+
+    node: Ref
+    other: Ref | None          # the organization (from a member) or the member (from the group)
+    role: Ref | None           # contribution role, or None for memberships
+    document: Ref | None       # the document a contribution is to
+    period: Ref | None         # org:memberDuring, when a source states it
+    begins: str | None         # lexical beginning of the period, e.g. "2007-11"
+    sources: tuple[Ref, ...]
+    note: str | None = None
+
+
+@dataclass
+class Description:
+    iri: str
+    label: str
+    types: list[Ref] = field(default_factory=list)
+    inferred_types: list[Ref] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    incoming: list[Incoming] = field(default_factory=list)
+    incoming_total: int = 0
+    memberships: list[Qualified] = field(default_factory=list)
+    contributions: list[Qualified] = field(default_factory=list)
+    wikidata: list[str] = field(default_factory=list)
+
+
+def _asserted(store: ox.Store, s=None, p=None, o=None):
+    """Distinct asserted triples matching a pattern (all graphs except the inferred one)."""
+    seen = set()
+    for q in store.quads_for_pattern(s, p, o, None):
+        if q.graph_name == _INFERRED:
+            continue
+        t = q.triple
+        if t not in seen:
+            seen.add(t)
+            yield t
+
+
+def _values(store: ox.Store, s: Term, p: ox.NamedNode) -> list[Term]:
+    return sorted({t.object for t in _asserted(store, s, p)}, key=str)
+
+
+def compact(iri: str) -> str:
+    """A prefixed name for an IRI when a project prefix covers it, else the IRI."""
+    best = ""
+    for prefix, ns in _NS.items():
+        if iri.startswith(ns) and len(ns) > len(_NS.get(best, "")) and "/" not in iri[len(ns):]:
+            best = prefix
+    return f"{best}:{iri[len(_NS[best]):]}" if best else iri
+
+
+def label(store: ox.Store, term: Term) -> str:
+    """Text for a term: skos:prefLabel@en, rdfs:label@en, dcterms:title, acronym, then the IRI.
+
+    Literals are shown as their lexical form; IRIs without any label as a prefixed name.
+    """
+    if isinstance(term, ox.Literal):
+        return term.value
+    for prop, lang in _LABEL_CHAIN:
+        for o in _values(store, term, prop):
+            if isinstance(o, ox.Literal) and (not lang or o.language == lang):
+                return o.value
+    return compact(term.value) if isinstance(term, ox.NamedNode) else str(term)
+
+
+def ref(store: ox.Store, term: Term) -> Ref:
+    return Ref(term, label(store, term))
+
+
+def kind(store: ox.Store, iri: str) -> str | None:
+    """'ontology' for the ontology IRI (or its version IRI), 'entity' for any other IRI that is
+    the subject of an asserted triple, None for an IRI the graph does not describe."""
+    node = ox.NamedNode(iri)
+    if iri == ONTOLOGY_IRI or any(_asserted(store, ox.NamedNode(ONTOLOGY_IRI), OWL_VERSION_IRI,
+                                            node)):
+        return "ontology"
+    if next(_asserted(store, node), None) is not None:
+        return "entity"
+    return None
+
+
+def _sources(store: ox.Store, node: Term) -> tuple[Ref, ...]:
+    return tuple(ref(store, s) for s in _values(store, node, DCT_SOURCE))
+
+
+def _first(store: ox.Store, s: Term, p: ox.NamedNode) -> Term | None:
+    values = _values(store, s, p)
+    return values[0] if values else None
+
+
+def _note(store: ox.Store, node: Term) -> str | None:
+    notes = [o.value for o in _values(store, node, SKOS_SCOPE) if isinstance(o, ox.Literal)]
+    return notes[0] if notes else None
+
+
+def membership(store: ox.Store, node: Term, *, from_member: bool) -> Qualified:
+    """One isecg:Membership: the other party, its period (if stated) and its sources."""
+    other = _first(store, node, ORG_ORGANIZATION if from_member else ORG_MEMBER)
+    period = _first(store, node, ORG_MEMBER_DURING)
+    begins = None
+    if period is not None:
+        start = _first(store, period, TIME_BEGINNING)
+        if start is not None:
+            lexical = [o.value for t in _asserted(store, start) for o in [t.object]
+                       if isinstance(o, ox.Literal) and t.predicate.value.startswith(
+                           _NS["time"] + "inXSD")]
+            begins = lexical[0] if lexical else None
+    return Qualified(node=ref(store, node), other=ref(store, other) if other else None,
+                     role=None, document=None, period=ref(store, period) if period else None,
+                     begins=begins, sources=_sources(store, node), note=_note(store, node))
+
+
+def memberships(store: ox.Store, iri: str) -> list[Qualified]:
+    """Memberships the entity takes part in, as member or as organization."""
+    node = ox.NamedNode(iri)
+    out = [membership(store, t.subject, from_member=True)
+           for t in _asserted(store, None, ORG_MEMBER, node)]
+    out += [membership(store, t.subject, from_member=False)
+            for t in _asserted(store, None, ORG_ORGANIZATION, node)]
+    if any(True for _ in _asserted(store, node, RDF_TYPE, MEMBERSHIP)):
+        out.append(membership(store, node, from_member=True))
+    return sorted(out, key=lambda q: ((q.other.label.lower() if q.other else ""), q.node.label))
+
+
+def contribution(store: ox.Store, node: Term, document: Term | None) -> Qualified:
+    agent = _first(store, node, PROV_AGENT)
+    role = _first(store, node, PROV_ROLE)
+    return Qualified(node=ref(store, node), other=ref(store, agent) if agent else None,
+                     role=ref(store, role) if role else None,
+                     document=ref(store, document) if document else None, period=None,
+                     begins=None, sources=_sources(store, node), note=_note(store, node))
+
+
+def contributions(store: ox.Store, iri: str) -> list[Qualified]:
+    """Authorships, contributions and publications the entity is agent of, or, for a document,
+    the ones it has."""
+    node = ox.NamedNode(iri)
+    out = []
+    for t in _asserted(store, None, PROV_AGENT, node):
+        docs = [d.subject for p in QUALIFIED for d in _asserted(store, None, p, t.subject)]
+        out.append(contribution(store, t.subject, docs[0] if docs else None))
+    for p in QUALIFIED:
+        for t in _asserted(store, node, p):
+            out.append(contribution(store, t.object, node))
+    return sorted(set(out), key=lambda q: (q.document.label if q.document else "",
+                                           q.role.label if q.role else "",
+                                           q.other.label if q.other else ""))
+
+
+def describe(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT) -> Description:
+    """Everything a page about the entity shows (see the module docstring)."""
+    node = ox.NamedNode(iri)
+    d = Description(iri=iri, label=label(store, node))
+    asserted_types = set()
+    for t in sorted(_asserted(store, node), key=lambda t: (t.predicate.value, str(t.object))):
+        if t.predicate == RDF_TYPE:
+            asserted_types.add(t.object)
+            d.types.append(ref(store, t.object))
+            continue
+        d.statements.append(Statement(ref(store, t.predicate), ref(store, t.object)))
+        if (t.predicate == SKOS_EXACT and isinstance(t.object, ox.NamedNode)
+                and t.object.value.startswith(WIKIDATA_ENTITY)):
+            d.wikidata.append(t.object.value)
+    inferred = {q.object for q in store.quads_for_pattern(node, RDF_TYPE, None, _INFERRED)}
+    d.inferred_types = sorted((ref(store, t) for t in inferred - asserted_types),
+                              key=lambda r: r.label.lower())
+    incoming = sorted(_asserted(store, None, None, node),
+                      key=lambda t: (t.predicate.value, str(t.subject)))
+    d.incoming_total = len(incoming)
+    d.incoming = [Incoming(ref(store, t.subject), ref(store, t.predicate))
+                  for t in incoming[:incoming_limit]]
+    d.memberships = memberships(store, iri)
+    d.contributions = contributions(store, iri)
+    return d
+
+
+def triples(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT) -> list[ox.Triple]:
+    """The RDF document of an entity: its asserted triples, a bounded set of incoming links, and
+    the labels of every IRI those mention, so a client can show them without more requests."""
+    node = ox.NamedNode(iri)
+    out = list(_asserted(store, node))
+    incoming = sorted(_asserted(store, None, None, node), key=str)[:incoming_limit]
+    out += incoming
+    seen = set(out)
+    linked = {t.object for t in out if isinstance(t.object, ox.NamedNode)}
+    linked |= {t.subject for t in incoming} | {t.predicate for t in out}
+    linked.discard(node)
+    for other in sorted(linked, key=str):
+        for prop in (SKOS_PREF, RDFS_LABEL):
+            for t in _asserted(store, other, prop):
+                if t not in seen:
+                    seen.add(t)
+                    out.append(t)
+    return out
+
+
+def ontology_triples(store: ox.Store) -> list[ox.Triple]:
+    """The ontology's own triples: those of its named graph when the store has one, else every
+    asserted triple whose subject is the ontology IRI or a term in its namespace."""
+    from isecg_kg.config import GRAPH_ONTOLOGY, ONTOLOGY_NS
+
+    graph = ox.NamedNode(GRAPH_ONTOLOGY)
+    out = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+    if out:
+        return out
+    return [t for t in _asserted(store) if isinstance(t.subject, ox.NamedNode) and (
+        t.subject.value == ONTOLOGY_IRI or t.subject.value.startswith(ONTOLOGY_NS))]
+
+
+def instances(store: ox.Store, cls: str) -> list[Ref]:
+    """Asserted instances of a class, sorted by label."""
+    found = {t.subject for t in _asserted(store, None, RDF_TYPE, ox.NamedNode(cls))
+             if isinstance(t.subject, ox.NamedNode)}
+    return sorted((ref(store, s) for s in found), key=lambda r: r.label.lower())
+
+
+def class_counts(store: ox.Store, namespace: str) -> list[tuple[Ref, int]]:
+    """Number of asserted instances per class of a namespace, largest first."""
+    counts: dict[ox.NamedNode, set] = {}
+    for t in _asserted(store, None, RDF_TYPE):
+        if isinstance(t.object, ox.NamedNode) and t.object.value.startswith(namespace):
+            counts.setdefault(t.object, set()).add(t.subject)
+    rows = [(ref(store, c), len(s)) for c, s in counts.items()]
+    return sorted(rows, key=lambda r: (-r[1], r[0].label))

@@ -1,0 +1,521 @@
+"""Linked-data routes: entity IRIs, their documents, the home page, ontology docs, dumps, VoID.
+
+IRI scheme: an IRI below the data's base (https://w3id.org/isecg/) is served at the same path
+on this server: https://w3id.org/isecg/id/agency/nasa is /id/agency/nasa.
+
+Content-negotiation policy (one for every thing IRI, the ontology IRI included):
+  * GET or HEAD on a thing's IRI answers **303 See Other** with ``Location`` set to a document
+    about it: the same path plus a suffix, chosen from ``Accept`` (q-values honoured; no Accept
+    or */* gives HTML) or from ``?format=html|ttl|jsonld|nt|rdf`` (which wins over Accept):
+    .html text/html, .ttl text/turtle, .jsonld application/ld+json, .nt application/n-triples,
+    .rdf application/rdf+xml.
+  * The document URL answers 200 with that representation, whatever Accept says.
+  * Every negotiated response (303, 404 and 406 included) carries ``Vary: Accept``.
+  * An IRI the graph does not describe is 404 (HTML or text, as negotiated), at the thing's
+    path and at every suffixed path; an Accept header or ?format that offers none of the five
+    types is 406, with the offered types listed.
+The same policy is what the rewrite rules of the static export (isecg_kg.site) implement.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import posixpath
+import re
+import sys
+import threading
+import types
+from functools import cached_property
+from pathlib import Path
+
+import pyoxigraph as ox
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from isecg_kg import describe as D
+from isecg_kg.config import (DATASET_IRI, GRAPH_ONTOLOGY, ONTOLOGY_IRI, ONTOLOGY_NS, PREFIXES,
+                             WIKIDATA_ENTITY)
+from isecg_kg.web import conneg
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+FORMATS = conneg.RDF_FORMATS  # name -> (media type, suffix), html first
+SUFFIX_FORMAT = {suffix: name for name, (_, suffix) in FORMATS.items()}
+# ?format= accepts a suffix or a format name.
+FORMAT_PARAM = {**SUFFIX_FORMAT, **{name: name for name in FORMATS}, "json": "jsonld",
+                "xml": "xml", "rdfxml": "xml", "ntriples": "nt"}
+OX_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
+             "nt": ox.RdfFormat.N_TRIPLES, "xml": ox.RdfFormat.RDF_XML}
+VOID_TYPES = [m for n, (m, _) in FORMATS.items() if n != "html"]  # Turtle first
+CONTENT_TYPE = {name: media + ("; charset=utf-8" if media.startswith("text/") else "")
+                for name, (media, _) in FORMATS.items()}
+
+# Media types of the build's files under /dumps/ (gzip files are served as gzip, not decoded).
+DUMP_TYPES = {".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads",
+              ".jsonld": "application/ld+json", ".rdf": "application/rdf+xml",
+              ".gz": "application/gzip", ".svg": "image/svg+xml", ".json": "application/json",
+              ".txt": "text/plain"}
+DUMP_NAMES = {"SHA256SUMS": "text/plain"}
+
+# Pages carry no inline script; the pyLODE page's inline style is allowed by its hash.
+CSP = ("default-src 'none'; style-src 'self'{style}; img-src 'self' data:; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+SCHEMA_TYPES = {  # isecg class -> schema.org type of the embedded JSON-LD
+    "SpaceAgency": "GovernmentOrganization", "CoordinationGroup": "Organization",
+    "WorkingGroup": "Organization", "Country": "Country", "Region": "Place", "Place": "Place",
+    "Report": "Report", "ReferenceArchitecture": "Report", "WebPage": "WebPage",
+    "Article": "Article", "Person": "Person", "Event": "Event", "FormationEvent": "Event",
+    "ExtensionEvent": "Event", "PublicationEvent": "Event", "StudyEvent": "Event",
+    "DiscussionEvent": "Event", "RenamingEvent": "Event", "Destination": "Place",
+}
+DOCUMENT_CLASSES = {"Document", "StrategyDocument", "Roadmap", "RoadmapEdition", "Supplement",
+                    "Brochure"}
+LICENCE = "https://creativecommons.org/publicdomain/zero/1.0/"
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def script_json(data) -> str:
+    """JSON for an HTML <script> block: <, > and & escaped so no label can close the element."""
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _used_prefixes(triples) -> dict[str, str]:
+    text = " ".join(str(t) for t in triples)
+    return {p: ns for p, ns in PREFIXES.items() if ns in text}
+
+
+def serialize(triples, fmt: str) -> bytes:
+    return ox.serialize(triples, format=OX_FORMAT[fmt], prefixes=_used_prefixes(triples))
+
+
+def _import_pylode():
+    """pyLODE 3.4.1 reads its version from a pyproject.toml its wheel does not ship; give it one
+    in memory so the import works (the version only appears in the page footer)."""
+    if "pylode.version" not in sys.modules:
+        try:
+            import pylode.version  # noqa: F401
+        except (FileNotFoundError, ModuleNotFoundError):
+            stub = types.ModuleType("pylode.version")
+            stub.__version__ = "3.4.1"
+            sys.modules["pylode.version"] = stub
+    from pylode import OntPub
+
+    return OntPub
+
+
+class Linker:
+    """Where a link to an IRI points: its server path, or in the static export the relative path
+    of its .html document (plain hosting has no content negotiation)."""
+
+    def __init__(self, ld: "LinkedData", page: str):
+        self.ld, self.page = ld, page
+
+    def _rel(self, path: str) -> str:
+        if not self.ld.static:
+            return path
+        rel = posixpath.relpath(path, posixpath.dirname(self.page) or "/")
+        return rel
+
+    def path(self, path: str) -> str:
+        """A link to a server path ('/', '/ontology', '/dumps/x') from this page."""
+        if self.ld.static:
+            if path == "/":
+                path = "/index.html"
+            elif path in ("/ontology", "/void", "/query") or path.startswith("/id/"):
+                path += ".html" if path != "/void" else ".ttl"
+        return self._rel(path)
+
+    def iri(self, iri: str) -> str | None:
+        """Link for an IRI: ours to its page, ontology terms to their anchor, safe others as is."""
+        if iri.startswith(ONTOLOGY_NS):
+            return self.path("/ontology") + "#" + iri[len(ONTOLOGY_NS):]
+        path = self.ld.site.path_of(iri)
+        if path is not None:
+            path = path.split("#")[0]
+            if self.ld.kind(iri) is None and path.startswith("/dumps/"):
+                return self._rel(path)
+            if self.ld.kind(iri) is None:
+                return None
+            return self.path(path)
+        return iri if iri.startswith(SAFE_SCHEMES) else None
+
+    def doc(self, path: str, fmt: str) -> str:
+        return self._rel(f"{path}.{FORMATS[fmt][1]}")
+
+
+class LinkedData:
+    """Everything the routes and the static export render, for one site and store."""
+
+    def __init__(self, site, store: ox.Store, *, static: bool = False):
+        self.site, self.store, self.static = site, store, static
+        self.env = Environment(loader=FileSystemLoader(TEMPLATES),
+                               autoescape=select_autoescape(["html", "svg", "xml"]),
+                               trim_blocks=True, lstrip_blocks=True)
+        self.env.globals.update(compact=D.compact, FORMATS=FORMATS, WIKIDATA=WIKIDATA_ENTITY,
+                                LICENCE=LICENCE)
+        self._lock = threading.Lock()
+        self._kinds: dict[str, str | None] = {}
+
+    # --- what an IRI is ---------------------------------------------------------------------
+    def kind(self, iri: str) -> str | None:
+        if iri not in self._kinds:
+            self._kinds[iri] = D.kind(self.store, iri)
+        return self._kinds[iri]
+
+    def split(self, path: str) -> tuple[str, str | None]:
+        """(thing path, format) for a request path: '/id/x.ttl' -> ('/id/x', 'turtle')."""
+        stem, dot, suffix = path.rpartition(".")
+        if dot and suffix in SUFFIX_FORMAT and "/" not in suffix:
+            if self.kind(self.site.iri_of(path)) is None:
+                return stem, SUFFIX_FORMAT[suffix]
+        return path, None
+
+    # --- RDF ----------------------------------------------------------------------------------
+    def triples(self, iri: str) -> list[ox.Triple]:
+        if self.kind(iri) == "ontology":
+            return D.ontology_triples(self.store)
+        return D.triples(self.store, iri)
+
+    def rdf(self, iri: str, fmt: str) -> bytes:
+        return serialize(self.triples(iri), fmt)
+
+    @cached_property
+    def void(self) -> ox.Store:
+        s = ox.Store()
+        path = Path(self.site.dist) / "void.ttl"
+        if path.exists():
+            s.load(path=str(path), format=ox.RdfFormat.TURTLE)
+        return s
+
+    def void_rdf(self, fmt: str) -> bytes:
+        return serialize([q.triple for q in self.void], fmt)
+
+    # --- pages ----------------------------------------------------------------------------------
+    def render(self, template: str, page: str, **context) -> str:
+        link = Linker(self, page)
+        return self.env.get_template(template).render(link=link, static=self.static,
+                                                      csp=CSP.format(style=""), **context)
+
+    def entity_html(self, iri: str) -> str:
+        d = D.describe(self.store, iri)
+        thing = self.site.path_of(iri)
+        notes: list[D.Ref] = []  # the sources of memberships and contributions, numbered
+
+        def note(source: D.Ref) -> int:
+            if source not in notes:
+                notes.append(source)
+            return notes.index(source) + 1
+
+        groups: dict[str, list] = {}
+        for st in d.statements:
+            groups.setdefault(st.predicate, []).append(st.value)
+        return self.render("ld_entity.html", page=f"{thing}.html", d=d, thing=thing,
+                           groups=groups, note=note, notes=notes,
+                           jsonld=script_json(self.schema_org(d)))
+
+    def schema_org(self, d: D.Description) -> dict:
+        """A schema.org description of the entity (inline @vocab: parses offline)."""
+        local = [t.iri[len(ONTOLOGY_NS):] for t in d.types
+                 if t.iri and t.iri.startswith(ONTOLOGY_NS)]
+        stype = next((SCHEMA_TYPES[c] for c in local if c in SCHEMA_TYPES), None)
+        if stype is None:
+            stype = "CreativeWork" if DOCUMENT_CLASSES & set(local) else "Thing"
+        data = {"@context": {"@vocab": "https://schema.org/"}, "@id": d.iri, "@type": stype,
+                "name": d.label, "url": d.iri}
+        same = d.wikidata
+        if same:
+            data["sameAs"] = same
+        by_pred = {}
+        for st in d.statements:
+            by_pred.setdefault(D.compact(st.predicate.term.value), []).append(st.value)
+        for key, prop in (("skos:scopeNote", "description"), ("isecg:acronym", "alternateName")):
+            values = [v.label for v in by_pred.get(key, [])]
+            if values:
+                data[prop] = values[0] if len(values) == 1 else values
+        for key in ("isecg:country", "isecg:region"):
+            for v in by_pred.get(key, []):
+                data.setdefault("areaServed", []).append({"@id": v.iri, "name": v.label})
+        member_of = [m.other for m in d.memberships if m.other and m.other.iri != d.iri
+                     and any(t.iri and t.iri.endswith("#SpaceAgency") for t in d.types)]
+        if member_of:
+            data["memberOf"] = [{"@id": o.iri, "name": o.label} for o in member_of]
+        if stype in ("Organization",) and d.memberships:
+            data["member"] = [{"@id": m.other.iri, "name": m.other.label}
+                              for m in d.memberships if m.other]
+        authors = [c.other for c in d.contributions
+                   if c.other and c.document and c.document.iri == d.iri]
+        if authors:
+            data["contributor"] = [{"@id": a.iri, "name": a.label} for a in authors]
+        sources = by_pred.get("dcterms:source", [])
+        if sources:
+            data["isBasedOn"] = [{"@id": s.iri} for s in sources if s.iri]
+        return data
+
+    def home_html(self) -> str:
+        from isecg_kg.svg import membership_svg
+
+        counts = D.class_counts(self.store, ONTOLOGY_NS)
+        lists = [(cls, D.instances(self.store, cls.iri)) for cls, _ in counts]
+        downloads = self.downloads()
+        dataset = {"@context": {"@vocab": "https://schema.org/"}, "@id": DATASET_IRI,
+                   "@type": "Dataset", "name": "ISECG knowledge graph", "license": LICENCE,
+                   "url": DATASET_IRI,
+                   "distribution": [{"@type": "DataDownload", "contentUrl": d["url"],
+                                     "encodingFormat": d["media"]} for d in downloads]}
+        return self.render("ld_home.html", page="/index.html", counts=counts, lists=lists,
+                           downloads=downloads, svg=membership_svg(self.store),
+                           jsonld=script_json(dataset), dataset=DATASET_IRI,
+                           version=self.site.version)
+
+    def downloads(self) -> list[dict]:
+        """Rows of the downloads table, from void.ttl (DCAT), completed from SHA256SUMS."""
+        sums = {}
+        sums_file = Path(self.site.dist) / "SHA256SUMS"
+        if sums_file.exists():
+            for line in sums_file.read_text().splitlines():
+                digest, _, name = line.partition("  ")
+                sums[name.strip().lstrip("*")] = digest.strip()
+        q = """PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX spdx: <http://spdx.org/rdf/terms#>
+        SELECT ?url ?media ?size ?sum WHERE { ?d dcat:downloadURL ?url .
+          OPTIONAL { ?d dcat:mediaType ?media } OPTIONAL { ?d dcat:byteSize ?size }
+          OPTIONAL { ?d spdx:checksum/spdx:checksumValue ?sum } }"""
+        rows, seen = [], set()
+        for r in self.void.query(q, use_default_graph_as_union=True):
+            url = r["url"].value
+            name = url.rsplit("/", 1)[-1]
+            if name in seen:
+                continue
+            seen.add(name)
+            media = r["media"].value if r["media"] is not None else ""
+            media = media.rsplit("/media-types/", 1)[-1]
+            rows.append(self._download(name, url, media, r["size"] and int(r["size"].value),
+                                       r["sum"].value if r["sum"] is not None else
+                                       sums.get(name)))
+        for name, digest in sums.items():  # files the VoID does not describe (void.ttl itself)
+            if name not in seen and (Path(self.site.dist) / name).is_file():
+                rows.append(self._download(name, self.site.data_base + "dumps/" + name,
+                                           dump_type(name), None, digest))
+        return sorted(rows, key=lambda r: r["name"])
+
+    def _download(self, name, url, media, size, digest) -> dict:
+        path = Path(self.site.dist) / name
+        if size is None and path.is_file():
+            size = path.stat().st_size
+        return {"name": name, "url": url, "path": self.site.path_of(url) or f"/dumps/{name}",
+                "media": media or dump_type(name), "size": size, "sha256": digest}
+
+    @cached_property
+    def ontology(self) -> tuple[str, str]:
+        """(HTML, CSP) of the ontology documentation made by pyLODE, offline, once."""
+        import rdflib
+
+        OntPub = _import_pylode()
+        g = rdflib.Graph()
+        g.parse(data=serialize(D.ontology_triples(self.store), "nt").decode(), format="nt")
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns, replace=True)
+        with self._lock:
+            od = OntPub(ontology=g)
+            html = od.make_html()
+        # pyLODE's anchors are lower-cased labels; make the term's own local name the anchor
+        # so https://w3id.org/isecg/ontology#SpaceAgency lands on SpaceAgency.
+        ids = set(re.findall(r'id="([^"]+)"', html))
+        for iri, fid in od.fids.items():
+            if iri.startswith(ONTOLOGY_NS):
+                local = iri[len(ONTOLOGY_NS):]
+                if local != fid and local not in ids:
+                    html = html.replace(f'id="{fid}"', f'id="{local}"', 1)
+                    html = html.replace(f'href="#{fid}"', f'href="#{local}"')
+                    ids.add(local)
+        styles = re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)
+        hashes = "".join(
+            f" 'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+            for s in styles)
+        return html, CSP.format(style=hashes)
+
+    def error_html(self, status: int, message: str, page: str = "/error.html") -> str:
+        return self.render("ld_error.html", page=page, status=status, message=message)
+
+    def membership_svg(self) -> str:
+        from isecg_kg.svg import membership_svg
+
+        return membership_svg(self.store)
+
+
+def dump_type(name: str) -> str:
+    if name in DUMP_NAMES:
+        return DUMP_NAMES[name]
+    return DUMP_TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+def dump_files(dist: Path) -> dict[str, Path]:
+    """The files the build wrote at the top of dist/ (never below, never the site)."""
+    return {p.name: p for p in Path(dist).iterdir() if p.is_file() and not p.is_symlink()
+            and not p.name.startswith(".")} if Path(dist).is_dir() else {}
+
+
+# --- Starlette ---------------------------------------------------------------------------------
+
+def routes(site, store) -> list:
+    """Starlette routes serving the linked-data side of the site for one build and store."""
+    from starlette.responses import FileResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    ld = LinkedData(site, store)
+    methods = ["GET", "HEAD"]
+
+    def page(body: str, *, status: int = 200, csp: str | None = None,
+             vary: bool = False) -> Response:
+        headers = {**PAGE_HEADERS, "Content-Security-Policy": csp or CSP.format(style="")}
+        if vary:
+            headers["Vary"] = "Accept"
+        return Response(body, status_code=status, headers=headers,
+                        media_type="text/html; charset=utf-8")
+
+    def rdf_response(body: bytes, fmt: str) -> Response:
+        return Response(body, headers={**PAGE_HEADERS, "ETag": f'"{site.version}-{fmt}"'},
+                        media_type=CONTENT_TYPE[fmt])
+
+    def offered() -> str:
+        return ", ".join(m for m, _ in FORMATS.values())
+
+    def not_acceptable(request) -> Response:
+        return PlainTextResponse(
+            f"406 Not Acceptable: the Accept header ({request.headers.get('accept', '')!r}) or "
+            f"?format= matches no representation offered here. Offered: {offered()}; or use "
+            "?format=html|ttl|jsonld|nt|rdf.\n", status_code=406,
+            headers={**PAGE_HEADERS, "Vary": "Accept"})
+
+    def not_found(request, path: str, negotiated: bool) -> Response:
+        """404 as a page for browsers and .html paths, as text for RDF clients."""
+        msg = (f"No resource {site.iri_of(path)} in this dataset. The IRIs it describes are "
+               "listed on the home page and in the dumps.")
+        if negotiated:
+            html = conneg.negotiate_rdf(request.headers.get("accept")) in (None, "html")
+        else:
+            html = path.endswith(".html")
+        headers = {**PAGE_HEADERS, **({"Vary": "Accept"} if negotiated else {})}
+        if html:
+            return page(ld.error_html(404, msg), status=404, vary=negotiated)
+        return PlainTextResponse(f"404 Not Found: {msg}\n", status_code=404, headers=headers)
+
+    def choose(request) -> str | None:
+        param = request.query_params.get("format")
+        if param is not None:
+            return FORMAT_PARAM.get(param.lower())
+        return conneg.negotiate_rdf(request.headers.get("accept"))
+
+    def resource(request) -> Response:
+        """A thing IRI (303 to its document) or a document URL (200)."""
+        path = request.url.path
+        thing, fmt = ld.split(path)
+        iri = site.iri_of(thing)
+        kind = ld.kind(iri)
+        if fmt is None:
+            if kind is None:
+                return not_found(request, path, negotiated=True)
+            fmt = choose(request)
+            if fmt is None:
+                return not_acceptable(request)
+            return Response(status_code=303, headers={
+                "Location": f"{thing}.{FORMATS[fmt][1]}", "Vary": "Accept", **PAGE_HEADERS})
+        if kind is None:
+            return not_found(request, path, negotiated=False)
+        if fmt == "html":
+            if kind == "ontology":
+                html, csp = ld.ontology
+                return page(html, csp=csp)
+            return page(ld.entity_html(iri))
+        return rdf_response(ld.rdf(iri, fmt), fmt)
+
+    def home(request) -> Response:
+        return page(ld.home_html())
+
+    def dataset(request) -> Response:
+        """The dataset IRI: HTML is the home page, RDF is the VoID description."""
+        fmt = choose(request)
+        if fmt is None:
+            return not_acceptable(request)
+        target = "/" if fmt == "html" else f"/void.{FORMATS[fmt][1]}"
+        return Response(status_code=303, headers={"Location": target, "Vary": "Accept",
+                                                  **PAGE_HEADERS})
+
+    def void(request) -> Response:
+        """VoID: Turtle as the build wrote it unless Accept asks for another RDF syntax."""
+        suffix = request.path_params.get("suffix")
+        if suffix is not None:
+            fmt = SUFFIX_FORMAT.get(suffix)
+            if fmt in (None, "html"):
+                return not_found(request, request.url.path, negotiated=False)
+            vary = {}
+        else:
+            param = request.query_params.get("format")
+            if param is not None:
+                fmt = FORMAT_PARAM.get(param.lower())
+            else:
+                media = conneg.negotiate(request.headers.get("accept"), VOID_TYPES)
+                fmt = next((n for n, (m, _) in FORMATS.items() if m == media), None)
+            if fmt in (None, "html"):
+                return not_acceptable(request)
+            vary = {"Vary": "Accept"}
+        path = Path(site.dist) / "void.ttl"
+        if not path.exists():
+            return PlainTextResponse("404 Not Found: this build has no void.ttl\n",
+                                     status_code=404)
+        body = path.read_bytes() if fmt == "turtle" else ld.void_rdf(fmt)
+        return Response(body, media_type=CONTENT_TYPE[fmt], headers={**PAGE_HEADERS, **vary})
+
+    files = dump_files(site.dist)
+
+    def dumps(request) -> Response:
+        # Only names the build wrote, matched exactly: '..', '%2e%2e', '/' never name a file.
+        name = request.path_params["name"]
+        if name not in files:
+            return PlainTextResponse(
+                f"404 Not Found: no dump named {name!r}; the files are listed on the home "
+                "page and in /void.\n", status_code=404, headers=PAGE_HEADERS)
+        return FileResponse(files[name], media_type=dump_type(name), headers=PAGE_HEADERS,
+                            content_disposition_type="inline")
+
+    def static(request) -> Response:
+        name = "ld-" + request.path_params["name"]
+        path = STATIC / name
+        if "/" in name or not path.is_file():
+            return PlainTextResponse("404 Not Found\n", status_code=404)
+        media = {"css": "text/css", "svg": "image/svg+xml"}.get(name.rsplit(".", 1)[-1],
+                                                                   "application/octet-stream")
+        return FileResponse(path, media_type=media, headers=PAGE_HEADERS)
+
+    def svg(request) -> Response:
+        return Response(ld.membership_svg(), media_type="image/svg+xml",
+                        headers={**PAGE_HEADERS, "Content-Security-Policy": "default-src 'none'"})
+
+    return [
+        Route("/", home, methods=methods),
+        Route("/index.html", home, methods=methods),
+        Route("/id/{rest:path}", resource, methods=methods),
+        Route("/ontology", resource, methods=methods),
+        Route("/ontology.{suffix}", resource, methods=methods),
+        Route("/ontology/{rest:path}", resource, methods=methods),
+        Route("/dataset", dataset, methods=methods),
+        Route("/void", void, methods=methods),
+        Route("/void.{suffix}", void, methods=methods),
+        Route("/.well-known/void", void, methods=methods),
+        Route("/dumps/{name}", dumps, methods=methods),
+        Route("/static/ld-{name}", static, methods=methods),
+        Route("/ld-membership.svg", svg, methods=methods),
+    ]
+
+
+def app(site, store):
+    """A Starlette app of these routes alone (tests, and serving before the full app exists)."""
+    from starlette.applications import Starlette
+
+    return Starlette(routes=routes(site, store))
+

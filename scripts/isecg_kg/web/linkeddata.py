@@ -119,16 +119,19 @@ class Linker:
     def _rel(self, path: str) -> str:
         if not self.ld.static:
             return path
-        rel = posixpath.relpath(path, posixpath.dirname(self.page) or "/")
-        return rel
+        return posixpath.relpath(path, posixpath.dirname(self.page) or "/")
 
     def path(self, path: str) -> str:
-        """A link to a server path ('/', '/ontology', '/dumps/x') from this page."""
+        """A link to a server path ('/', '/ontology', '/query', '/dumps/x') from this page."""
         if self.ld.static:
+            if path == "/query":  # a static host has no endpoint: point at the live one
+                return self.ld.site.base + "query"
             if path == "/":
                 path = "/index.html"
-            elif path in ("/ontology", "/void", "/query") or path.startswith("/id/"):
-                path += ".html" if path != "/void" else ".ttl"
+            elif path == "/void":
+                path = "/void.ttl"
+            elif path == "/ontology" or path.startswith("/id/"):
+                path += ".html"
         return self._rel(path)
 
     def iri(self, iri: str) -> str | None:
@@ -136,14 +139,11 @@ class Linker:
         if iri.startswith(ONTOLOGY_NS):
             return self.path("/ontology") + "#" + iri[len(ONTOLOGY_NS):]
         path = self.ld.site.path_of(iri)
-        if path is not None:
-            path = path.split("#")[0]
-            if self.ld.kind(iri) is None and path.startswith("/dumps/"):
-                return self._rel(path)
-            if self.ld.kind(iri) is None:
-                return None
-            return self.path(path)
-        return iri if iri.startswith(SAFE_SCHEMES) else None
+        if path is None:
+            return iri if iri.startswith(SAFE_SCHEMES) else None
+        if self.ld.kind(iri) is not None:
+            return self._rel(path + ".html") if self.ld.static else path
+        return self._rel(path) if path.startswith("/dumps/") else None
 
     def doc(self, path: str, fmt: str) -> str:
         return self._rel(f"{path}.{FORMATS[fmt][1]}")

@@ -1,0 +1,425 @@
+"""Linked-data routes over a real HTTP server: conneg matrix, crawl, dumps, VoID, page headers.
+
+Expected answers come from the source documents (shared/sources): NASA is in the United States of
+America, ESA belongs to Europe, 14 members are listed about 2010 and 2011 and 27 in 2022.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+BASE = "https://w3id.org/isecg/"
+RDF_TYPES = {"text/turtle": "ttl", "application/ld+json": "jsonld",
+             "application/n-triples": "nt", "application/rdf+xml": "rdf"}
+OX_PARSE = {"ttl": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
+            "nt": ox.RdfFormat.N_TRIPLES, "rdf": ox.RdfFormat.RDF_XML}
+THINGS = ["/id/agency/nasa", "/id/country/united-states", "/id/document/exploring-together",
+          "/ontology"]
+
+
+# --- a real server of the linked-data routes ------------------------------------------------------
+
+# The server runs in its own process: in a thread it would share the GIL with the test client
+# and every request would wait out thread switches (about 18 ms each, measured here).
+SERVE = """
+import sys, pyoxigraph as ox, uvicorn
+from pathlib import Path
+from isecg_kg.web.context import Site
+from isecg_kg.web.linkeddata import app
+dist = Path(sys.argv[1])
+store = ox.Store()
+store.bulk_load(path=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS)
+uvicorn.run(app(Site.from_dist(dist), store), host="127.0.0.1", port=int(sys.argv[2]),
+            log_level="warning", lifespan="off")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """The linked-data routes alone, served by uvicorn on 127.0.0.1 in a subprocess."""
+
+    def __init__(self, dist: Path):
+        self.dist, self.port = dist, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> str:
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVE, str(self.dist), str(self.port)],
+                                     env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(self.url + "/void", timeout=1)
+                return self.url
+            except httpx.TransportError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.proc.kill()
+                    raise RuntimeError(f"server did not start: {self.proc.stderr.read()}")
+                time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def build_dir(request) -> Path:
+    """The build to serve: $ISECG_TEST_DIST when set (to iterate quickly), else a fresh build."""
+    override = os.environ.get("ISECG_TEST_DIST")
+    return Path(override) if override else request.getfixturevalue("dist")
+
+
+def load_store(dist: Path) -> ox.Store:
+    s = ox.Store()
+    s.bulk_load(path=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS)
+    return s
+
+
+@pytest.fixture(scope="module")
+def ld_dist(request) -> Path:
+    return build_dir(request)
+
+
+@pytest.fixture(scope="module")
+def ld_store(ld_dist) -> ox.Store:
+    return load_store(ld_dist)
+
+
+@pytest.fixture(scope="module")
+def server(ld_dist):
+    with ServerProcess(ld_dist) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server, timeout=30) as c:
+        yield c
+
+
+def about(body: bytes, suffix: str, iri: str) -> int:
+    """Number of triples in an RDF document whose subject is the IRI."""
+    node = ox.NamedNode(iri)
+    return sum(1 for t in ox.parse(body, format=OX_PARSE[suffix]) if t.subject == node)
+
+
+# --- content negotiation -----------------------------------------------------------------------------
+
+ACCEPT_CASES = [
+    ("text/html", "html"),
+    ("text/turtle", "ttl"),
+    ("application/ld+json", "jsonld"),
+    ("application/n-triples", "nt"),
+    ("application/rdf+xml", "rdf"),
+    ("*/*", "html"),
+    (None, "html"),
+    ("text/turtle;q=0.5, application/ld+json;q=0.9, text/html;q=0.1", "jsonld"),
+    ("application/rdf+xml;q=0.3, text/html;q=0.2, */*;q=0.1", "rdf"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8", "html"),
+    ("application/n-triples, text/turtle;q=0", "nt"),
+    ("image/png", None),
+    ("garbage", None),
+    ("text/turtle;q=0", None),
+    (";;;,,q=x/y", None),
+]
+
+
+@pytest.mark.parametrize("thing", THINGS)
+@pytest.mark.parametrize("accept,suffix", ACCEPT_CASES)
+def test_conneg_matrix(client, thing, accept, suffix):
+    headers = {"Accept": accept} if accept is not None else {}
+    r = client.get(thing, headers=headers)
+    assert "Accept" in r.headers.get("vary", ""), "every negotiated response varies on Accept"
+    if suffix is None:
+        assert r.status_code == 406
+        assert "text/turtle" in r.text  # says what is offered
+        return
+    assert r.status_code == 303
+    assert r.headers["location"] == f"{thing}.{suffix}"
+    doc = client.get(r.headers["location"])
+    assert doc.status_code == 200
+    media = doc.headers["content-type"].split(";")[0]
+    if suffix == "html":
+        assert media == "text/html"
+        assert "<h1" in doc.text or "<title>" in doc.text
+    else:
+        assert RDF_TYPES[media] == suffix
+        assert about(doc.content, suffix, BASE + thing.lstrip("/")) > 0
+
+
+@pytest.mark.parametrize("thing", THINGS)
+def test_head_equals_get(client, thing):
+    for path in (thing, thing + ".ttl", thing + ".html"):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code
+        assert head.content == b""
+        for h in ("content-type", "content-length", "location", "vary"):
+            assert head.headers.get(h) == get.headers.get(h), (path, h)
+
+
+def test_format_parameter_overrides_accept(client):
+    r = client.get("/id/agency/nasa?format=ttl", headers={"Accept": "text/html"})
+    assert r.status_code == 303 and r.headers["location"] == "/id/agency/nasa.ttl"
+    assert "Accept" in r.headers["vary"]
+    r = client.get("/ontology?format=jsonld")
+    assert r.headers["location"] == "/ontology.jsonld"
+    r = client.get("/id/agency/nasa?format=pdf")
+    assert r.status_code == 406 and "Accept" in r.headers["vary"]
+
+
+@pytest.mark.parametrize("accept", ["text/html", "text/turtle", None])
+def test_unknown_iri_is_404_in_html_and_rdf(client, accept):
+    headers = {"Accept": accept} if accept else {}
+    r = client.get("/id/agency/no-such-agency", headers=headers)
+    assert r.status_code == 404 and "Accept" in r.headers["vary"]
+    if accept == "text/turtle":
+        assert r.headers["content-type"].startswith("text/plain")
+    else:
+        assert r.headers["content-type"].startswith("text/html")
+    for suffix in ("html", "ttl", "jsonld", "nt", "rdf"):
+        assert client.get(f"/id/agency/no-such-agency.{suffix}").status_code == 404
+    assert client.get("/id/no-such-kind/nasa").status_code == 404
+
+
+def test_entity_documents_say_what_the_sources_say(client):
+    nasa = ox.NamedNode(BASE + "id/agency/nasa")
+    triples = [q.triple for q in ox.parse(client.get("/id/agency/nasa.ttl").content,
+                                          format=ox.RdfFormat.TURTLE)]
+    country = ox.NamedNode("https://w3id.org/isecg/ontology#country")
+    usa = ox.NamedNode(BASE + "id/country/united-states")
+    assert ox.Triple(nasa, country, usa) in triples
+    assert any(t.subject == usa and t.object.value == "United States of America"
+               for t in triples)
+    esa = client.get("/id/agency/esa.nt").text
+    assert f"<{BASE}id/agency/esa> <https://w3id.org/isecg/ontology#region> " \
+           f"<{BASE}id/region/europe>" in esa
+    assert f"<{BASE}id/agency/esa> <https://w3id.org/isecg/ontology#country>" not in esa
+
+
+# --- crawl ---------------------------------------------------------------------------------------------
+
+def test_crawl_every_iri_under_the_base_dereferences(client, ld_dist):
+    """Every IRI below the base in the N-Triples dump dereferences (303 then 200), and the Turtle
+    it returns has triples about it (the ontology's version IRI: mentions it)."""
+    iris = set()
+    for t in ox.parse(path=str(ld_dist / "isecg.nt"), format=ox.RdfFormat.N_TRIPLES):
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(BASE):
+                iris.add(term.value.split("#")[0])
+    assert len(iris) > 100
+    failures = []
+    for iri in sorted(iris):
+        path = "/" + iri[len(BASE):]
+        r = client.get(path, headers={"Accept": "text/turtle"})
+        if r.status_code != 303:
+            failures.append(f"{iri}: {r.status_code}")
+            continue
+        doc = client.get(r.headers["location"])
+        node = ox.NamedNode(iri)
+        triples = list(ox.parse(doc.content, format=ox.RdfFormat.TURTLE))
+        if not any(t.subject == node or t.object == node for t in triples):
+            failures.append(f"{iri}: no triples about it")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "crawl.txt").write_text(
+        f"dereferenced {len(iris) - len(failures)} of {len(iris)} IRIs under {BASE}\n"
+        + "".join(f + "\n" for f in failures))
+    print(f"\ncrawl: dereferenced {len(iris) - len(failures)} of {len(iris)} IRIs")
+    assert not failures, "\n".join(failures[:20])
+
+
+# --- dumps and VoID ----------------------------------------------------------------------------------
+
+def void_distributions(dist: Path) -> list[dict]:
+    s = ox.Store()
+    s.load(path=str(dist / "void.ttl"), format=ox.RdfFormat.TURTLE)
+    q = """PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX spdx: <http://spdx.org/rdf/terms#>
+    SELECT ?url ?media ?size ?sum WHERE { ?d dcat:downloadURL ?url .
+      OPTIONAL { ?d dcat:mediaType ?media } OPTIONAL { ?d dcat:byteSize ?size }
+      OPTIONAL { ?d spdx:checksum/spdx:checksumValue ?sum } }"""
+    return [{k: (r[k].value if r[k] is not None else None) for k in ("url", "media", "size", "sum")}
+            for r in s.query(q, use_default_graph_as_union=True)]
+
+
+def test_every_dcat_download_url_resolves(client, ld_dist):
+    rows = void_distributions(ld_dist)
+    assert rows, "void.ttl lists no dcat:downloadURL"
+    for row in rows:
+        assert row["url"].startswith(BASE + "dumps/"), row["url"]
+        r = client.get("/" + row["url"][len(BASE):])
+        assert r.status_code == 200, row["url"]
+        assert int(r.headers["content-length"]) == len(r.content)
+        if row["size"]:
+            assert len(r.content) == int(row["size"])
+        if row["sum"]:
+            assert hashlib.sha256(r.content).hexdigest() == row["sum"]
+        if row["media"]:
+            assert row["media"].endswith(r.headers["content-type"].split(";")[0])
+
+
+@pytest.mark.parametrize("name,media", [("isecg.ttl", "text/turtle"),
+                                        ("isecg.nt", "application/n-triples"),
+                                        ("isecg.nq", "application/n-quads"),
+                                        ("void.ttl", "text/turtle"),
+                                        ("SHA256SUMS", "text/plain")])
+def test_dump_media_types_and_ranges(client, ld_dist, name, media):
+    r = client.get(f"/dumps/{name}")
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == media
+    assert r.content == (ld_dist / name).read_bytes()
+    assert r.headers["x-content-type-options"] == "nosniff"
+    # Ranges are advertised, so they must work.
+    assert r.headers.get("accept-ranges") == "bytes"
+    part = client.get(f"/dumps/{name}", headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == r.content[:10]
+
+
+@pytest.mark.parametrize("raw", ["/dumps/../pyproject.toml", "/dumps/%2e%2e/pyproject.toml",
+                                 "/dumps/..%2Fpyproject.toml", "/dumps/%2E%2E%2Fpyproject.toml",
+                                 "/dumps/..%5Cpyproject.toml", "/dumps/%252e%252e%252fpyproject.toml",
+                                 "/dumps/site", "/dumps/", "/dumps/.."])
+def test_dumps_refuse_path_traversal(server, raw):
+    # http.client sends the path exactly as written (httpx would normalise the dots away).
+    host, port = server.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", raw)
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    assert r.status in (400, 404), (raw, r.status)
+    assert b"[project]" not in body
+
+
+@pytest.mark.parametrize("path", ["/void", "/.well-known/void"])
+def test_void_is_served(client, ld_dist, path):
+    r = client.get(path)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    assert r.content == (ld_dist / "void.ttl").read_bytes()
+    nt = client.get(path, headers={"Accept": "application/n-triples"})
+    assert nt.headers["content-type"].startswith("application/n-triples")
+    assert "Accept" in nt.headers["vary"]
+    assert client.get(path, headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_dataset_iri_dereferences(client):
+    assert client.get("/dataset", headers={"Accept": "text/html"}).headers["location"] == "/"
+    r = client.get("/dataset", headers={"Accept": "text/turtle"})
+    assert r.status_code == 303 and r.headers["location"] == "/void.ttl"
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+PAGES = ["/", "/id/agency/nasa.html", "/id/country/united-states.html",
+         "/id/group/isecg.html", "/ontology.html"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_carry_security_headers(client, path):
+    r = client.get(path)
+    assert r.status_code == 200
+    assert r.headers["x-content-type-options"] == "nosniff"
+    csp = r.headers["content-security-policy"]
+    assert "unsafe-inline" not in csp and "default-src 'none'" in csp
+    assert "script-src" not in csp  # no script may run on these pages at all
+
+
+def jsonld_blocks(html: str) -> list:
+    """The top-level nodes of every embedded JSON-LD block (a block may be a list)."""
+    nodes = []
+    for text in re.findall(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>',
+                           html, flags=re.S):
+        data = json.loads(text)
+        nodes += data if isinstance(data, list) else [data]
+    return nodes
+
+
+def test_every_entity_page_embeds_json_ld_about_its_entity(client, ld_store):
+    from isecg_kg.describe import kind
+    from isecg_kg.site import entity_iris
+
+    for iri in entity_iris(ld_store, BASE):
+        # The version IRI's page is the ontology's documentation, about the ontology IRI.
+        subject = BASE + "ontology" if kind(ld_store, iri) == "ontology" else iri
+        nodes = jsonld_blocks(client.get("/" + iri[len(BASE):] + ".html").text)
+        assert subject in {n.get("@id") for n in nodes}, iri
+        for node in nodes:  # parses as RDF offline (contexts are inline) and is about the entity
+            triples = ox.parse(json.dumps(node).encode(), format=ox.RdfFormat.JSON_LD)
+            assert any(t.subject == ox.NamedNode(subject) for t in triples), iri
+
+
+def test_entity_page_shows_memberships_with_periods_and_source_footnotes(client):
+    html = client.get("/id/agency/nasa.html").text
+    assert "<h1>NASA</h1>" in html
+    assert 'href="/id/country/united-states"' in html and "United States of America" in html
+    assert "from November 2007" in html
+    assert "Exploring Together" in html and "ISECG&#39;s 15th anniversary" in html
+    for suffix, media in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                          ("nt", "application/n-triples"), ("rdf", "application/rdf+xml")):
+        assert f'<link rel="alternate" type="{media}" href="/id/agency/nasa.{suffix}">' in html
+    assert 'href="http://www.wikidata.org/entity/Q23548"' in html
+    aeb = client.get("/id/agency/aeb.html").text
+    assert "not stated" in aeb  # no invented join year for a member first listed in 2022
+
+
+def test_home_page(client, ld_dist):
+    html = client.get("/").text
+    for text in ("Membership over time", "Downloads", "CC0 1.0", 'href="/query"',
+                 'href="/ontology"', "To cite it"):
+        assert text in html, text
+    # The SVG picture, inline: 14 at the formation (Nov 2007), 14 listed c. 2010 and c. 2011,
+    # 27 in 2022, and no join year for the 13 later members.
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert re.findall(r'font-weight="bold" fill="#222222">(\d+)<', svg) == ["14", "14", "14", "27"]
+    assert "c. 2010" in svg and "c. 2011" in svg and "November 2007" in svg
+    assert "13 agencies first listed last" in svg
+    # Downloads table: every file of SHA256SUMS with its hash.
+    for line in (ld_dist / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        assert f">{name.lstrip('*')}</a>" in html and digest in html
+
+
+def test_ontology_page_is_pylode_with_term_anchors(client):
+    html = client.get("/ontology.html").text
+    assert "pyLODE" in html
+    assert 'id="SpaceAgency"' in html and 'id="Membership"' in html
+    ttl = client.get("/ontology", headers={"Accept": "text/turtle"})
+    assert ttl.headers["location"] == "/ontology.ttl"
+
+
+def test_pylode_makes_the_ontology_page_offline(ld_dist, ld_store, monkeypatch):
+    """pyLODE must not fetch anything: any connection attempt fails the test."""
+    from isecg_kg.web.context import Site
+    from isecg_kg.web.linkeddata import LinkedData
+
+    attempts = []
+
+    def refuse(self, address, *a, **k):
+        attempts.append(address)
+        raise OSError(f"network refused in test: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: refuse(None, address))
+    html, csp = LinkedData(Site.from_dist(ld_dist), ld_store).ontology
+    assert attempts == [] and "ISECG ontology" in html
+    assert "'sha256-" in csp  # pyLODE's inline style is allowed by hash, nothing else inline

@@ -221,6 +221,7 @@ def write_site(dist: Path, out: Path, base: str | None) -> None:
     _write(out / "ld-membership.svg", ld.membership_svg())
     for css in STATIC.glob("ld-*"):
         _write(out / "static" / css.name, css.read_bytes())
+    _write(out / "favicon.ico", (STATIC / "ld-favicon.svg").read_bytes())
     for name, path in dump_files(dist).items():
         (out / "dumps").mkdir(exist_ok=True)
         shutil.copyfile(path, out / "dumps" / name)

@@ -492,6 +492,11 @@ def routes(site, store) -> list:
                                                                    "application/octet-stream")
         return FileResponse(path, media_type=media, headers=PAGE_HEADERS)
 
+    def favicon(request) -> Response:
+        # Browsers ask every site for /favicon.ico; answering avoids a 404 in their consoles.
+        return FileResponse(STATIC / "ld-favicon.svg", media_type="image/svg+xml",
+                            headers=PAGE_HEADERS)
+
     def svg(request) -> Response:
         return Response(ld.membership_svg(), media_type="image/svg+xml",
                         headers={**PAGE_HEADERS, "Content-Security-Policy": "default-src 'none'"})
@@ -510,6 +515,7 @@ def routes(site, store) -> list:
         Route("/dumps/{name}", dumps, methods=methods),
         Route("/static/ld-{name}", static, methods=methods),
         Route("/ld-membership.svg", svg, methods=methods),
+        Route("/favicon.ico", favicon, methods=methods),
     ]
 
 

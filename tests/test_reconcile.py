@@ -13,7 +13,6 @@ import json
 
 import httpx
 import pytest
-
 from servers import isecg_server
 
 ISECG = "https://w3id.org/isecg/ontology#"
@@ -158,7 +157,6 @@ def test_suggest_and_preview(service):
 def test_two_entities_with_one_name_are_never_a_match():
     """Ambiguity: an exact name shared by two entities scores 100 for both, matches neither."""
     import pyoxigraph as ox
-
     from isecg_kg.web.reconcile import Index
 
     store = ox.Store()

@@ -18,14 +18,12 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
-
 from conftest import ROOT, run_cli
-from servers import free_port, oxigraph_server
 from isecg_kg import __version__
 from isecg_kg.config import QUERIES_DIR, WIKIDATA_SPARQL
 from isecg_kg.errors import InputError, RemoteError
+from servers import free_port, oxigraph_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"
 TEST_ISECG_QID = "Q999999999"  # placeholder: ISECG's real QID is unknown (wikidata.md)
@@ -336,7 +334,7 @@ def test_federation_queries_have_headers_and_name_wikidata():
     for path in WIKIDATA_QUERIES:
         text = path.read_text(encoding="utf-8")
         for key in ("title", "description", "returns"):
-            assert re.search(rf"^# {key}: \S", text, re.M), f"{path.name}: no # {key}:"
+            assert re.search(rf"^# {key}: \S", text, re.MULTILINE), f"{path.name}: no # {key}:"
         assert f"SERVICE <{WIKIDATA_SPARQL}>" in text, path.name
 
 
@@ -354,7 +352,6 @@ def _federate(text: str, endpoint: str, store, **subs):
 @pytest.fixture(scope="module")
 def source_store():
     import pyoxigraph as ox
-
     from isecg_kg.load import load_sources
 
     store = ox.Store()

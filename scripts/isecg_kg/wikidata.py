@@ -48,10 +48,11 @@ import sys
 import time
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Self
 
 from isecg_kg import __version__
 from isecg_kg.config import ID_BASE, PREFIXES, WIKIDATA_ENTITY
@@ -152,8 +153,8 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class SparqlClient:
@@ -187,7 +188,7 @@ class SparqlClient:
             follow_redirects=True,
         )
 
-    def __enter__(self) -> "SparqlClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -263,7 +264,7 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-STOPWORDS = frozenset("of and the for de di del della des du la le el y et und fur für".split())
+STOPWORDS = frozenset(["of", "and", "the", "for", "de", "di", "del", "della", "des", "du", "la", "le", "el", "y", "et", "und", "fur", "für"])
 
 
 def initials(text: str) -> str:
@@ -364,7 +365,7 @@ def _batches(items: list, size: int) -> Iterable[list]:
 
 
 def _qid(iri: str) -> str:
-    return iri[len(WD):] if iri.startswith(WD) else iri
+    return iri.removeprefix(WD)
 
 
 def _sparql_string(text: str) -> str:
@@ -507,7 +508,7 @@ def check_links(sources, client: SparqlClient, *, suggest: bool = False,
     unlinked = [e for e in entities.values() if not e.qids]
     for e in sorted(unlinked, key=lambda e: (e.kind, e.iri)):
         report.unlinked.append(Problem("INFO", e.file, shorten(e.iri),
-            f"no Wikidata link (no checked QID); `isecg-kg link check --suggest` proposes candidates"))
+            "no Wikidata link (no checked QID); `isecg-kg link check --suggest` proposes candidates"))
     if suggest and unlinked:
         report.suggestions = suggest_links(unlinked, entities, client, batch_size=batch_size)
     report.problems.sort(key=lambda p: (p.file, p.entity, p.severity, p.message))
@@ -592,8 +593,7 @@ def normalize_qid(value: str | None) -> str:
     text = value.strip()
     for prefix in (WD, "https://www.wikidata.org/entity/", "https://www.wikidata.org/wiki/",
                    "wd:"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
+        text = text.removeprefix(prefix)
     if not QID_RE.match(text):
         raise InputError(f"--isecg-qid {value!r} is not a Wikidata item id: expected Q followed "
                          f"by digits without leading zero, e.g. Q123456")
@@ -712,16 +712,18 @@ def cli_link(args: argparse.Namespace) -> int:
         if args.endpoint:
             with _client(args, args.endpoint) as client:
                 skip = existing_memberships(client, [s.item for s in statements], isecg_qid)
-        lines = quickstatements(statements, isecg_qid, retrieved=datetime.now(timezone.utc).date(),
+        lines = quickstatements(statements, isecg_qid, retrieved=datetime.now(UTC).date(),
                                 skip=skip)
         for line in lines:
             print(line)
         if not quiet:
             from isecg_kg.validate import shorten
 
-            print(f"link quickstatements: {len(statements) - len(skip & {s.item for s in statements})}"
-                  f" membership statements ({len(lines)} lines); {len(skip)} already on "
-                  f"{args.endpoint or '-'}; no QID, skipped: "
+            kept = [s for s in statements if s.item not in skip]
+            already = f"; {len(statements) - len(kept)} already at {args.endpoint}" \
+                if args.endpoint else ""
+            print(f"link quickstatements: {len(kept)} membership statements in {len(lines)} "
+                  f"lines{already}; agencies without a QID, skipped: "
                   f"{', '.join(shorten(a) for a in skipped) or 'none'}", file=sys.stderr)
         return 0
 

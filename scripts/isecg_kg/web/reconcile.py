@@ -67,7 +67,7 @@ SHORT_WORD = 4         # ... and words this short (acronyms) only if equal
 RECALL_WEIGHT = 0.7    # how much covering the entity's name counts against covering the query
 DEFAULT_LIMIT, MAX_LIMIT = 5, 25
 MAX_QUERIES, MAX_QUERY_CHARS, MAX_BODY = 200, 500, 512 * 1024
-STOPWORDS = frozenset("of and the for de di del della des du la le el y et und fur".split())
+STOPWORDS = frozenset(["of", "and", "the", "for", "de", "di", "del", "della", "des", "du", "la", "le", "el", "y", "et", "und", "fur"])
 
 
 def normalize(text: str) -> str:
@@ -111,7 +111,7 @@ class Index:
     def __init__(self, store):
         self.entries: dict[str, Entry] = {}
         self.type_names: dict[str, str] = {}
-        q = lambda text: store.query(text, use_default_graph_as_union=True)  # noqa: E731
+        q = lambda text: store.query(text, use_default_graph_as_union=True)
         values = " ".join(f"<{c}>" for c in TYPES.values())
         for row in q(f"SELECT ?c ?l WHERE {{ VALUES ?c {{ {values} }} ?c <{RDFS}label> ?l "
                      f"FILTER(LANGMATCHES(LANG(?l), 'en') || LANG(?l) = '') }}"):

@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from test_linkeddata import ARTIFACTS, ServerProcess, build_dir
 
 pytestmark = pytest.mark.browser
@@ -106,8 +105,8 @@ def test_home_to_agency_to_country_with_sources(page, full_server):
     assert page.locator("h1").inner_text() == "NASA"
     sources = page.locator("#sources li").all_inner_texts()
     assert sorted(sources) == sorted(["Exploring Together", "ISECG's 15th anniversary",
-                                      "About the International Space Exploration "
-                                      "Coordination Group"])
+                                      ("About the International Space Exploration "
+                                       "Coordination Group")])
     assert "from November 2007" in page.locator("#memberships").inner_text()
     check_json_ld(page)
     shot(page, "agency-nasa")

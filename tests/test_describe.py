@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-
 from isecg_kg import describe as D
 
 ROOT = Path(__file__).resolve().parents[1]

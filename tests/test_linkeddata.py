@@ -348,7 +348,7 @@ def jsonld_blocks(html: str) -> list:
     """The top-level nodes of every embedded JSON-LD block (a block may be a list)."""
     nodes = []
     for text in re.findall(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>',
-                           html, flags=re.S):
+                           html, flags=re.DOTALL):
         data = json.loads(text)
         nodes += data if isinstance(data, list) else [data]
     return nodes

@@ -8,10 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 import pyoxigraph as ox
 import pytest
-
-from test_linkeddata import BASE, OX_PARSE, build_dir, load_store
-
 from isecg_kg.site import entity_iris, write_site
+from test_linkeddata import BASE, OX_PARSE, build_dir, load_store
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from test_describe import source_store  # noqa: F401  (fixture)
-
 from isecg_kg import svg
+from test_describe import source_store  # noqa: F401  (fixture)
 
 
 def test_bars_are_the_formation_and_each_sources_member_list(source_store):  # noqa: F811

@@ -118,9 +118,9 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 300) -> s
     def y(n: float) -> float:
         return top + plot_h - n / ymax * plot_h
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-           f'width="{width}" height="{height}" role="img" class="ld-membership" '
-           'aria-labelledby="ld-svg-title ld-svg-desc" font-family="sans-serif" font-size="12">',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" role="img" class="ld-membership" '
+            'aria-labelledby="ld-svg-title ld-svg-desc" font-family="sans-serif" font-size="12">'),
            '<title id="ld-svg-title">ISECG member agencies as listed by each source</title>']
     desc = "; ".join(
         f"{_shown(b)}: {'formed by' if b.what == 'formation' else 'listed in'} "

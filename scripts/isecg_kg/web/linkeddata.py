@@ -34,8 +34,12 @@ import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from isecg_kg import describe as D
-from isecg_kg.config import (DATASET_IRI, GRAPH_ONTOLOGY, ONTOLOGY_IRI, ONTOLOGY_NS, PREFIXES,
-                             WIKIDATA_ENTITY)
+from isecg_kg.config import (
+    DATASET_IRI,
+    ONTOLOGY_NS,
+    PREFIXES,
+    WIKIDATA_ENTITY,
+)
 from isecg_kg.web import conneg
 
 HERE = Path(__file__).resolve().parent
@@ -75,6 +79,8 @@ SCHEMA_TYPES = {  # isecg class -> schema.org type of the embedded JSON-LD
 }
 DOCUMENT_CLASSES = {"Document", "StrategyDocument", "Roadmap", "RoadmapEdition", "Supplement",
                     "Brochure"}
+HOME_ORDER = ["SpaceAgency", "CoordinationGroup", "Country", "Region"]
+HOME_LAST = {"Membership", "Contribution", "LinkRecord", "ContributionRole"}
 LICENCE = "https://creativecommons.org/publicdomain/zero/1.0/"
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -113,7 +119,7 @@ class Linker:
     """Where a link to an IRI points: its server path, or in the static export the relative path
     of its .html document (plain hosting has no content negotiation)."""
 
-    def __init__(self, ld: "LinkedData", page: str):
+    def __init__(self, ld: LinkedData, page: str):
         self.ld, self.page = ld, page
 
     def _rel(self, path: str) -> str:
@@ -171,9 +177,9 @@ class LinkedData:
     def split(self, path: str) -> tuple[str, str | None]:
         """(thing path, format) for a request path: '/id/x.ttl' -> ('/id/x', 'turtle')."""
         stem, dot, suffix = path.rpartition(".")
-        if dot and suffix in SUFFIX_FORMAT and "/" not in suffix:
-            if self.kind(self.site.iri_of(path)) is None:
-                return stem, SUFFIX_FORMAT[suffix]
+        # A suffix names a document unless the whole path is itself an IRI in the graph.
+        if dot and suffix in SUFFIX_FORMAT and self.kind(self.site.iri_of(path)) is None:
+            return stem, SUFFIX_FORMAT[suffix]
         return path, None
 
     # --- RDF ----------------------------------------------------------------------------------
@@ -260,7 +266,12 @@ class LinkedData:
     def home_html(self) -> str:
         from isecg_kg.svg import membership_svg
 
-        counts = D.class_counts(self.store, ONTOLOGY_NS)
+        def order(row):  # the things people look for first; n-ary records last
+            local = row[0].iri[len(ONTOLOGY_NS):]
+            first = HOME_ORDER.index(local) if local in HOME_ORDER else len(HOME_ORDER)
+            return (local in HOME_LAST, first, -row[1], row[0].label)
+
+        counts = sorted(D.class_counts(self.store, ONTOLOGY_NS), key=order)
         lists = [(cls, D.instances(self.store, cls.iri)) for cls, _ in counts]
         downloads = self.downloads()
         dataset = {"@context": {"@vocab": "https://schema.org/"}, "@id": DATASET_IRI,
@@ -270,6 +281,7 @@ class LinkedData:
                                      "encodingFormat": d["media"]} for d in downloads]}
         return self.render("ld_home.html", page="/index.html", counts=counts, lists=lists,
                            downloads=downloads, svg=membership_svg(self.store),
+                           closed={ONTOLOGY_NS + c for c in HOME_LAST},
                            jsonld=script_json(dataset), dataset=DATASET_IRI,
                            version=self.site.version)
 
@@ -333,7 +345,7 @@ class LinkedData:
                     html = html.replace(f'id="{fid}"', f'id="{local}"', 1)
                     html = html.replace(f'href="#{fid}"', f'href="#{local}"')
                     ids.add(local)
-        styles = re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.S)
+        styles = re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.DOTALL)
         hashes = "".join(
             f" 'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
             for s in styles)

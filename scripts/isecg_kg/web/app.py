@@ -1,0 +1,120 @@
+"""The web application: SPARQL endpoint and query page first, then the other helpers' routes.
+
+``create_app(site, options)`` is all a caller needs; the query workers start with the app's
+lifespan (so /healthz answers only once they are loaded) and stop with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
+
+from isecg_kg.config import WIKIDATA_SPARQL
+from isecg_kg.query import DEFAULT_MAX_QUERY_BYTES, DEFAULT_MAX_ROWS, QueryEngine, open_store
+from isecg_kg.web.context import Site
+
+WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    query_timeout: float = 10.0
+    max_rows: int | None = DEFAULT_MAX_ROWS
+    max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
+    workers: int | None = None                    # None: one per core, at least two
+    service_allow: tuple[str, ...] = (WIKIDATA_SPARQL,)
+    wikidata_endpoint: str = WIKIDATA_SPARQL
+    admission_wait: float = 2.0
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args) -> ServerOptions:
+        return cls(query_timeout=args.query_timeout, max_rows=args.max_rows,
+                   max_query_bytes=args.max_query_bytes, workers=args.workers,
+                   service_allow=tuple(args.service_allow or (WIKIDATA_SPARQL,)),
+                   wikidata_endpoint=args.wikidata_endpoint)
+
+    def worker_count(self) -> int:
+        return self.workers if self.workers else max(2, os.cpu_count() or 2)
+
+
+class ReadOnly:
+    """PUT, DELETE and PATCH are refused on every path (no Graph Store writes anywhere)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] in WRITE_METHODS:
+            from isecg_kg.web.sparql import problem
+
+            response = problem(405, "Method not allowed", f"{scope['method']} is refused: this "
+                               "service is read-only", headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
+    from isecg_kg.web import linkeddata, reconcile
+    from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
+
+    options = options or ServerOptions()
+    store = open_store(site.dist)
+    allow = tuple(options.service_allow)
+    service_map = {}
+    if WIKIDATA_SPARQL in allow and options.wikidata_endpoint != WIKIDATA_SPARQL:
+        allow = (*allow, options.wikidata_endpoint)
+        service_map[WIKIDATA_SPARQL] = options.wikidata_endpoint
+    engine = QueryEngine(site.dist, workers=options.worker_count(), timeout=options.query_timeout,
+                         max_rows=options.max_rows, admission_wait=options.admission_wait)
+    service = SparqlService(site, engine, store, max_rows=options.max_rows,
+                            max_query_bytes=options.max_query_bytes, service_allow=allow,
+                            service_map=service_map, timeout=options.query_timeout)
+    every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+    async def healthz(request):
+        return await healthz_payload(site, engine)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/sparql", service.endpoint, methods=every),
+        Route("/sparql/", service.endpoint, methods=every),
+        Route("/query", service.query_page, methods=every),
+        Route("/static/sparql-query.js", static_file("sparql-query.js", "text/javascript"),
+              methods=["GET", "HEAD"]),
+        Route("/static/sparql-query.css", static_file("sparql-query.css", "text/css"),
+              methods=["GET", "HEAD"]),
+    ]
+    routes += list(linkeddata.routes(site, store))
+    routes += list(reconcile.routes(site, store))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        await asyncio.to_thread(engine.start)
+        try:
+            yield
+        finally:
+            engine.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[
+        Middleware(ReadOnly),
+        Middleware(CORSMiddleware, allow_origins=["*"],
+                   allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+                   allow_headers=["Accept", "Content-Type", "If-None-Match"],
+                   expose_headers=["ETag", "Retry-After", "Isecg-Row-Limit",
+                                   "Isecg-Result-Truncated", "Isecg-Result-Rows",
+                                   "Content-Disposition"],
+                   max_age=86400),
+    ])
+    app.state.engine = engine
+    app.state.store = store
+    app.state.site = site
+    return app

@@ -1,0 +1,439 @@
+"""The SPARQL 1.1 Protocol at /sparql, read-only and honest about its limits, and the query page.
+
+Status codes: 400 malformed query or request; 403 refused (update, SERVICE to a host not on the
+allow-list, a graph that is not ours); 405 wrong method; 406 no acceptable format (the body lists
+what is offered); 413 query larger than the limit (checked before parsing); 415 a POST body that
+is neither a form nor application/sparql-query in UTF-8; 503 with Retry-After when the time limit
+stopped the query or the workers are busy. Every error body is application/problem+json without
+tracebacks or file paths. A 200 is always a complete result: when the row cap cut it, the response
+says so in ``Isecg-Result-Truncated: true`` (the cap in force is always in ``Isecg-Row-Limit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from isecg_kg.config import DATASET_IRI, GRAPHS, PREFIXES
+from isecg_kg.errors import QueryError, QueryRefused, QueryTimeout
+from isecg_kg.query import (
+    GRAPH_FORMATS,
+    QueryAborted,
+    QueryBusy,
+    QueryEngine,
+    QueryRequest,
+    QueryTooLarge,
+    check_graphs,
+    check_query,
+    named_queries,
+    write_triples,
+)
+from isecg_kg.web import conneg
+from isecg_kg.web.context import Site
+
+WEB_DIR = Path(__file__).resolve().parent
+TEMPLATES = WEB_DIR / "templates"
+STATIC = WEB_DIR / "static"
+
+ALLOW = "GET, HEAD, POST, OPTIONS"
+# Media type -> format name, in the server's order of preference.
+RESULT_OFFER = {m: n for n, m in conneg.RESULT_FORMATS.items()}
+GRAPH_OFFER = {GRAPH_FORMATS[n][0]: n for n in ("turtle", "jsonld", "nt", "xml")}
+# format= values (names or media types) -> format name, per kind of query.
+RESULT_FORMAT_PARAM = {**{n: n for n in conneg.RESULT_FORMATS}, **RESULT_OFFER,
+                       "application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+GRAPH_FORMAT_PARAM = {**{n: n for n in GRAPH_FORMATS}, **GRAPH_OFFER, "ttl": "turtle",
+                      "ntriples": "nt", "json": "jsonld", "json-ld": "jsonld", "rdfxml": "xml",
+                      "rdf": "xml", "application/json": "jsonld", "application/xml": "xml",
+                      "text/xml": "xml"}
+LIMIT_HEADERS = ("ETag, Retry-After, Isecg-Row-Limit, Isecg-Result-Truncated, Isecg-Result-Rows, "
+                 "Content-Disposition")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+       "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def problem(status: int, title: str, detail: str, *, headers: dict | None = None,
+            **extra) -> Response:
+    """An RFC 9457 problem body; never a traceback or a path."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status,
+                    media_type="application/problem+json", headers=headers)
+
+
+class _BadRequest(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class SparqlService:
+    """The /sparql endpoint and the /query page over one QueryEngine."""
+
+    def __init__(self, site: Site, engine: QueryEngine, store: ox.Store, *, max_rows: int | None,
+                 max_query_bytes: int, service_allow: tuple[str, ...],
+                 service_map: dict[str, str], timeout: float):
+        self.site = site
+        self.engine = engine
+        self.store = store
+        self.max_rows = max_rows
+        self.max_query_bytes = max_query_bytes
+        self.service_allow = service_allow
+        self.service_map = service_map
+        self.timeout = timeout
+        self.endpoint_iri = site.base.rstrip("/") + "/sparql"
+        self._etag = f'"{site.version}"'
+        self._page = None
+        self._description = None
+
+    # ---- request parsing
+
+    async def _body(self, request: Request) -> bytes:
+        limit = self.max_query_bytes * 3 + 8192  # room for percent-encoding and other fields
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise _BadRequest(self._too_large(int(declared)))
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _BadRequest(self._too_large(size))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, size: int) -> Response:
+        return problem(413, "Query too large", f"the request carries {size} bytes; queries are "
+                       f"limited to {self.max_query_bytes} bytes", limit=self.max_query_bytes)
+
+    async def _params(self, request: Request) -> tuple[list[tuple[str, str]], str | None]:
+        """All protocol parameters, and the query of a direct POST."""
+        try:
+            params = parse_qsl(request.url.query, keep_blank_values=True, strict_parsing=False,
+                               errors="strict")
+        except UnicodeDecodeError:
+            raise _BadRequest(problem(400, "Bad request", "the query string is not UTF-8"))
+        if request.method != "POST":
+            return params, None
+        ctype = request.headers.get("content-type", "")
+        media, _, rest = ctype.partition(";")
+        media = media.strip().lower()
+        charset = None
+        for p in rest.split(";"):
+            k, _, v = p.partition("=")
+            if k.strip().lower() == "charset":
+                charset = v.strip().strip('"').lower()
+        if media == "application/sparql-update":
+            raise _BadRequest(self._read_only())
+        if media not in ("application/x-www-form-urlencoded", "application/sparql-query"):
+            raise _BadRequest(problem(
+                415, "Unsupported media type",
+                f"a POST must be application/x-www-form-urlencoded or application/sparql-query, "
+                f"not {media or 'untyped'}", accepted=["application/x-www-form-urlencoded",
+                                                       "application/sparql-query"]))
+        if charset not in (None, "utf-8", "utf8"):
+            raise _BadRequest(problem(415, "Unsupported charset",
+                                      f"the body must be UTF-8, not {charset}"))
+        body = await self._body(request)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _BadRequest(problem(400, "Bad request", "the body is not valid UTF-8"))
+        if media == "application/sparql-query":
+            return params, text
+        try:
+            return params + parse_qsl(text, keep_blank_values=True, errors="strict"), None
+        except UnicodeDecodeError:
+            raise _BadRequest(problem(400, "Bad request", "the form is not UTF-8"))
+
+    def _read_only(self) -> Response:
+        return problem(403, "Read-only", "this endpoint answers queries only; SPARQL Update, LOAD "
+                       "and Graph Store writes are refused")
+
+    # ---- the endpoint
+
+    async def endpoint(self, request: Request) -> Response:
+        method = request.method
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        if method not in ("GET", "HEAD", "POST"):
+            return problem(405, "Method not allowed", f"{method} is not allowed here; use GET or "
+                           "POST (this endpoint is read-only)", headers={"Allow": ALLOW})
+        try:
+            params, direct = await self._params(request)
+            return await self._answer(request, params, direct)
+        except _BadRequest as exc:
+            return exc.response
+
+    async def _answer(self, request: Request, params, direct: str | None) -> Response:
+        names = [k for k, _ in params]
+        if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k in names):
+            return self._read_only()
+        queries = [v for k, v in params if k == "query"] + ([direct] if direct is not None else [])
+        if len(queries) > 1:
+            return problem(400, "Bad request", "exactly one query per request, not "
+                           f"{len(queries)}")
+        formats = [v for k, v in params if k == "format"]
+        if len(formats) > 1:
+            return problem(400, "Bad request", "at most one format= parameter")
+        fmt_param = formats[0].strip().lower() if formats else None
+        accept = request.headers.get("accept")
+        if not queries:
+            if request.method == "POST":
+                return problem(400, "Bad request", "no query: send query= in the form or an "
+                               "application/sparql-query body")
+            return self._no_query(request, accept, fmt_param)
+        text = queries[0]
+        if len(text.encode("utf-8", "surrogatepass")) > self.max_query_bytes:
+            return self._too_large(len(text.encode("utf-8", "surrogatepass")))
+        default_graphs = [v for k, v in params if k == "default-graph-uri"]
+        named = [v for k, v in params if k == "named-graph-uri"]
+        try:
+            check_graphs(default_graphs, named)
+            checked = check_query(text, max_bytes=self.max_query_bytes,
+                                  service_allow=self.service_allow, service_map=self.service_map,
+                                  base_iri=self.endpoint_iri)
+        except QueryError as exc:
+            return self._query_error(exc)
+        graph_kind = checked.form in ("CONSTRUCT", "DESCRIBE")
+        choice = self._format(checked.form, fmt_param, accept)
+        if isinstance(choice, Response):
+            return choice
+        if choice == "html":
+            return self.page(request, query=text)
+        if request.method in ("GET", "HEAD") and self._not_modified(request):
+            return Response(status_code=304, headers=self._cache_headers())
+        req = QueryRequest(
+            checked.text,
+            solution_format="json" if graph_kind else choice,
+            graph_format=choice if graph_kind else "turtle",
+            default_graphs=tuple(default_graphs) if default_graphs or named else None,
+            named_graphs=tuple(named) if default_graphs or named else None,
+            max_rows=self.max_rows, base_iri=self.endpoint_iri)
+        try:
+            result = await _unless_disconnected(request, self.engine.run(req))
+        except _ClientGone:
+            return Response(status_code=499)
+        except QueryError as exc:
+            return self._query_error(exc)
+        if checked.form is None and (result.form == "GRAPH") != graph_kind:
+            # the tokenizer could not tell the form: negotiate again now that it is known
+            again = self._format("CONSTRUCT" if result.form == "GRAPH" else "SELECT", fmt_param,
+                                 accept)
+            if isinstance(again, Response):
+                return again
+        headers = self._cache_headers()
+        headers["Isecg-Row-Limit"] = str(self.max_rows) if self.max_rows is not None else "none"
+        if result.truncated:
+            headers["Isecg-Result-Truncated"] = "true"
+            headers["Isecg-Result-Rows"] = str(result.rows)
+        if fmt_param:
+            ext = {"json": "srj", "xml": "srx", "csv": "csv", "tsv": "tsv", "turtle": "ttl",
+                   "nt": "nt", "jsonld": "jsonld"}.get(result.format, "rdf")
+            headers["Content-Disposition"] = f'inline; filename="query-result.{ext}"'
+        return Response(result.body, media_type=result.media_type, headers=headers)
+
+    def _cache_headers(self) -> dict:
+        return {"ETag": self._etag, "Vary": "Accept", "Cache-Control": "no-cache"}
+
+    def _not_modified(self, request: Request) -> bool:
+        inm = request.headers.get("if-none-match")
+        if not inm:
+            return False
+        tags = [t.strip() for t in inm.split(",")]
+        return "*" in tags or any(t.removeprefix("W/") == self._etag for t in tags)
+
+    def _format(self, form: str | None, fmt_param: str | None, accept: str | None):
+        """The format name to answer in, "html" for the page, or a 406 response."""
+        graph_kind = form in ("CONSTRUCT", "DESCRIBE")
+        table = GRAPH_FORMAT_PARAM if graph_kind else RESULT_FORMAT_PARAM
+        offer = GRAPH_OFFER if graph_kind else RESULT_OFFER
+        if fmt_param:
+            if fmt_param in table:
+                return table[fmt_param]
+            return problem(406, "Not acceptable", f"format={fmt_param} is not offered for "
+                           f"{form or 'this'} queries; offered: {', '.join(offer.values())}",
+                           offered=list(offer))
+        media = conneg.negotiate(accept, [*offer, "text/html"])
+        if media is None:
+            return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered for "
+                           f"{form or 'this'} queries; offered: {', '.join(offer)}",
+                           offered=list(offer))
+        return "html" if media == "text/html" else offer[media]
+
+    def _query_error(self, exc: QueryError) -> Response:
+        if isinstance(exc, QueryTooLarge):
+            return problem(413, "Query too large", str(exc), limit=self.max_query_bytes)
+        if isinstance(exc, QueryRefused):
+            return problem(403, "Query refused", str(exc))
+        if isinstance(exc, (QueryTimeout, QueryBusy, QueryAborted)):
+            retry = getattr(exc, "retry_after", None) or max(1, math.ceil(self.timeout))
+            title = {QueryTimeout: "Query time limit reached", QueryBusy: "Too busy",
+                     QueryAborted: "Query aborted"}[type(exc)]
+            return problem(503, title, str(exc), headers={"Retry-After": str(retry)},
+                           timeLimit=self.timeout)
+        return problem(400, "Malformed query", str(exc), line=exc.line, column=exc.column)
+
+    # ---- service description and page
+
+    def _no_query(self, request: Request, accept: str | None, fmt_param: str | None) -> Response:
+        offer = {m: n for m, n in GRAPH_OFFER.items()}
+        if fmt_param:
+            name = GRAPH_FORMAT_PARAM.get(fmt_param)
+            if name is None:
+                return problem(406, "Not acceptable", f"format={fmt_param}: the service "
+                               f"description is offered as {', '.join(offer.values())}",
+                               offered=list(offer))
+        else:
+            media = conneg.negotiate(accept, ["text/turtle", *list(offer)[1:], "text/html"])
+            if media is None:
+                return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered; "
+                               f"the service description is {', '.join(offer)}",
+                               offered=[*offer, "text/html"])
+            if media == "text/html":
+                return self.page(request)
+            name = offer[media]
+        if request.method in ("GET", "HEAD") and self._not_modified(request):
+            return Response(status_code=304, headers=self._cache_headers())
+        body = (self.description_turtle().encode() if name == "turtle"
+                else write_triples(self.description(), name))
+        return Response(body, media_type=GRAPH_FORMATS[name][0], headers=self._cache_headers())
+
+    def description(self) -> list:
+        """The SPARQL 1.1 Service Description of this endpoint (as triples)."""
+        if self._description is None:
+            self._description = list(ox.parse(self.description_turtle().encode(),
+                                              format=ox.RdfFormat.TURTLE))
+        return self._description
+
+    def description_turtle(self) -> str:
+        counts = {}
+        for g in GRAPHS:
+            res = self.store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+            counts[g] = int(next(iter(res))["n"].value)
+        named = ",\n".join(
+            f"""        [ a sd:NamedGraph ; sd:name <{g}> ;
+          sd:graph [ a sd:Graph ; void:triples {counts[g]} ] ]""" for g in GRAPHS)
+        allow = ", ".join(f"<{s}>" for s in self.service_allow) or "none"
+        limits = (f"Read-only. Each query is stopped after {self.timeout:g} s (HTTP 503 with "
+                  f"Retry-After, never a partial 200). At most "
+                  f"{self.max_rows if self.max_rows is not None else 'unlimited'} rows or triples "
+                  "per answer; a capped answer carries the header Isecg-Result-Truncated: true. "
+                  f"Queries up to {self.max_query_bytes} bytes. SERVICE only to {allow}. FROM, "
+                  "FROM NAMED, default-graph-uri and named-graph-uri accept only the graphs "
+                  "listed here; nothing is ever fetched.")
+        return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix formats: <http://www.w3.org/ns/formats/> .
+@prefix void: <http://rdfs.org/ns/void#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+
+<{self.endpoint_iri}> a sd:Service ;
+    sd:endpoint <{self.endpoint_iri}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
+    sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
+    sd:resultFormat formats:SPARQL_Results_JSON , formats:SPARQL_Results_XML ,
+        formats:SPARQL_Results_CSV , formats:SPARQL_Results_TSV , formats:Turtle ,
+        formats:N-Triples , formats:JSON-LD , formats:RDF_XML ;
+    rdfs:comment {json.dumps(limits)}@en ;
+    sd:defaultDataset [
+        a sd:Dataset ;
+        dcterms:source <{DATASET_IRI}> ;
+        rdfs:comment "The default graph is the union of the named graphs (sd:UnionDefaultGraph). The inferred graph holds entailments materialized by the build, so queries are evaluated under simple entailment."@en ;
+        sd:defaultGraph [ a sd:Graph ; void:triples {sum(counts.values())} ] ;
+        sd:namedGraph
+{named}
+    ] .
+"""
+
+    def _examples(self) -> list[dict]:
+        try:
+            return [{"name": q.name, "title": q.title or q.name, "description": q.description,
+                     "query": q.text, "params": [p.name for p in q.params.values()]}
+                    for q in named_queries().values()]
+        except QueryError:
+            return []
+
+    def page(self, request: Request, query: str | None = None) -> Response:
+        if self._page is None:
+            import jinja2
+
+            env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                                     autoescape=True)
+            self._page = env.get_template("sparql_query.html")
+        examples = self._examples()
+        # JSON inside <script>: escape <, > and & so no label can close the element
+        data = (json.dumps(examples, ensure_ascii=False).replace("<", "\\u003c")
+                .replace(">", "\\u003e").replace("&", "\\u0026"))
+        if query is None:
+            query = request.query_params.get("query")
+        default = examples[0]["query"] if examples else (
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+            "SELECT ?s ?label WHERE {\n  ?s rdfs:label ?label\n}\nLIMIT 20\n")
+        html = self._page.render(query=query or default, autorun=bool(query), examples=examples,
+                                 examples_json=data, endpoint="/sparql", version=self.site.version,
+                                 max_rows=self.max_rows, timeout=self.timeout,
+                                 prefixes=PREFIXES)
+        return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Vary": "Accept",
+                                           "X-Content-Type-Options": "nosniff",
+                                           "Referrer-Policy": "no-referrer"})
+
+    async def query_page(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return problem(405, "Method not allowed", "the query page answers GET only",
+                           headers={"Allow": "GET, HEAD"})
+        return self.page(request)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+async def _unless_disconnected(request: Request, work):
+    """Run ``work`` but cancel it (freeing its worker) when the client hangs up."""
+    task = asyncio.ensure_future(work)
+
+    async def watch():
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        done, _ = await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        watcher.cancel()
+        raise
+    if task in done:
+        watcher.cancel()
+        return task.result()
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, QueryError):
+        pass
+    raise _ClientGone
+
+
+def static_file(name: str, media_type: str):
+    path = STATIC / name
+
+    async def handler(request: Request) -> Response:
+        return FileResponse(path, media_type=media_type,
+                            headers={"Cache-Control": "public, max-age=3600",
+                                     "X-Content-Type-Options": "nosniff"})
+
+    return handler
+
+
+async def healthz_payload(site: Site, engine: QueryEngine) -> JSONResponse:
+    return JSONResponse({"status": "ok", "version": site.version, **engine.status()},
+                        headers={"Cache-Control": "no-store"})

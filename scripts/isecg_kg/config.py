@@ -15,7 +15,8 @@ BASE = os.environ.get("ISECG_BASE", DEFAULT_BASE)
 ONTOLOGY_IRI = DEFAULT_BASE + "ontology"
 ONTOLOGY_NS = ONTOLOGY_IRI + "#"
 ID_BASE = DEFAULT_BASE + "id/"
-DATASET_IRI = DEFAULT_BASE + "dataset"
+VOID_IRI = DEFAULT_BASE + "void"
+DATASET_IRI = VOID_IRI + "#dataset"
 
 # Named graphs of the N-Quads dump; the SPARQL default graph is their union.
 GRAPH_ONTOLOGY = DEFAULT_BASE + "graph/ontology"

@@ -78,7 +78,7 @@ def parse_turtle(path: Path, display: str | None = None) -> tuple[ox.Triple, ...
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=name) from exc
     try:
-        return tuple(ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=None))
+        return tuple(q.triple for q in ox.parse(data, format=ox.RdfFormat.TURTLE))
     except SyntaxError as exc:
         message = str(exc.msg).split(": ", 1)[-1] if exc.msg else "syntax error"
         raise InputError(f"Turtle syntax error: {message}", path=name,

@@ -8,10 +8,14 @@ graph itself is first checked against SHACL-SHACL (pySHACL's ``meta_shacl``).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from isecg_kg.config import PREFIXES
+from isecg_kg.errors import InputError
 from isecg_kg.load import Sources, load_sources
 
 SH = PREFIXES["sh"]
@@ -59,14 +63,48 @@ def _term(node) -> str:
     return "[]"
 
 
+def _shapes_digest(sources: Sources) -> str:
+    h = hashlib.sha256()
+    for f in sources.files:
+        if f.kind == "shapes":
+            h.update(f.path.read_bytes())
+    return h.hexdigest()
+
+
+def check_shapes(sources: Sources) -> None:
+    """Validate the shapes graph against SHACL-SHACL (pySHACL's meta_shacl).
+
+    It costs ~0.9 s, so a successful check is remembered per shapes content in the user's
+    cache directory; a changed shape is always checked again.
+    """
+    import pyshacl
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "isecg-kg"
+    mark = cache / f"shapes-ok-{_shapes_digest(sources)}-pyshacl-{pyshacl.__version__}"
+    if mark.exists():
+        return
+    try:
+        pyshacl.validate(sources.rdflib_graph("shapes"), shacl_graph=None, meta_shacl=True,
+                         inference="none", advanced=True)
+    except pyshacl.errors.ReportableRuntimeError as exc:
+        raise InputError(f"the shapes graph does not conform to SHACL-SHACL: {exc}",
+                         path="shapes/") from None
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        mark.touch()
+    except OSError:
+        pass  # an unwritable cache only costs time
+
+
 def validate(sources: Sources) -> Report:
     import pyshacl
     import rdflib
 
+    check_shapes(sources)
     data = sources.rdflib_graph("ontology", "data")
     shapes = sources.rdflib_graph("shapes")
     conforms, report_graph, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", meta_shacl=True,
+        data, shacl_graph=shapes, inference="none", meta_shacl=False,
         allow_warnings=True, advanced=True, abort_on_first=False,
     )
     sh = rdflib.Namespace(SH)

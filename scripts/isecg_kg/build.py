@@ -1,0 +1,162 @@
+"""The build: load → validate → reason → serialize → describe → checksum, written atomically.
+
+Everything is written into a fresh sibling directory and moved into place only when all of it
+succeeded, so a failed build leaves the previous output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
+from isecg_kg.errors import BuildError, ValidationFailed
+
+DUMPS = ("isecg.ttl", "isecg.nt", "isecg.nq", "isecg.jsonld", "isecg.rdf", "isecg-inferred.nt")
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    triples: int
+    inferred: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def staged_directory(out: Path) -> Iterator[Path]:
+    """Yield an empty directory beside `out`; on success it replaces `out`, else it vanishes."""
+    out = Path(out).absolute()
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out}: exists and is not a directory; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / "SHA256SUMS").exists():
+        raise BuildError(f"{out}: not empty and not a previous build (no SHA256SUMS); "
+                         "refusing to replace it — choose another --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise BuildError(f"{out.parent}: cannot create the build directory: {exc.strerror}") from exc
+    try:
+        yield tmp
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+        os.chmod(out, 0o755)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise BuildError(f"{out}: cannot write the build: {exc.strerror}") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
+                  inferred: set[ox.Triple], report_graph, step: Callable) -> None:
+    from isecg_kg import serialize as ser
+    from isecg_kg.void import describe_release, write_sums
+
+    quads = ser.canonical_quads({GRAPH_ONTOLOGY: ontology, GRAPH_DATA: data,
+                                 GRAPH_INFERRED: inferred})
+    asserted = ser.triples_of(quads, GRAPH_ONTOLOGY, GRAPH_DATA)
+    inferred_sorted = ser.triples_of(quads, GRAPH_INFERRED)
+    with step("serialize nq"):
+        ser.write_rdf(quads, tmp / "isecg.nq", ox.RdfFormat.N_QUADS)
+    with step("serialize nt"):
+        ser.write_rdf(asserted, tmp / "isecg.nt", ox.RdfFormat.N_TRIPLES)
+        ser.write_rdf(inferred_sorted, tmp / "isecg-inferred.nt", ox.RdfFormat.N_TRIPLES)
+    with step("serialize ttl"):
+        ser.write_rdf(asserted, tmp / "isecg.ttl", ox.RdfFormat.TURTLE)
+    with step("serialize rdf"):
+        ser.write_rdf(asserted, tmp / "isecg.rdf", ox.RdfFormat.RDF_XML)
+    with step("serialize jsonld"):
+        ser.write_json(ser.context_document(), tmp / "context.jsonld")
+        ser.write_jsonld(asserted, tmp / "isecg.jsonld")
+    with step("serialize report"):
+        report = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in ox.parse(
+            report_graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
+        report.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        ser.write_rdf(sorted((q.triple for q in report), key=lambda t: ser.quad_key(
+            ox.Quad(t.subject, t.predicate, t.object))), tmp / "shacl-report.ttl",
+            ox.RdfFormat.TURTLE)
+    with step("gzip"):
+        dumps = [tmp / name for name in DUMPS]
+        gz = [ser.gzip_file(p) for p in dumps]
+    with step("void"):
+        files = dumps + gz + [tmp / "context.jsonld"]
+        ser.write_rdf(describe_release(asserted, inferred_sorted, files), tmp / "void.ttl",
+                      ox.RdfFormat.TURTLE)
+        write_sums(tmp)
+
+
+def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 60.0,
+          site: bool = False, base: str | None = None, log: Callable[[str], None] | None = None,
+          ) -> BuildResult:
+    from isecg_kg.load import load_sources
+    from isecg_kg.reason import reason
+    from isecg_kg.validate import validate
+
+    timings: dict[str, float] = {}
+
+    @contextmanager
+    def step(name: str):
+        start = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - start
+        if log:
+            log(f"{name:<18} {timings[name]:7.3f} s")
+
+    started = time.perf_counter()
+    with step("load"):
+        sources = load_sources(source)
+    with step("validate"):
+        report = validate(sources)
+    if not report.conforms:
+        lines = [str(p) for p in report.problems if p.severity == "Violation"]
+        raise ValidationFailed(f"{len(lines)} SHACL violations:\n" + "\n".join(lines))
+    ontology, data = sources.triples("ontology"), sources.triples("data")
+    with step("reason"):
+        inferred = reason(ontology + data, reasoner, budget)
+    with staged_directory(out) as tmp:
+        write_release(tmp, ontology, data, inferred, report.graph, step)
+        if site:
+            from isecg_kg.site import write_site
+
+            with step("site"):
+                write_site(tmp, tmp / "site", base)
+    timings["total"] = time.perf_counter() - started
+    return BuildResult(out=Path(out), triples=len(set(ontology) | set(data)),
+                       inferred=len(inferred), timings=timings)
+
+
+def is_stale(source: Path, out: Path) -> bool:
+    """True when there is no build in `out` or a source file is newer than it."""
+    sums = Path(out) / "SHA256SUMS"
+    if not sums.exists():
+        return True
+    built = sums.stat().st_mtime
+    return any(p.stat().st_mtime > built for pattern in ("ontology/*.ttl", "data/*.ttl",
+                                                         "shapes/*.ttl")
+               for p in Path(source).glob(pattern))
+
+
+def cli_build(args: argparse.Namespace) -> int:
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+    result = build(args.source, args.out, reasoner=args.reasoner, budget=args.reason_budget,
+                   site=args.site, base=args.base, log=log)
+    if not args.quiet:
+        print(f"built {result.out}: {result.triples} triples asserted, {result.inferred} "
+              f"inferred, {result.timings['total']:.2f} s", file=sys.stderr)
+    return 0

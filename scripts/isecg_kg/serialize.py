@@ -1,0 +1,116 @@
+"""Serialize the graph to the dump formats, byte-identically for the same input.
+
+Determinism: blank nodes are relabelled with RDFC-1.0 canonicalization (pyoxigraph), every
+output is written in sorted order, JSON-LD is sorted before it is dumped, and gzip headers carry
+no timestamp or file name. N-Triples, N-Quads, Turtle and RDF/XML come from pyoxigraph (fast,
+and its output depends only on the order it is given); compacted JSON-LD from rdflib, whose
+version is pinned in pyproject.toml because its serializers change between releases.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from isecg_kg.config import PREFIXES
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+# Prefixes written into Turtle and RDF/XML dumps and the JSON-LD context.
+DUMP_PREFIXES = {k: v for k, v in PREFIXES.items() if k not in ("sh",)}
+
+
+def _key(term) -> tuple[int, str]:
+    # rdf:type first, then everything in N-Triples lexical order.
+    return (0, "") if isinstance(term, ox.NamedNode) and term.value == RDF_TYPE else (1, str(term))
+
+
+def quad_key(q: ox.Quad) -> tuple:
+    return (str(q.graph_name), str(q.subject), _key(q.predicate), str(q.object))
+
+
+def canonical_quads(graphs: dict[str, Iterable[ox.Triple]]) -> list[ox.Quad]:
+    """All graphs as one sorted list of quads with canonical blank-node labels."""
+    dataset = ox.Dataset()
+    for name, triples in graphs.items():
+        g = ox.NamedNode(name)
+        for t in triples:
+            dataset.add(ox.Quad(t.subject, t.predicate, t.object, g))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(dataset, key=quad_key)
+
+
+def triples_of(quads: Iterable[ox.Quad], *graphs: str) -> list[ox.Triple]:
+    """The distinct triples of some graphs, sorted (a triple in two graphs is written once)."""
+    wanted = {ox.NamedNode(g) for g in graphs}
+    seen = {q.triple for q in quads if q.graph_name in wanted}
+    return sorted(seen, key=lambda t: (str(t.subject), _key(t.predicate), str(t.object)))
+
+
+def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
+    iris = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal):
+                iris.add(term.datatype.value)
+    return {p: ns for p, ns in sorted(DUMP_PREFIXES.items())
+            if any(i.startswith(ns) for i in iris)}
+
+
+def write_rdf(triples: list[ox.Triple] | list[ox.Quad], path: Path, fmt: ox.RdfFormat) -> None:
+    prefixes = None
+    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
+        prefixes = used_prefixes(triples)
+    data = ox.serialize(triples, format=fmt, prefixes=prefixes)
+    path.write_bytes(data)
+
+
+def context_document() -> dict:
+    """The JSON-LD context: our prefixes, so compact IRIs read like the Turtle."""
+    return {"@context": dict(sorted(DUMP_PREFIXES.items()))}
+
+
+def _sorted_jsonld(value):
+    if isinstance(value, dict):
+        return {k: (v if k == "@list" else _sorted_jsonld(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_sorted_jsonld(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def jsonld_document(triples: list[ox.Triple]) -> dict:
+    """Compacted JSON-LD with the context embedded (never a remote context: see pitfalls)."""
+    import rdflib
+    from rdflib.plugins.serializers.jsonld import from_rdf
+
+    g = rdflib.Graph()
+    g.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    context = context_document()["@context"]
+    doc = from_rdf(g, context_data=context, use_native_types=False, auto_compact=True)
+    body = _sorted_jsonld({k: v for k, v in doc.items() if k != "@context"})
+    return {"@context": context, **body}
+
+
+def write_jsonld(triples: list[ox.Triple], path: Path) -> None:
+    path.write_text(json.dumps(jsonld_document(triples), indent=2, sort_keys=True,
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_json(obj: dict, path: Path) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def gzip_file(path: Path) -> Path:
+    """path.gz next to path, with no timestamp or name in the header (reproducible)."""
+    target = path.with_name(path.name + ".gz")
+    with open(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
+                                                   mtime=0, compresslevel=9) as gz:
+        gz.write(path.read_bytes())
+    return target

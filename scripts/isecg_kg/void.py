@@ -1,0 +1,169 @@
+"""Describe the release: VoID statistics and DCAT 3 distributions of every dump.
+
+Every node has a hash IRI on the VoID document (…/void#…), so the description holds no blank
+nodes and is dereferenceable as a whole. Nothing here depends on the clock: the same dumps give
+the same void.ttl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from isecg_kg import __version__
+from isecg_kg.config import (
+    DATASET_IRI, DEFAULT_BASE, ID_BASE, ONTOLOGY_IRI, VOID_IRI, WIKIDATA_ENTITY,
+)
+
+RDF, RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
+VOID, DCAT = "http://rdfs.org/ns/void#", "http://www.w3.org/ns/dcat#"
+DCT, XSD = "http://purl.org/dc/terms/", "http://www.w3.org/2001/XMLSchema#"
+FOAF, SKOS = "http://xmlns.com/foaf/0.1/", "http://www.w3.org/2004/02/skos/core#"
+SPDX = "http://spdx.org/rdf/terms#"
+OWL = "http://www.w3.org/2002/07/owl#"
+CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
+IANA = "https://www.iana.org/assignments/media-types/"
+
+MEDIA_TYPES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
+    ".jsonld": "application/ld+json",
+    ".rdf": "application/rdf+xml",
+    ".gz": "application/gzip",
+}
+SOURCE_DOCUMENTS = ("nasa-about-isecg", "exploring-together", "isecg-15th-anniversary")
+
+
+def media_type(name: str) -> str:
+    return MEDIA_TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _int(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=_n(XSD + "integer"))
+
+
+def _slug(iri: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in iri.split("//", 1)[-1]).strip("-")
+
+
+def describe_release(asserted: list[ox.Triple], inferred: list[ox.Triple],
+                     dumps: list[Path]) -> list[ox.Triple]:
+    """VoID + DCAT triples for a release made of these triples and dump files."""
+    ds = _n(DATASET_IRI)
+    out: list[ox.Triple] = []
+
+    def add(s, p, o):
+        out.append(ox.Triple(s, _n(p), o))
+
+    def lit(text, lang=None):
+        return ox.Literal(text, language=lang) if lang else ox.Literal(text)
+
+    add(ds, RDF + "type", _n(VOID + "Dataset"))
+    add(ds, RDF + "type", _n(DCAT + "Dataset"))
+    add(ds, DCT + "title", lit("ISECG knowledge graph", "en"))
+    add(ds, DCT + "description", lit(
+        "The International Space Exploration Coordination Group: its member space agencies and "
+        "their countries, the documents they wrote together, who contributed to what, and the "
+        "source of every claim.", "en"))
+    add(ds, DCT + "license", _n(CC0))
+    add(ds, OWL + "versionInfo", lit(__version__))
+    add(ds, DCAT + "version", lit(__version__))
+    add(ds, VOID + "uriSpace", lit(ID_BASE))
+    add(ds, VOID + "rootResource", _n(ID_BASE + "group/isecg"))
+    add(ds, VOID + "vocabulary", _n(ONTOLOGY_IRI))
+    add(ds, VOID + "sparqlEndpoint", _n(DEFAULT_BASE + "sparql"))
+    add(ds, DCAT + "landingPage", _n(DEFAULT_BASE))
+    for doc in SOURCE_DOCUMENTS:
+        add(ds, DCT + "source", _n(ID_BASE + "document/" + doc))
+
+    subjects = {t.subject for t in asserted}
+    entities = {s for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(ID_BASE)}
+    add(ds, VOID + "triples", _int(len(asserted)))
+    add(ds, VOID + "entities", _int(len(entities)))
+    add(ds, VOID + "distinctSubjects", _int(len(subjects)))
+    add(ds, VOID + "distinctObjects", _int(len({t.object for t in asserted})))
+    everything = asserted + inferred
+    classes = Counter(t.object.value for t in everything
+                      if t.predicate.value == RDF + "type" and isinstance(t.object, ox.NamedNode)
+                      and isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(ID_BASE))
+    properties = Counter(t.predicate.value for t in asserted)
+    add(ds, VOID + "classes", _int(len(classes)))
+    add(ds, VOID + "properties", _int(len(properties)))
+    for cls, n in sorted(classes.items()):
+        part = _n(f"{VOID_IRI}#class-{_slug(cls)}")
+        add(ds, VOID + "classPartition", part)
+        add(part, VOID + "class", _n(cls))
+        add(part, VOID + "entities", _int(n))
+    for prop, n in sorted(properties.items()):
+        part = _n(f"{VOID_IRI}#property-{_slug(prop)}")
+        add(ds, VOID + "propertyPartition", part)
+        add(part, VOID + "property", _n(prop))
+        add(part, VOID + "triples", _int(n))
+
+    inf = _n(VOID_IRI + "#inferred")
+    add(ds, VOID + "subset", inf)
+    add(inf, RDF + "type", _n(VOID + "Dataset"))
+    add(inf, DCT + "title", lit("Entailments of the ISECG knowledge graph", "en"))
+    add(inf, DCT + "description", lit(
+        "Triples entailed by the ontology (RDFS and the OWL RL rules it uses) and not asserted.",
+        "en"))
+    add(inf, VOID + "triples", _int(len(inferred)))
+
+    links = [t for t in asserted if t.predicate.value == SKOS + "exactMatch"
+             and isinstance(t.object, ox.NamedNode) and t.object.value.startswith(WIKIDATA_ENTITY)
+             and t.subject.value.startswith(ID_BASE)]
+    wd, linkset = _n(VOID_IRI + "#wikidata"), _n(VOID_IRI + "#wikidata-links")
+    add(wd, RDF + "type", _n(VOID + "Dataset"))
+    add(wd, DCT + "title", lit("Wikidata", "en"))
+    add(wd, FOAF + "homepage", _n("https://www.wikidata.org/"))
+    add(wd, VOID + "uriSpace", lit(WIKIDATA_ENTITY))
+    add(ds, VOID + "subset", linkset)
+    add(linkset, RDF + "type", _n(VOID + "Linkset"))
+    add(linkset, VOID + "subjectsTarget", ds)
+    add(linkset, VOID + "objectsTarget", wd)
+    add(linkset, VOID + "linkPredicate", _n(SKOS + "exactMatch"))
+    add(linkset, VOID + "triples", _int(len(links)))
+
+    for path in sorted(dumps, key=lambda p: p.name):
+        dist = _n(f"{VOID_IRI}#dump-{_slug(path.name)}")
+        url = _n(DEFAULT_BASE + "dumps/" + path.name)
+        add(ds, DCAT + "distribution", dist)
+        if path.name in ("isecg.nt", "isecg.nq", "isecg.ttl"):
+            add(ds, VOID + "dataDump", url)
+        add(dist, RDF + "type", _n(DCAT + "Distribution"))
+        add(dist, DCT + "title", lit(path.name))
+        add(dist, DCAT + "downloadURL", url)
+        add(dist, DCAT + "accessURL", url)
+        add(dist, DCAT + "mediaType", _n(IANA + media_type(path.name)))
+        if path.suffix == ".gz":
+            add(dist, DCAT + "compressFormat", _n(IANA + "application/gzip"))
+            add(dist, DCAT + "packageFormat", _n(IANA + media_type(path.stem)))
+        add(dist, DCAT + "byteSize", _int(path.stat().st_size))
+        add(dist, DCT + "license", _n(CC0))
+        checksum = _n(f"{VOID_IRI}#checksum-{_slug(path.name)}")
+        add(dist, SPDX + "checksum", checksum)
+        add(checksum, RDF + "type", _n(SPDX + "Checksum"))
+        add(checksum, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
+        add(checksum, SPDX + "checksumValue", ox.Literal(sha256(path),
+                                                         datatype=_n(XSD + "hexBinary")))
+    return out
+
+
+def write_sums(out: Path) -> Path:
+    """SHA256SUMS over every file of the release (site/ excluded), as `sha256sum -c` reads it."""
+    files = sorted(p for p in out.iterdir() if p.is_file() and p.name != "SHA256SUMS")
+    target = out / "SHA256SUMS"
+    target.write_text("".join(f"{sha256(p)}  {p.name}\n" for p in files), encoding="ascii")
+    return target

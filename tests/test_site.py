@@ -84,3 +84,12 @@ def test_write_site_replaces_an_old_export(request, tmp_path):
     (out / "stale" / "old.html").write_text("old")
     write_site(build_dir(request), out, None)
     assert not (out / "stale").exists() and (out / "index.html").is_file()
+
+
+def test_build_site_flag_writes_the_site(tmp_path):
+    from conftest import run_cli
+
+    out = tmp_path / "dist"
+    run_cli("--quiet", "build", "--site", "--out", str(out), check=True)
+    assert (out / "site" / "index.html").is_file()
+    assert (out / "site" / "id" / "agency" / "nasa.ttl").is_file()

@@ -29,6 +29,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 from urllib.parse import urljoin
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
@@ -801,7 +802,7 @@ class QueryEngine:
         self._known_heavy: dict[int, None] = {}  # insertion-ordered: oldest evicted first
 
     # life cycle
-    def start(self) -> QueryEngine:
+    def start(self) -> Self:
         if not Path(self.nq_path).is_file():
             raise InputError("no N-Quads dump; run `isecg-kg build` first", path=self.nq_path)
         self._ctx = _context()
@@ -817,7 +818,7 @@ class QueryEngine:
             w.kill()
         self._workers = []
 
-    def __enter__(self) -> QueryEngine:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

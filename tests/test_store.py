@@ -1,0 +1,78 @@
+"""`isecg-kg load --into URL` against a real, writable Oxigraph server (Graph Store Protocol)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import Counter
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import run_cli
+from servers import _stop, _wait, free_port
+
+from isecg_kg.config import GRAPHS
+
+
+@pytest.fixture()
+def writable_oxigraph(tmp_path):
+    exe = shutil.which("oxigraph")
+    if exe is None:
+        pytest.skip("the oxigraph command is not installed")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "oxigraph.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([exe, "serve", "--location", str(tmp_path / "db"),
+                                 "--bind", f"127.0.0.1:{port}"], stdout=out,
+                                stderr=subprocess.STDOUT)
+    try:
+        _wait(proc, url + "/query?query=ASK%7B%7D", 60, log)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def graph_counts(url: str) -> dict[str, int]:
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    resp = httpx.get(url + "/query", params={"query": query},
+                     headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    resp.raise_for_status()
+    return {b["g"]["value"]: int(b["n"]["value"]) for b in resp.json()["results"]["bindings"]}
+
+
+def test_load_pushes_the_three_named_graphs(dist, writable_oxigraph):
+    expected = Counter(q.graph_name.value for q in ox.parse(path=str(dist / "isecg.nq"),
+                                                             format=ox.RdfFormat.N_QUADS))
+    assert set(expected) == set(GRAPHS)
+    run_cli("load", "--into", writable_oxigraph + "/store", "--dist", str(dist), check=True)
+    assert graph_counts(writable_oxigraph) == dict(expected)
+
+
+def test_load_twice_replaces_rather_than_duplicates(dist, writable_oxigraph):
+    for _ in range(2):
+        run_cli("--quiet", "load", "--into", writable_oxigraph + "/store", "--dist", str(dist),
+                check=True)
+    assert sum(graph_counts(writable_oxigraph).values()) == sum(
+        1 for _ in ox.parse(path=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS))
+
+
+def test_load_into_a_read_only_endpoint_names_url_and_status(dist, writable_oxigraph):
+    url = writable_oxigraph + "/query"  # not a Graph Store: PUT is refused
+    proc = run_cli("load", "--into", url, "--dist", str(dist))
+    assert proc.returncode == 2
+    assert url in proc.stderr and "HTTP 4" in proc.stderr
+
+
+def test_load_without_a_store_says_which_url(dist):
+    url = f"http://127.0.0.1:{free_port()}/store"
+    proc = run_cli("load", "--into", url, "--dist", str(dist))
+    assert proc.returncode == 2
+    assert url in proc.stderr and "cannot PUT" in proc.stderr
+
+
+def test_load_without_a_build_says_how_to_fix(tmp_path):
+    proc = run_cli("load", "--into", "http://127.0.0.1:9/store", "--dist", str(tmp_path))
+    assert proc.returncode == 2
+    assert "isecg.nq" in proc.stderr and "isecg-kg build" in proc.stderr

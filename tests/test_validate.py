@@ -1,0 +1,179 @@
+"""Every SHACL constraint catches what its message says: one failing fixture per shape.
+
+Each fixture adds a few triples to the real data; the report must name the shape (as
+sh:sourceShape or sh:sourceConstraint). The committed data must conform, and the shapes graph
+must conform to SHACL-SHACL.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pyshacl
+import pytest
+import rdflib
+
+from conftest import ROOT, run_cli
+from isecg_kg.load import load_sources
+from isecg_kg.validate import check_shapes, validate
+
+SHAPES = "https://w3id.org/isecg/shapes#"
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+PREFIXES = """
+PREFIX agency: <https://w3id.org/isecg/id/agency/>
+PREFIX contribution: <https://w3id.org/isecg/id/contribution/>
+PREFIX country: <https://w3id.org/isecg/id/country/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX destination: <https://w3id.org/isecg/id/destination/>
+PREFIX doc: <https://w3id.org/isecg/id/document/>
+PREFIX event: <https://w3id.org/isecg/id/event/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX group: <https://w3id.org/isecg/id/group/>
+PREFIX instant: <https://w3id.org/isecg/id/instant/>
+PREFIX isecg: <https://w3id.org/isecg/ontology#>
+PREFIX link: <https://w3id.org/isecg/id/link/>
+PREFIX membership: <https://w3id.org/isecg/id/membership/>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX pathway: <https://w3id.org/isecg/id/pathway/>
+PREFIX period: <https://w3id.org/isecg/id/period/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX theme: <https://w3id.org/isecg/id/theme/>
+PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX wd: <http://www.wikidata.org/entity/>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+SRC = "dcterms:source doc:exploring-together"
+LINKED = "doc:ger isecg:qualifiedContribution contribution:x ."
+FIXTURES = {
+    "Contribution-agent": f"contribution:x a isecg:Contribution ; prov:hadRole isecg:AuthorRole ; {SRC} . {LINKED}",
+    "Contribution-hadRole": f"contribution:x a isecg:Contribution ; prov:agent agency:nasa ; {SRC} . {LINKED}",
+    "Contribution-owner": f"contribution:x a isecg:Contribution ; prov:agent agency:nasa ; prov:hadRole isecg:AuthorRole ; {SRC} .",
+    "Contribution-source": f"contribution:x a isecg:Contribution ; prov:agent agency:nasa ; prov:hadRole isecg:AuthorRole . {LINKED}",
+    "CoordinationGroup-acronym": 'group:isecg isecg:acronym "XX"@en .',
+    "CoordinationGroup-homepage": 'group:isecg foaf:homepage "www.example.org" .',
+    "CoordinationGroup-label": 'group:isecg rdfs:label "Groupe"@fr .',
+    "CoordinationGroup-source": 'group:g2 a isecg:CoordinationGroup ; rdfs:label "G"@en ; isecg:acronym "G"@en .',
+    "CoordinationGroup-workingGroupCount": 'group:isecg isecg:workingGroupCount "seven" .',
+    "DatedSource-issued": "doc:ger isecg:dateIsApproximate true .",
+    "Document-authorCount": 'doc:ger isecg:authorCount "12" .',
+    "Document-dateIsApproximate": 'doc:ges-framework isecg:dateIsApproximate "yes" .',
+    "Document-issued": 'doc:ger dcterms:issued "May 2007" .',
+    "Document-label": 'doc:ger rdfs:label "Feuille de route"@fr .',
+    "Document-source": 'doc:x a isecg:Report ; dcterms:title "X"@en ; rdfs:label "X"@en .',
+    "Document-title": f'doc:x a isecg:Report ; rdfs:label "X"@en ; {SRC} .',
+    "Event-hasTime": "event:isecg-formation time:hasTime instant:2012 .",
+    "Event-label": f"event:x a isecg:Event ; {SRC} .",
+    "Event-participantCount": "event:isecg-extension isecg:participantCount -1 .",
+    "Event-source": 'event:x a isecg:Event ; rdfs:label "X"@en .',
+    "Instant-inXSDDate": 'instant:x a time:Instant ; time:inXSDDate "2007-05-31" .',
+    "Instant-inXSDgYear": "instant:x a time:Instant ; time:inXSDgYear 2008 .",
+    "Instant-inXSDgYearMonth": 'instant:x a time:Instant ; time:inXSDgYearMonth "2007-11" .',
+    "InstantShape": 'instant:x a time:Instant ; rdfs:label "no position" .',
+    "Interval-hasBeginning": "period:x a time:Interval ; time:hasBeginning instant:2006 , instant:2008 .",
+    "Interval-hasEnd": 'period:x a time:Interval ; time:hasEnd "2010" .',
+    "Interval-order": "period:x a time:Interval ; time:hasBeginning instant:2012 ; time:hasEnd instant:2008 .",
+    "LinkRecord-created": f'link:x a isecg:LinkRecord ; isecg:linkSubject agency:aeb ; isecg:linkTarget wd:Q1 ; isecg:evidence "e"@en ; {SRC} .',
+    "LinkRecord-evidence": f'link:x a isecg:LinkRecord ; isecg:linkSubject agency:aeb ; isecg:linkTarget wd:Q1 ; dcterms:created "2026-01-01"^^xsd:date ; {SRC} .',
+    "LinkRecord-linkSubject": f'link:x a isecg:LinkRecord ; isecg:linkTarget wd:Q1 ; isecg:evidence "e"@en ; dcterms:created "2026-01-01"^^xsd:date ; {SRC} .',
+    "LinkRecord-linkTarget": f'link:x a isecg:LinkRecord ; isecg:linkSubject agency:aeb ; isecg:linkTarget <https://www.wikidata.org/wiki/Q1> ; isecg:evidence "e"@en ; dcterms:created "2026-01-01"^^xsd:date ; {SRC} .',
+    "LinkRecord-source": 'link:x a isecg:LinkRecord ; isecg:linkSubject agency:aeb ; isecg:linkTarget wd:Q1 ; isecg:evidence "e"@en ; dcterms:created "2026-01-01"^^xsd:date .',
+    "Membership-member": f"membership:x a isecg:Membership ; org:organization group:isecg ; {SRC} .",
+    "Membership-memberDuring": 'membership:nasa org:memberDuring "2007" .',
+    "Membership-organization": f"membership:x a isecg:Membership ; org:member agency:nasa ; {SRC} .",
+    "Membership-source": "membership:x a isecg:Membership ; org:member agency:nasa ; org:organization group:isecg .",
+    "NamedThing-label": f"destination:x a isecg:Destination ; {SRC} .",
+    "NamedThing-source": 'destination:x a isecg:Destination ; rdfs:label "X"@en .',
+    "Place-altLabel": 'country:italy skos:altLabel "Italia" .',
+    "Place-label": 'country:italy rdfs:label "Italia"@it .',
+    "Place-source": 'country:x a isecg:Country ; rdfs:label "X"@en .',
+    "RoadmapEdition-editionNumber": "doc:ger-3 isecg:editionNumber 0 .",
+    "RoadmapEdition-editionOf": f'doc:x a isecg:RoadmapEdition ; dcterms:title "X"@en ; rdfs:label "X"@en ; {SRC} ; isecg:editionNumber 2 .',
+    "RoleMatchesLink-owner": "doc:ger-3 isecg:qualifiedAuthorship contribution:ger-3-isecg-contributor .",
+    "Scenario-horizon": 'pathway:moon-next isecg:horizon "25 years" .',
+    "SpaceAgency-acronym": 'agency:nasa isecg:acronym "N.A.S.A."@en .',
+    "SpaceAgency-country": "agency:nasa isecg:country country:france .",
+    "SpaceAgency-label": 'agency:nasa rdfs:label "NASA"@fr .',
+    "SpaceAgency-nativeName": 'agency:asi isecg:nativeName "Agenzia" .',
+    "SpaceAgency-region": "agency:aeb isecg:region country:france .",
+    "SpaceAgency-source": 'agency:x a isecg:SpaceAgency ; rdfs:label "X"@en ; isecg:acronym "X"@en ; isecg:country country:france .',
+    "SpaceAgencyShape": "agency:esa isecg:country country:france .",
+    "Supplement-supplementTo": f'doc:x a isecg:Supplement ; dcterms:title "X"@en ; rdfs:label "X"@en ; {SRC} .',
+    "Theme-inScheme": f'theme:x a isecg:ExplorationTheme ; skos:prefLabel "X"@en ; {SRC} .',
+    "Theme-notation": 'theme:economic-expansion skos:notation "33" .',
+    "Theme-prefLabel": f"theme:x a isecg:ExplorationTheme ; skos:inScheme theme:ges-themes ; {SRC} .",
+    "Theme-source": 'theme:x a isecg:ExplorationTheme ; skos:prefLabel "X"@en ; skos:inScheme theme:ges-themes .',
+    "WikidataLink-exactMatch": "agency:csiro skos:exactMatch <https://www.wikidata.org/wiki/Q123> .",
+    "WikidataLink-exactMatch-2": "agency:nasa skos:exactMatch wd:Q190903 .",
+}
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return load_sources(ROOT)
+
+
+def shapes_with_messages(sources) -> set[str]:
+    g = sources.rdflib_graph("shapes")
+    return {str(s)[len(SHAPES):] for s in g.subjects(SH.message, None)}
+
+
+def test_committed_data_conforms(sources):
+    report = validate(sources)
+    assert report.conforms, "\n".join(map(str, report.problems))
+    assert not report.problems
+
+
+def test_every_shape_has_a_failing_fixture(sources):
+    assert shapes_with_messages(sources) == set(FIXTURES)
+
+
+def test_every_constraint_has_a_message_and_a_severity(sources):
+    g = sources.rdflib_graph("shapes")
+    for s in g.subjects(SH.message, None):
+        assert g.value(s, SH.severity) in (SH.Violation, SH.Warning, SH.Info), s
+    for s in set(g.subjects(SH.path, None)) - {None}:
+        if isinstance(s, rdflib.URIRef):
+            assert g.value(s, SH.message) is not None, f"{s} has no sh:message"
+
+
+@pytest.mark.parametrize("shape", sorted(FIXTURES))
+def test_fixture_is_caught_by_its_shape(sources, shape):
+    data = rdflib.Graph()
+    for t in sources.rdflib_graph("ontology", "data"):
+        data.add(t)
+    data.parse(data=PREFIXES + FIXTURES[shape], format="turtle")
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=sources.rdflib_graph("shapes"),
+                                           advanced=True, allow_warnings=True)
+    assert not conforms
+    named = {str(o) for p in (SH.sourceShape, SH.sourceConstraint) for o in report.objects(None, p)}
+    assert SHAPES + shape in named
+
+
+def test_shapes_graph_conforms_to_shacl_shacl(sources, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no cached verdict: really check
+    check_shapes(sources)
+    g = sources.rdflib_graph("shapes")
+    conforms, _, text = pyshacl.validate(g, shacl_graph=None, meta_shacl=True)
+    assert conforms, text
+
+
+def test_cli_prints_one_line_per_problem_and_exits_1(tmp_path):
+    for d in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    (tmp_path / "data" / "zz-bad.ttl").write_text(
+        PREFIXES + FIXTURES["Membership-source"] + "\n" + FIXTURES["SpaceAgencyShape"])
+    proc = run_cli("validate", "--source", str(tmp_path))
+    assert proc.returncode == 1
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("[VIOLATION] data/agencies.ttl: agency:esa ")
+    assert lines[1].startswith("[VIOLATION] data/zz-bad.ttl: membership:x dcterms:source: ")
+    assert "cite the source" in lines[1]
+
+
+def test_cli_exit_codes_0_and_2(tmp_path):
+    assert run_cli("-q", "validate").returncode == 0
+    proc = run_cli("validate", "--source", str(tmp_path / "missing"))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr

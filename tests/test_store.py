@@ -10,9 +10,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import run_cli
-from servers import _stop, _wait, free_port
-
 from isecg_kg.config import GRAPHS
+from servers import _stop, _wait, free_port
 
 
 @pytest.fixture()

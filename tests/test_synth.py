@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import run_cli
-
 from isecg_kg.config import ID_BASE
 from isecg_kg.synth import count_triples, write_synthetic
 

@@ -1,0 +1,536 @@
+"""``isecg-kg bench``: the build and the endpoint measured beside their peers, in one run.
+
+Three sections, every comparison a ratio of numbers taken in the same run:
+
+* **real** — the build's stages on the project's data (``build()`` in-process), the whole build
+  as a process (``python -m isecg_kg build``), a one-shot ``query -n members-2022`` and
+  ``validate``, each from process start to exit; medians of ``runs`` (≥ 5) runs.
+* **scale** — ``synth`` sources of 10k, 100k (and, without ``--quick``, 1M) triples; each full
+  build runs in its own child process, timed, its peak RSS read from ``os.wait4``; the growth of
+  time and memory per 10× data.
+* **endpoint** — ``wrk`` on 127.0.0.1, bounded in time, against our server, Oxigraph server loaded
+  with the same ``isecg.nq`` and rdflib-endpoint on the same file, for three named queries, at 20
+  (and, without ``--quick``, 100) connections; "first-time" requests each differ (a unique
+  ``LIMIT`` is appended by a wrk Lua script, so no answer cache can hit), "repeated" ones are the
+  same URL. Throughput and p50/p99 latency, medians over ``runs`` wrk runs.
+
+The targets of issue 6 are printed as met / not met; nothing here asserts them.
+``ISECG_BENCH_SMOKE=1`` shrinks everything further (2 runs, tiny sizes, 1 s load) so CI can check
+the harness end to end; its numbers are not measurements and the JSON says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from isecg_kg.config import QUERIES_DIR
+from isecg_kg.errors import IsecgError
+
+QUERIES = ("members-2022", "agencies-per-country", "documents")
+REASON_BUDGET = 3600.0
+SERVERS = ("isecg-kg", "oxigraph", "rdflib-endpoint")
+ACCEPT = "application/sparql-results+json"
+
+# A different query text on every request (per wrk thread and counter): answers cannot be cached.
+FIRST_TIME_LUA = """
+local nthreads = 0
+function setup(thread)
+  thread:set("tid", nthreads)
+  nthreads = nthreads + 1
+end
+counter = 0
+function request()
+  counter = counter + 1
+  local limit = 1000000000 + tid * 100000000 + counter
+  return wrk.format("GET", wrk.path .. "%0ALIMIT%20" .. tostring(limit))
+end
+"""
+
+
+class BenchError(IsecgError):
+    """A benchmark step could not run (a peer missing, a server not starting)."""
+
+
+def _settings(quick: bool) -> dict:
+    if os.environ.get("ISECG_BENCH_SMOKE"):
+        return {"mode": "smoke", "runs": 2, "wrk_runs": 1, "sizes": [500, 5_000],
+                "duration": 1, "connections": [20], "queries": QUERIES}
+    if quick:
+        return {"mode": "quick", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000],
+                "duration": 2, "connections": [20], "queries": QUERIES}
+    return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
+            "duration": 10, "connections": [20, 100], "queries": QUERIES}
+
+
+def _median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def _py(*args: str) -> list[str]:
+    return [sys.executable, "-m", "isecg_kg", "--quiet", *args]
+
+
+def run_timed(cmd: list[str], timeout: float = 3600) -> tuple[float, float]:
+    """Run `cmd`; return (wall seconds, peak RSS in MB) of that child alone (os.wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            raise BenchError(f"{' '.join(cmd)}: still running after {timeout} s; killed")
+        time.sleep(0.002)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode}: {err[-1500:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+# --------------------------------------------------------------------------- real data
+
+def bench_real(source: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
+    from isecg_kg.build import build
+
+    runs = cfg["runs"]
+    stages: dict[str, list[float]] = {}
+    log(f"real data: build() in-process ×{runs}")
+    for i in range(runs):
+        result = build(source, work / f"inproc-{i % 2}")
+        for name, t in result.timings.items():
+            stages.setdefault(name, []).append(t)
+    dist = work / "dist"
+    samples: dict[str, list[float]] = {"build": [], "query": [], "validate": []}
+    log(f"real data: build / query / validate processes ×{runs}")
+    for _ in range(runs):
+        samples["build"].append(run_timed(_py("build", "--source", str(source),
+                                               "--out", str(dist)))[0])
+        samples["query"].append(run_timed(_py("query", "-n", "members-2022", "--dist",
+                                               str(dist), "--source", str(source)))[0])
+        samples["validate"].append(run_timed(_py("validate", "--source", str(source)))[0])
+    return {"triples": result.triples, "inferred": result.inferred,
+            "stages": {k: _median(v) for k, v in stages.items()},
+            "stage_samples": stages,
+            "process": {k: _median(v) for k, v in samples.items()},
+            "process_samples": samples, "dist": str(dist)}
+
+
+# --------------------------------------------------------------------------- scale
+
+def bench_scale(work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
+    from isecg_kg.synth import count_triples, write_synthetic
+
+    rows = []
+    for n in cfg["sizes"]:
+        src = write_synthetic(work / f"synth-{n}", n, seed=0)
+        actual = count_triples(src)
+        times, mems = [], []
+        log(f"scale: build of {n:,} synthetic triples ×{cfg['runs']}")
+        try:
+            for _ in range(cfg["runs"]):
+                # a generous reasoning budget: the point is to measure how long it takes
+                wall, rss = run_timed(_py("build", "--source", str(src), "--reason-budget",
+                                          str(REASON_BUDGET), "--out",
+                                          str(work / f"synth-{n}-dist")))
+                times.append(wall)
+                mems.append(rss)
+        except BenchError as exc:
+            log(f"scale: {n:,} triples failed: {exc}")
+            rows.append({"triples": n, "data_triples": actual, "build_s": None,
+                         "peak_mb": None, "error": str(exc)[-2000:]})
+            break
+        rows.append({"triples": n, "data_triples": actual, "build_s": _median(times),
+                     "peak_mb": max(mems), "build_samples": times, "peak_samples": mems})
+        shutil.rmtree(work / f"synth-{n}-dist", ignore_errors=True)
+    growth = []
+    for a, b in itertools.pairwise([r for r in rows if r["build_s"] is not None]):
+        factor = b["data_triples"] / a["data_triples"]
+        growth.append({"from": a["triples"], "to": b["triples"], "data_factor": factor,
+                       "time_ratio": b["build_s"] / a["build_s"],
+                       "memory_ratio": b["peak_mb"] / a["peak_mb"],
+                       # time ratio normalised to exactly 10× the data (log-linear)
+                       "time_ratio_per_10x": (b["build_s"] / a["build_s"]) ** (
+                           1 / max(1e-9, math.log10(factor)))})
+    return {"sizes": rows, "growth": growth}
+
+
+# --------------------------------------------------------------------------- endpoint
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(proc: subprocess.Popen, url: str, timeout: float, name: str, log_file: Path):
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"{name} exited with {proc.returncode} before answering {url}: "
+                             f"{log_file.read_text(errors='replace')[-1500:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise BenchError(f"{name} not answering {url} after {timeout} s")
+
+
+@contextmanager
+def _server(name: str, cmd: list[str], ready: str, work: Path) -> Iterator[None]:
+    log_file = work / f"{name}.log"
+    with open(log_file, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_ready(proc, ready, 300, name, log_file)
+        yield
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@contextmanager
+def start_server(name: str, dist: Path, work: Path) -> Iterator[str]:
+    """Start one server on 127.0.0.1; yield its SPARQL GET URL (without the query)."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    nq = str(Path(dist) / "isecg.nq")
+    if name == "isecg-kg":
+        cmd = _py("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port))
+        with _server(name, cmd, base + "/healthz", work):
+            yield base + "/sparql"
+    elif name == "oxigraph":
+        exe = shutil.which("oxigraph")
+        if exe is None:
+            raise BenchError("the oxigraph command is not installed (pip install oxigraph)")
+        location = work / f"oxigraph-{port}"
+        subprocess.run([exe, "load", "--location", str(location), "--file", nq], check=True,
+                       capture_output=True, timeout=600)
+        cmd = [exe, "serve-read-only", "--location", str(location), "--bind",
+               f"127.0.0.1:{port}", "--union-default-graph"]
+        with _server(name, cmd, base + "/query?query=ASK%7B%7D", work):
+            yield base + "/query"
+    elif name == "rdflib-endpoint":
+        cmd = [sys.executable, "-m", "rdflib_endpoint", "serve", nq, "--host", "127.0.0.1",
+               "--port", str(port)]
+        with _server(name, cmd, base + "/?query=ASK%7B%7D", work):
+            yield base + "/"
+    else:
+        raise BenchError(f"unknown server {name!r}")
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def parse_wrk(text: str) -> dict:
+    """Requests/s, p50/p99 (ms), requests and errors from `wrk --latency` output."""
+    def pct(p: str) -> float | None:
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.MULTILINE)
+        return float(m.group(1)) * _UNITS[m.group(2)] if m else None
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    total = re.search(r"(\d+) requests in", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {"rps": float(rps.group(1)) if rps else 0.0, "p50_ms": pct("50"), "p99_ms": pct("99"),
+            "requests": int(total.group(1)) if total else 0,
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": sum(map(int, sock.groups())) if sock else 0}
+
+
+def run_wrk(url: str, connections: int, duration: int, lua: Path | None) -> dict:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise BenchError("wrk is not installed (Debian: apt-get install wrk)")
+    if urllib.parse.urlsplit(url).hostname != "127.0.0.1":
+        raise BenchError(f"{url}: the load generator only targets 127.0.0.1")
+    cmd = [wrk, "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{duration}s",
+           "--timeout", "10s", "--latency", "-H", f"Accept: {ACCEPT}"]
+    if lua:
+        cmd += ["-s", str(lua)]
+    proc = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=duration + 60,
+                          check=False)
+    if proc.returncode != 0:
+        raise BenchError(f"wrk {url} exited {proc.returncode}: {proc.stderr[-500:]}")
+    out = parse_wrk(proc.stdout)
+    out["duration_s"] = duration
+    ok = out["requests"] - out["non2xx"]
+    out["ok_rps"] = out["rps"] * (ok / out["requests"]) if out["requests"] else 0.0
+    return out
+
+
+def bench_endpoint(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
+    lua = work / "first-time.lua"
+    lua.write_text(FIRST_TIME_LUA)
+    texts = {q: (QUERIES_DIR / f"{q}.rq").read_text() for q in cfg["queries"]}
+    rows = []
+    for server in SERVERS:
+        log(f"endpoint: starting {server}")
+        with start_server(server, dist, work) as endpoint:
+            for q, text in texts.items():
+                url = endpoint + "?query=" + urllib.parse.quote(text, safe="")
+                for conns in cfg["connections"]:
+                    for mode in ("first-time", "repeated"):
+                        samples = []
+                        for _ in range(cfg["wrk_runs"]):
+                            s = run_wrk(url, conns, cfg["duration"],
+                                        lua if mode == "first-time" else None)
+                            if s["requests"] == 0 and cfg["mode"] != "smoke":
+                                # nothing finished inside the window (a slow peer): give that
+                                # run five times the time once, so it has a number at all
+                                s = run_wrk(url, conns, 5 * cfg["duration"],
+                                            lua if mode == "first-time" else None)
+                            samples.append(s)
+                        row = {"server": server, "query": q, "mode": mode,
+                               "connections": conns,
+                               "rps": _median([s["ok_rps"] for s in samples]),
+                               "p50_ms": _median([s["p50_ms"] for s in samples
+                                                  if s["p50_ms"] is not None]),
+                               "p99_ms": _median([s["p99_ms"] for s in samples
+                                                  if s["p99_ms"] is not None]),
+                               "errors": sum(s["non2xx"] + s["socket_errors"] for s in samples),
+                               "samples": samples}
+                        rows.append(row)
+                        log(f"  {server:<16} {q:<22} {mode:<10} c={conns:<3} "
+                            f"{row['rps']:9.1f} req/s  p99 {row['p99_ms'] or 0:.1f} ms")
+    ratios = []
+    for r in rows:
+        if r["server"] != "isecg-kg":
+            continue
+        for peer in SERVERS[1:]:
+            other = next(o for o in rows if o["server"] == peer and o["query"] == r["query"]
+                         and o["mode"] == r["mode"] and o["connections"] == r["connections"])
+            ratios.append({"peer": peer, "query": r["query"], "mode": r["mode"],
+                           "connections": r["connections"],
+                           "throughput_ratio": r["rps"] / other["rps"] if other["rps"] else None})
+    return {"duration_s": cfg["duration"], "results": rows, "ratios": ratios}
+
+
+# --------------------------------------------------------------------------- targets
+
+def targets(result: dict) -> list[dict]:
+    real = result["real"]["process"]
+    out = [
+        {"target": "real data: full build ≤ 2 s", "value": real["build"], "unit": "s",
+         "met": real["build"] <= 2.0},
+        {"target": "real data: one-shot query ≤ 0.5 s", "value": real["query"], "unit": "s",
+         "met": real["query"] <= 0.5},
+        {"target": "real data: validate ≤ 1 s", "value": real["validate"], "unit": "s",
+         "met": real["validate"] <= 1.0},
+    ]
+    sizes = {r["triples"]: r for r in result["scale"]["sizes"]}
+    big = sizes.get(1_000_000)
+    if big and big["build_s"] is None:  # measured, and failed
+        out.append({"target": "1M triples: build ≤ 60 s", "value": None, "unit": "s",
+                    "met": False, "note": big["error"][-300:]})
+        out.append({"target": "1M triples: peak memory ≤ 2 GB", "value": None, "unit": "MB",
+                    "met": False, "note": "the build failed"})
+    else:
+        out.append({"target": "1M triples: build ≤ 60 s",
+                    "value": big["build_s"] if big else None, "unit": "s",
+                    "met": big["build_s"] <= 60 if big else None})
+        out.append({"target": "1M triples: peak memory ≤ 2 GB",
+                    "value": big["peak_mb"] if big else None, "unit": "MB",
+                    "met": big["peak_mb"] <= 2048 if big else None})
+    growth = result["scale"]["growth"]
+    worst = max((g["time_ratio_per_10x"] for g in growth), default=None)
+    out.append({"target": "10× the data ≤ 12× the time", "value": worst, "unit": "×",
+                "met": worst <= 12 if worst is not None else None})
+    ratios = result["endpoint"]["ratios"]
+
+    def worst_ratio(peer: str, mode: str | None) -> float | None:
+        xs = [r["throughput_ratio"] for r in ratios if r["peer"] == peer
+              and (mode is None or r["mode"] == mode) and r["throughput_ratio"] is not None]
+        return min(xs) if xs else None
+
+    for name, peer, mode, limit in (
+            ("endpoint ≥ 10× rdflib-endpoint (worst query)", "rdflib-endpoint", None, 10.0),
+            ("endpoint ≥ 0.5× Oxigraph, first-time (worst query)", "oxigraph", "first-time", 0.5),
+            ("endpoint ≥ 1.0× Oxigraph, repeated (worst query)", "oxigraph", "repeated", 1.0)):
+        v = worst_ratio(peer, mode)
+        out.append({"target": name, "value": v, "unit": "×",
+                    "met": v >= limit if v is not None else None})
+    p99 = [r["p99_ms"] for r in result["endpoint"]["results"]
+           if r["server"] == "isecg-kg" and r["connections"] == 20 and r["p99_ms"] is not None]
+    v = max(p99) if p99 else None
+    out.append({"target": "endpoint p99 ≤ 20 ms at 20 connections (worst query)", "value": v,
+                "unit": "ms", "met": v <= 20 if v is not None else None})
+    return out
+
+
+# --------------------------------------------------------------------------- run + print
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("pyoxigraph", "rdflib", "pyshacl", "owlrl", "rdflib-endpoint", "oxigraph"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    exe = shutil.which("oxigraph")
+    if exe:
+        out["oxigraph-server"] = subprocess.run([exe, "--version"], capture_output=True,
+                                                text=True, check=False).stdout.strip()
+    wrk = shutil.which("wrk")
+    if wrk:
+        p = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
+        out["wrk"] = (p.stdout or p.stderr).splitlines()[0] if (p.stdout or p.stderr) else ""
+    return out
+
+
+def _machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_mb": mem,
+            "system": f"{platform.system()} {platform.release()}"}
+
+
+def run_bench(source: Path, quick: bool, log: Callable[[str], None]) -> dict:
+    cfg = _settings(quick)
+    started = time.perf_counter()
+    result: dict = {"meta": {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+                             "mode": cfg["mode"], "runs": cfg["runs"],
+                             "wrk_runs": cfg["wrk_runs"], "machine": _machine(),
+                             "versions": _versions(),
+                             "note": "smoke mode: not measurements" if cfg["mode"] == "smoke"
+                             else "medians of the runs"}}
+    with tempfile.TemporaryDirectory(prefix="isecg-bench-") as tmp:
+        work = Path(tmp)
+        result["real"] = bench_real(Path(source), work, cfg, log)
+        result["scale"] = bench_scale(work, cfg, log)
+        result["endpoint"] = bench_endpoint(Path(result["real"]["dist"]), work, cfg, log)
+        result["real"].pop("dist")
+    result["targets"] = targets(result)
+    result["meta"]["elapsed_s"] = time.perf_counter() - started
+    return result
+
+
+def _fmt(v, unit: str = "") -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        s = f"{v:.3f}" if v < 10 else f"{v:,.1f}"
+    else:
+        s = f"{v:,}"
+    return f"{s} {unit}".strip()
+
+
+def print_tables(result: dict, console) -> None:
+    from rich.table import Table
+
+    meta = result["meta"]
+    m = meta["machine"]
+    console.print(f"[bold]isecg-kg bench[/] ({meta['mode']}, medians of {meta['runs']} runs, "
+                  f"{meta['wrk_runs']} wrk runs) — {meta['date']} — {m['cpu']}, {m['cores']} "
+                  f"cores, {m['memory_mb']:,} MB — "
+                  + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+
+    real = result["real"]
+    t = Table(title=f"Real data ({real['triples']:,} triples asserted, "
+                    f"{real['inferred']:,} inferred)")
+    t.add_column("step")
+    t.add_column("median", justify="right")
+    t.add_column("share of build()", justify="right")
+    total = real["stages"].get("total") or 1
+    for name, v in real["stages"].items():
+        t.add_row(f"build() {name}", _fmt(v, "s"), f"{100 * v / total:.0f} %")
+    for name, v in real["process"].items():
+        t.add_row(f"process: isecg-kg {name}", _fmt(v, "s"), "")
+    console.print(t)
+
+    t = Table(title="Scale (synthetic data, full build in a child process)")
+    for col in ("triples", "data triples", "build", "peak RSS", "×time per 10×", "×memory"):
+        t.add_column(col, justify="right")
+    growth = {g["to"]: g for g in result["scale"]["growth"]}
+    for r in result["scale"]["sizes"]:
+        g = growth.get(r["triples"])
+        t.add_row(_fmt(r["triples"]), _fmt(r["data_triples"]),
+                  _fmt(r["build_s"], "s") if "error" not in r else "[red]failed[/]",
+                  _fmt(r["peak_mb"], "MB"), _fmt(g["time_ratio_per_10x"]) if g else "",
+                  _fmt(g["memory_ratio"]) if g else "")
+    console.print(t)
+
+    ep = result["endpoint"]
+    t = Table(title=f"Endpoint (wrk, {ep['duration_s']} s per run, 127.0.0.1)")
+    for col in ("query", "mode", "conns", "server", "req/s", "p50", "p99", "errors",
+                "ours ÷ this"):
+        t.add_column(col, justify="right" if col not in ("query", "mode", "server") else "left")
+    ratio = {(r["peer"], r["query"], r["mode"], r["connections"]): r["throughput_ratio"]
+             for r in ep["ratios"]}
+    for r in ep["results"]:
+        rr = ratio.get((r["server"], r["query"], r["mode"], r["connections"]))
+        t.add_row(r["query"], r["mode"], str(r["connections"]), r["server"], _fmt(r["rps"]),
+                  _fmt(r["p50_ms"], "ms"), _fmt(r["p99_ms"], "ms"), str(r["errors"]),
+                  _fmt(rr, "×") if rr is not None else "")
+    console.print(t)
+
+    t = Table(title="Targets (issue 6)")
+    t.add_column("target")
+    t.add_column("measured", justify="right")
+    t.add_column("result")
+    for tg in result["targets"]:
+        verdict = ("[green]met[/]" if tg["met"] else "[red]not met[/]") if tg["met"] is not None \
+            else "[yellow]not measured[/]"
+        t.add_row(tg["target"], _fmt(tg["value"], tg["unit"]), verdict)
+    console.print(t)
+
+
+def cli_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    log = (lambda line: None) if args.quiet else (lambda line: err.log(line))
+    result = run_bench(args.source, args.quick, log)
+    tmp = Path(str(args.json) + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    tmp.replace(args.json)
+    print_tables(result, Console(width=160))
+    if not args.quiet:
+        err.print(f"wrote {args.json} ({result['meta']['elapsed_s']:.0f} s)")
+    return 0

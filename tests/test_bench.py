@@ -1,0 +1,61 @@
+"""`isecg-kg bench` end to end as a smoke test: it runs, writes JSON with every section.
+
+No thresholds here: the targets are the benchmark's to report, never a timed test's to assert.
+``ISECG_BENCH_SMOKE=1`` shrinks the run (2 runs, tiny synthetic sizes, 1 s of load per server
+and query) so the whole harness — builds, synth, three servers, wrk — runs in about a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+from isecg_kg.bench import QUERIES, SERVERS, parse_wrk
+
+pytestmark = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("oxigraph") is None,
+                                reason="needs wrk and the oxigraph server")
+
+
+def test_bench_quick_smoke_writes_every_section(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "isecg_kg", "--quiet", "bench", "--quick",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "ISECG_BENCH_SMOKE": "1"},
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["meta"]["mode"] == "smoke"
+    assert {"meta", "real", "scale", "endpoint", "targets"} <= set(result)
+    assert {"load", "validate", "reason", "total"} <= set(result["real"]["stages"])
+    assert set(result["real"]["process"]) == {"build", "query", "validate"}
+    assert len(result["scale"]["sizes"]) == 2 and len(result["scale"]["growth"]) == 1
+    assert all(r["peak_mb"] > 0 for r in result["scale"]["sizes"])
+    seen = {(r["server"], r["query"]) for r in result["endpoint"]["results"]}
+    assert seen == {(s, q) for s in SERVERS for q in QUERIES}
+    ours = [r for r in result["endpoint"]["results"] if r["server"] == "isecg-kg"]
+    assert all(r["rps"] > 0 and r["errors"] == 0 for r in ours)
+    assert all("met" in t for t in result["targets"])
+    for heading in ("Real data", "Scale", "Endpoint", "Targets"):
+        assert heading in proc.stdout
+
+
+def test_parse_wrk_reads_units_and_errors():
+    text = """Running 2s test @ http://127.0.0.1:1/sparql
+  Latency Distribution
+     50%  812.00us
+     75%    1.20ms
+     90%    3.00ms
+     99%    1.50s
+  1234 requests in 2.00s, 1.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 5
+Requests/sec:    617.00
+"""
+    r = parse_wrk(text)
+    assert r["p50_ms"] == pytest.approx(0.812) and r["p99_ms"] == pytest.approx(1500)
+    assert (r["requests"], r["non2xx"], r["socket_errors"], r["rps"]) == (1234, 5, 3, 617.0)

@@ -20,7 +20,8 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = False, timeout: f
             input: str | None = None) -> subprocess.CompletedProcess:
     """Run the real CLI (`python -m isecg_kg ...`) and capture its output."""
     proc = subprocess.run([sys.executable, "-m", "isecg_kg", *args], cwd=cwd or ROOT,
-                          capture_output=True, text=True, timeout=timeout, input=input)
+                          capture_output=True, text=True, timeout=timeout, input=input,
+                          check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"isecg-kg {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
     return proc

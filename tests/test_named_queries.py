@@ -10,7 +10,6 @@ import json
 
 import pyoxigraph as ox
 import pytest
-
 from conftest import run_cli
 from isecg_kg.query import QueryRequest, execute, named_queries
 

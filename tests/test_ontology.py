@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-
 from conftest import ROOT
 from isecg_kg import __version__
 from isecg_kg.load import load_sources

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-
 from conftest import ROOT
 from isecg_kg.errors import InconsistencyError
 from isecg_kg.load import load_sources

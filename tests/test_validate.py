@@ -12,7 +12,6 @@ import shutil
 import pyshacl
 import pytest
 import rdflib
-
 from conftest import ROOT, run_cli
 from isecg_kg.load import load_sources
 from isecg_kg.validate import check_shapes, validate

@@ -15,7 +15,12 @@ import pyoxigraph as ox
 
 from isecg_kg import __version__
 from isecg_kg.config import (
-    DATASET_IRI, DEFAULT_BASE, ID_BASE, ONTOLOGY_IRI, VOID_IRI, WIKIDATA_ENTITY,
+    DATASET_IRI,
+    DEFAULT_BASE,
+    ID_BASE,
+    ONTOLOGY_IRI,
+    VOID_IRI,
+    WIKIDATA_ENTITY,
 )
 
 RDF, RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"

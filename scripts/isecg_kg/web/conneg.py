@@ -8,6 +8,7 @@ None, which routes answer with 406 listing what is offered.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # Linked-data representations: format name -> (media type, file suffix), in preference order.
@@ -80,7 +81,7 @@ def parse_accept(header: str | None) -> list[MediaRange]:
                     q = float(value.strip())
                 except ValueError:
                     q = 0.0
-                if not 0.0 <= q <= 1.0 or q != q:
+                if math.isnan(q) or not 0.0 <= q <= 1.0:
                     q = 0.0
         media = ALIASES.get(media, media)
         t, _, s = media.partition("/")

@@ -17,7 +17,7 @@ class Site:
     data_base: str = DEFAULT_BASE  # the base IRI the data was minted with
 
     @classmethod
-    def from_dist(cls, dist: Path, base: str | None = None) -> "Site":
+    def from_dist(cls, dist: Path, base: str | None = None) -> Site:
         sums = Path(dist) / "SHA256SUMS"
         version = hashlib.sha256(sums.read_bytes()).hexdigest()[:32]
         return cls(dist=Path(dist), base=base or DEFAULT_BASE, version=version)

@@ -101,8 +101,32 @@ def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
         write_sums(tmp)
 
 
+class Progress:
+    """Reports the build's steps: a live spinner on a terminal (rich), plain lines otherwise."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self._status = None
+        if not quiet:
+            from rich.console import Console
+
+            self.console = Console(stderr=True)
+
+    def start(self, name: str) -> None:
+        if not self.quiet and self.console.is_terminal:
+            self._status = self.console.status(f"{name} …")
+            self._status.start()
+
+    def done(self, name: str, seconds: float) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if not self.quiet:
+            self.console.print(f"{name:<18} {seconds:7.3f} s", highlight=False)
+
+
 def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 60.0,
-          site: bool = False, base: str | None = None, log: Callable[[str], None] | None = None,
+          site: bool = False, base: str | None = None, progress: Progress | None = None,
           ) -> BuildResult:
     from isecg_kg.load import load_sources
     from isecg_kg.reason import reason
@@ -110,13 +134,17 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
 
     timings: dict[str, float] = {}
 
+    progress = progress or Progress(quiet=True)
+
     @contextmanager
     def step(name: str):
+        progress.start(name)
         start = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - start
-        if log:
-            log(f"{name:<18} {timings[name]:7.3f} s")
+        try:
+            yield
+        finally:
+            timings[name] = time.perf_counter() - start
+            progress.done(name, timings[name])
 
     started = time.perf_counter()
     with step("load"):
@@ -153,9 +181,8 @@ def is_stale(source: Path, out: Path) -> bool:
 
 
 def cli_build(args: argparse.Namespace) -> int:
-    log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     result = build(args.source, args.out, reasoner=args.reasoner, budget=args.reason_budget,
-                   site=args.site, base=args.base, log=log)
+                   site=args.site, base=args.base, progress=Progress(quiet=args.quiet))
     if not args.quiet:
         print(f"built {result.out}: {result.triples} triples asserted, {result.inferred} "
               f"inferred, {result.timings['total']:.2f} s", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT.parent / "shared" / "sources"
+# Test this checkout's code, whatever an installed (editable) copy points at.
+sys.path.insert(0, str(ROOT / "scripts"))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT / "scripts")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 
 def pytest_addoption(parser):

@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 from isecg_kg.errors import InconsistencyError
 from isecg_kg.load import load_sources
-from isecg_kg.reason import comparable, owlrl_closure, reason_rules
+from isecg_kg.reason import comparable, fixpoint_of_rules, owlrl_closure, reason_rules
 
 ID, ONT = "https://w3id.org/isecg/id/", "https://w3id.org/isecg/ontology#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -25,6 +25,20 @@ def test_rules_agree_with_owlrl_on_the_real_data(asserted):
     ours, reference = comparable(set(asserted) | inferred), comparable(closure)
     assert ours - reference == set()
     assert reference - ours == set()
+
+
+def test_fast_path_equals_the_rule_files_fixpoint(asserted):
+    assert reason_rules(asserted) == fixpoint_of_rules(asserted)
+
+
+def test_fast_path_equals_the_rule_files_fixpoint_on_synthetic_data(tmp_path):
+    from isecg_kg.synth import write_synthetic
+
+    src = write_synthetic(tmp_path / "synth", 10_000, 7)
+    triples = load_sources(src).triples("ontology", "data")
+    fast = reason_rules(triples)
+    assert fast == fixpoint_of_rules(triples)
+    assert any(t.predicate.value == "http://purl.org/dc/terms/creator" for t in fast)
 
 
 def test_entailments_answer_standard_vocabulary_questions(asserted):

@@ -17,7 +17,6 @@ our IRIs and Wikidata's.
 from __future__ import annotations
 
 import multiprocessing
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -102,10 +101,10 @@ def read_schema(store: ox.Store) -> Schema:
         return super_classes.get(c, {c})
 
     chains = []
-    for row in store.query(
-            "SELECT ?p ?p1 ?p2 WHERE { ?p <%spropertyChainAxiom> ?l . ?l <%sfirst> ?p1 ; "
-            "<%srest> ?r . ?r <%sfirst> ?p2 ; <%srest> <%snil> }"
-            % (OWL, RDF, RDF, RDF, RDF, RDF), use_default_graph_as_union=True):
+    chain_query = (f"SELECT ?p ?p1 ?p2 WHERE {{ ?p <{OWL}propertyChainAxiom> ?l . "
+                   f"?l <{RDF}first> ?p1 ; <{RDF}rest> ?r . ?r <{RDF}first> ?p2 ; "
+                   f"<{RDF}rest> <{RDF}nil> }}")
+    for row in store.query(chain_query, use_default_graph_as_union=True):
         chains.append((row["p"].value, row["p1"].value, row["p2"].value))
     properties = (set(sub_p) | {p for v in sub_p.values() for p in v} | set(inverse)
                   | {c[0] for c in chains})

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Set up and run the main job on a fresh machine: install, build the dumps, serve the linked data.
+# Set up and run the main job on a fresh machine: a project-local virtualenv (.venv) with the
+# package, then `isecg-kg serve`, which builds the dumps when needed and serves the linked data
+# (extra arguments go to serve, e.g. --port 8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q --disable-pip-version-check -e .
-exec isecg-kg serve "$@"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e .
+exec .venv/bin/isecg-kg serve "$@"

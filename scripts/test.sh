@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up everything the test suite needs on a fresh machine, then run it:
-# Debian tools the tests drive (when run as root), the package with its test extras, pytest.
+# Set up everything the test suite needs on a fresh machine, then run it: Debian tools the tests
+# drive (when run as root), a project-local virtualenv (.venv) with the package and its test
+# extras, then pytest (extra arguments go to pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -13,5 +14,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
   fi
 fi
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
-exec python3 -m pytest "$@"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+export PATH="$PWD/.venv/bin:$PATH"  # isecg-kg, oxigraph, rdflib-endpoint for the tests
+exec .venv/bin/python -m pytest "$@"

@@ -68,15 +68,16 @@ def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
     from isecg_kg import serialize as ser
     from isecg_kg.void import describe_release, write_sums
 
-    quads = ser.canonical_quads({GRAPH_ONTOLOGY: ontology, GRAPH_DATA: data,
-                                 GRAPH_INFERRED: inferred})
-    asserted = ser.triples_of(quads, GRAPH_ONTOLOGY, GRAPH_DATA)
-    inferred_sorted = ser.triples_of(quads, GRAPH_INFERRED)
     with step("serialize nq"):
-        ser.write_rdf(quads, tmp / "isecg.nq", ox.RdfFormat.N_QUADS)
+        quad_lines = ser.canonical_lines({GRAPH_ONTOLOGY: ontology, GRAPH_DATA: data,
+                                          GRAPH_INFERRED: inferred})
+        ser.write_lines(quad_lines, tmp / "isecg.nq")
     with step("serialize nt"):
-        ser.write_rdf(asserted, tmp / "isecg.nt", ox.RdfFormat.N_TRIPLES)
-        ser.write_rdf(inferred_sorted, tmp / "isecg-inferred.nt", ox.RdfFormat.N_TRIPLES)
+        asserted_lines = ser.triple_lines(quad_lines, GRAPH_ONTOLOGY, GRAPH_DATA)
+        inferred_lines = ser.triple_lines(quad_lines, GRAPH_INFERRED)
+        ser.write_lines(asserted_lines, tmp / "isecg.nt")
+        ser.write_lines(inferred_lines, tmp / "isecg-inferred.nt")
+        asserted = ser.parse_lines(asserted_lines)
     with step("serialize ttl"):
         ser.write_rdf(asserted, tmp / "isecg.ttl", ox.RdfFormat.TURTLE)
     with step("serialize rdf"):
@@ -88,16 +89,18 @@ def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
         report = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in ox.parse(
             report_graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
         report.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-        ser.write_rdf(sorted((q.triple for q in report), key=lambda t: ser.quad_key(
-            ox.Quad(t.subject, t.predicate, t.object))), tmp / "shacl-report.ttl",
-            ox.RdfFormat.TURTLE)
+        lines = ser.triple_lines(ser.canonical_lines({"urn:report": (q.triple for q in report)}),
+                                 "urn:report")
+        ser.write_rdf(ser.parse_lines(lines), tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
     with step("gzip"):
         dumps = [tmp / name for name in DUMPS]
-        gz = [ser.gzip_file(p) for p in dumps]
+        gz = ser.gzip_files(dumps)
     with step("void"):
         files = dumps + gz + [tmp / "context.jsonld"]
-        ser.write_rdf(describe_release(asserted, inferred_sorted, files), tmp / "void.ttl",
-                      ox.RdfFormat.TURTLE)
+        void = describe_release(asserted, len(inferred_lines), files)
+        ser.write_rdf(ser.parse_lines(ser.triple_lines(ser.canonical_lines({"urn:void": void}),
+                                                       "urn:void")),
+                      tmp / "void.ttl", ox.RdfFormat.TURTLE)
         write_sums(tmp)
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import shutil
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,31 +26,39 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DUMP_PREFIXES = {k: v for k, v in PREFIXES.items() if k not in ("sh",)}
 
 
-def _key(term) -> tuple[int, str]:
-    # rdf:type first, then everything in N-Triples lexical order.
-    return (0, "") if isinstance(term, ox.NamedNode) and term.value == RDF_TYPE else (1, str(term))
+def canonical_lines(graphs: dict[str, Iterable[ox.Triple]]) -> list[bytes]:
+    """All graphs as sorted, distinct canonical N-Quads lines.
 
-
-def quad_key(q: ox.Quad) -> tuple:
-    return (str(q.graph_name), str(q.subject), _key(q.predicate), str(q.object))
-
-
-def canonical_quads(graphs: dict[str, Iterable[ox.Triple]]) -> list[ox.Quad]:
-    """All graphs as one sorted list of quads with canonical blank-node labels."""
-    dataset = ox.Dataset()
+    Only quads that hold a blank node go through RDFC-1.0 canonicalization (a blank node's
+    canonical label depends only on the quads that mention it); everything else is serialized
+    once and sorted as bytes, which costs far less than sorting term objects in Python.
+    """
+    plain: list[ox.Quad] = []
+    with_blanks = ox.Dataset()
     for name, triples in graphs.items():
         g = ox.NamedNode(name)
         for t in triples:
-            dataset.add(ox.Quad(t.subject, t.predicate, t.object, g))
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return sorted(dataset, key=quad_key)
+            q = ox.Quad(t.subject, t.predicate, t.object, g)
+            if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+                with_blanks.add(q)
+            else:
+                plain.append(q)
+    with_blanks.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    data = (ox.serialize(plain, format=ox.RdfFormat.N_QUADS)
+            + ox.serialize(list(with_blanks), format=ox.RdfFormat.N_QUADS))
+    return sorted(set(data.splitlines(keepends=True)))
 
 
-def triples_of(quads: Iterable[ox.Quad], *graphs: str) -> list[ox.Triple]:
-    """The distinct triples of some graphs, sorted (a triple in two graphs is written once)."""
-    wanted = {ox.NamedNode(g) for g in graphs}
-    seen = {q.triple for q in quads if q.graph_name in wanted}
-    return sorted(seen, key=lambda t: (str(t.subject), _key(t.predicate), str(t.object)))
+def triple_lines(quad_lines: list[bytes], *graphs: str) -> list[bytes]:
+    """The sorted, distinct N-Triples lines of some graphs of sorted N-Quads lines."""
+    endings = tuple(f" <{g}> .\n".encode() for g in graphs)
+    out = {line[:line.rindex(b" <")] + b" .\n" for line in quad_lines if line.endswith(endings)}
+    return sorted(out)
+
+
+def parse_lines(lines: list[bytes]) -> list[ox.Triple]:
+    """Triples of N-Triples lines, in the lines' order."""
+    return [q.triple for q in ox.parse(b"".join(lines), format=ox.RdfFormat.N_TRIPLES)]
 
 
 def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
@@ -62,12 +73,14 @@ def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
             if any(i.startswith(ns) for i in iris)}
 
 
-def write_rdf(triples: list[ox.Triple] | list[ox.Quad], path: Path, fmt: ox.RdfFormat) -> None:
-    prefixes = None
-    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
-        prefixes = used_prefixes(triples)
-    data = ox.serialize(triples, format=fmt, prefixes=prefixes)
-    path.write_bytes(data)
+def write_rdf(triples: list[ox.Triple], path: Path, fmt: ox.RdfFormat) -> None:
+    """Turtle or RDF/XML (with the prefixes the triples use) in the triples' order."""
+    path.write_bytes(ox.serialize(triples, format=fmt, prefixes=used_prefixes(triples)))
+
+
+def write_lines(lines: list[bytes], path: Path) -> None:
+    with open(path, "wb") as f:
+        f.writelines(lines)
 
 
 def context_document() -> dict:
@@ -155,7 +168,13 @@ def write_json(obj: dict, path: Path) -> None:
 def gzip_file(path: Path) -> Path:
     """path.gz next to path, with no timestamp or name in the header (reproducible)."""
     target = path.with_name(path.name + ".gz")
-    with open(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                                   mtime=0, compresslevel=9) as gz:
-        gz.write(path.read_bytes())
+    with open(path, "rb") as src, open(target, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
+        shutil.copyfileobj(src, gz, 1 << 20)
     return target
+
+
+def gzip_files(paths: list[Path]) -> list[Path]:
+    """Compress several files at once (zlib releases the GIL, so threads use every core)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(gzip_file, paths))

@@ -63,7 +63,7 @@ def _slug(iri: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in iri.split("//", 1)[-1]).strip("-")
 
 
-def describe_release(asserted: list[ox.Triple], inferred: list[ox.Triple],
+def describe_release(asserted: list[ox.Triple], inferred_count: int,
                      dumps: list[Path]) -> list[ox.Triple]:
     """VoID + DCAT triples for a release made of these triples and dump files."""
     ds = _n(DATASET_IRI)
@@ -99,8 +99,7 @@ def describe_release(asserted: list[ox.Triple], inferred: list[ox.Triple],
     add(ds, VOID + "entities", _int(len(entities)))
     add(ds, VOID + "distinctSubjects", _int(len(subjects)))
     add(ds, VOID + "distinctObjects", _int(len({t.object for t in asserted})))
-    everything = asserted + inferred
-    classes = Counter(t.object.value for t in everything
+    classes = Counter(t.object.value for t in asserted
                       if t.predicate.value == RDF + "type" and isinstance(t.object, ox.NamedNode)
                       and isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(ID_BASE))
     properties = Counter(t.predicate.value for t in asserted)
@@ -124,7 +123,7 @@ def describe_release(asserted: list[ox.Triple], inferred: list[ox.Triple],
     add(inf, DCT + "description", lit(
         "Triples entailed by the ontology (RDFS and the OWL RL rules it uses) and not asserted.",
         "en"))
-    add(inf, VOID + "triples", _int(len(inferred)))
+    add(inf, VOID + "triples", _int(inferred_count))
 
     links = [t for t in asserted if t.predicate.value == SKOS + "exactMatch"
              and isinstance(t.object, ox.NamedNode) and t.object.value.startswith(WIKIDATA_ENTITY)

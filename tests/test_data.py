@@ -1,0 +1,89 @@
+"""Facts of the sources that no named query asks about, checked in the built graph.
+
+Each expected value is transcribed from ../shared/sources/ (quoted), not from the code.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+ID, ONT = "https://w3id.org/isecg/id/", "https://w3id.org/isecg/ontology#"
+
+
+def ask(store, query: str) -> bool:
+    return bool(store.query(f"PREFIX isecg: <{ONT}> PREFIX doc: <{ID}document/> "
+                            f"PREFIX dcterms: <http://purl.org/dc/terms/> "
+                            f"PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+                            f"PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> {query}",
+                            use_default_graph_as_union=True))
+
+
+def select(store, query: str) -> list[str]:
+    rows = store.query(f"PREFIX isecg: <{ONT}> PREFIX doc: <{ID}document/> "
+                       f"PREFIX skos: <http://www.w3.org/2004/02/skos/core#> {query}",
+                       use_default_graph_as_union=True)
+    return sorted(r[0].value for r in rows)
+
+
+def test_the_roadmap_begins_with_the_international_space_station(store):
+    # NASA page: "The roadmap begins with the International Space Station ... leading
+    # ultimately to human missions to explore the surface of Mars."
+    assert ask(store, f"ASK {{ doc:ger-1 isecg:startsFrom <{ID}destination/international-space-station> ;"
+                      f" isecg:ultimateGoal <{ID}destination/mars> }}")
+
+
+def test_the_four_key_principles(store):
+    # Brochure: "open and inclusive, flexible and evolutionary, effective, and take account of
+    # mutual interests".
+    labels = select(store, "SELECT ?l { doc:ges-framework isecg:principle/skos:prefLabel ?l }")
+    assert labels == ["Effective", "Flexible and evolutionary", "Open and inclusive",
+                      "Taking account of mutual interests"]
+
+
+def test_isecg_has_seven_working_groups_and_its_contacts(store):
+    # 2022 article: "Through its seven working groups"; brochure: ISECG@esa.int and the site.
+    assert ask(store, f"ASK {{ <{ID}group/isecg> isecg:workingGroupCount 7 ; "
+                      "<http://xmlns.com/foaf/0.1/mbox> <mailto:ISECG@esa.int> ; "
+                      "<http://xmlns.com/foaf/0.1/homepage> "
+                      "<https://www.globalspaceexploration.org> }")
+
+
+def test_formation_initial_term_and_extension(store):
+    # 2022 article: "formed in November 2007 ... Initially formed for 5 years ... extended for
+    # a further 10 years in 2012 to 2022".
+    assert ask(store, f"""ASK {{ <{ID}event/isecg-formation> isecg:initialTerm "P5Y"^^<http://www.w3.org/2001/XMLSchema#duration> ;
+        <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDgYearMonth> "2007-11"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> .
+      <{ID}event/isecg-extension> isecg:extendedBy "P10Y"^^<http://www.w3.org/2001/XMLSchema#duration> ;
+        isecg:extendedUntil "2022"^^<http://www.w3.org/2001/XMLSchema#gYear> ;
+        <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDgYear> "2012"^^<http://www.w3.org/2001/XMLSchema#gYear> }}""")
+
+
+@pytest.mark.parametrize("resolution, megabytes", [("low", "10"), ("high", "47")])
+def test_roadmap_downloads(store, resolution, megabytes):
+    # NASA page: "low-resolution, 10 MB PDF" and "high-resolution, 47 MB PDF".
+    assert ask(store, f"""ASK {{ doc:ger-1 <https://schema.org/encoding> ?d .
+        ?d isecg:resolution "{resolution}"@en ;
+           isecg:approximateSizeMB "{megabytes}"^^<http://www.w3.org/2001/XMLSchema#decimal> ;
+           <https://schema.org/encodingFormat> "application/pdf" }}""")
+
+
+def test_the_brochure_speaks_four_languages(store):
+    # Brochure: English text with taglines in German, Italian and French.
+    langs = select(store, "SELECT ?l { doc:exploring-together "
+                          "<http://purl.org/dc/terms/language> ?l }")
+    assert langs == ["de", "en", "fr", "it"]
+
+
+def test_no_agency_has_an_invented_full_name(store):
+    # The sources name CSA, ASI, JAXA... by acronym only: their label is the acronym.
+    for acronym in ("csa", "asi", "jaxa", "cnes", "isro", "kari", "cnsa", "vnsc"):
+        assert select(store, f"SELECT ?l {{ <{ID}agency/{acronym}> "
+                             "<http://www.w3.org/2000/01/rdf-schema#label> ?l }") == \
+            [acronym.upper()]
+
+
+def test_only_founders_have_a_membership_start(store):
+    starts = select(store, "SELECT ?a { ?m a isecg:Membership ; "
+                           "<http://www.w3.org/ns/org#member> ?a ; "
+                           "<http://www.w3.org/ns/org#memberDuring> ?p }")
+    assert len(starts) == 14

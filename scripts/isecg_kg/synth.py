@@ -77,8 +77,7 @@ def _write(path: Path, blocks) -> None:
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
         f.write(PREFIX_BLOCK)
-        for block in blocks:
-            f.write(block)
+        f.writelines(blocks)
     tmp.replace(path)
 
 

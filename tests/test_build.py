@@ -193,3 +193,19 @@ def test_owlrl_reasoner_gives_the_same_release(dist, tmp_path):
     run_cli("-q", "build", "--reasoner", "owlrl", "--out", str(out), check=True)
     assert (out / "isecg-inferred.nt").read_bytes() == (dist / "isecg-inferred.nt").read_bytes()
     assert (out / "isecg.nq").read_bytes() == (dist / "isecg.nq").read_bytes()
+
+
+def test_sparql_validator_gives_the_same_release(dist, tmp_path):
+    out = tmp_path / "sparql"
+    run_cli("-q", "build", "--validator", "sparql", "--out", str(out), check=True)
+    assert (out / "SHA256SUMS").read_bytes() == (dist / "SHA256SUMS").read_bytes()
+
+
+def test_sparql_validator_fails_the_build_like_pyshacl(tmp_path):
+    src = _sources_copy(tmp_path)
+    (src / "data" / "zz-bad.ttl").write_text(
+        "<https://w3id.org/isecg/id/membership/x> a <https://w3id.org/isecg/ontology#Membership> .\n")
+    proc = run_cli("build", "--validator", "sparql", "--source", str(src),
+                   "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert "[VIOLATION] data/zz-bad.ttl: membership:x dcterms:source:" in proc.stderr

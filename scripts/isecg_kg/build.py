@@ -64,7 +64,8 @@ def staged_directory(out: Path) -> Iterator[Path]:
 
 
 def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
-                  inferred: set[ox.Triple], report_graph, step: Callable) -> None:
+                  inferred: set[ox.Triple], report_triples: list[ox.Triple],
+                  step: Callable) -> None:
     from isecg_kg import serialize as ser
     from isecg_kg.void import describe_release, write_sums
 
@@ -86,10 +87,7 @@ def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
         ser.write_json(ser.context_document(), tmp / "context.jsonld")
         ser.write_jsonld(asserted, tmp / "isecg.jsonld")
     with step("serialize report"):
-        report = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in ox.parse(
-            report_graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES))
-        report.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-        lines = ser.triple_lines(ser.canonical_lines({"urn:report": (q.triple for q in report)}),
+        lines = ser.triple_lines(ser.canonical_lines({"urn:report": report_triples}),
                                  "urn:report")
         ser.write_rdf(ser.parse_lines(lines), tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
     with step("gzip"):
@@ -130,7 +128,7 @@ class Progress:
 
 def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 60.0,
           site: bool = False, base: str | None = None, progress: Progress | None = None,
-          ) -> BuildResult:
+          validator: str = "auto") -> BuildResult:
     from isecg_kg.load import load_sources
     from isecg_kg.reason import reason
     from isecg_kg.validate import validate
@@ -153,7 +151,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
     with step("load"):
         sources = load_sources(source)
     with step("validate"):
-        report = validate(sources)
+        report = validate(sources, validator)
     if not report.conforms:
         lines = [str(p) for p in report.problems if p.severity == "Violation"]
         raise ValidationFailed(f"{len(lines)} SHACL violations:\n" + "\n".join(lines))
@@ -161,7 +159,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
     with step("reason"):
         inferred = reason(ontology + data, reasoner, budget)
     with staged_directory(out) as tmp:
-        write_release(tmp, ontology, data, inferred, report.graph, step)
+        write_release(tmp, ontology, data, inferred, report.triples, step)
         if site:
             from isecg_kg.site import write_site
 
@@ -185,7 +183,8 @@ def is_stale(source: Path, out: Path) -> bool:
 
 def cli_build(args: argparse.Namespace) -> int:
     result = build(args.source, args.out, reasoner=args.reasoner, budget=args.reason_budget,
-                   site=args.site, base=args.base, progress=Progress(quiet=args.quiet))
+                   site=args.site, base=args.base, progress=Progress(quiet=args.quiet),
+                   validator=args.validator)
     if not args.quiet:
         print(f"built {result.out}: {result.triples} triples asserted, {result.inferred} "
               f"inferred, {result.timings['total']:.2f} s", file=sys.stderr)

@@ -75,6 +75,13 @@ def _load(args: argparse.Namespace) -> int:
     return cli_load(args)
 
 
+def _validator_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--validator", choices=("auto", "pyshacl", "sparql"), default="auto",
+                   help="SHACL engine: pyshacl (the reference), sparql (the shapes compiled to "
+                        "SPARQL on pyoxigraph, for large graphs), auto: pyshacl up to 50,000 "
+                        "triples (default: %(default)s)")
+
+
 def _source_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", type=Path, default=PROJECT_ROOT, metavar="DIR",
                    help="project root holding ontology/, data/ and shapes/ (default: %(default)s)")
@@ -104,6 +111,7 @@ def make_parser() -> argparse.ArgumentParser:
                         "full OWL RL closure, the reference (default: %(default)s)")
     p.add_argument("--reason-budget", type=float, default=60.0, metavar="SECONDS",
                    help="time budget for reasoning (default: %(default)s)")
+    _validator_arg(p)
     p.add_argument("--site", action="store_true",
                    help="also write the static linked-data site into OUT/site/")
     p.add_argument("--base", metavar="IRI", help="public base IRI of the site (default: the data's)")
@@ -111,6 +119,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check the sources against the SHACL shapes")
     _source_arg(p)
+    _validator_arg(p)
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("format", help="rewrite the Turtle sources in the canonical layout")

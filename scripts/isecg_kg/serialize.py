@@ -23,7 +23,7 @@ from isecg_kg.config import PREFIXES
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Prefixes written into Turtle and RDF/XML dumps and the JSON-LD context.
-DUMP_PREFIXES = {k: v for k, v in PREFIXES.items() if k not in ("sh",)}
+DUMP_PREFIXES = dict(PREFIXES)
 
 
 def canonical_lines(graphs: dict[str, Iterable[ox.Triple]]) -> list[bytes]:

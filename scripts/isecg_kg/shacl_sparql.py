@@ -558,6 +558,9 @@ class _Compiler:
                           f"Value {v} does not satisfy sh:{name} {param}")
 
     def count_queries(self, shape, target, p, path: str, results) -> None:
+        simple = isinstance(p, ox.NamedNode) or (
+            isinstance(self.g.value(p, SH + "inversePath"), ox.NamedNode)
+            and len(self.g.predicates(p)) == 1)
         mins = [_int(x, shape, "sh:minCount") for x in self.g.objects(shape, SH + "minCount")]
         maxs = [_int(x, shape, "sh:maxCount") for x in self.g.objects(shape, SH + "maxCount")]
         lo, hi = max(mins, default=0), min(maxs, default=None)
@@ -572,12 +575,13 @@ class _Compiler:
             q = f"SELECT DISTINCT ?this WHERE {{ {tgt} ?this {path} ?value }}"
             rows = [(r["this"], 1) for r in self.query(q, shape, "sh:maxCount")]
         else:
-            n = "COUNT(DISTINCT ?value)"  # HAVING cannot see the projection's ?n
+            # a predicate or its inverse never repeats a value; other paths may
+            n = "COUNT(?value)" if simple else "COUNT(DISTINCT ?value)"
             having = " || ".join(filter(None, [f"{n} < {lo}" if lo else "",
                                                f"{n} > {hi}" if hi is not None else ""]))
             opt = f"OPTIONAL {{ ?this {path} ?value }}" if lo else f"?this {path} ?value ."
-            q = (f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) WHERE {{ {tgt} {opt} }} "
-                 f"GROUP BY ?this HAVING ({having})")
+            q = (f"SELECT ?this ({n} AS ?n) WHERE {{ {tgt} {opt} }} "
+                 f"GROUP BY ?this HAVING ({having})")  # HAVING cannot see the projected ?n
             rows = [(r["this"], int(r["n"].value)) for r in self.query(q, shape, "counts")]
         for focus, n in rows:
             for m in mins:

@@ -70,12 +70,14 @@ def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
     from isecg_kg.void import describe_release, write_sums
 
     with step("serialize nq"):
-        quad_lines = ser.canonical_lines({GRAPH_ONTOLOGY: ontology, GRAPH_DATA: data,
-                                          GRAPH_INFERRED: inferred})
-        ser.write_lines(quad_lines, tmp / "isecg.nq")
+        ontology_lines = ser.graph_lines(ontology)
+        data_lines = ser.graph_lines(data)
+        inferred_lines = ser.graph_lines(inferred)
+        ser.write_lines(ser.quad_lines(GRAPH_ONTOLOGY, ontology_lines)
+                        + ser.quad_lines(GRAPH_DATA, data_lines)
+                        + ser.quad_lines(GRAPH_INFERRED, inferred_lines), tmp / "isecg.nq")
     with step("serialize nt"):
-        asserted_lines = ser.triple_lines(quad_lines, GRAPH_ONTOLOGY, GRAPH_DATA)
-        inferred_lines = ser.triple_lines(quad_lines, GRAPH_INFERRED)
+        asserted_lines = ser.merge_lines(ontology_lines, data_lines)
         ser.write_lines(asserted_lines, tmp / "isecg.nt")
         ser.write_lines(inferred_lines, tmp / "isecg-inferred.nt")
         asserted = ser.parse_lines(asserted_lines)
@@ -87,18 +89,16 @@ def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
         ser.write_json(ser.context_document(), tmp / "context.jsonld")
         ser.write_jsonld(asserted, tmp / "isecg.jsonld")
     with step("serialize report"):
-        lines = ser.triple_lines(ser.canonical_lines({"urn:report": report_triples}),
-                                 "urn:report")
-        ser.write_rdf(ser.parse_lines(lines), tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
+        ser.write_rdf(ser.parse_lines(ser.canonical_lines(report_triples)),
+                      tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
     with step("gzip"):
         dumps = [tmp / name for name in DUMPS]
         gz = ser.gzip_files(dumps)
     with step("void"):
         files = dumps + gz + [tmp / "context.jsonld"]
         void = describe_release(asserted, len(inferred_lines), files)
-        ser.write_rdf(ser.parse_lines(ser.triple_lines(ser.canonical_lines({"urn:void": void}),
-                                                       "urn:void")),
-                      tmp / "void.ttl", ox.RdfFormat.TURTLE)
+        ser.write_rdf(ser.parse_lines(ser.graph_lines(void)), tmp / "void.ttl",
+                      ox.RdfFormat.TURTLE)
         write_sums(tmp)
 
 

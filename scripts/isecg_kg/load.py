@@ -78,11 +78,36 @@ def parse_turtle(path: Path, display: str | None = None) -> tuple[ox.Triple, ...
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=name) from exc
     try:
-        return tuple(q.triple for q in ox.parse(data, format=ox.RdfFormat.TURTLE))
+        triples = tuple(q.triple for q in ox.parse(data, format=ox.RdfFormat.TURTLE))
     except SyntaxError as exc:
         message = str(exc.msg).split(": ", 1)[-1] if exc.msg else "syntax error"
         raise InputError(f"Turtle syntax error: {message}", path=name,
                          line=exc.lineno, column=exc.offset) from None
+    return stable_blank_nodes(triples, name)
+
+
+def stable_blank_nodes(triples: tuple[ox.Triple, ...], tag: str) -> tuple[ox.Triple, ...]:
+    """Give blank nodes labels that depend only on the file's content and name.
+
+    Parsers label blank nodes at random, which would make every dump differ; relabelling them
+    once here (RDFC-1.0 canonical labels, prefixed by the file so files never collide) makes
+    everything downstream deterministic without canonicalizing the whole graph again.
+    """
+    blank = [t for t in triples
+             if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)]
+    if not blank:
+        return triples
+    prefix = "".join(c if c.isalnum() else "_" for c in tag) + "_"
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in blank)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+
+    def relabel(term):
+        return ox.BlankNode(prefix + term.value) if isinstance(term, ox.BlankNode) else term
+
+    plain = [t for t in triples
+             if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))]
+    return tuple(plain) + tuple(ox.Triple(relabel(q.subject), q.predicate, relabel(q.object))
+                                for q in dataset)
 
 
 def find_files(root: Path) -> dict[str, list[Path]]:

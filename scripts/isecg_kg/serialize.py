@@ -10,6 +10,7 @@ version is pinned in pyproject.toml because its serializers change between relea
 from __future__ import annotations
 
 import gzip
+import heapq
 import json
 import os
 import shutil
@@ -26,34 +27,38 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DUMP_PREFIXES = dict(PREFIXES)
 
 
-def canonical_lines(graphs: dict[str, Iterable[ox.Triple]]) -> list[bytes]:
-    """All graphs as sorted, distinct canonical N-Quads lines.
+def graph_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
+    """One graph as sorted, distinct N-Triples lines.
 
-    Only quads that hold a blank node go through RDFC-1.0 canonicalization (a blank node's
-    canonical label depends only on the quads that mention it); everything else is serialized
-    once and sorted as bytes, which costs far less than sorting term objects in Python.
+    Blank nodes already carry stable labels (load.stable_blank_nodes), so serializing once
+    and sorting bytes is enough: no per-triple Python sort keys, no canonicalization here.
     """
-    plain: list[ox.Quad] = []
-    with_blanks = ox.Dataset()
-    for name, triples in graphs.items():
-        g = ox.NamedNode(name)
-        for t in triples:
-            q = ox.Quad(t.subject, t.predicate, t.object, g)
-            if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
-                with_blanks.add(q)
-            else:
-                plain.append(q)
-    with_blanks.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    data = (ox.serialize(plain, format=ox.RdfFormat.N_QUADS)
-            + ox.serialize(list(with_blanks), format=ox.RdfFormat.N_QUADS))
-    return sorted(set(data.splitlines(keepends=True)))
+    triples = triples if isinstance(triples, list) else list(triples)
+    return sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+                      .splitlines(keepends=True)))
 
 
-def triple_lines(quad_lines: list[bytes], *graphs: str) -> list[bytes]:
-    """The sorted, distinct N-Triples lines of some graphs of sorted N-Quads lines."""
-    endings = tuple(f" <{g}> .\n".encode() for g in graphs)
-    out = {line[:line.rindex(b" <")] + b" .\n" for line in quad_lines if line.endswith(endings)}
-    return sorted(out)
+def canonical_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
+    """A small graph whose blank nodes have random labels (e.g. a validation report) as
+    sorted N-Triples lines with RDFC-1.0 labels."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return graph_lines(q.triple for q in dataset)
+
+
+def quad_lines(graph: str, lines: list[bytes]) -> list[bytes]:
+    """N-Triples lines of one graph as N-Quads lines in that named graph."""
+    suffix = f" <{graph}> .\n".encode()
+    return [line[:-3] + suffix for line in lines]  # every N-Triples line ends with " .\n"
+
+
+def merge_lines(*sorted_lists: list[bytes]) -> list[bytes]:
+    """The sorted union of sorted line lists, without duplicates."""
+    out: list[bytes] = []
+    for line in heapq.merge(*sorted_lists):
+        if not out or out[-1] != line:
+            out.append(line)
+    return out
 
 
 def parse_lines(lines: list[bytes]) -> list[ox.Triple]:

@@ -64,7 +64,7 @@ def staged_directory(out: Path) -> Iterator[Path]:
 
 
 def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
-                  inferred: set[ox.Triple], report_triples: list[ox.Triple],
+                  inferred_lines: list[bytes], report_triples: list[ox.Triple],
                   step: Callable) -> None:
     from isecg_kg import serialize as ser
     from isecg_kg.void import describe_release, write_sums
@@ -72,7 +72,6 @@ def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
     with step("serialize nq"):
         ontology_lines = ser.graph_lines(ontology)
         data_lines = ser.graph_lines(data)
-        inferred_lines = ser.graph_lines(inferred)
         ser.write_lines(ser.quad_lines(GRAPH_ONTOLOGY, ontology_lines)
                         + ser.quad_lines(GRAPH_DATA, data_lines)
                         + ser.quad_lines(GRAPH_INFERRED, inferred_lines), tmp / "isecg.nq")
@@ -130,7 +129,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
           site: bool = False, base: str | None = None, progress: Progress | None = None,
           validator: str = "auto") -> BuildResult:
     from isecg_kg.load import load_sources
-    from isecg_kg.reason import reason
+    from isecg_kg.reason import reason_lines
     from isecg_kg.validate import validate
 
     timings: dict[str, float] = {}
@@ -157,7 +156,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
         raise ValidationFailed(f"{len(lines)} SHACL violations:\n" + "\n".join(lines))
     ontology, data = sources.triples("ontology"), sources.triples("data")
     with step("reason"):
-        inferred = reason(ontology + data, reasoner, budget)
+        inferred = reason_lines(ontology + data, reasoner, budget)
     with staged_directory(out) as tmp:
         write_release(tmp, ontology, data, inferred, report.triples, step)
         if site:

@@ -136,7 +136,30 @@ def _values(variables: str, rows: Iterable[tuple]) -> str:
 
 
 def reason_rules(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.Triple]:
-    """The triples entailed by the rule set (rules/*.rq) and not asserted.
+    """The triples entailed by the rule set (rules/*.rq) and not asserted."""
+    store = _reasoned_store(triples, budget)
+    return {q.triple for q in store.quads_for_pattern(None, None, None,
+                                                      ox.NamedNode(INFERRED_GRAPH))}
+
+
+def reason_lines(triples: Iterable[ox.Triple], reasoner: str = "rules",
+                 budget: float = 60.0) -> list[bytes]:
+    """The entailments as sorted, distinct N-Triples lines (what the build writes).
+
+    The rules reasoner hands them over as bytes straight from the store, so the million-odd
+    inferred triples of a large graph never become Python objects.
+    """
+    if reasoner == "owlrl":
+        from isecg_kg.serialize import graph_lines
+
+        return graph_lines(reason_owlrl(triples, budget))
+    store = _reasoned_store(triples, budget)
+    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(INFERRED_GRAPH))
+    return sorted(set(data.splitlines(keepends=True)))
+
+
+def _reasoned_store(triples: Iterable[ox.Triple], budget: float) -> ox.Store:
+    """A store holding the asserted triples and, in INFERRED_GRAPH, what the rules entail.
 
     The schema's closures (class and property hierarchies, inverses, two-step chains, domains,
     ranges) are computed once in Python; each is then applied to the data in one pass by a
@@ -144,7 +167,7 @@ def reason_rules(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.T
     need repeating, while they keep producing. The result equals the fixpoint of rules/*.rq
     (and owlrl's closure on these terms: tested).
     """
-    asserted, derived = ox.NamedNode(ASSERTED_GRAPH), ox.NamedNode(INFERRED_GRAPH)
+    asserted = ox.NamedNode(ASSERTED_GRAPH)
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, asserted) for t in triples)
     schema = read_schema(store)
@@ -203,7 +226,7 @@ def reason_rules(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.T
               {_values("?c ?s", class_rows)} GRAPH ?g {{ ?x a ?c }}
               FILTER NOT EXISTS {{ GRAPH {A} {{ ?x a ?s }} }} }}""")
     check_consistency(store)
-    return {q.triple for q in store.quads_for_pattern(None, None, None, derived)}
+    return store
 
 
 def fixpoint_of_rules(triples: Iterable[ox.Triple]) -> set[ox.Triple]:

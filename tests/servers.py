@@ -7,16 +7,23 @@ stopped (terminate, then kill) when the `with` block ends.
         httpx.get(url + "/sparql", params={"query": "ASK {}"})
     with oxigraph_server(dist / "isecg.nq", tmp_path) as url:  # SPARQL at url + "/query"
         ...
+
+The URL `isecg_server` yields is a str that also carries the process (`url.proc`, `url.pid`) and
+its log file (`url.log`), for the fault and soak tests. Also here: `raw_request` (sends a path
+byte for byte, where httpx would normalise it), `leaks` (what an error body must never show),
+`Canary` (a loopback listener that counts connections) and /proc readings of a process tree.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -55,12 +62,23 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+class ServerURL(str):
+    """The base URL of a running server, with its process and log file."""
+
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
 @contextlib.contextmanager
 def isecg_server(dist: Path, *args: str, port: int | None = None, startup_timeout: float = 60,
                  env: dict | None = None):
     """Run `python -m isecg_kg serve --dist DIST --port P ARGS...`; yield its base URL."""
     port = port or free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"isecg-serve-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -68,6 +86,7 @@ def isecg_server(dist: Path, *args: str, port: int | None = None, startup_timeou
              "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})})
+    url.proc, url.log = proc, log
     try:
         _wait(proc, url + "/healthz", startup_timeout, log)
         yield url
@@ -101,3 +120,151 @@ def oxigraph_server(nquads: Path, workdir: Path, *, port: int | None = None,
         yield url
     finally:
         _stop(proc)
+
+
+# ---- raw HTTP and what a response must never contain
+
+
+def raw_request(url: str, method: str, path: str, headers: dict | None = None,
+                body: bytes | None = None, timeout: float = 30) -> tuple[int, dict, bytes]:
+    """One request with the path sent exactly as given (http.client does not normalise it)."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        if body is not None and "Content-Length" not in (headers or {}):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+LEAKS = (b"Traceback", b'File "', b"/work/", b"/tmp/", b"/root/", b"/home/", b"site-packages",
+         b".py\"", b"Internal Server Error")
+
+
+def leaks(body: bytes) -> list[bytes]:
+    """What an answer shows that it must not: a traceback, a file-system path, a crash page."""
+    return [m for m in LEAKS if m in body]
+
+
+# ---- a canary: a loopback listener that counts every connection made to it
+
+
+class Canary:
+    """Listens on 127.0.0.1 (and ::1 when the host has IPv6) on one port; counts connections."""
+
+    def __init__(self):
+        self.count = 0
+        self.socks = []
+        v4 = socket.socket()
+        v4.bind(("127.0.0.1", 0))
+        self.port = v4.getsockname()[1]
+        self.socks.append(v4)
+        try:
+            v6 = socket.socket(socket.AF_INET6)
+            v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            v6.bind(("::1", self.port))
+            self.socks.append(v6)
+            self.ipv6 = True
+        except OSError:
+            self.ipv6 = False
+        self._stop = threading.Event()
+        self._threads = []
+        for s in self.socks:
+            s.listen(64)
+            s.settimeout(0.1)
+            t = threading.Thread(target=self._run, args=(s,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _run(self, sock):
+        while not self._stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            self.count += 1
+            conn.close()
+
+    def close(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=2)
+        for s in self.socks:
+            s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# ---- a process tree read from /proc (no psutil)
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2:].split()  # fields from 3 (state) on; comm may hold spaces
+
+
+def alive(pid: int) -> bool:
+    st = _stat(pid)
+    return st is not None and st[0] not in ("Z", "X")
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            st = _stat(int(entry.name))
+            if st is not None and int(st[1]) == pid:
+                out.append(int(entry.name))
+    return sorted(out)
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        found += kids
+        todo += kids
+    return sorted(found)
+
+
+def query_workers(server_pid: int) -> list[int]:
+    """The query worker processes of a server: children of its multiprocessing forkserver."""
+    workers = []
+    for kid in children(server_pid):
+        try:
+            cmd = Path(f"/proc/{kid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"forkserver" in cmd:
+            workers += [w for w in children(kid) if alive(w)]
+    return sorted(workers)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far, or None once it is gone."""
+    st = _stat(pid)
+    if st is None or st[0] in ("Z", "X"):
+        return None
+    return (int(st[11]) + int(st[12])) / _TICK  # utime, stime (fields 14, 15)
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0

@@ -170,9 +170,22 @@ class LinkedData:
 
     # --- what an IRI is ---------------------------------------------------------------------
     def kind(self, iri: str) -> str | None:
-        if iri not in self._kinds:
-            self._kinds[iri] = D.kind(self.store, iri)
-        return self._kinds[iri]
+        """What the graph says the IRI is (see describe.kind); None for anything else.
+
+        A request path can spell a string that is no IRI at all (a space, a NUL, '%ZZ' once
+        decoded): that is simply not ours, a 404, never an error. Only IRIs the graph describes
+        are remembered, so the cache is bounded by the graph, not by what clients ask for.
+        """
+        found = self._kinds.get(iri)
+        if found is not None:
+            return found
+        try:
+            found = D.kind(self.store, iri)
+        except ValueError:  # pyoxigraph: "Invalid IRI code point", "Invalid IRI percent encoding"
+            return None
+        if found is not None:
+            self._kinds[iri] = found
+        return found
 
     def split(self, path: str) -> tuple[str, str | None]:
         """(thing path, format) for a request path: '/id/x.ttl' -> ('/id/x', 'turtle')."""

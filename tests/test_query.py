@@ -235,3 +235,18 @@ def test_named_queries_run_from_cli(dist):
             continue
         proc = run_cli("query", "--dist", str(dist), "-n", name, "--format", "json")
         assert proc.returncode == 0, f"{name}: {proc.stderr}"
+
+
+def test_one_shot_cli_query_is_killed_at_its_deadline(dist):
+    """The CLI's forked child cannot be interrupted, so it is killed: exit 2, a clear message,
+    well within the limit plus start-up."""
+    import time
+
+    from conftest import run_cli
+
+    started = time.monotonic()
+    proc = run_cli("query", "--dist", str(dist), "--timeout", "1",
+                   "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+    assert proc.returncode == 2
+    assert "time limit of 1 s" in proc.stderr
+    assert time.monotonic() - started < 10

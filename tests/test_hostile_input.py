@@ -92,3 +92,107 @@ def test_unknown_iris_are_not_remembered(dist, store):
         assert ld.kind(f"https://w3id.org/isecg/id/agency/nobody-{i}") is None
     assert ld.kind("https://w3id.org/isecg/id/a b") is None
     assert len(ld._kinds) == 1
+
+
+# ---- reconciliation: JSON that is deep, huge or strangely typed ---------------------------------
+
+def _q(obj) -> str:
+    from urllib.parse import quote
+
+    return "/reconcile?queries=" + quote(obj if isinstance(obj, str) else json.dumps(obj))
+
+
+RECONCILE_CASES = [
+    # deep JSON: json.loads raised RecursionError, answered 500
+    (_q("[" * 5000), 400), (_q('{"q":' * 5000), 400), ("/reconcile?query=" + "%7B" * 5000, 400),
+    # numbers JSON allows but int() does not: 1e999 raised OverflowError, answered 500
+    (_q('{"q": {"query": "NASA", "limit": 1e999}}'), 200),
+    (_q('{"q": {"query": "NASA", "limit": -1e999}}'), 200),
+    (_q('{"q": {"query": "NASA", "limit": NaN}}'), 200),
+    (_q({"q": {"query": "NASA", "limit": [1]}}), 200),
+    (_q({"q": {"query": "NASA", "limit": 10 ** 400}}), 200),
+    (_q({"q": {"query": "NASA", "type": [1, 2]}}), 200),
+    (_q({"q": {"query": "NASA", "type": {"id": None}}}), 200),
+    (_q({"q": {"query": ["NASA"]}}), 400), (_q({"q": 5}), 400), (_q([1, 2]), 400),
+    (_q("null"), 400), (_q('"NASA"'), 400), (_q("{"), 400), (_q({"q": {"query": "x" * 501}}), 400),
+    (_q({f"q{i}": {"query": "NASA"} for i in range(201)}), 400),
+    ("/reconcile?query=%ZZ", 200), ("/reconcile?query=%C3%28", 200),
+    ("/reconcile?query=%00%01%02", 200), ("/reconcile?query=%E2%80%AE%E2%80%8B", 200),
+    ("/reconcile/suggest/entity?prefix=%ED%A0%80&limit=1e999", 200),
+    ("/reconcile/suggest/entity?prefix=N&limit=-5&type=%5B%5D", 200),
+    ("/reconcile/preview?id=%3Cscript%3E", 404), ("/reconcile/preview", 404),
+]
+
+
+@pytest.mark.parametrize("path,expected", RECONCILE_CASES, ids=lambda v: str(v)[:60])
+def test_reconcile_hostile_json_is_4xx_not_500(server, path, expected):
+    status, head, body = answer(server, "GET", path)
+    assert status == expected, (path[:100], status, body[:300])
+    if status == 200:
+        json.loads(body)
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize("body,ctype,expected", [
+    (b"[" * 100_000, "application/json", 400), (b"queries=" + b"%5B" * 50_000, FORM, 400),
+    (b"\xff\xfe\x00", "application/json", 400),
+    (b"\xff\xfe\x00", FORM, 200),  # no query in it: the manifest
+    (b"queries=%7B%22q%22%3A%7B%22query%22%3A%22NASA%22%2C%22limit%22%3A1e999%7D%7D", FORM, 200),
+], ids=lambda v: str(v)[:30])
+def test_reconcile_hostile_posts(server, body, ctype, expected):
+    status, _, _ = answer(server, "POST", "/reconcile", {"Content-Type": ctype}, body)
+    assert status == expected
+
+
+def test_reconcile_body_over_the_limit_is_413_without_reading_it(server):
+    from isecg_kg.web.reconcile import MAX_BODY
+
+    status, _, _ = answer(server, "POST", "/reconcile",
+                          {"Content-Type": "application/json",
+                           "Content-Length": str(MAX_BODY + 1)}, b"")
+    assert status == 413
+    status, _, _ = answer(server, "POST", "/reconcile", {"Content-Type": "application/json"},
+                          b" " * (MAX_BODY + 1))
+    assert status == 413
+
+
+def test_a_costly_reconcile_batch_does_not_stall_other_requests(server):
+    """200 queries of 500 random characters took 31 s of scoring on the event loop, and every
+    other request waited; now scoring runs in a thread under a budget (503 past it)."""
+    import random
+    import string
+    import threading
+    import time
+
+    import httpx
+
+    rnd = random.Random(7)
+    words = ["".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 12)))
+             for _ in range(2000)]
+    batch = {f"q{i}": {"query": " ".join(rnd.choice(words) for _ in range(60))[:499], "limit": 25}
+             for i in range(200)}
+    result = {}
+
+    def costly():
+        t0 = time.monotonic()
+        result["r"] = httpx.post(server + "/reconcile", data={"queries": json.dumps(batch)},
+                                 timeout=60)
+        result["s"] = time.monotonic() - t0
+
+    t = threading.Thread(target=costly)
+    t.start()
+    time.sleep(0.3)
+    worst = 0.0
+    while t.is_alive():
+        t0 = time.monotonic()
+        assert raw_request(server, "GET", "/healthz")[0] == 200
+        worst = max(worst, time.monotonic() - t0)
+        time.sleep(0.05)
+    t.join()
+    from isecg_kg.web.reconcile import BATCH_BUDGET
+
+    assert result["r"].status_code in (200, 503), result["r"].text[:300]
+    assert result["s"] < BATCH_BUDGET + 2
+    assert worst < 0.5, worst

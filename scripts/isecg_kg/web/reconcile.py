@@ -28,10 +28,13 @@ response allows any origin (CORS); ``OPTIONS`` answers preflights. JSONP is not 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import html
 import json
 import math
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -67,6 +70,10 @@ SHORT_WORD = 4         # ... and words this short (acronyms) only if equal
 RECALL_WEIGHT = 0.7    # how much covering the entity's name counts against covering the query
 DEFAULT_LIMIT, MAX_LIMIT = 5, 25
 MAX_QUERIES, MAX_QUERY_CHARS, MAX_BODY = 200, 500, 512 * 1024
+MAX_QUERY_WORDS = 24   # words of a query that are scored (names are shorter; the rest is noise)
+BATCH_BUDGET = 5.0     # seconds of scoring per request; a batch that needs more is refused (503)
+SCORING_SLOTS = 2      # requests scoring at once; others wait up to SLOT_WAIT s, then get 503
+SLOT_WAIT = 2.0
 STOPWORDS = frozenset(["of", "and", "the", "for", "de", "di", "del", "della", "des", "du", "la", "le", "el", "y", "et", "und", "fur"])
 
 
@@ -80,12 +87,21 @@ def normalize(text: str) -> str:
     return " ".join(words)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _word_similarity(a: str, b: str) -> float:
+    """Similarity of two words; 0.0 for any pair below TOKEN_MIN (they never count)."""
     if a == b:
         return 1.0
     if min(len(a), len(b)) <= SHORT_WORD:
         return 0.0
-    return SequenceMatcher(None, a, b).ratio()
+    # The ratio is at most 2·min/(len a + len b): most pairs are ruled out without matching.
+    if 2 * min(len(a), len(b)) < TOKEN_MIN * (len(a) + len(b)):
+        return 0.0
+    m = SequenceMatcher(None, a, b)
+    if m.quick_ratio() < TOKEN_MIN:
+        return 0.0
+    ratio = m.ratio()
+    return ratio if ratio >= TOKEN_MIN else 0.0
 
 
 def initials(norm: str) -> str:
@@ -238,7 +254,7 @@ class Index:
 
     def reconcile(self, query: str, *, type_: str | None = None, limit: int = DEFAULT_LIMIT
                   ) -> list[dict]:
-        norm = normalize(query)
+        norm = " ".join(normalize(query).split()[:MAX_QUERY_WORDS])
         if not norm:
             return []
         scored = []
@@ -284,13 +300,21 @@ class Index:
 
 
 class BadRequest(ValueError):
-    pass
+    status = 400
+
+
+class TooLarge(BadRequest):
+    status = 413
+
+
+class OverBudget(BadRequest):
+    status = 503
 
 
 def _limit(value) -> int:
     try:
         n = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # "abc", [], NaN, 1e999 (JSON allows it)
         return DEFAULT_LIMIT
     return max(1, min(MAX_LIMIT, n))
 
@@ -307,24 +331,36 @@ def _one(index: Index, q) -> dict:
                                       limit=_limit(q.get("limit", DEFAULT_LIMIT)))}
 
 
-def answer(index: Index, params: dict[str, str]) -> dict | None:
-    """The JSON answer for the request parameters, or None when the manifest is wanted."""
+def answer(index: Index, params: dict[str, str], *, budget: float | None = None) -> dict | None:
+    """The JSON answer for the request parameters, or None when the manifest is wanted.
+
+    With ``budget`` (seconds), a batch still scoring after that long is abandoned (OverBudget).
+    """
     if "queries" in params:
         try:
             batch = json.loads(params["queries"])
         except ValueError as exc:
             raise BadRequest(f"queries= is not valid JSON ({exc})") from None
+        except RecursionError:  # [[[[... nested deeper than the parser's stack
+            raise BadRequest("queries= is nested too deeply to be a batch of queries") from None
         if not isinstance(batch, dict):
             raise BadRequest('queries= must be a JSON object like {"q0": {"query": "NASA"}}')
         if len(batch) > MAX_QUERIES:
             raise BadRequest(f"at most {MAX_QUERIES} queries per batch, got {len(batch)}")
-        return {str(key): _one(index, q) for key, q in batch.items()}
+        deadline = None if budget is None else time.monotonic() + budget
+        out = {}
+        for key, q in batch.items():
+            if deadline is not None and time.monotonic() > deadline:
+                raise OverBudget(f"this batch needs more than {budget:g} s of scoring; send "
+                                 "smaller batches or shorter queries")
+            out[str(key)] = _one(index, q)
+        return out
     if "query" in params:
         text = params["query"]
         if text.lstrip().startswith("{"):
             try:
                 return _one(index, json.loads(text))
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
         return _one(index, text)
     return None
@@ -336,13 +372,15 @@ def routes(site, store) -> list:
     from starlette.routing import Route
 
     index = Index(store)
+    slots = asyncio.Semaphore(SCORING_SLOTS)
     cors = {"Access-Control-Allow-Origin": "*"}
     preflight = {**cors, "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
                  "Access-Control-Allow-Headers": "Content-Type, Accept",
                  "Access-Control-Max-Age": "86400"}
 
-    def as_json(data, status: int = 200, cache: bool = False) -> Response:
-        headers = dict(cors)
+    def as_json(data, status: int = 200, cache: bool = False,
+                headers: dict | None = None) -> Response:
+        headers = {**cors, **(headers or {})}
         if cache:
             headers["ETag"] = f'"{site.version}-reconcile"'
         return JSONResponse(data, status_code=status, headers=headers)
@@ -350,9 +388,16 @@ def routes(site, store) -> list:
     async def params_of(request) -> dict[str, str]:
         params = dict(request.query_params)
         if request.method == "POST":
-            body = await request.body()
-            if len(body) > MAX_BODY:
-                raise BadRequest(f"request body larger than {MAX_BODY} bytes")
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY:
+                raise TooLarge(f"request body larger than {MAX_BODY} bytes")
+            chunks, size = [], 0
+            async for chunk in request.stream():  # never hold more than the limit
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise TooLarge(f"request body larger than {MAX_BODY} bytes")
+                chunks.append(chunk)
+            body = b"".join(chunks)
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
             text = body.decode("utf-8", errors="replace")
             if kind == "application/json":
@@ -387,9 +432,18 @@ def routes(site, store) -> list:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=preflight)
         try:
-            data = answer(index, await params_of(request))
+            params = await params_of(request)
+            try:
+                await asyncio.wait_for(slots.acquire(), SLOT_WAIT)
+            except TimeoutError:
+                raise OverBudget("the reconciliation service is busy; retry in a second") from None
+            try:  # scoring is pure Python: in a thread, so the event loop keeps serving meanwhile
+                data = await asyncio.to_thread(answer, index, params, budget=BATCH_BUDGET)
+            finally:
+                slots.release()
         except BadRequest as exc:
-            return as_json({"error": str(exc)}, status=400)
+            headers = {"Retry-After": "1"} if exc.status == 503 else None
+            return as_json({"error": str(exc)}, status=exc.status, headers=headers)
         if data is None:
             return as_json(manifest(request), cache=True)
         return as_json(data)

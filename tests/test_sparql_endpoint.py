@@ -6,6 +6,7 @@ agencies in the 2022 article, 14 in the lists of about 2010-2011.
 
 from __future__ import annotations
 
+import json
 import concurrent.futures as cf
 import csv
 import io
@@ -468,3 +469,19 @@ def test_cold_start_many_first_queries_in_parallel(dist):
             results = list(pool.map(one, range(48)))
     for i, r in results:
         assert len(parsed(r)) == (27 if i % 2 else 14)
+
+
+def test_a_repeated_query_is_answered_from_the_cache_with_the_same_body(client):
+    # A text no other test sends, so the first request is a miss.
+    query = "SELECT (COUNT(*) AS ?cached) WHERE { ?s a ?o }"
+    first = client.get("/sparql", params={"query": query},
+                       headers={"Accept": "application/sparql-results+json"})
+    second = client.get("/sparql", params={"query": query},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert first.status_code == second.status_code == 200
+    assert first.headers["isecg-answer-cache"] == "miss"
+    assert second.headers["isecg-answer-cache"] == "hit"
+    assert second.content == first.content
+    assert json.loads(second.content)["results"]["bindings"][0]["cached"]["value"]
+    csv = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+    assert csv.headers["isecg-answer-cache"] == "miss"  # another format, another answer

@@ -36,6 +36,7 @@ from isecg_kg.query import (
     write_triples,
 )
 from isecg_kg.web import conneg
+from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.context import Site
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -89,6 +90,7 @@ class SparqlService:
         self.timeout = timeout
         self.endpoint_iri = site.base.rstrip("/") + "/sparql"
         self._etag = f'"{site.version}"'
+        self.answers = AnswerCache()
         self._page = None
         self._description = None
 
@@ -215,12 +217,19 @@ class SparqlService:
             default_graphs=tuple(default_graphs) if default_graphs or named else None,
             named_graphs=tuple(named) if default_graphs or named else None,
             max_rows=self.max_rows, base_iri=self.endpoint_iri)
-        try:
-            result = await _unless_disconnected(request, self.engine.run(req))
-        except _ClientGone:
-            return Response(status_code=499)
-        except QueryError as exc:
-            return self._query_error(exc)
+        key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
+               req.named_graphs, req.max_rows)
+        result = self.answers.get(key)
+        cache_state = "hit" if result is not None else "miss"
+        if result is None:
+            try:
+                result = await _unless_disconnected(request, self.engine.run(req))
+            except _ClientGone:
+                return Response(status_code=499)
+            except QueryError as exc:
+                return self._query_error(exc)
+            if not checked.services:  # a remote endpoint's answers may change: never kept
+                self.answers.put(key, result, len(result.body))
         if checked.form is None and (result.form == "GRAPH") != graph_kind:
             # the tokenizer could not tell the form: negotiate again now that it is known
             again = self._format("CONSTRUCT" if result.form == "GRAPH" else "SELECT", fmt_param,
@@ -229,6 +238,7 @@ class SparqlService:
                 return again
         headers = self._cache_headers()
         headers["Isecg-Row-Limit"] = str(self.max_rows) if self.max_rows is not None else "none"
+        headers["Isecg-Answer-Cache"] = cache_state
         if result.truncated:
             headers["Isecg-Result-Truncated"] = "true"
             headers["Isecg-Result-Rows"] = str(result.rows)

@@ -6,10 +6,10 @@ agencies in the 2022 article, 14 in the lists of about 2010-2011.
 
 from __future__ import annotations
 
-import json
 import concurrent.futures as cf
 import csv
 import io
+import json
 import shutil
 import socket
 import subprocess

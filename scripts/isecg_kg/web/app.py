@@ -21,6 +21,7 @@ from isecg_kg.query import DEFAULT_MAX_QUERY_BYTES, DEFAULT_MAX_ROWS, QueryEngin
 from isecg_kg.web.context import Site
 
 WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
+MAX_PATH_BYTES = 8 * 1024  # no IRI of ours is longer than a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,32 @@ class ReadOnly:
                                "service is read-only", headers={"Allow": "GET, HEAD, POST, OPTIONS"})
             await response(scope, receive, send)
             return
+        await self.app(scope, receive, send)
+
+
+class UriLimit:
+    """414 for a path longer than MAX_PATH_BYTES or a query string longer than a query at the
+    size limit can make it (percent-encoded), before any route reads them."""
+
+    def __init__(self, app, max_query_bytes: int):
+        self.app = app
+        self.max_query_string = 3 * max_query_bytes + 8192
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            path = len(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))
+            query = len(scope.get("query_string", b""))
+            if path > MAX_PATH_BYTES or query > self.max_query_string:
+                from isecg_kg.web.sparql import problem
+
+                what = "path" if path > MAX_PATH_BYTES else "query string"
+                limit = MAX_PATH_BYTES if path > MAX_PATH_BYTES else self.max_query_string
+                response = problem(414, "URI too long", f"the request's {what} is "
+                                   f"{path if what == 'path' else query} bytes; the "
+                                   f"limit is {limit} bytes (send long queries by POST)",
+                                   limit=limit)
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
 
@@ -105,6 +132,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
             engine.close()
 
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[
+        Middleware(UriLimit, max_query_bytes=options.max_query_bytes),
         Middleware(ReadOnly),
         Middleware(CORSMiddleware, allow_origins=["*"],
                    allow_methods=["GET", "HEAD", "POST", "OPTIONS"],

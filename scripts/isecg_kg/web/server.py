@@ -1,9 +1,24 @@
-"""``isecg-kg serve``: build when needed, then serve the app with uvicorn."""
+"""``isecg-kg serve``: build when needed, then serve the app with uvicorn.
+
+Connection-level limits live here, request-level ones in the app (see README, "Limits and threat
+model").
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+# Connections (and tasks) served at once; uvicorn answers 503 beyond this.
+MAX_CONNECTIONS = 1024
+# Bytes of request line and headers a connection may send before the request is complete.
+# It must hold a GET whose query string carries a query at the size limit, percent-encoded
+# (3 bytes per byte): with h11's default of 16 KiB such requests were cut off with a reset.
+HEADER_ROOM = 16 * 1024
+
+
+def max_request_head(max_query_bytes: int) -> int:
+    return 3 * max_query_bytes + 2 * HEADER_ROOM
 
 
 def cli_serve(args) -> int:
@@ -25,6 +40,10 @@ def cli_serve(args) -> int:
         print(f"isecg-kg serve: http://{args.host}:{args.port}/ (build {dist}, "
               f"{options.worker_count()} query workers, {options.query_timeout:g} s per query)",
               file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=5, server_header=False)
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level="warning", access_log=False,
+        server_header=False, limit_concurrency=MAX_CONNECTIONS,
+        h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
+        timeout_graceful_shutdown=5)
+    uvicorn.Server(config).run()
     return 0

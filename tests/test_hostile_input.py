@@ -9,12 +9,18 @@ the server byte for byte. Source data for the build has its own module: test_hos
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
-from servers import Canary, isecg_server, leaks, raw_request
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from servers import Canary, isecg_server, leaks, query_workers, raw_request
 
 TIMEOUT = 2.0
 MAX_BYTES = 64 * 1024  # the default
+HYPOTHESIS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                             HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +209,156 @@ def test_a_costly_reconcile_batch_does_not_stall_other_requests(server):
     assert result["r"].status_code in (200, 503), result["r"].text[:300]
     assert result["s"] < BATCH_BUDGET + 2
     assert worst < 0.5, worst
+
+
+# ---- SPARQL text ------------------------------------------------------------------------------
+
+def sparql(server, text: str | bytes, method: str = "GET", accept: str | None = None):
+    headers = {"Accept": accept} if accept else {}
+    if method == "GET":
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        return answer(server, "GET", "/sparql?query=" + quote(raw, safe=""), headers)
+    body = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return answer(server, "POST", "/sparql",
+                  {**headers, "Content-Type": "application/sparql-query"}, body)
+
+
+def _fill(unit: str, head: str, tail: str, closer: str = "", size: int = MAX_BYTES) -> str:
+    n = (size - len(head) - len(tail)) // (len(unit) + len(closer))
+    return head + unit * n + tail + closer * n
+
+
+SPARQL_CASES = {
+    # syntax errors: 400 with the parser's line and column
+    "empty": ("", 400), "blank": ("  \n\t ", 400), "only-comment": ("# nothing", 400),
+    "select-only": ("SELECT", 400), "open-brace": ("SELECT * WHERE {", 400),
+    "two-terms": ("SELECT * WHERE { ?s ?p }", 400), "extra-brace": ("ASK {} }", 400),
+    "typo": ("SELEKT * {}", 400), "negative-limit": ("SELECT * {} LIMIT -1", 400),
+    "open-filter": ("SELECT * { FILTER( }", 400), "iri-space": ("ASK { <a b> ?p ?o }", 400),
+    "unterminated": ('ASK { ?s ?p "x }', 400), "newline-in-string": ("ASK { ?s ?p 'x\n' }", 400),
+    "undeclared-prefix": ("ASK { nope:x ?p ?o }", 400), "group-by-nothing":
+        ("SELECT (COUNT(*) AS ?n) {} GROUP BY", 400), "describe-nothing": ("DESCRIBE", 400),
+    "bad-escape": ("ASK { ?s ?p \\u0041 }", 400), "bad-lang": ('ASK { ?s ?p "x"@-1 }', 400),
+    "projection-clash": ("SELECT ?x (1 AS ?x) {}", 400),
+    # NUL, control characters, lone surrogates (as JSON-style escapes; raw ones are not UTF-8)
+    "nul-outside": ("SELECT\x00* {}", 400), "nul-in-string": ('ASK { FILTER("\x00" != "") }', 200),
+    "controls": ("ASK {\x01\x02\x1b[31m}", 400), "surrogate-escape":
+        ('ASK { FILTER("\\uD800" != "") }', 400), "surrogate-iri": ("ASK { <http://a/\\uDFFF> ?p ?o }", 400),
+    # odd Unicode
+    "rtl-override": ("SELECT ?\u202ex {}", 400), "zero-width": ("SELECT\u200b* {}", 400),
+    "fullwidth": ("\uff33\uff25\uff2c\uff25\uff23\uff34 * {}", 400), "bom": ("\ufeffASK {}", 400),
+    "emoji-string": ('ASK { FILTER("\U0001F680\u0301" != "") }', 200),
+    "astral-var": ("SELECT ?\U00010000 {}", (200, 400)),  # legal; pyoxigraph: 400
+    "nonchar": ('ASK { FILTER("\uffff" != "") }', 200),
+    "long-s": ("ASK { \u017fERVICE <http://127.0.0.1:9/> {} }", 400),
+    # size: at the limit it runs, past it 413 before any parsing
+    "at-limit": (_fill(" ", "ASK {", "}"), 200),
+    "over-limit": ("ASK {" + " " * MAX_BYTES + "}", 413),
+    "multibyte-over-limit": ("ASK { FILTER(\"" + "\u00e9" * (MAX_BYTES // 2) + "\") }", 413),
+    # nesting: refused before parsing past 256 levels; flat but deep algebra runs (it killed
+    # workers by stack overflow: 3,000 BINDs, 4,000 MINUSes)
+    "nested-200": ("SELECT * WHERE " + "{" * 200 + "?s ?p ?o" + "}" * 200 + " LIMIT 1", 200),
+    "nested-braces": (_fill("{", "SELECT * WHERE ", " ?s ?p ?o ", "}"), 400),
+    "nested-parens": (_fill("(", "ASK { FILTER(", "1) }", ")"), 400),
+    "nested-brackets": (_fill("[<p> ", "ASK { ?s ?p ", "1 }", "]"), 400),
+    "nested-subselects": (_fill("{ SELECT * ", "SELECT * ", "{ ?s ?p ?o }", "}"), 400),
+    "nested-not": (_fill("!", "ASK { FILTER(", "true) }"), 200),
+    "bind-chain": ("SELECT * { " + " ".join(f"BIND({i} AS ?x{i})" for i in range(3000)) + " }",
+                   200),
+    "minus-chain": ("ASK { ?s ?p ?o " + " ".join(f"MINUS{{?s ?p {i}}}" for i in range(3600))
+                    + " }", 200),
+    "union-3000": ("SELECT * {" + "UNION".join(f"{{?s ?p {i}}}" for i in range(3000)) + "}", 400),
+    "values-5000": ("SELECT * { VALUES ?x { " + " ".join(map(str, range(5000))) + " } } LIMIT 1",
+                    200),
+    # refused: updates, services elsewhere, graphs not ours
+    "update": ("INSERT DATA { <http://a> <http://b> <http://c> }", 403),
+    "load": ("LOAD <http://127.0.0.1:9/x>", 403), "drop": ("DROP ALL", 403),
+    "service": ("ASK { SERVICE <http://127.0.0.1:9/> {} }", 403),
+    "from-file": ("ASK FROM <file:///etc/passwd> {}", 403),
+}
+
+
+@pytest.mark.parametrize("name", SPARQL_CASES)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_hostile_sparql_text(server, name, method):
+    text, expected = SPARQL_CASES[name]
+    status, head, body = sparql(server, text, method)
+    assert status in (expected if isinstance(expected, tuple) else (expected,)), (
+        name, status, body[:300])
+    if status >= 400:
+        assert head["content-type"] == "application/problem+json"
+        problem = json.loads(body)
+        assert problem["status"] == status and problem["detail"]
+    else:
+        json.loads(body)
+
+
+def test_hostile_sparql_kills_no_worker(server):
+    """Every case above ran without a worker dying (a crash would have replaced its PID)."""
+    import time
+
+    pid = int(server.pid)
+    before = query_workers(pid)
+    for name, (text, _) in SPARQL_CASES.items():
+        if name in ("bind-chain", "minus-chain", "nested-not", "nested-200"):
+            sparql(server, text, "POST")
+    time.sleep(0.2)
+    assert query_workers(pid) == before
+
+
+@pytest.mark.parametrize("raw,expected", [
+    (b"%ZZ", 400), (b"%", 400), (b"%C3%28", 400), (b"%ED%A0%80", 400), (b"%C0%AF", 400),
+    (b"%FF%FE", 400), (b"ASK%7B%7D%F0%9F", 400), (b"ASK+%7B%7D", 200),
+])
+def test_invalid_percent_encoding_in_the_query_string(server, raw, expected):
+    status, _, _ = answer(server, "GET", "/sparql?query=" + raw.decode())
+    assert status == expected
+
+
+@pytest.mark.parametrize("body", [b"ASK {\xff}", b"\xed\xa0\x80", b"ASK {\xc0\xaf}",
+                                  b"\xfe\xffASK {}"])
+def test_body_that_is_not_utf8_is_400(server, body):
+    status, _, content = answer(server, "POST", "/sparql",
+                                {"Content-Type": "application/sparql-query"}, body)
+    assert status == 400 and b"UTF-8" in content
+
+
+SOUP = ["SELECT", "ASK", "CONSTRUCT", "DESCRIBE", "WHERE", "*", "{", "}", "(", ")", ".", ";", ",",
+        "?s", "?p", "?o", "<http://a>", '"x"', "'y'@en", "1", "2.5e3", "true", "a", "FILTER",
+        "OPTIONAL", "UNION", "MINUS", "BIND", "AS", "GRAPH", "SERVICE", "SILENT", "FROM",
+        "NAMED", "VALUES", "LIMIT 1", "OFFSET", "ORDER BY", "DESC", "COUNT", "PREFIX p: <http://p/>",
+        "p:x", "BASE <http://127.0.0.1:9/>", "_:b", "[]", "!", "||", "=", "<", "+", "/", "^", "|",
+        "isIRI", "REGEX", "\\u0041", "# c\n", "\x00", "\u202e", "\U0001F680", "EXISTS", "NOT"]
+
+
+def soup_status_ok(status: int, head: dict, body: bytes) -> bool:
+    if status in (200, 400, 403):
+        return True
+    # a valid but heavy query may reach the time limit; a dead worker ("aborted") may not
+    return (status == 503 and "retry-after" in head
+            and json.loads(body)["title"] in ("Query time limit reached", "Too busy"))
+
+
+@HYPOTHESIS
+@given(st.lists(st.sampled_from(SOUP), max_size=30).map(" ".join))
+def test_token_soup(server, text):
+    status, head, body = sparql(server, text, "POST")
+    assert soup_status_ok(status, head, body), (text, status, body[:300])
+
+
+@HYPOTHESIS
+@given(st.text(max_size=400))
+def test_any_text(server, text):
+    status, head, body = sparql(server, text, "GET")
+    assert soup_status_ok(status, head, body), (text, status, body[:300])
+
+
+@HYPOTHESIS
+@given(st.binary(max_size=400))
+def test_any_bytes(server, body):
+    status, head, content = answer(server, "POST", "/sparql",
+                                   {"Content-Type": "application/sparql-query"}, body)
+    assert soup_status_ok(status, head, content), (body, status, content[:300])
 
 
 # ---- HTTP: methods, Accept, sizes, media types, charsets, encodings -----------------------------

@@ -56,6 +56,13 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_QUERY_BYTES = 64 * 1024
 DEFAULT_MEMORY_LIMIT = 2 << 30  # address space per worker: a runaway ORDER BY dies, not the host
+# pyoxigraph's parser and planner recurse on the calling thread: with the usual 8 MiB stack a
+# worker died of SIGSEGV at 10,000 nested braces or 3,000 BINDs in a row (both legal SPARQL under
+# 64 KiB). Queries are evaluated on a thread with this much stack; every shape we tried at
+# 64 KiB then parses or fails with a syntax error (none overflows).
+WORKER_STACK = 256 << 20
+MAX_NESTING = 256         # brackets ({ ( [) open at once; deeper is refused (400) before parsing
+MAX_UNION = 1024          # UNION keywords per query: pyoxigraph plans n branches in ~n² time
 USER_AGENT = f"isecg-kg/{__version__} (ISECG knowledge graph query client; +https://w3id.org/isecg/)"
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -381,7 +388,22 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
         raise QueryRefused(f"{what} must be followed by an IRI, not {tok.text!r}")
 
     n = len(tokens)
+    depth = unions = 0
     for i, tok in enumerate(tokens):
+        if tok.kind == "other":
+            if tok.text in "{([":
+                depth += 1
+                if depth > MAX_NESTING:
+                    line = text.count("\n", 0, tok.start) + 1
+                    raise QueryError(f"the query nests brackets more than {MAX_NESTING} levels "
+                                     f"deep (line {line}); flatten it", line=line)
+            elif tok.text in "})]":
+                depth -= 1
+        if tok.kind == "word" and tok.text.upper() == "UNION":
+            unions += 1
+            if unions > MAX_UNION:
+                raise QueryError(f"the query has more than {MAX_UNION} UNION branches; use "
+                                 "VALUES for long lists of alternatives")
         if tok.kind == "other" and tok.text == "\\":
             raise QueryError("a backslash escape (\\u...) is only allowed inside strings and IRIs")
         if tok.kind == "var":
@@ -685,14 +707,46 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
 # Worker processes
 
 
+def on_big_stack(fn, *args):
+    """``fn(*args)`` on a thread with WORKER_STACK bytes of stack: its result or its exception."""
+    import threading
+
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as is
+            out["error"] = exc
+
+    old = threading.stack_size(WORKER_STACK)
+    try:
+        thread = threading.Thread(target=run, name="isecg-query", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(old)
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
+
+
 def _worker_main(conn, nq_path: str, memory_limit: int | None) -> None:
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # Ctrl-C and SIGTERM are the parent's to handle: a SIGTERM sent to the whole process group
+    # (systemd, docker stop) must not kill queries the server is still draining. The parent
+    # stops workers with SIGKILL, and a worker whose parent is gone exits at EOF on its pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if memory_limit:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    on_big_stack(_worker_loop, conn, nq_path)
+
+
+def _worker_loop(conn, nq_path: str) -> None:
     try:
         store = open_store(nq_path)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
@@ -1050,7 +1104,7 @@ def run_one_shot(dist: Path, req: QueryRequest, timeout: float) -> QueryResult:
     if pid == 0:  # child: evaluate, send the result or the error, exit without cleanup
         os.close(read_fd)
         try:
-            payload = ("ok", execute(open_store(dist), req))
+            payload = ("ok", on_big_stack(lambda: execute(open_store(dist), req)))
         except QueryError as exc:
             payload = ("error", str(exc))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, never a traceback

@@ -1023,33 +1023,92 @@ def _with_cap(req: QueryRequest, cap: int | None) -> QueryRequest:
 # A remote endpoint
 
 
+MAX_REMOTE_BYTES = 256 << 20  # an answer larger than this from a remote endpoint is refused
+
+
+class _DoctypeFound(Exception):
+    pass
+
+
+def refuse_dtd(body: bytes, where: str) -> None:
+    """RemoteError if an XML body declares a DTD. pyoxigraph expands internal entities: a 1 KB
+    "billion laughs" RDF/XML document took it 33 s and a gigabyte. No SPARQL or RDF/XML answer
+    needs a DTD, so any is refused, before the RDF parser sees the body (expat stops at the
+    declaration: nothing is expanded or fetched)."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+
+    def found(*_):
+        raise _DoctypeFound
+
+    parser.StartDoctypeDeclHandler = found
+    parser.EntityDeclHandler = found
+    try:
+        parser.Parse(body, True)
+    except _DoctypeFound:
+        raise RemoteError(f"{where} answered XML with a DTD (<!DOCTYPE>); entity declarations "
+                          "are refused (billion laughs, external entities)") from None
+    except xml.parsers.expat.ExpatError:
+        pass  # not well-formed: the RDF parser reports it with its own message
+
+
+def _fetch(endpoint: str, query: str, accept: str, timeout: float) -> tuple[str, bytes]:
+    """(media type, body) of a 200 answer, read within ``timeout`` seconds in total (httpx's
+    timeout is per read: a server sending a byte every few seconds would never end) and at most
+    MAX_REMOTE_BYTES long."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    chunks, size = [], 0
+    try:
+        with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as client, \
+                client.stream("POST", endpoint, data={"query": query},
+                              headers={"Accept": accept}) as resp:
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > MAX_REMOTE_BYTES:
+                    raise RemoteError(f"{endpoint} answered more than {MAX_REMOTE_BYTES >> 20} "
+                                      "MiB; add a LIMIT")
+                if time.monotonic() > deadline:
+                    raise RemoteError(f"{endpoint} did not finish answering within {timeout:g} "
+                                      "s (raise --timeout)")
+                chunks.append(chunk)
+            status, media = resp.status_code, resp.headers.get("content-type", "")
+    except httpx.HTTPError as exc:
+        raise RemoteError(f"{endpoint}: {type(exc).__name__}: {exc}") from None
+    body = b"".join(chunks)
+    if status != 200:
+        text = body[:300].decode("utf-8", "replace")
+        raise RemoteError(f"{endpoint} answered HTTP {status}: {' '.join(text.split())}")
+    return media.split(";")[0].strip().lower(), body
+
+
 def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "table",
                graph_format: str = "turtle", timeout: float = DEFAULT_TIMEOUT) -> QueryResult:
     """Run a query on a SPARQL endpoint over HTTP; the answer is parsed completely and written
-    by the same writers as a local answer (garbage or a cut-off body is a RemoteError)."""
-    import httpx
+    by the same writers as a local answer (garbage or a cut-off body is a RemoteError).
 
+    The answer is untrusted: XML with a DTD is refused, JSON-LD remote contexts are never
+    fetched (pyoxigraph has no document loader), and parsing runs on a big stack."""
     accept = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
               "text/turtle;q=0.8, application/n-triples;q=0.7, application/rdf+xml;q=0.5")
     t0 = time.perf_counter()
-    try:
-        with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as client:
-            resp = client.post(endpoint, data={"query": checked.text},
-                               headers={"Accept": accept})
-    except httpx.HTTPError as exc:
-        raise RemoteError(f"{endpoint}: {type(exc).__name__}: {exc}") from None
-    if resp.status_code != 200:
-        raise RemoteError(f"{endpoint} answered HTTP {resp.status_code}: "
-                          f"{' '.join(resp.text[:300].split())}")
-    media = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+    media, body = _fetch(endpoint, checked.text, accept, timeout)
     results_formats = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
                        "application/json": ox.QueryResultsFormat.JSON,
                        "application/sparql-results+xml": ox.QueryResultsFormat.XML,
                        "application/xml": ox.QueryResultsFormat.XML}
     rdf_formats = {m: f for m, f in ((v[0], v[1]) for v in GRAPH_FORMATS.values())}
-    try:
+    if media in results_formats or media in rdf_formats:
+        if results_formats.get(media) == ox.QueryResultsFormat.XML or media.endswith("xml"):
+            refuse_dtd(body, endpoint)
+    else:
+        raise RemoteError(f"{endpoint} answered with an unexpected media type {media!r}")
+
+    def parse() -> QueryResult:
         if media in results_formats:
-            parsed = ox.parse_query_results(resp.content, format=results_formats[media])
+            parsed = ox.parse_query_results(body, format=results_formats[media])
             if isinstance(parsed, ox.QueryBoolean):
                 return QueryResult("ASK", solution_format, SOLUTION_FORMATS[solution_format],
                                    write_boolean(bool(parsed), solution_format), 1, False,
@@ -1059,15 +1118,16 @@ def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "
             return QueryResult("SELECT", solution_format, SOLUTION_FORMATS[solution_format],
                                write_solutions(variables, rows, solution_format), len(rows),
                                False, time.perf_counter() - t0)
-        if media in rdf_formats:
-            triples = [q.triple for q in ox.parse(resp.content, format=rdf_formats[media])]
-            return QueryResult("GRAPH", graph_format, GRAPH_FORMATS[graph_format][0],
-                               write_triples(triples, graph_format), len(triples), False,
-                               time.perf_counter() - t0)
+        triples = [q.triple for q in ox.parse(body, format=rdf_formats[media])]
+        return QueryResult("GRAPH", graph_format, GRAPH_FORMATS[graph_format][0],
+                           write_triples(triples, graph_format), len(triples), False,
+                           time.perf_counter() - t0)
+
+    try:
+        return on_big_stack(parse)
     except (SyntaxError, ValueError) as exc:
         raise RemoteError(f"{endpoint} answered a {media} body that does not parse: "
                           f"{' '.join(str(exc).split())[:300]}") from None
-    raise RemoteError(f"{endpoint} answered with an unexpected media type {media!r}")
 
 
 # --------------------------------------------------------------------------------------------

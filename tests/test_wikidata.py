@@ -159,7 +159,7 @@ def test_check_lists_entities_without_a_checked_qid(wikidata):
     # Tsiolkovsky
     assert info == {"group:isecg", "agency:csiro", "agency:pt-space", "agency:vnsc", "doc:ger",
                     "destination:near-earth-asteroids", "person:konstantin-tsiolkovsky"}
-    assert "54 Wikidata items checked" in proc.stderr
+    assert "55 Wikidata items checked" in proc.stderr
 
 
 def test_check_suggest_proposes_candidates_and_writes_nothing(wikidata):
@@ -223,9 +223,10 @@ def test_link_coverage_per_class():
     cov = coverage(read_entities(load_sources(ROOT)))
     # wikidata.md gives QIDs for 24 of the 27 member agencies, all 25 countries, Europe, the Moon
     # and Mars (not near-Earth asteroids), Socrates and Laozi (not Tsiolkovsky); none for ISECG
-    # or the Global Exploration Roadmap
+    # or the Global Exploration Roadmap; and the International Space Station (Q25271)
     assert cov == {"agency": (24, 27), "country": (25, 25), "region": (1, 1),
-                   "destination": (2, 3), "person": (2, 3), "group": (0, 1), "roadmap": (0, 1)}
+                   "destination": (2, 3), "space station": (1, 1), "person": (2, 3),
+                   "group": (0, 1), "roadmap": (0, 1)}
 
 
 def test_links_are_the_reference_qids():

@@ -79,6 +79,7 @@ LINKABLE_CLASSES: dict[str, str] = {
     ISECG + "Country": "country",
     ISECG + "Region": "region",
     ISECG + "Destination": "destination",
+    ISECG + "SpaceStation": "space station",
     ISECG + "Person": "person",
     ISECG + "Roadmap": "roadmap",
 }

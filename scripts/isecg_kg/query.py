@@ -18,6 +18,7 @@ pyoxigraph exposes no algebra and parsing with rdflib is neither thread-safe nor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -27,6 +28,7 @@ import os
 import re
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -821,21 +823,75 @@ def _context():
     return ctx
 
 
+class _Pool:
+    """Idle workers, and the queries waiting for one.
+
+    Waiters are served first come, first served, except while ``lifo()`` holds (the heavy slots
+    are full: the engine is overloaded). Then the newest waiter is served first, so a light query
+    arriving behind a burst of heavy ones is not stuck behind all of them; the oldest waiters run
+    out of admission time and are refused with Retry-After (adaptive LIFO, a known defence of
+    servers under overload).
+    """
+
+    def __init__(self, lifo):
+        self.idle: deque = deque()
+        self.waiters: deque = deque()
+        self.lifo = lifo
+
+    def put(self, worker: _Worker) -> None:
+        while self.waiters:
+            fut = self.waiters.pop() if self.lifo() else self.waiters.popleft()
+            if not fut.done():
+                fut.set_result(worker)
+                return
+        self.idle.append(worker)
+
+    async def get(self, timeout: float) -> _Worker:
+        if self.idle:
+            return self.idle.popleft()
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append(fut)
+        try:
+            await asyncio.wait({fut}, timeout=timeout)
+        except BaseException:  # cancelled (the client went away): nothing may be lost
+            self._abandon(fut)
+            raise
+        if not fut.done():
+            self._abandon(fut)
+            raise TimeoutError
+        return fut.result()
+
+    def _abandon(self, fut) -> None:
+        with contextlib.suppress(ValueError):
+            self.waiters.remove(fut)
+        if fut.done() and not fut.cancelled():
+            self.put(fut.result())  # handed a worker at the last moment: pass it on
+        else:
+            fut.cancel()
+
+    def waiting(self) -> int:
+        return sum(1 for f in self.waiters if not f.done())
+
+
 class QueryEngine:
     """Worker processes that run queries under a deadline.
 
     Admission: a query waits at most ``admission_wait`` seconds for an idle worker. A query still
     running after ``heavy_after`` seconds is "heavy"; at most ``max_heavy`` run at once (fewer
-    than the workers, so light queries always find one) and a heavy query over that number is
-    stopped at once with QueryBusy. A query text seen to be heavy is remembered, so a repeat is
-    refused before it takes a worker while the heavy slots are full. Any query still running at
-    ``timeout`` is killed (QueryTimeout). A killed or cancelled query's worker is replaced in the
-    background.
+    than the workers and never more than the cores, so light queries always find a worker and a
+    core) and a heavy query over that number is stopped at once with QueryBusy. While the heavy
+    slots are full and other queries wait, a query still running after ``contended_after`` is
+    stopped too (QueryBusy), and waiting queries are served newest first (see _Pool): a burst of
+    heavy queries then costs the light ones at most about ``contended_after``. A query text seen
+    to be heavy is remembered, so a repeat is refused before it takes a worker while the heavy
+    slots are full. Any query still running at ``timeout`` is killed (QueryTimeout). A killed or
+    cancelled query's worker is replaced in the background.
     """
 
     def __init__(self, dist: Path | str, *, workers: int = 2, timeout: float = DEFAULT_TIMEOUT,
                  max_rows: int | None = None, heavy_after: float | None = None,
                  max_heavy: int | None = None, admission_wait: float = 2.0,
+                 contended_after: float = 0.05,
                  memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
         path = Path(dist)
         self.nq_path = str(path / "isecg.nq" if path.is_dir() else path)
@@ -843,12 +899,16 @@ class QueryEngine:
         self.timeout = timeout
         self.max_rows = max_rows
         self.heavy_after = heavy_after if heavy_after is not None else min(0.5, timeout / 4)
-        self.max_heavy = max_heavy if max_heavy is not None else max(1, self.size - max(1, self.size // 4))
+        cores = os.cpu_count() or 1
+        self.max_heavy = max_heavy if max_heavy is not None else max(
+            1, min(cores, self.size - max(1, self.size // 4)))
         self.admission_wait = admission_wait
+        self.contended_after = min(contended_after, self.heavy_after)
         self.memory_limit = memory_limit
         self._ctx = None
         self._workers: list[_Worker] = []
-        self._idle: asyncio.Queue | None = None
+        self._spares: list[_Worker] = []  # loaded and waiting to replace a killed worker at once
+        self._pool: _Pool | None = None
         self._heavy = 0
         self._running = 0
         self._closed = False
@@ -863,14 +923,19 @@ class QueryEngine:
         self._workers = [self._spawn() for _ in range(self.size)]
         return self
 
+    def start_spare(self) -> None:
+        """Keep one loaded worker in reserve (the server does; a one-off engine need not)."""
+        if not self._spares and self._ctx is not None:
+            self._spares.append(self._spawn())
+
     def _spawn(self) -> _Worker:
         return _Worker(self._ctx, self.nq_path, self.memory_limit)
 
     def close(self) -> None:
         self._closed = True
-        for w in self._workers:
+        for w in self._workers + self._spares:
             w.kill()
-        self._workers = []
+        self._workers, self._spares = [], []
 
     def __enter__(self) -> Self:
         return self.start()
@@ -880,7 +945,8 @@ class QueryEngine:
 
     def status(self) -> dict:
         return {"workers": len(self._workers), "running": self._running, "heavy": self._heavy,
-                "max_heavy": self.max_heavy}
+                "max_heavy": self.max_heavy,
+                "waiting": self._pool.waiting() if self._pool is not None else 0}
 
     def _retire(self, worker: _Worker) -> None:
         worker.kill()
@@ -905,17 +971,24 @@ class QueryEngine:
             raise QueryAborted("the query's worker died (memory limit?)") from None
 
     # asynchronous use (server)
-    def _queue(self) -> asyncio.Queue:
-        if self._idle is None:
-            self._idle = asyncio.Queue()
+    def _overloaded(self) -> bool:
+        return self._heavy >= self.max_heavy
+
+    def _queue(self) -> _Pool:
+        if self._pool is None:
+            self._pool = _Pool(self._overloaded)
             for w in self._workers:
-                self._idle.put_nowait(w)
-        return self._idle
+                self._pool.put(w)
+        return self._pool
 
     def _replace(self, worker: _Worker) -> None:
         self._retire(worker)
         if self._closed:
             return
+        if self._spares:  # a loaded spare takes over now; a new one loads in the background
+            spare = self._spares.pop()
+            self._workers.append(spare)
+            self._queue().put(spare)
         task = asyncio.get_running_loop().create_task(self._respawn())
         self._respawns.add(task)
         task.add_done_callback(self._respawns.discard)
@@ -931,8 +1004,11 @@ class QueryEngine:
             if self._closed:
                 w.kill()
                 return
-            self._workers.append(w)
-            self._queue().put_nowait(w)
+            if len(self._workers) >= self.size:
+                self._spares.append(w)
+            else:
+                self._workers.append(w)
+                self._queue().put(w)
             return
 
     def _busy(self, retry: int) -> QueryBusy:
@@ -946,19 +1022,19 @@ class QueryEngine:
             del self._known_heavy[next(iter(self._known_heavy))]
 
     async def run(self, req: QueryRequest) -> QueryResult:
-        idle = self._queue()
+        pool = self._queue()
         retry = max(1, math.ceil(self.timeout))
         key = hash((req.text, req.default_graphs, req.named_graphs,
                     tuple(sorted((k, str(v)) for k, v in req.substitutions.items()))))
-        if key in self._known_heavy and self._heavy >= self.max_heavy:
+        if key in self._known_heavy and self._overloaded():
             raise self._busy(retry)
         try:
-            worker = await asyncio.wait_for(idle.get(), self.admission_wait)
+            worker = await pool.get(self.admission_wait)
         except TimeoutError:
             raise QueryBusy(f"all {self.size} query workers are busy; retry in {retry} s",
                             retry_after=retry) from None
-        if key in self._known_heavy and self._heavy >= self.max_heavy:
-            idle.put_nowait(worker)
+        if key in self._known_heavy and self._overloaded():
+            pool.put(worker)
             raise self._busy(retry)
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
@@ -972,28 +1048,33 @@ class QueryEngine:
             if key in self._known_heavy:  # it will be long: hold a heavy slot from the start
                 self._heavy += 1
                 heavy = True
-            try:
-                await asyncio.wait_for(asyncio.shield(ready),
-                                       self.timeout if heavy else self.heavy_after)
-            except TimeoutError:
-                if heavy:
-                    self._remember_heavy(key)
+            while not ready.done():
+                elapsed = loop.time() - start
+                if elapsed >= self.timeout:
+                    if heavy:
+                        self._remember_heavy(key)
                     raise QueryTimeout(f"the query ran past its time limit of {self.timeout:g} "
-                                       "s and was stopped") from None
-                self._remember_heavy(key)
-                if self._heavy >= self.max_heavy:
-                    raise QueryBusy(f"{self._heavy} long-running queries are already running "
-                                    f"(the limit); this one was stopped after "
-                                    f"{self.heavy_after:g} s. Retry in {retry} s",
-                                    retry_after=retry) from None
-                self._heavy += 1
-                heavy = True
-                try:
-                    await asyncio.wait_for(asyncio.shield(ready),
-                                           max(0.0, self.timeout - (loop.time() - start)))
-                except TimeoutError:
-                    raise QueryTimeout(f"the query ran past its time limit of {self.timeout:g} s "
-                                       "and was stopped") from None
+                                       "s and was stopped")
+                if not heavy and elapsed >= self.heavy_after:
+                    self._remember_heavy(key)
+                    if self._overloaded():
+                        raise QueryBusy(f"{self._heavy} long-running queries are already "
+                                        f"running (the limit); this one was stopped after "
+                                        f"{self.heavy_after:g} s. Retry in {retry} s",
+                                        retry_after=retry)
+                    self._heavy += 1
+                    heavy = True
+                elif (not heavy and elapsed >= self.contended_after and self._overloaded()
+                      and pool.waiting()):
+                    raise QueryBusy(f"the server is busy with long-running queries and others "
+                                    f"are waiting; this one was stopped after "
+                                    f"{self.contended_after:g} s. Retry in {retry} s",
+                                    retry_after=retry)
+                if heavy:
+                    step = self.timeout - elapsed
+                else:  # look again soon: the heavy slots may fill and others start waiting
+                    step = min(0.02 if self._overloaded() else 0.05, self.heavy_after - elapsed)
+                await asyncio.wait({ready}, timeout=max(step, 0.001))
             try:
                 msg = worker.conn.recv()
             except (EOFError, OSError):
@@ -1006,7 +1087,7 @@ class QueryEngine:
             if heavy:
                 self._heavy -= 1
             if healthy:
-                idle.put_nowait(worker)
+                pool.put(worker)
             else:  # timed out, refused, died or the client went away: never reuse mid-query
                 self._replace(worker)
 

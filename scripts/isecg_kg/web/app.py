@@ -126,6 +126,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await asyncio.to_thread(engine.start)
+        await asyncio.to_thread(engine.start_spare)
         try:
             yield
         finally:

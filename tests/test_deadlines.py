@@ -1,0 +1,190 @@
+"""Deadlines and isolation (issue 7): heavy queries end at the time limit, their worker stops
+burning CPU, light requests keep answering fast, and heavy work never outnumbers the cores.
+
+One real server (`isecg-kg serve --query-timeout 2 --workers 2`) for the module; worker processes
+and their CPU time are read from /proc (tests/servers.py). Each heavy query carries a unique
+comment, so neither the answer cache nor the memory of known-heavy queries short-cuts it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+import time
+
+import httpx
+import pytest
+from servers import cpu_seconds, isecg_server, query_workers
+
+TIMEOUT = 2.0
+CORES = os.cpu_count() or 1
+HEAVY = {
+    "cartesian": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "path-blow-up": "SELECT (COUNT(*) AS ?n) { ?a ?p ?b . ?b (!<http://x/>)* ?c . "
+                    "?c (^!<http://x/>)* ?d }",
+    "order-by-rand": "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY RAND()",
+    "concat-distinct": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?a ?b ?c . ?d ?e ?f "
+                       "BIND(CONCAT(STR(?a), STR(?d)) AS ?x) }",
+}
+_unique = itertools.count()
+
+
+def unique(query: str) -> str:
+    return f"{query}\n# {next(_unique)}-{time.monotonic_ns()}"
+
+
+@pytest.fixture(scope="module")
+def server(dist):
+    with isecg_server(dist, "--query-timeout", str(TIMEOUT), "--workers", "2") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server, timeout=30) as c:
+        yield c
+
+
+def light_requests(client, stop: threading.Event, latencies: list, errors: list) -> None:
+    """Uncached light SPARQL queries and pages, one after another, until stopped."""
+    i = 0
+    while not stop.is_set():
+        i += 1
+        path, params = [("/sparql", {"query": unique("ASK { ?s a ?t }")}),
+                        ("/id/agency/nasa.ttl", None), ("/healthz", None),
+                        ("/sparql", {"query": unique("SELECT ?s { ?s a <https://w3id.org/"
+                                                     "isecg/ontology#SpaceAgency> }")})][i % 4]
+        t0 = time.monotonic()
+        r = client.get(path, params=params)
+        latencies.append(time.monotonic() - t0)
+        if r.status_code != 200:
+            errors.append((path, r.status_code, r.text[:200]))
+
+
+def p99(latencies: list) -> float:
+    s = sorted(latencies)
+    return s[min(len(s) - 1, int(len(s) * 0.99))]
+
+
+def settle(pids: list[int], within: float = 2.0) -> float:
+    """Seconds until every process of `pids` is gone or has stopped using CPU."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < within + 1:
+        first = {p: cpu_seconds(p) for p in pids}
+        time.sleep(0.2)
+        if all(first[p] is None or cpu_seconds(p) in (None, first[p]) for p in pids):
+            return time.monotonic() - t0
+    return float("inf")
+
+
+@pytest.mark.parametrize("name", HEAVY)
+def test_heavy_query_ends_at_the_limit_and_its_worker_stops(server, client, name):
+    workers = query_workers(server.pid)  # two workers and a loaded spare
+    assert len(workers) == 3
+    before = {w: cpu_seconds(w) for w in workers}
+    t0 = time.monotonic()
+    r = client.get("/sparql", params={"query": unique(HEAVY[name])})
+    elapsed = time.monotonic() - t0
+    assert r.status_code == 503, r.text[:300]
+    assert int(r.headers["retry-after"]) >= 1
+    assert r.headers["content-type"] == "application/problem+json"
+    assert json.loads(r.content)["title"] in ("Query time limit reached", "Query aborted")
+    assert elapsed < TIMEOUT + 1, elapsed
+    busy = [w for w in workers if (cpu_seconds(w) or 1e9) - before[w] > 0.5
+            or cpu_seconds(w) is None]
+    assert busy, "no worker was seen running the query"
+    assert settle(busy) <= 2.0
+    # the killed worker was replaced (by the spare, and a new spare loaded)
+    deadline = time.monotonic() + 10
+    while len(query_workers(server.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(query_workers(server.pid)) == 3
+
+
+def test_light_requests_stay_fast_during_a_heavy_query(server, client):
+    stop, latencies, errors = threading.Event(), [], []
+    heavy = {}
+    t = threading.Thread(target=lambda: heavy.setdefault("r", httpx.get(
+        server + "/sparql", params={"query": unique(HEAVY["cartesian"])}, timeout=30)))
+    t.start()
+    light = threading.Thread(target=light_requests, args=(client, stop, latencies, errors))
+    light.start()
+    t.join(timeout=TIMEOUT + 10)
+    stop.set()
+    light.join()
+    assert heavy["r"].status_code == 503
+    print(f"light requests during one heavy query: n={len(latencies)} p99={p99(latencies):.3f} s")
+    assert errors == []
+    assert len(latencies) > 50 and p99(latencies) < 0.25, (len(latencies), p99(latencies))
+
+
+@pytest.mark.parametrize("same_text", [False, True], ids=["distinct", "same"])
+def test_twenty_heavy_queries_at_once(server, client, same_text):
+    """At most one heavy query per core (the engine's heavy slots) runs; the others get 503 or
+    429 with Retry-After; light requests keep p99 under 250 ms throughout."""
+    status = client.get("/healthz").json()
+    assert 1 <= status["max_heavy"] <= CORES
+    text = unique(HEAVY["cartesian"])
+    results: list = [None] * 20
+
+    def heavy(i):
+        with httpx.Client(timeout=60) as c:
+            results[i] = c.get(server + "/sparql",
+                               params={"query": text if same_text else unique(HEAVY["cartesian"])})
+
+    threads = [threading.Thread(target=heavy, args=(i,)) for i in range(20)]
+    stop, latencies, errors = threading.Event(), [], []
+    light = threading.Thread(target=light_requests, args=(client, stop, latencies, errors))
+    for t in threads:
+        t.start()
+    samples = []
+    with httpx.Client(base_url=server, timeout=10) as probe:
+        # Light traffic starts once the burst is in (a light query arriving in the very same
+        # instant queues among the heavy ones: README, "Limits and threat model").
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            h = probe.get("/healthz").json()
+            if h["running"] + h["waiting"] >= 20 or not any(t.is_alive() for t in threads):
+                break
+            time.sleep(0.01)
+        light.start()
+        while any(t.is_alive() for t in threads):
+            samples.append(probe.get("/healthz").json()["heavy"])
+            time.sleep(0.05)
+    for t in threads:
+        t.join()
+    stop.set()
+    light.join()
+    assert max(samples) <= status["max_heavy"] <= CORES, samples
+    for r in results:
+        assert r.status_code in (429, 503) and int(r.headers["retry-after"]) >= 1, r.text[:200]
+    titles = [r.json()["title"] for r in results]
+    assert titles.count("Query time limit reached") <= status["max_heavy"] * 2, titles
+    print(f"light requests during 20 heavy ({'same' if same_text else 'distinct'}): "
+          f"n={len(latencies)} p99={p99(latencies):.3f} s max={max(latencies):.3f} s")
+    assert errors == []
+    assert p99(latencies) < 0.25, (len(latencies), p99(latencies))
+
+
+def test_a_client_that_disconnects_frees_its_worker(server, client):
+    workers = query_workers(server.pid)
+    before = {w: cpu_seconds(w) for w in workers}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(server + "/sparql", params={"query": unique(HEAVY["cartesian"])}, timeout=0.6)
+    busy = [w for w in workers if cpu_seconds(w) is None or cpu_seconds(w) - before[w] > 0.3]
+    assert busy
+    assert settle(busy) <= 2.0
+    deadline = time.monotonic() + 2
+    while client.get("/healthz").json()["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get("/healthz").json()["running"] == 0
+
+
+def test_heavy_slots_never_exceed_the_cores(dist):
+    from isecg_kg.query import QueryEngine
+
+    for workers in (1, 2, 4, 8, 32):
+        engine = QueryEngine(dist, workers=workers)
+        assert 1 <= engine.max_heavy <= min(CORES, max(1, workers - 1) if workers > 1 else 1)

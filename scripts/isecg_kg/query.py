@@ -994,12 +994,14 @@ class QueryEngine:
         task.add_done_callback(self._respawns.discard)
 
     async def _respawn(self) -> None:
-        for attempt in range(5):
+        attempt = 0
+        while not self._closed:  # until it works (the operator may repair the build)
             try:
                 w = await asyncio.to_thread(self._spawn)
             except Exception as exc:  # noqa: BLE001 - logged, retried, never fatal to the server
-                log.error("could not start a query worker (attempt %d): %s", attempt + 1, exc)
-                await asyncio.sleep(1 + attempt)
+                attempt += 1
+                log.error("could not start a query worker (attempt %d): %s", attempt, exc)
+                await asyncio.sleep(min(30, attempt))
                 continue
             if self._closed:
                 w.kill()
@@ -1028,14 +1030,25 @@ class QueryEngine:
                     tuple(sorted((k, str(v)) for k, v in req.substitutions.items()))))
         if key in self._known_heavy and self._overloaded():
             raise self._busy(retry)
-        try:
-            worker = await pool.get(self.admission_wait)
-        except TimeoutError:
-            raise QueryBusy(f"all {self.size} query workers are busy; retry in {retry} s",
-                            retry_after=retry) from None
-        if key in self._known_heavy and self._overloaded():
-            pool.put(worker)
-            raise self._busy(retry)
+        for attempt in range(self.size + 2):
+            try:
+                worker = await pool.get(self.admission_wait)
+            except TimeoutError:
+                if not self._workers:
+                    raise QueryBusy(f"no query worker is running (the server log says why); "
+                                    f"retry in {retry} s", retry_after=retry) from None
+                raise QueryBusy(f"all {self.size} query workers are busy; retry in {retry} s",
+                                retry_after=retry) from None
+            if key in self._known_heavy and self._overloaded():
+                pool.put(worker)
+                raise self._busy(retry)
+            try:
+                worker.conn.send(_with_cap(req, self.max_rows))
+                break
+            except (OSError, ValueError):  # it died while idle (killed, out of memory):
+                self._replace(worker)      # replace it and take the next one
+        else:
+            raise QueryAborted(f"no query worker stayed alive; retry in {retry} s")
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
         fd = worker.conn.fileno()
@@ -1044,7 +1057,6 @@ class QueryEngine:
         start = loop.time()
         self._running += 1
         try:
-            worker.conn.send(_with_cap(req, self.max_rows))
             if key in self._known_heavy:  # it will be long: hold a heavy slot from the start
                 self._heavy += 1
                 heavy = True

@@ -1,18 +1,54 @@
-"""Faults (issue 7): a worker killed mid-query or while idle."""
+"""Faults (issue 7): a worker killed mid-query, a damaged or incomplete build at start-up, a build
+that runs out of disk or permission, and SIGTERM while requests are in flight.
+
+Policy for a damaged build (web/context.py, README "Limits and threat model"): the server checks
+every file against SHA256SUMS at start-up. It refuses to start (exit 2, saying which file and
+why) when SHA256SUMS is unusable or isecg.nq does not match, since every answer comes from it;
+any other damaged or missing file is withheld (503 with the reason), the rest is served, and
+/healthz says "degraded". Files SHA256SUMS does not list are never served.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
-from servers import cpu_seconds, isecg_server, query_workers
+import pytest
+from conftest import ROOT
+from servers import cpu_seconds, free_port, isecg_server, query_workers
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
 SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?m org:member ?a }"""
+
+
+def copy_of(dist: Path, tmp_path: Path) -> Path:
+    """A copy of the build, dated an hour ahead so that `serve` never rebuilds it."""
+    out = tmp_path / "dist"
+    shutil.copytree(dist, out)
+    future = time.time() + 3600
+    for p in out.iterdir():
+        os.utime(p, (future, future))
+    return out
+
+
+def damage(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    future = time.time() + 3600
+    os.utime(path, (future, future))
+
+
+def serve_cmd(dist: Path, port: int, *args: str) -> list[str]:
+    return [sys.executable, "-m", "isecg_kg", "serve", "--dist", str(dist), "--host",
+            "127.0.0.1", "--port", str(port), *args]
 
 
 # ---- a worker killed mid-query ---------------------------------------------------------------------
@@ -58,3 +94,105 @@ def test_idle_workers_killed_are_replaced_and_no_request_fails(dist):
         while len(query_workers(url.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert httpx.get(url + "/sparql", params={"query": MEMBERS}).status_code == 200
+
+
+# ---- a damaged build at start-up -------------------------------------------------------------------
+
+def start_fails(dist: Path) -> subprocess.CompletedProcess:
+    proc = subprocess.run(serve_cmd(dist, free_port()), cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_a_corrupted_nq_refuses_to_start(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    nq = d / "isecg.nq"
+    data = bytearray(nq.read_bytes())
+    data[1000] ^= 0x20  # one flipped bit: still valid N-Quads, different data
+    damage(nq, bytes(data))
+    proc = start_fails(d)
+    assert "isecg.nq" in proc.stderr and "SHA256SUMS" in proc.stderr
+    assert "will not start" in proc.stderr
+
+
+def test_a_truncated_nq_refuses_to_start(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    nq = d / "isecg.nq"
+    damage(nq, nq.read_bytes()[:5000])
+    assert "isecg.nq" in start_fails(d).stderr
+
+
+@pytest.mark.parametrize("sums", ["not a checksum line\n", "", "\xff\xfe",
+                                  "0" * 64 + "  ../../etc/passwd\n" + "0" * 64 + "  isecg.nq\n"])
+def test_a_malformed_sha256sums_refuses_to_start(dist, tmp_path, sums):
+    d = copy_of(dist, tmp_path)
+    damage(d / "SHA256SUMS", b"\xff\xfe" if sums == "\xff\xfe" else sums.encode())
+    assert "SHA256SUMS" in start_fails(d).stderr
+
+
+def test_damaged_and_missing_dumps_are_withheld_and_the_rest_served(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    (d / "isecg.ttl.gz").unlink()
+    rdf = d / "isecg.rdf"
+    damage(rdf, rdf.read_bytes().replace(b"NASA", b"ASAN", 1))
+    (d / "secret.txt").write_text("not part of the build")
+    with isecg_server(d) as url:
+        log = url.log.read_text()
+        assert "isecg.rdf is withheld" in log and "isecg.ttl.gz is withheld" in log
+        health = httpx.get(url + "/healthz").json()
+        assert health["status"] == "degraded"
+        assert set(health["withheld"]) == {"isecg.rdf", "isecg.ttl.gz"}
+        for name, why in (("isecg.rdf", "does not match SHA256SUMS"),
+                          ("isecg.ttl.gz", "missing")):
+            r = httpx.get(url + f"/dumps/{name}")
+            assert r.status_code == 503 and why in r.text and "/tmp" not in r.text
+        assert httpx.get(url + "/dumps/secret.txt").status_code == 404
+        ok = httpx.get(url + "/dumps/isecg.nt")
+        assert ok.status_code == 200 and ok.content == (d / "isecg.nt").read_bytes()
+        home = httpx.get(url + "/").text
+        assert 'href="/dumps/isecg.nt"' in home and 'href="/dumps/isecg.rdf"' not in home
+        r = httpx.get(url + "/sparql", params={"query": MEMBERS})
+        assert r.status_code == 200
+
+
+def test_a_damaged_void_is_withheld_but_pages_still_render(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    damage(d / "void.ttl", b"this is not turtle {{{")
+    with isecg_server(d) as url:
+        assert httpx.get(url + "/void").status_code == 503
+        assert httpx.get(url + "/.well-known/void").status_code == 503
+        assert httpx.get(url + "/").status_code == 200
+        assert httpx.get(url + "/id/agency/nasa.html").status_code == 200
+
+
+def test_a_dump_changed_after_start_up_is_withheld(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    with isecg_server(d) as url:
+        assert httpx.get(url + "/dumps/isecg.nt").status_code == 200
+        nt = d / "isecg.nt"
+        damage(nt, nt.read_bytes() + b"<http://evil/s> <http://evil/p> <http://evil/o> .\n")
+        r = httpx.get(url + "/dumps/isecg.nt")
+        assert r.status_code == 503 and "changed after start-up" in r.text
+        assert httpx.get(url + "/healthz").json()["status"] == "degraded"
+
+
+def test_workers_refuse_an_nq_changed_after_start_up(dist, tmp_path):
+    """A worker started after isecg.nq changed (a respawn) checks the bytes it loads: the
+    server never answers from data other than the release it announced."""
+    d = copy_of(dist, tmp_path)
+    marker = "ASK { <http://evil/s> ?p ?o }"
+    with isecg_server(d, "--workers", "2", "--query-timeout", "3") as url:
+        nq = d / "isecg.nq"
+        damage(nq, nq.read_bytes() + b"<http://evil/s> <http://evil/p> <http://evil/o> .\n")
+        for _ in range(3):  # kill every worker (and the spare): respawns load the changed file
+            for pid in query_workers(url.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            r = httpx.get(url + "/sparql", params={"query": marker}, timeout=30,
+                          headers={"Accept": "application/sparql-results+json"})
+            assert r.status_code == 503 or r.json()["boolean"] is False, (r.status_code, r.text)
+            time.sleep(0.3)
+        assert "SHA-256" in url.log.read_text()
+        assert httpx.get(url + "/healthz").status_code == 200

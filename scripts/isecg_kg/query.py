@@ -111,8 +111,12 @@ class QueryAborted(QueryError):
 # The store
 
 
-def open_store(dist: Path | str) -> ox.Store:
-    """An in-memory store holding ``dist/isecg.nq`` (or the given .nq file) in its named graphs."""
+def open_store(dist: Path | str, sha256: str | None = None) -> ox.Store:
+    """An in-memory store holding ``dist/isecg.nq`` (or the given .nq file) in its named graphs.
+
+    With ``sha256``, the bytes loaded are the bytes checked: the file is hashed and loaded
+    through one open file, so a build swapped in meanwhile cannot slip in between.
+    """
     path = Path(dist)
     if path.is_dir():
         path = path / "isecg.nq"
@@ -120,9 +124,23 @@ def open_store(dist: Path | str) -> ox.Store:
         raise InputError("no N-Quads dump here; run `isecg-kg build` first", path=str(path))
     store = ox.Store()
     try:
-        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        if sha256 is None:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+            return store
+        import hashlib
+
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+            if digest != sha256:
+                raise InputError(f"its SHA-256 is {digest}, not {sha256} as SHA256SUMS says: "
+                                 "the build changed or is damaged; rebuild it and restart",
+                                 path=str(path))
+            f.seek(0)
+            store.bulk_load(input=f, format=ox.RdfFormat.N_QUADS)
     except SyntaxError as exc:
         raise InputError(f"not valid N-Quads: {exc}", path=str(path)) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from exc
     return store
 
 
@@ -733,7 +751,7 @@ def on_big_stack(fn, *args):
     return out.get("value")
 
 
-def _worker_main(conn, nq_path: str, memory_limit: int | None) -> None:
+def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | None = None) -> None:
     import signal
 
     # Ctrl-C and SIGTERM are the parent's to handle: a SIGTERM sent to the whole process group
@@ -745,12 +763,12 @@ def _worker_main(conn, nq_path: str, memory_limit: int | None) -> None:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    on_big_stack(_worker_loop, conn, nq_path)
+    on_big_stack(_worker_loop, conn, nq_path, sha256)
 
 
-def _worker_loop(conn, nq_path: str) -> None:
+def _worker_loop(conn, nq_path: str, sha256: str | None = None) -> None:
     try:
-        store = open_store(nq_path)
+        store = open_store(nq_path, sha256)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("fail", str(exc)))
         return
@@ -783,9 +801,11 @@ def _unpack(msg) -> QueryResult:
 class _Worker:
     """One query process, loaded and ready (the constructor waits for its handshake)."""
 
-    def __init__(self, ctx, nq_path: str, memory_limit: int | None, start_timeout: float = 120):
+    def __init__(self, ctx, nq_path: str, memory_limit: int | None, start_timeout: float = 120,
+                 sha256: str | None = None):
         parent, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_worker_main, args=(child, nq_path, memory_limit),
+        self.process = ctx.Process(target=_worker_main,
+                                   args=(child, nq_path, memory_limit, sha256),
                                    daemon=True, name="isecg-query-worker")
         self.process.start()
         child.close()
@@ -892,7 +912,7 @@ class QueryEngine:
                  max_rows: int | None = None, heavy_after: float | None = None,
                  max_heavy: int | None = None, admission_wait: float = 2.0,
                  contended_after: float = 0.05,
-                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT):
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT, sha256: str | None = None):
         path = Path(dist)
         self.nq_path = str(path / "isecg.nq" if path.is_dir() else path)
         self.size = max(1, workers)
@@ -905,6 +925,7 @@ class QueryEngine:
         self.admission_wait = admission_wait
         self.contended_after = min(contended_after, self.heavy_after)
         self.memory_limit = memory_limit
+        self.sha256 = sha256  # of isecg.nq: every worker checks the bytes it loads against it
         self._ctx = None
         self._workers: list[_Worker] = []
         self._spares: list[_Worker] = []  # loaded and waiting to replace a killed worker at once
@@ -929,7 +950,7 @@ class QueryEngine:
             self._spares.append(self._spawn())
 
     def _spawn(self) -> _Worker:
-        return _Worker(self._ctx, self.nq_path, self.memory_limit)
+        return _Worker(self._ctx, self.nq_path, self.memory_limit, sha256=self.sha256)
 
     def close(self) -> None:
         self._closed = True

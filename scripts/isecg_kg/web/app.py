@@ -94,14 +94,18 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
 
     options = options or ServerOptions()
-    store = open_store(site.dist)
+    if site.release is None:  # refuse a damaged build, withhold damaged dumps (context.py)
+        site = site.verified()
+    nq_sha256 = site.release.sums["isecg.nq"]
+    store = open_store(site.dist, nq_sha256)
     allow = tuple(options.service_allow)
     service_map = {}
     if WIKIDATA_SPARQL in allow and options.wikidata_endpoint != WIKIDATA_SPARQL:
         allow = (*allow, options.wikidata_endpoint)
         service_map[WIKIDATA_SPARQL] = options.wikidata_endpoint
     engine = QueryEngine(site.dist, workers=options.worker_count(), timeout=options.query_timeout,
-                         max_rows=options.max_rows, admission_wait=options.admission_wait)
+                         max_rows=options.max_rows, admission_wait=options.admission_wait,
+                         sha256=nq_sha256)
     service = SparqlService(site, engine, store, max_rows=options.max_rows,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map, timeout=options.query_timeout)

@@ -1,12 +1,123 @@
-"""What every web route needs to know about the release it serves, built once at start-up."""
+"""What every web route needs to know about the release it serves, built once at start-up.
+
+The release is checked against its SHA256SUMS when the server starts (``verify_release``):
+
+* SHA256SUMS missing, unreadable or malformed, or ``isecg.nq`` missing or not matching it: the
+  server refuses to start (InputError, exit 2), since every answer comes from that dump.
+* any other file it lists missing or not matching: the server starts and says so on stderr and
+  in /healthz ("degraded"); that file is answered 503 with the reason, never served.
+* a file it does not list is never served.
+* a listed file that changes after start-up (size, mtime or inode differ) is hashed again on
+  its next request and answered 503 if it no longer matches.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from isecg_kg.config import DEFAULT_BASE
+from isecg_kg.errors import InputError
+
+REQUIRED = ("isecg.nq",)  # the store and every query worker load it
+_LINE = re.compile(r"([0-9a-f]{64}) [ *]([^/\\\x00-\x1f]+)")
+
+
+def _digest(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@dataclass
+class Release:
+    """The files of one build, as SHA256SUMS lists them, and which of them may be served."""
+
+    dist: Path
+    sums: dict[str, str]                                          # file name -> SHA-256
+    problems: dict[str, str] = field(default_factory=dict)        # file name -> why not served
+    stamps: dict[str, tuple] = field(default_factory=dict)        # of each verified file
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def problem(self, name: str) -> str | None:
+        """Why `name` may not be served now, or None when it is a verified file of the build."""
+        if name not in self.sums:
+            return "not a file of this build"
+        if name in self.problems:
+            return self.problems[name]
+        path = self.dist / name
+        try:
+            stamp = _stamp(path)
+            if stamp == self.stamps.get(name):
+                return None
+            with self._lock:  # changed since start-up: check it again
+                digest = _digest(path)
+        except OSError as exc:
+            reason = f"it can no longer be read ({exc.strerror})"
+        else:
+            if digest == self.sums[name]:
+                self.stamps[name] = stamp
+                return None
+            reason = (f"it changed after start-up and no longer matches SHA256SUMS "
+                      f"(expected {self.sums[name][:12]}…, found {digest[:12]}…)")
+        self.problems[name] = reason
+        return reason
+
+    def servable(self) -> list[str]:
+        return [n for n in self.sums if n not in self.problems]
+
+
+def verify_release(dist: Path) -> Release:
+    """Check every file SHA256SUMS lists; raise InputError when the server cannot serve at all."""
+    dist = Path(dist)
+    sums_path = dist / "SHA256SUMS"
+    try:
+        lines = sums_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise InputError(f"cannot read the build's checksums ({why}); rebuild with "
+                         "`isecg-kg build`", path=str(sums_path)) from None
+    sums: dict[str, str] = {}
+    for number, line in enumerate(lines, 1):
+        m = _LINE.fullmatch(line.strip())
+        if not m or m.group(2) in (".", ".."):
+            raise InputError("not a line of `sha256sum` output; rebuild with `isecg-kg build`",
+                             path=str(sums_path), line=number)
+        sums[m.group(2)] = m.group(1)
+    release = Release(dist=dist, sums=sums)
+    for name in REQUIRED:
+        if name not in sums:
+            raise InputError(f"{name} is not listed; rebuild with `isecg-kg build`",
+                             path=str(sums_path))
+    for name, expected in sums.items():
+        path = dist / name
+        try:
+            if not path.is_file() or path.is_symlink():
+                release.problems[name] = "it is missing from the build"
+                continue
+            stamp = _stamp(path)
+            digest = _digest(path)
+        except OSError as exc:
+            release.problems[name] = f"it cannot be read ({exc.strerror})"
+            continue
+        if digest != expected:
+            release.problems[name] = (f"it does not match SHA256SUMS (expected {expected[:12]}…, "
+                                      f"found {digest[:12]}…): the file is damaged")
+        else:
+            release.stamps[name] = stamp
+    for name in REQUIRED:
+        if name in release.problems:
+            raise InputError(f"{release.problems[name]}; every answer comes from it, so the "
+                             "server will not start. Rebuild with `isecg-kg build`",
+                             path=str(dist / name))
+    return release
 
 
 @dataclass(frozen=True)
@@ -15,12 +126,23 @@ class Site:
     base: str           # public base IRI whose paths map onto this server, e.g. https://w3id.org/isecg/
     version: str        # dataset version: SHA-256 of SHA256SUMS; the ETag of every response
     data_base: str = DEFAULT_BASE  # the base IRI the data was minted with
+    release: Release | None = field(default=None, compare=False)  # verified at start-up
 
     @classmethod
     def from_dist(cls, dist: Path, base: str | None = None) -> Site:
         sums = Path(dist) / "SHA256SUMS"
-        version = hashlib.sha256(sums.read_bytes()).hexdigest()[:32]
+        try:
+            version = hashlib.sha256(sums.read_bytes()).hexdigest()[:32]
+        except OSError as exc:
+            raise InputError(f"cannot read the build's checksums ({exc.strerror}); rebuild "
+                             "with `isecg-kg build`", path=str(sums)) from None
         return cls(dist=Path(dist), base=base or DEFAULT_BASE, version=version)
+
+    def verified(self) -> Site:
+        """This site with its release checked against SHA256SUMS (see verify_release)."""
+        from dataclasses import replace
+
+        return replace(self, release=verify_release(self.dist))
 
     def path_of(self, iri: str) -> str | None:
         """The server path of an IRI below the data's base, or None if it is not ours."""
@@ -31,3 +153,4 @@ class Site:
     def iri_of(self, path: str) -> str:
         """The IRI in the data that a server path stands for."""
         return self.data_base + path.lstrip("/")
+

@@ -204,11 +204,16 @@ class LinkedData:
     def rdf(self, iri: str, fmt: str) -> bytes:
         return serialize(self.triples(iri), fmt)
 
+    def unavailable(self, name: str) -> str | None:
+        """Why a file of the build may not be used (see context.Release), or None."""
+        release = self.site.release
+        return None if release is None else release.problem(name)
+
     @cached_property
     def void(self) -> ox.Store:
         s = ox.Store()
         path = Path(self.site.dist) / "void.ttl"
-        if path.exists():
+        if path.exists() and self.unavailable("void.ttl") is None:
             s.load(path=str(path), format=ox.RdfFormat.TURTLE)
         return s
 
@@ -326,7 +331,8 @@ class LinkedData:
             if name not in seen and (Path(self.site.dist) / name).is_file():
                 rows.append(self._download(name, self.site.data_base + "dumps/" + name,
                                            dump_type(name), None, digest))
-        return sorted(rows, key=lambda r: r["name"])
+        return sorted((r for r in rows if self.unavailable(r["name"]) is None),
+                      key=lambda r: r["name"])
 
     def _download(self, name, url, media, size, digest) -> dict:
         path = Path(self.site.dist) / name
@@ -392,8 +398,17 @@ def routes(site, store) -> list:
     from starlette.responses import FileResponse, PlainTextResponse, Response
     from starlette.routing import Route
 
+    if site.release is None:
+        site = site.verified()
+    release = site.release
     ld = LinkedData(site, store)
     methods = ["GET", "HEAD"]
+
+    def withheld(name: str, reason: str) -> Response:
+        return PlainTextResponse(
+            f"503 Service Unavailable: {name} is not served because {reason}. The server "
+            "checks every file of the build against its SHA256SUMS; rebuild with "
+            "`isecg-kg build` and restart.\n", status_code=503, headers=PAGE_HEADERS)
 
     def page(body: str, *, status: int = 200, csp: str | None = None,
              vary: bool = False) -> Response:
@@ -490,23 +505,28 @@ def routes(site, store) -> list:
                 return not_acceptable(request)
             vary = {"Vary": "Accept"}
         path = Path(site.dist) / "void.ttl"
-        if not path.exists():
+        if "void.ttl" not in release.sums:
             return PlainTextResponse("404 Not Found: this build has no void.ttl\n",
-                                     status_code=404)
+                                     status_code=404, headers=PAGE_HEADERS)
+        reason = release.problem("void.ttl")
+        if reason is not None:
+            return withheld("void.ttl", reason)
         body = path.read_bytes() if fmt == "turtle" else ld.void_rdf(fmt)
         return Response(body, media_type=CONTENT_TYPE[fmt], headers={**PAGE_HEADERS, **vary})
 
-    files = dump_files(site.dist)
-
     def dumps(request) -> Response:
-        # Only names the build wrote, matched exactly: '..', '%2e%2e', '/' never name a file.
+        # Only names SHA256SUMS lists, matched exactly ('..', '%2e%2e', '/' never name a file),
+        # and only while they match it.
         name = request.path_params["name"]
-        if name not in files:
+        if name != "SHA256SUMS" and name not in release.sums:
             return PlainTextResponse(
                 f"404 Not Found: no dump named {name!r}; the files are listed on the home "
                 "page and in /void.\n", status_code=404, headers=PAGE_HEADERS)
-        return FileResponse(files[name], media_type=dump_type(name), headers=PAGE_HEADERS,
-                            content_disposition_type="inline")
+        reason = None if name == "SHA256SUMS" else release.problem(name)
+        if reason is not None:
+            return withheld(name, reason)
+        return FileResponse(Path(site.dist) / name, media_type=dump_type(name),
+                            headers=PAGE_HEADERS, content_disposition_type="inline")
 
     def static(request) -> Response:
         name = "ld-" + request.path_params["name"]

@@ -36,6 +36,9 @@ def cli_serve(args) -> int:
     site = Site.from_dist(dist, base=args.base)
     options = ServerOptions.from_args(args)
     app = create_app(site, options)
+    for name, reason in sorted(app.state.site.release.problems.items()):
+        print(f"isecg-kg serve: warning: {name} is withheld (503) because {reason}",
+              file=sys.stderr)
     if not args.quiet:
         print(f"isecg-kg serve: http://{args.host}:{args.port}/ (build {dist}, "
               f"{options.worker_count()} query workers, {options.query_timeout:g} s per query)",

@@ -445,5 +445,10 @@ def static_file(name: str, media_type: str):
 
 
 async def healthz_payload(site: Site, engine: QueryEngine) -> JSONResponse:
-    return JSONResponse({"status": "ok", "version": site.version, **engine.status()},
-                        headers={"Cache-Control": "no-store"})
+    withheld = dict(site.release.problems) if site.release is not None else {}
+    status = engine.status()
+    body = {"status": "degraded" if withheld or not status["workers"] else "ok",
+            "version": site.version, **status}
+    if withheld:
+        body["withheld"] = withheld  # files of the build that failed their SHA-256 check
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

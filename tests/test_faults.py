@@ -11,6 +11,7 @@ any other damaged or missing file is withheld (503 with the reason), the rest is
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_cli
 from servers import cpu_seconds, free_port, isecg_server, query_workers
 
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -196,3 +197,72 @@ def test_workers_refuse_an_nq_changed_after_start_up(dist, tmp_path):
             time.sleep(0.3)
         assert "SHA-256" in url.log.read_text()
         assert httpx.get(url + "/healthz").status_code == 200
+
+
+# ---- the build: no space, no permission ------------------------------------------------------------
+
+def _snapshot(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+@contextlib.contextmanager
+def small_tmpfs(directory: Path, size: str):
+    directory.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                           str(directory)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.strip()}); "
+                    "test_a_file_size_limit_mid_build covers the same path")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", str(directory)], check=False)
+
+
+def test_disk_full_mid_build_is_a_clear_error_and_keeps_the_previous_output(dist, tmp_path):
+    """A 2 MiB tmpfs holds one build (1.6 MB) but not a second one beside it."""
+    with small_tmpfs(tmp_path / "small", "2m") as disk:
+        out = disk / "dist"
+        run_cli("-q", "build", "--out", str(out), check=True)
+        before = _snapshot(out)
+        (ROOT / "data").stat()  # the sources are untouched; the rebuild is forced by --out only
+        proc = run_cli("build", "--out", str(out))
+        assert proc.returncode == 2, proc.stderr[-500:]
+        assert "No space left on device" in proc.stderr and "Traceback" not in proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].startswith("isecg-kg build: ")
+        assert _snapshot(out) == before
+        assert sorted(p.name for p in disk.iterdir()) == ["dist"]  # no temporary left behind
+
+
+def test_a_file_size_limit_mid_build_is_a_clear_error(dist, tmp_path):
+    """Where no tmpfs can be mounted, RLIMIT_FSIZE makes the kernel refuse the same writes
+    (EFBIG instead of ENOSPC): the build must fail the same clean way."""
+    import resource
+
+    out = copy_of(dist, tmp_path)
+    before = _snapshot(out)
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    proc = subprocess.run([sys.executable, "-m", "isecg_kg", "build", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          preexec_fn=limit, check=False)
+    assert proc.returncode == 2, proc.stderr[-500:]
+    assert "File too large" in proc.stderr and "Traceback" not in proc.stderr
+    assert _snapshot(out) == before
+    assert not list(tmp_path.glob(".dist.tmp-*"))
+
+
+def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
+    """Also covered with a read-only parent in test_build.py; here the mount itself is
+    read-only, which root cannot override."""
+    with small_tmpfs(tmp_path / "ro", "4m") as disk:
+        shutil.copytree(dist, disk / "dist")
+        before = _snapshot(disk / "dist")
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        proc = run_cli("build", "--out", str(disk / "dist"))
+        assert proc.returncode == 2 and "Read-only file system" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert _snapshot(disk / "dist") == before

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -266,3 +267,39 @@ def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
         assert proc.returncode == 2 and "Read-only file system" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
         assert _snapshot(disk / "dist") == before
+
+
+# ---- SIGTERM ---------------------------------------------------------------------------------------
+
+def test_sigterm_lets_requests_in_flight_finish_then_exits_0(dist):
+    # A query of about 1 s (a two-way product), under a 5 s limit; two heavy slots.
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+    with isecg_server(dist, "--query-timeout", "5", "--workers", "4") as url:
+        t0 = time.monotonic()
+        probe = httpx.get(url + "/sparql", params={"query": slow + " # probe"}, timeout=30)
+        took = time.monotonic() - t0
+        assert probe.status_code == 200 and 0.3 < took < 4, (probe.status_code, took)
+        workers = query_workers(url.pid)
+        results = {}
+
+        def in_flight(i):
+            results[i] = httpx.get(url + "/sparql", params={"query": f"{slow} # {i}"},
+                                   timeout=30)
+
+        threads = [threading.Thread(target=in_flight, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        url.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        with pytest.raises(httpx.TransportError):  # no new connections once it is stopping
+            httpx.get(url + "/healthz", timeout=2)
+        for t in threads:
+            t.join(timeout=30)
+        code = url.proc.wait(timeout=30)
+    for r in results.values():
+        assert r.status_code == 200, r.text[:300]
+        assert int(json.loads(r.content)["results"]["bindings"][0]["n"]["value"]) > 0
+    assert code == 0, url.log.read_text()[-1000:]
+    time.sleep(0.2)
+    assert not [w for w in workers if cpu_seconds(w) is not None]  # the workers are gone

@@ -1,11 +1,13 @@
 """``isecg-kg serve``: build when needed, then serve the app with uvicorn.
 
 Connection-level limits live here, request-level ones in the app (see README, "Limits and threat
-model").
+model"). SIGTERM (or Ctrl-C) stops accepting connections, lets the requests in flight finish (for
+as long as a query may run, plus a margin), stops the query workers and exits 0.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -15,6 +17,7 @@ MAX_CONNECTIONS = 1024
 # It must hold a GET whose query string carries a query at the size limit, percent-encoded
 # (3 bytes per byte): with h11's default of 16 KiB such requests were cut off with a reset.
 HEADER_ROOM = 16 * 1024
+GRACE = 5.0  # seconds beyond the query time limit that a shutdown waits for requests in flight
 
 
 def max_request_head(max_query_bytes: int) -> int:
@@ -28,6 +31,15 @@ def cli_serve(args) -> int:
     from isecg_kg.query import ensure_build
     from isecg_kg.web.app import ServerOptions, create_app
     from isecg_kg.web.context import Site
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            super().handle_exit(sig, frame)
+            # uvicorn re-raises the signal once it has shut down, so the process ended by it
+            # (exit 143 for SIGTERM); a drained shutdown is a normal end: exit 0.
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
 
     if args.store:
         raise QueryError("--store (answering from an external SPARQL store) is not supported "
@@ -47,6 +59,6 @@ def cli_serve(args) -> int:
         app, host=args.host, port=args.port, log_level="warning", access_log=False,
         server_header=False, limit_concurrency=MAX_CONNECTIONS,
         h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
-        timeout_graceful_shutdown=5)
-    uvicorn.Server(config).run()
+        timeout_graceful_shutdown=math.ceil(options.query_timeout + GRACE))
+    Server(config).run()
     return 0

@@ -147,21 +147,47 @@ def test_ontology_page(page, full_server):
     shot(page, "ontology")
 
 
-@pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
-    """The linked-data routes over a tiny build whose labels try to inject markup."""
+def hostile_dist(dist: Path) -> Path:
+    """A tiny build whose labels try to inject markup (isecg.nq and its SHA256SUMS)."""
     import pyoxigraph as ox
 
-    dist = tmp_path_factory.mktemp("hostile")
     store = ox.Store()
     store.load(HOSTILE_TTL.encode(), format=ox.RdfFormat.TURTLE,
                to_graph=ox.NamedNode(ISECG + "graph/data"))
     store.dump(output=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS)
     digest = hashlib.sha256((dist / "isecg.nq").read_bytes()).hexdigest()
     (dist / "SHA256SUMS").write_text(f"{digest}  isecg.nq\n")
+    return dist
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """The linked-data routes over the hostile build."""
+    dist = hostile_dist(tmp_path_factory.mktemp("hostile"))
     with ServerProcess(dist) as url:
         yield url
     shutil.rmtree(dist, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def hostile_full_server(tmp_path_factory):
+    """The whole app (query page, reconciliation) over the hostile build."""
+    from servers import isecg_server
+
+    dist = hostile_dist(tmp_path_factory.mktemp("hostile-full"))
+    with isecg_server(dist) as url:
+        yield url
+    shutil.rmtree(dist, ignore_errors=True)
+
+
+def assert_inert(pg) -> None:
+    """Nothing the data or the URL carried became markup or ran."""
+    assert pg.evaluate("window.__pwned") is None
+    assert pg.locator("img").count() == 0
+    assert pg.evaluate("""() => [...document.scripts].filter(s => !['application/json',
+        'application/ld+json'].includes(s.type) && !s.src.endsWith('/static/sparql-query.js'))
+        .length""") == 0
+    assert pg.locator("a[href^='javascript']").count() == 0
 
 
 @pytest.mark.parametrize("path", ["/id/agency/evil", "/id/country/evil", "/"])
@@ -181,3 +207,47 @@ def test_hostile_labels_stay_inert(page, hostile_server, path):
         assert name == HOSTILE_SCRIPT
         shot(page, "hostile-agency")
     check_json_ld(page)
+
+
+HOSTILE_QUERY = f"""PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?s ?value WHERE {{
+  {{ ?s ?p ?value }}
+  UNION {{ VALUES ?value {{ "{HOSTILE_IMG_TTL}" "x"^^<javascript:alert(4)> "y"@en-x-{"a" * 8}
+                           <javascript:alert(5)> }} }}
+}}"""
+
+
+def test_hostile_results_stay_inert_on_the_query_page(page, hostile_full_server):
+    page.goto(hostile_full_server + "/query")
+    page.fill("#query", HOSTILE_QUERY)
+    page.click("#run")
+    page.wait_for_selector("#results table", timeout=20000)
+    cells = page.locator("#results td").all_inner_texts()
+    assert HOSTILE_SCRIPT in " ".join(cells) and HOSTILE_IMG in " ".join(cells)
+    assert any("javascript:alert(5)" in c for c in cells)
+    assert_inert(page)
+    shot(page, "hostile-query-results")
+
+
+def test_hostile_query_in_the_url_stays_inert(page, hostile_full_server):
+    from urllib.parse import quote
+
+    evil = "# </textarea><script>window.__pwned = 3</script>\nSELECT * { ?s ?p ?o } LIMIT 3"
+    page.goto(hostile_full_server + "/query?query=" + quote(evil))
+    page.wait_for_selector("#results table", timeout=20000)
+    assert page.locator("#query").input_value() == evil
+    assert_inert(page)
+
+
+def test_reconciliation_preview_stays_inert(page, hostile_full_server):
+    from urllib.parse import quote
+
+    page.goto(hostile_full_server + "/reconcile/preview?id=" + quote(ISECG + "id/agency/evil"))
+    assert HOSTILE_SCRIPT in page.locator("a").inner_text()
+    assert_inert(page)
+    # an unknown id is echoed in a text/plain 404 that browsers may not sniff as HTML
+    import httpx
+
+    r = httpx.get(hostile_full_server + "/reconcile/preview", params={"id": HOSTILE_SCRIPT})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
+    assert r.headers["x-content-type-options"] == "nosniff"

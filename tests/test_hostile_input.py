@@ -522,3 +522,28 @@ def test_malformed_http(server, raw):
         status = int(head.split(b" ", 2)[1])
         assert status < 500, head
     alive(server)
+
+
+# ---- every page and every error carries the security headers ------------------------------------
+
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+PAGES = [("GET", "/", 200), ("GET", "/index.html", 200), ("GET", "/id/agency/nasa.html", 200),
+         ("GET", "/id/agency/nasa", 303), ("GET", "/ontology.html", 200), ("GET", "/query", 200),
+         ("GET", "/sparql", 200), ("GET", "/sparql?query=ASK%7B%7D", 200),
+         ("GET", "/id/agency/nobody", 404), ("GET", "/id/agency/nobody.html", 404),
+         ("GET", "/no/such/route", 404), ("BREW", "/", 405), ("POST", "/id/agency/nasa", 405),
+         ("GET", "/reconcile/preview?id=https%3A%2F%2Fw3id.org%2Fisecg%2Fid%2Fagency%2Fnasa", 200),
+         ("GET", "/reconcile/preview?id=nobody", 404), ("GET", "/sparql?query=x&format=json", 400),
+         ("GET", "/" + "a" * 9000, 414), ("GET", "/dumps/nothing", 404),
+         ("GET", "/healthz", 200), ("GET", "/reconcile", 200), ("OPTIONS", "/sparql", 204)]
+
+
+@pytest.mark.parametrize("method,path,expected", PAGES, ids=lambda v: str(v)[:40])
+def test_every_answer_has_nosniff_and_every_html_page_a_csp(server, method, path, expected):
+    status, head, _ = answer(server, method, path, HTML)
+    assert status == expected
+    assert head.get("x-content-type-options") == "nosniff", (path, head)
+    if head.get("content-type", "").startswith("text/html"):
+        csp = head.get("content-security-policy", "")
+        assert "default-src 'none'" in csp and "unsafe-eval" not in csp, (path, csp)
+        assert "script-src 'unsafe-inline'" not in csp

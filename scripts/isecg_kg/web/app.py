@@ -89,6 +89,38 @@ class UriLimit:
         await self.app(scope, receive, send)
 
 
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """Every response says ``X-Content-Type-Options: nosniff``; an HTML response that set no
+    Content-Security-Policy of its own (an error page of the framework, say) gets a strict one,
+    so no page of this server can run a script it did not ship."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if ctype.startswith(b"text/html") and b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", PAGE_CSP.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     from isecg_kg.web import linkeddata, reconcile
     from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
@@ -137,6 +169,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
             engine.close()
 
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[
+        Middleware(SecurityHeaders),
         Middleware(UriLimit, max_query_bytes=options.max_query_bytes),
         Middleware(ReadOnly),
         Middleware(CORSMiddleware, allow_origins=["*"],

@@ -1,0 +1,154 @@
+"""Hostile source data (issue 7): a build fed a broken file fails with the file and line, exit 2
+(unreadable) or 1 (does not conform), one line of explanation and never a traceback.
+
+Each case adds one file, data/zz.ttl, to a copy of the project's sources and runs the real CLI.
+The builds run two at a time in a module fixture; each case is then checked on its own.
+Cases marked xfail(strict) are failures found here in code this suite does not own (load.py,
+validate.py): they pin the problem until it is fixed, and then must be unmarked.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+PFX = ("@prefix isecg: <https://w3id.org/isecg/ontology#> .\n"
+       "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+       "@prefix dcterms: <http://purl.org/dc/terms/> .\n")
+GER1 = "<https://w3id.org/isecg/id/document/ger-1>"
+LEAD = "needs a change in load.py/validate.py (the lead's): see the issue 7 report"
+
+# name -> (file bytes, expected exit code, line the message must name or None)
+SYNTAX = {
+    "unterminated-string": (PFX + '<http://e/a> <http://e/p> "open .\n', 2, 4),
+    "unterminated-long-string": (PFX + '<http://e/a> <http://e/p> """open .\n', 2, 4),
+    "missing-dot": (PFX + "<http://e/a> <http://e/p> <http://e/b>\n<http://e/c> <http://e/p> "
+                    "<http://e/d> .\n", 2, 5),
+    "undeclared-prefix": (PFX + "nope:a <http://e/p> <http://e/o> .\n", 2, 4),
+    "literal-subject": (PFX + '"abc" <http://e/p> <http://e/o> .\n', 2, 4),
+    "at-true": (PFX + "<http://e/a> <http://e/p> @true .\n", 2, 4),
+    "open-bracket": (PFX + "<http://e/a> <http://e/p> [ <http://e/q> 1 .\n", 2, None),
+    "open-paren": (PFX + "<http://e/a> <http://e/p> ( 1 2 .\n", 2, None),
+    "bad-escape": (PFX + '<http://e/a> <http://e/p> "\\q" .\n', 2, 4),
+    "surrogate-escape": (PFX + '<http://e/a> <http://e/p> "\\uD800" .\n', 2, 4),
+    "iri-with-space": (PFX + "<http://e/a b> <http://e/p> <http://e/o> .\n", 2, 4),
+    "iri-with-escaped-space": (PFX + "<http://e/a\\u0020b> <http://e/p> <http://e/o> .\n", 2, 4),
+    "iri-with-brace": (PFX + "<http://e/{a}> <http://e/p> <http://e/o> .\n", 2, 4),
+    "iri-with-quote": (PFX + '<http://e/"a> <http://e/p> <http://e/o> .\n', 2, 4),
+    "bad-language-tag": (PFX + '<http://e/a> <http://e/p> "x"@-en .\n', 2, 4),
+    "invalid-utf8": (PFX.encode() + b'<http://e/a> <http://e/p> "\xff\xfe" .\n', 2, 4),
+    "nul-outside-string": (PFX + "<http://e/a> \x00 <http://e/o> .\n", 2, 4),
+    "binary-garbage": (b"\x00\x01\x02\x89PNG\r\n\x1a\n", 2, 1),
+    "prefix-without-dot": ("@prefix e: <http://e/>\ne:a e:p e:o .\n", 2, 2),
+    "rdfxml-in-ttl": (('<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+                       '22-rdf-syntax-ns#"/>\n'), 2, 1),
+    "bom": ("\ufeff" + PFX + "<http://e/a> <http://e/p> <http://e/o> .\n", 2, 1),
+}
+# Wrong datatypes and other content that parses but must not be published.
+CONTENT = {
+    "string-for-integer": (PFX + f'{GER1} isecg:editionNumber "one" .\n', 1, None),
+    "negative-edition": (PFX + f"{GER1} isecg:editionNumber -3 .\n", 1, None),
+}
+XFAIL = {
+    "ill-typed-integer": (PFX + f'{GER1} isecg:editionNumber "abc"^^xsd:integer .\n', 1, 4,
+                          ("rdflib logs a traceback to stderr, and the message names "
+                           "data/documents.ttl, not data/zz.ttl, with no line")),
+    "ill-typed-decimal-integer": (PFX + f'{GER1} isecg:editionNumber "7.5"^^xsd:integer .\n',
+                                  1, 4, "as ill-typed-integer"),
+    "ill-typed-date": (PFX + f'{GER1} dcterms:issued "2007-13-45"^^xsd:date .\n', 1, 4,
+                       "as ill-typed-integer"),
+    "violation-names-the-file": (PFX + f'{GER1} isecg:editionNumber "one" .\n', 1, 4,
+                                 ("a SHACL violation names the file that first describes the "
+                                  "focus node (data/documents.ttl), not the file with the "
+                                  "offending triple, and no line")),
+    "control-character-literal": (PFX + '<http://e/a> <http://e/p> "a\x01b" .\n', 2, 4,
+                                  ("accepted, and isecg.rdf is then not well-formed XML "
+                                   "(rapper rejects it): XML 1.0 cannot carry U+0001")),
+    "token-over-16-mib": (PFX + '<http://e/a> <http://e/p> "' + "x" * (17 << 20) + '" .\n', 2,
+                          4, "pyoxigraph raises MemoryError ('buffer maximal size'): a traceback"),
+}
+
+
+def _sources(tmp: Path) -> Path:
+    src = tmp / "src"
+    for d in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / d, src / d)
+    return src
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """name -> CompletedProcess of `isecg-kg build` with that case's data/zz.ttl."""
+    cases = {**SYNTAX, **CONTENT, **{k: v[:3] for k, v in XFAIL.items()}}
+    base = tmp_path_factory.mktemp("hostile-sources")
+    template = _sources(base)
+
+    def run(name):
+        src = base / name
+        shutil.copytree(template, src)
+        data = cases[name][0]
+        (src / "data" / "zz.ttl").write_bytes(data if isinstance(data, bytes) else
+                                              data.encode("utf-8", "surrogatepass"))
+        proc = run_cli("build", "--source", str(src), "--out", str(base / f"{name}-out"),
+                       timeout=300)
+        shutil.rmtree(src, ignore_errors=True)
+        return name, proc, (base / f"{name}-out").exists()
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        return {name: (proc, wrote) for name, proc, wrote in pool.map(run, cases)}
+
+
+def check(builds, name: str, code: int, line: int | None) -> None:
+    proc, wrote = builds[name]
+    err = proc.stderr
+    assert proc.returncode == code, (name, proc.returncode, err[-800:])
+    assert "Traceback" not in err and 'File "' not in err, (name, err[-800:])
+    last = err.strip().splitlines()
+    assert last and any(x.startswith("isecg-kg build: ") for x in last), (name, err[-300:])
+    assert len(err) < 5000, (name, len(err))
+    assert not wrote  # no output written
+    if code == 2:
+        assert "data/zz.ttl:" in err, (name, err[-300:])
+        if line is not None:
+            assert f"data/zz.ttl:{line}:" in err, (name, err[-300:])
+    if line is not None and code == 1:
+        assert f"data/zz.ttl:{line}" in err, (name, err[-300:])
+
+
+@pytest.mark.parametrize("name", SYNTAX)
+def test_syntax_errors_name_file_and_line(builds, name):
+    _, code, line = SYNTAX[name]
+    check(builds, name, code, line)
+    assert "Turtle syntax error" in builds[name][0].stderr
+
+
+@pytest.mark.parametrize("name", CONTENT)
+def test_content_that_breaks_the_shapes_is_exit_1(builds, name):
+    _, code, line = CONTENT[name]
+    check(builds, name, code, line)
+    assert "VIOLATION" in builds[name][0].stderr and "doc:ger-1" in builds[name][0].stderr
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    strict=True, reason=f"{XFAIL[n][3]}; {LEAD}")) for n in XFAIL])
+def test_known_failures_in_the_build(builds, name):
+    _, code, line, _ = XFAIL[name]
+    check(builds, name, code, line)
+
+
+@pytest.mark.xfail(strict=True, reason="RDFC-1.0 canonicalization at load (load.py "
+                   "stable_blank_nodes): 300 nested blank nodes take 4.8 s, 1,000 over 100 s, "
+                   f"50,000 end in SIGSEGV after 25 s; {LEAD}")
+def test_deeply_nested_blank_nodes_fail_fast(tmp_path, request):
+    if not request.config.getoption("--soak"):
+        pytest.skip("takes up to a minute: run with --soak")
+    src = _sources(tmp_path)
+    n = 50_000
+    (src / "data" / "zz.ttl").write_text("<http://e/a> <http://e/p> " + "[ <http://e/p> " * n
+                                         + "1" + " ]" * n + " .\n")
+    proc = run_cli("build", "--source", str(src), "--out", str(tmp_path / "out"), timeout=120)
+    assert proc.returncode == 2 and "data/zz.ttl:1:" in proc.stderr, proc.returncode

@@ -157,7 +157,7 @@ def test_twenty_heavy_queries_at_once(server, client, same_text):
         t.join()
     stop.set()
     light.join()
-    assert max(samples) <= status["max_heavy"] <= CORES, samples
+    assert max(samples, default=0) <= status["max_heavy"] <= CORES, samples  # burst may end first
     for r in results:
         assert r.status_code in (429, 503) and int(r.headers["retry-after"]) >= 1, r.text[:200]
     titles = [r.json()["title"] for r in results]

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -21,7 +20,7 @@ import pyoxigraph as ox
 import pytest
 from isecg_kg.config import GRAPH_DATA
 from isecg_kg.query import check_query, named_queries
-from servers import isecg_server, oxigraph_server
+from servers import Canary, isecg_server, oxigraph_server
 
 MEMBERS_2022 = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -63,40 +62,10 @@ def parsed(resp: httpx.Response):
     raise AssertionError(f"unexpected media type {media}")
 
 
-class Listener:
-    """A loopback TCP listener that counts connections (and closes each at once)."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.count = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.count += 1
-            conn.close()
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
 def listener():
-    lst = Listener()
-    yield lst
-    lst.close()
+    with Canary() as lst:
+        yield lst
 
 
 @pytest.fixture(scope="module")

@@ -317,10 +317,3 @@ def reason_owlrl(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.T
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in closure)
     check_consistency(store)
     return comparable(closure) - asserted
-
-
-def reason(triples: Iterable[ox.Triple], reasoner: str = "rules",
-           budget: float = 60.0) -> set[ox.Triple]:
-    if reasoner == "owlrl":
-        return reason_owlrl(triples, budget)
-    return reason_rules(triples, budget)

@@ -208,4 +208,4 @@ def test_sparql_validator_fails_the_build_like_pyshacl(tmp_path):
     proc = run_cli("build", "--validator", "sparql", "--source", str(src),
                    "--out", str(tmp_path / "out"))
     assert proc.returncode == 1
-    assert "[VIOLATION] data/zz-bad.ttl: membership:x dcterms:source:" in proc.stderr
+    assert "[VIOLATION] data/zz-bad.ttl:1: membership:x dcterms:source:" in proc.stderr

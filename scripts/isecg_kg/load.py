@@ -14,8 +14,11 @@ import pyoxigraph as ox
 
 from isecg_kg.config import DATA_GLOB, ONTOLOGY_GLOB, SHAPES_GLOB
 from isecg_kg.errors import InputError
+from isecg_kg.literals import NOT_XML_BYTES, not_xml
+from isecg_kg.locate import first_line, long_line
 
 KINDS = {"ontology": ONTOLOGY_GLOB, "data": DATA_GLOB, "shapes": SHAPES_GLOB}
+TOKEN_LIMIT = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,29 @@ def parse_turtle(path: Path, display: str | None = None) -> tuple[ox.Triple, ...
         message = str(exc.msg).split(": ", 1)[-1] if exc.msg else "syntax error"
         raise InputError(f"Turtle syntax error: {message}", path=name,
                          line=exc.lineno, column=exc.offset) from None
+    except MemoryError:  # pyoxigraph's parser buffers one token in at most 16 MiB
+        raise InputError("a single token (string or IRI) is longer than the parser's 16 MiB "
+                         "limit; split it or publish it as a separate file",
+                         path=name, line=long_line(data, TOKEN_LIMIT)) from None
+    if NOT_XML_BYTES.search(data):  # cheap on the raw bytes; exact on the terms below
+        check_xml_characters(path, name, triples)
     return stable_blank_nodes(triples, name)
+
+
+def check_xml_characters(path: Path, name: str, triples: tuple[ox.Triple, ...]) -> None:
+    """Refuse IRIs and literals holding a character XML 1.0 cannot carry: the RDF/XML dump,
+    and XML SPARQL results, could not be written."""
+    def bad(triple: ox.Triple) -> str | None:
+        for term in triple:
+            if isinstance(term, (ox.NamedNode, ox.Literal)) and (why := not_xml(term.value)):
+                return why
+        return None
+
+    for triple in triples:
+        if why := bad(triple):
+            raise InputError(f"a term holds {why}, a character XML 1.0 cannot carry (the RDF/XML "
+                             "dump could not be written); remove it", path=name,
+                             line=first_line(path, lambda t: bad(t) is not None))
 
 
 def stable_blank_nodes(triples: tuple[ox.Triple, ...], tag: str) -> tuple[ox.Triple, ...]:

@@ -1,8 +1,9 @@
-"""Validate ontology + data against the SHACL shapes with pySHACL.
+"""Validate ontology + data: literals against their XSD datatypes, then the SHACL shapes.
 
 Returns a Report instead of printing (as pySHACL does): ``conforms`` is False only when a result
 has severity sh:Violation; warnings and infos are reported but do not fail the build. The shapes
-graph itself is first checked against SHACL-SHACL (pySHACL's ``meta_shacl``).
+graph itself is first checked against SHACL-SHACL (pySHACL's ``meta_shacl``). Every problem
+names the file and line of the triple at fault (locate.py).
 """
 
 from __future__ import annotations
@@ -28,9 +29,23 @@ class Problem:
     focus: str
     path: str
     message: str
+    line: int | None = None
 
     def __str__(self) -> str:
-        return f"[{self.severity.upper()}] {self.file}: {self.focus} {self.path}: {self.message}"
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"[{self.severity.upper()}] {where}: {self.focus} {self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of either validator, in pyoxigraph terms, before it is located."""
+
+    severity: str
+    focus: object
+    path: object
+    value: object
+    component: str  # e.g. sh:datatype, or "xsd" for an ill-typed literal
+    message: str
 
 
 @dataclass
@@ -55,18 +70,6 @@ def shorten(iri: str) -> str:
             if rest and all(c.isalnum() or c in "-_." for c in rest):
                 best = prefix
     return f"{best}:{iri[len(PREFIXES[best]):]}" if best else f"<{iri}>"
-
-
-def _term(node) -> str:
-    import rdflib
-
-    if node is None:
-        return "-"
-    if isinstance(node, rdflib.URIRef):
-        return shorten(str(node))
-    if isinstance(node, rdflib.Literal):
-        return repr(str(node))
-    return "[]"
 
 
 def _shapes_digest(sources: Sources) -> str:
@@ -103,7 +106,15 @@ def check_shapes(sources: Sources) -> None:
 
 
 def validate(sources: Sources, engine: str = "auto") -> Report:
-    """Validate ontology + data against the shapes; engine auto | pyshacl | sparql."""
+    """Validate ontology + data against the shapes; engine auto | pyshacl | sparql.
+
+    Ill-typed literals are reported first and alone: both SHACL engines would only see them
+    through sh:datatype, and rdflib logs a traceback for each.
+    """
+    ill_typed = ill_typed_findings(sources)
+    if ill_typed:
+        return Report(conforms=False, problems=locate_findings(sources, ill_typed), triples=[],
+                      engine="xsd")
     check_shapes(sources)
     if engine == "auto":
         size = sum(len(f.triples) for f in sources.files if f.kind in ("ontology", "data"))
@@ -111,6 +122,62 @@ def validate(sources: Sources, engine: str = "auto") -> Report:
     if engine == "sparql":
         return _validate_sparql(sources)
     return _validate_pyshacl(sources)
+
+
+def ill_typed_findings(sources: Sources) -> list[Finding]:
+    """Every literal whose lexical form is outside its XSD datatype's lexical space."""
+    import pyoxigraph as ox
+
+    from isecg_kg.literals import ill_typed
+
+    verdicts: dict[tuple[str, str], str | None] = {}  # most literals repeat: judge each once
+    found = []
+    for f in sources.files:
+        for t in f.triples:
+            o = t.object
+            if type(o) is ox.Literal:
+                key = (o.value, o.datatype.value)
+                if key not in verdicts:
+                    verdicts[key] = ill_typed(*key)
+                if verdicts[key]:
+                    found.append(Finding("Violation", t.subject, t.predicate, o, "xsd",
+                                         f"ill-typed literal: {verdicts[key]}"))
+    return found
+
+
+LOCATED_AT_MOST = 50  # each located problem may cost a parse of its file
+
+
+def locate_findings(sources: Sources, findings: list[Finding]) -> list[Problem]:
+    """Problems naming file:line of the triple at fault: (focus, path, value) when the result
+    has a value, else the focus's triples with that path (all of them, for sh:maxCount), else
+    the focus's first triple (sh:minCount). The first LOCATED_AT_MOST get lines."""
+    import pyoxigraph as ox
+
+    from isecg_kg.locate import locate
+
+    patterns = []
+    for f in findings[:LOCATED_AT_MOST]:
+        path = f.path if isinstance(f.path, ox.NamedNode) else None
+        focus = f.focus if isinstance(f.focus, ox.NamedNode) else None
+        tries = [(focus, None, None)]
+        if path is not None:
+            tries.insert(0, (focus, path, None))
+            if f.value is not None:
+                tries.insert(0, (focus, path, f.value))
+        patterns.append(tries)
+    places = locate(sources, patterns)
+    where = sources.file_of_subject()
+    problems = []
+    for i, f in enumerate(findings):
+        found = places[i] if i < len(places) else []
+        file, line = found[0] if found else (where.get(getattr(f.focus, "value", ""), "?"), None)
+        also = "".join(f"; also {p}:{n}" for p, n in found[1:])
+        value = "" if f.value is None or f.value == f.focus else f" {_ox_term(f.value)}"
+        problems.append(Problem(severity=f.severity, file=file, focus=_ox_term(f.focus),
+                                path=_ox_term(f.path) + value,
+                                message=f"{f.message} ({f.component}{also})", line=line))
+    return sorted(problems)
 
 
 def _validate_pyshacl(sources: Sources) -> Report:
@@ -125,23 +192,49 @@ def _validate_pyshacl(sources: Sources) -> Report:
         allow_warnings=True, advanced=True, abort_on_first=False,
     )
     sh = rdflib.Namespace(SH)
-    where = sources.file_of_subject()
-    problems = []
+    findings = []
     for result in report_graph.subjects(rdflib.RDF.type, sh.ValidationResult):
-        focus = report_graph.value(result, sh.focusNode)
         severity = str(report_graph.value(result, sh.resultSeverity)).rsplit("#", 1)[-1]
         message = report_graph.value(result, sh.resultMessage)
-        problems.append(Problem(
+        findings.append(Finding(
             severity=severity,
-            file=where.get(str(focus), "shapes" if focus is None else "?"),
-            focus=_term(focus),
-            path=_term(report_graph.value(result, sh.resultPath)),
+            focus=_from_rdflib(report_graph.value(result, sh.focusNode)),
+            path=_from_rdflib(report_graph.value(result, sh.resultPath)),
+            value=_from_rdflib(report_graph.value(result, sh.value)),
+            component=_component(str(report_graph.value(result, sh.sourceConstraintComponent))),
             message=str(message) if message is not None else "constraint not met",
         ))
-    problems.sort()
+    problems = locate_findings(sources, sorted(findings, key=_finding_order))
     triples = [q.triple for q in ox.parse(report_graph.serialize(format="nt", encoding="utf-8"),
                                           format=ox.RdfFormat.N_TRIPLES)]
     return Report(conforms=bool(conforms), problems=problems, triples=triples, engine="pyshacl")
+
+
+def _from_rdflib(term):
+    """An rdflib term as pyoxigraph's (blank nodes become None: their labels differ)."""
+    import pyoxigraph as ox
+    import rdflib
+
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))
+                          if term.datatype else None)
+    return None
+
+
+def _component(iri: str) -> str:
+    """sh:DatatypeConstraintComponent -> sh:datatype, the parameter a shape author wrote."""
+    local = iri.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    return f"sh:{local[:1].lower()}{local[1:]}" if iri.startswith(SH) else shorten(iri)
+
+
+def _finding_order(f: Finding) -> tuple:
+    """Findings in a stable order, so the located ones are the same every run."""
+    return tuple(str(getattr(x, "value", x)) for x in (f.severity, f.focus, f.path, f.value,
+                                                       f.component, f.message))
 
 
 def _ox_term(term) -> str:
@@ -165,14 +258,10 @@ def _validate_sparql(sources: Sources) -> Report:
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object)
                       for t in sources.triples("ontology", "data"))
     results = validate_store(store, sources.triples("shapes"))
-    where = sources.file_of_subject()
-    problems = sorted(Problem(
-        severity=r.severity.value.rsplit("#", 1)[-1],
-        file=where.get(r.focus.value, "?") if not isinstance(r.focus, ox.Literal) else "?",
-        focus=_ox_term(r.focus),
-        path=_ox_term(r.path) if not isinstance(r.path, ox.BlankNode) else "[]",
-        message=r.message or "constraint not met",
-    ) for r in results)
+    problems = locate_findings(sources, sorted((Finding(
+        severity=r.severity.value.rsplit("#", 1)[-1], focus=r.focus, path=r.path, value=r.value,
+        component=_component(r.component.value), message=r.message or "constraint not met",
+    ) for r in results), key=_finding_order))
     ok = conforms(results)
 
     def n(local: str) -> ox.NamedNode:

@@ -364,6 +364,7 @@ class CheckedQuery:
     variables: frozenset[str]
     services: tuple[str, ...] = ()
     from_graphs: tuple[str, ...] = ()
+    from_named: tuple[str, ...] = ()   # those of from_graphs that FROM NAMED gave
 
 
 def _unescape_iri(tok: str) -> str:
@@ -388,6 +389,7 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
     variables = set()
     services: list[str] = []
     froms: list[str] = []
+    named_froms: list[str] = []
     edits: list[tuple[int, int, str]] = []
     allow = set(service_allow)
     service_map = service_map or {}
@@ -461,7 +463,8 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 edits.append((tokens[j].start, tokens[j].end, f"<{service_map[endpoint]}>"))
         elif word == "FROM":
             j = i + 1
-            if j < n and tokens[j].kind == "word" and tokens[j].text.upper() == "NAMED":
+            named = j < n and tokens[j].kind == "word" and tokens[j].text.upper() == "NAMED"
+            if named:
                 j += 1
             if j >= n:
                 raise QueryError("FROM must be followed by a graph IRI")
@@ -470,10 +473,13 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 raise QueryRefused(f"FROM <{graph}> is not one of this dataset's graphs "
                                    f"({', '.join(graphs)}); nothing is ever fetched")
             froms.append(graph)
+            if named:
+                named_froms.append(graph)
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return CheckedQuery(text=text, form=form, variables=frozenset(variables),
-                        services=tuple(services), from_graphs=tuple(froms))
+                        services=tuple(services), from_graphs=tuple(froms),
+                        from_named=tuple(named_froms))
 
 
 def check_graphs(default_graphs: list[str], named_graphs: list[str],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from dataclasses import dataclass, field
 
@@ -18,7 +19,10 @@ from starlette.routing import Route
 
 from isecg_kg.config import WIKIDATA_SPARQL
 from isecg_kg.query import DEFAULT_MAX_QUERY_BYTES, DEFAULT_MAX_ROWS, QueryEngine, open_store
+from isecg_kg.remote import RemoteEngine, RemoteStore, StoreError, check_release
 from isecg_kg.web.context import Site
+
+log = logging.getLogger(__name__)
 
 WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
 MAX_PATH_BYTES = 8 * 1024  # no IRI of ours is longer than a few hundred bytes
@@ -33,6 +37,7 @@ class ServerOptions:
     service_allow: tuple[str, ...] = (WIKIDATA_SPARQL,)
     wikidata_endpoint: str = WIKIDATA_SPARQL
     admission_wait: float = 2.0
+    store: str | None = None                      # an external SPARQL store's query URL
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -40,7 +45,7 @@ class ServerOptions:
         return cls(query_timeout=args.query_timeout, max_rows=args.max_rows,
                    max_query_bytes=args.max_query_bytes, workers=args.workers,
                    service_allow=tuple(args.service_allow or (WIKIDATA_SPARQL,)),
-                   wikidata_endpoint=args.wikidata_endpoint)
+                   wikidata_endpoint=args.wikidata_endpoint, store=args.store)
 
     def worker_count(self) -> int:
         return self.workers if self.workers else max(2, os.cpu_count() or 2)
@@ -121,6 +126,20 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+STORE_FAILURES = {502: "Bad gateway", 503: "Store unavailable", 504: "Gateway timeout"}
+
+
+async def store_failed(request, exc: StoreError):
+    """An external store that failed (serve --store): 502, 503 or 504; its address goes to the
+    log, not to the client."""
+    from isecg_kg.web.sparql import problem
+
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": "5"} if exc.status in (503, 504) else None
+    return problem(exc.status, STORE_FAILURES.get(exc.status, "Bad gateway"),
+                   f"the SPARQL store behind this server {exc.reason}", headers=headers)
+
+
 def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     from isecg_kg.web import linkeddata, reconcile
     from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
@@ -128,19 +147,28 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     options = options or ServerOptions()
     if site.release is None:  # refuse a damaged build, withhold damaged dumps (context.py)
         site = site.verified()
-    nq_sha256 = site.release.sums["isecg.nq"]
-    store = open_store(site.dist, nq_sha256)
     allow = tuple(options.service_allow)
     service_map = {}
     if WIKIDATA_SPARQL in allow and options.wikidata_endpoint != WIKIDATA_SPARQL:
         allow = (*allow, options.wikidata_endpoint)
         service_map[WIKIDATA_SPARQL] = options.wikidata_endpoint
-    engine = QueryEngine(site.dist, workers=options.worker_count(), timeout=options.query_timeout,
-                         max_rows=options.max_rows, admission_wait=options.admission_wait,
-                         sha256=nq_sha256)
+    if options.store:
+        store = RemoteStore(options.store, timeout=options.query_timeout)
+        check_release(store, site.dist)
+        engine = RemoteEngine(store, timeout=options.query_timeout, max_rows=options.max_rows,
+                              slots=options.worker_count(),
+                              admission_wait=options.admission_wait, service_allow=allow)
+    else:
+        nq_sha256 = site.release.sums["isecg.nq"]
+        store = open_store(site.dist, nq_sha256)
+        engine = QueryEngine(site.dist, workers=options.worker_count(),
+                             timeout=options.query_timeout, max_rows=options.max_rows,
+                             admission_wait=options.admission_wait, sha256=nq_sha256)
     service = SparqlService(site, engine, store, max_rows=options.max_rows,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map, timeout=options.query_timeout)
+    if options.store:  # asked on the event loop for GET /sparql: ask the store now, once
+        service.description_turtle()
     every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
     async def healthz(request):
@@ -168,7 +196,8 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         finally:
             engine.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
+        StoreError: store_failed}, middleware=[
         Middleware(SecurityHeaders),
         Middleware(UriLimit, max_query_bytes=options.max_query_bytes),
         Middleware(ReadOnly),

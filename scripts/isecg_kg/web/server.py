@@ -27,7 +27,6 @@ def max_request_head(max_query_bytes: int) -> int:
 def cli_serve(args) -> int:
     import uvicorn
 
-    from isecg_kg.errors import QueryError
     from isecg_kg.query import ensure_build
     from isecg_kg.web.app import ServerOptions, create_app
     from isecg_kg.web.context import Site
@@ -41,9 +40,6 @@ def cli_serve(args) -> int:
             if isinstance(captured, list):
                 captured.clear()
 
-    if args.store:
-        raise QueryError("--store (answering from an external SPARQL store) is not supported "
-                         "yet; serve the embedded build instead")
     dist = ensure_build(Path(args.source), Path(args.dist), quiet=args.quiet)
     site = Site.from_dist(dist, base=args.base)
     options = ServerOptions.from_args(args)
@@ -52,9 +48,10 @@ def cli_serve(args) -> int:
         print(f"isecg-kg serve: warning: {name} is withheld (503) because {reason}",
               file=sys.stderr)
     if not args.quiet:
-        print(f"isecg-kg serve: http://{args.host}:{args.port}/ (build {dist}, "
-              f"{options.worker_count()} query workers, {options.query_timeout:g} s per query)",
-              file=sys.stderr)
+        answers = (f"store {options.store}, {options.worker_count()} queries at once"
+                   if options.store else f"{options.worker_count()} query workers")
+        print(f"isecg-kg serve: http://{args.host}:{args.port}/ (build {dist}, {answers}, "
+              f"{options.query_timeout:g} s per query)", file=sys.stderr)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_level="warning", access_log=False,
         server_header=False, limit_concurrency=MAX_CONNECTIONS,

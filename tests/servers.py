@@ -7,6 +7,8 @@ stopped (terminate, then kill) when the `with` block ends.
         httpx.get(url + "/sparql", params={"query": "ASK {}"})
     with oxigraph_server(dist / "isecg.nq", tmp_path) as url:  # SPARQL at url + "/query"
         ...
+    with oxigraph_store(tmp_path / "db") as url:  # writable: Graph Store at url + "/store"
+        ...
 
 The URL `isecg_server` yields is a str that also carries the process (`url.proc`, `url.pid`) and
 its log file (`url.log`), for the fault and soak tests. Also here: `raw_request` (sends a path
@@ -114,6 +116,30 @@ def oxigraph_server(nquads: Path, workdir: Path, *, port: int | None = None,
     if union_default_graph:
         cmd.append("--union-default-graph")
     with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait(proc, url + "/query?query=ASK%7B%7D", startup_timeout, log)
+        yield url
+    finally:
+        _stop(proc)
+
+
+@contextlib.contextmanager
+def oxigraph_store(location: Path, *, port: int | None = None, startup_timeout: float = 60,
+                   timeout_s: float | None = None):
+    """A writable Oxigraph server (`oxigraph serve`) keeping its data in LOCATION; yield its base
+    URL (SPARQL at /query, Graph Store at /store). Empty until something is loaded; started
+    again on the same LOCATION and port it holds what it held."""
+    exe = shutil.which("oxigraph")
+    if exe is None:
+        raise RuntimeError("the oxigraph command is not installed (pip install oxigraph)")
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = Path(location).with_suffix(".log")
+    cmd = [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    if timeout_s is not None:
+        cmd += ["--timeout-s", f"{timeout_s:g}"]
+    with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait(proc, url + "/query?query=ASK%7B%7D", startup_timeout, log)

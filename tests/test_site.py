@@ -90,6 +90,8 @@ def test_build_site_flag_writes_the_site(tmp_path):
     from conftest import run_cli
 
     out = tmp_path / "dist"
-    run_cli("--quiet", "build", "--site", "--out", str(out), check=True)
+    proc = run_cli("--quiet", "build", "--site", "--out", str(out), check=True)
     assert (out / "site" / "index.html").is_file()
     assert (out / "site" / "id" / "agency" / "nasa.ttl").is_file()
+    # --quiet means silent: pyLODE's import turned on DEBUG logging of the root logger
+    assert proc.stderr == "", proc.stderr[-500:]

@@ -24,6 +24,7 @@ import hashlib
 import json
 import posixpath
 import re
+import logging
 import sys
 import threading
 import types
@@ -102,16 +103,25 @@ def serialize(triples, fmt: str) -> bytes:
 
 def _import_pylode():
     """pyLODE 3.4.1 reads its version from a pyproject.toml its wheel does not ship; give it one
-    in memory so the import works (the version only appears in the page footer)."""
-    if "pylode.version" not in sys.modules:
+    in memory so the import works (the version only appears in the page footer). Its import also
+    sets the root logger to DEBUG on stderr and logs a traceback: keep the logging as it was."""
+    if "pylode" in sys.modules:
+        return sys.modules["pylode"].OntPub
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    logging.disable(logging.CRITICAL)
+    try:
         try:
             import pylode.version  # noqa: F401
         except (FileNotFoundError, ModuleNotFoundError):
             stub = types.ModuleType("pylode.version")
             stub.__version__ = "3.4.1"
             sys.modules["pylode.version"] = stub
-    from pylode import OntPub
-
+        from pylode import OntPub
+    finally:
+        logging.disable(logging.NOTSET)
+        root.setLevel(level)
+        root.handlers[:] = handlers
     return OntPub
 
 

@@ -267,11 +267,13 @@ class Switch:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if switch.mode == "hang":
+                mode = switch.mode  # as when the request came
+                if mode == "hang":
                     time.sleep(switch.hang)
-                if switch.mode == "error":
+                    status, media, data = 504, "text/plain", b"too late"
+                elif mode == "error":
                     status, media, data = 500, "text/plain", b"storage engine failure"
-                elif switch.mode == "garbage":
+                elif mode == "garbage":
                     status, media = 200, "application/sparql-results+json"
                     data = b'{"head":{"vars":["s"]},"results":{"bindings":[{"s":{"type":"ur'
                 else:

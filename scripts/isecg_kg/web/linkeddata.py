@@ -22,9 +22,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import posixpath
 import re
-import logging
 import sys
 import threading
 import types

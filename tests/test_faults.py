@@ -80,6 +80,22 @@ def test_a_worker_killed_mid_query_gives_503_and_the_next_query_succeeds(dist):
         assert len(query_workers(url.pid)) == len(workers)  # replaced
 
 
+def test_a_worker_the_engine_crashes_gives_503_and_the_next_query_succeeds(dist):
+    """A Rust panic in pyoxigraph (sorting pairs of mixed literals) aborts the worker."""
+    crash = "SELECT ?c ?f { ?a ?b ?c . ?d ?e ?f FILTER(isLiteral(?c)) } ORDER BY ?c ?f LIMIT 1"
+    with isecg_server(dist, "--query-timeout", "60", "--workers", "2") as url:
+        workers = query_workers(url.pid)
+        r = httpx.get(url + "/sparql", params={"query": crash}, timeout=90)
+        assert r.status_code == 503 and r.json()["title"] == "Query aborted"
+        assert "engine crashed" in r.json()["detail"]
+        ok = httpx.get(url + "/sparql", params={"query": MEMBERS}, timeout=10)
+        assert ok.status_code == 200 and int(ok.json()["results"]["bindings"][0]["n"]["value"])
+        deadline = time.monotonic() + 30  # the spare took over; a new spare loads meanwhile
+        while len(query_workers(url.pid)) < len(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(query_workers(url.pid)) == len(workers)
+
+
 def test_idle_workers_killed_are_replaced_and_no_request_fails(dist):
     """Sending to a worker that died while idle raised BrokenPipeError: a 500."""
     with isecg_server(dist, "--workers", "2") as url:

@@ -227,6 +227,20 @@ def test_cli_refusals_and_timeout(dist):
     assert time.monotonic() - t0 < 5
 
 
+# pyoxigraph 0.5.13 aborts the process (a Rust panic, "does not correctly implement a total
+# order") sorting pairs of mixed literals: the CLI must survive it and say so in one line.
+PANIC = ("SELECT ?c ?f { ?a ?b ?c . ?d ?e ?f FILTER(isLiteral(?c)) } ORDER BY ?c ?f LIMIT 1")
+
+
+def test_cli_survives_an_engine_crash_and_says_so_in_one_line(dist, monkeypatch):
+    monkeypatch.setenv("RUST_BACKTRACE", "1")  # the crash's backtrace must not reach the user
+    proc = run_cli("query", "--dist", str(dist), "--timeout", "60", PANIC)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1, proc.stderr[-600:]
+    assert "died before it answered (signal SIGABRT; pyoxigraph panicked:" in proc.stderr
+    assert "total order" in proc.stderr
+
+
 def test_named_queries_run_from_cli(dist):
     """Every named query runs (its answer is asserted in test_named_queries.py); those that
     call Wikidata through SERVICE need the network and are left to test_named_queries.py."""

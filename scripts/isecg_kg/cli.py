@@ -163,6 +163,21 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-query-bytes", type=int, default=64 * 1024, metavar="N")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="query worker processes (default: one per core)")
+    p.add_argument("--max-heavy", type=int, default=None, metavar="N",
+                   help="queries allowed to run past --heavy-after at once (default: one per "
+                        "core, fewer than the workers)")
+    p.add_argument("--heavy-after", type=float, default=None, metavar="SECONDS",
+                   help="a query still running after this is heavy (default: 0.5, or a quarter "
+                        "of --query-timeout if less)")
+    p.add_argument("--admission-wait", type=float, default=2.0, metavar="SECONDS",
+                   help="how long a query waits for a free worker before 503 "
+                        "(default: %(default)s)")
+    p.add_argument("--worker-memory", type=int, default=2048, metavar="MIB",
+                   help="address space of each query worker; a query past it gets 503 "
+                        "(default: %(default)s)")
+    p.add_argument("--max-connections", type=int, default=1024, metavar="N",
+                   help="connections served at once; uvicorn answers 503 beyond "
+                        "(default: %(default)s)")
     p.add_argument("--service-allow", action="append", default=None, metavar="URL",
                    help="SERVICE endpoints allowed (repeatable; default: Wikidata's)")
     p.add_argument("--wikidata-endpoint", default=WIKIDATA_SPARQL, metavar="URL")

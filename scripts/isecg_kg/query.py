@@ -27,6 +27,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -65,6 +66,10 @@ DEFAULT_MEMORY_LIMIT = 2 << 30  # address space per worker: a runaway ORDER BY d
 WORKER_STACK = 256 << 20
 MAX_NESTING = 256         # brackets ({ ( [) open at once; deeper is refused (400) before parsing
 MAX_UNION = 1024          # UNION keywords per query: pyoxigraph plans n branches in ~n² time
+# Why a worker dies mid-query: the address-space limit, or a panic inside pyoxigraph (ORDER BY
+# over pairs of mixed literals aborts the process: "comparison function does not correctly
+# implement a total order", pyoxigraph 0.5.13).
+WORKER_DIED = "the query's worker died: it ran out of memory or the query engine crashed"
 USER_AGENT = f"isecg-kg/{__version__} (ISECG knowledge graph query client; +https://w3id.org/isecg/)"
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -768,7 +773,11 @@ def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | Non
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    on_big_stack(_worker_loop, conn, nq_path, sha256)
+    try:
+        on_big_stack(_worker_loop, conn, nq_path, sha256)
+    except Exception as exc:  # noqa: BLE001 - e.g. no room for the stack: the parent says why
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(("fail", f"{type(exc).__name__}: {exc}"))
 
 
 def _worker_loop(conn, nq_path: str, sha256: str | None = None) -> None:
@@ -803,6 +812,11 @@ def _unpack(msg) -> QueryResult:
     raise QueryError(msg[1], line=msg[2], column=msg[3])
 
 
+def _limit_hint(memory_limit: int | None) -> str:
+    return (f" (its address space is limited to {memory_limit >> 20} MiB: raise --worker-memory)"
+            if memory_limit else "")
+
+
 class _Worker:
     """One query process, loaded and ready (the constructor waits for its handshake)."""
 
@@ -822,13 +836,15 @@ class _Worker:
             msg = parent.recv()
         except (EOFError, OSError):
             self.kill()
-            raise QueryError("a query worker died while loading the store") from None
+            raise QueryError("a query worker died while loading the store"
+                             f"{_limit_hint(memory_limit)}") from None
         except QueryError:
             self.kill()
             raise
         if msg[0] != "ready":
             self.kill()
-            raise InputError(f"a query worker could not load the store: {msg[1]}")
+            raise InputError(f"a query worker could not load the store: {msg[1]}"
+                             f"{_limit_hint(memory_limit)}")
 
     def kill(self) -> None:
         try:
@@ -943,6 +959,8 @@ class QueryEngine:
 
     # life cycle
     def start(self) -> Self:
+        if self._workers:  # started already (serve starts it before uvicorn to fail cleanly)
+            return self
         if not Path(self.nq_path).is_file():
             raise InputError("no N-Quads dump; run `isecg-kg build` first", path=self.nq_path)
         self._ctx = _context()
@@ -994,7 +1012,7 @@ class QueryEngine:
             return _unpack(worker.conn.recv())
         except (EOFError, OSError):
             self._retire(worker)
-            raise QueryAborted("the query's worker died (memory limit?)") from None
+            raise QueryAborted(WORKER_DIED) from None
 
     # asynchronous use (server)
     def _overloaded(self) -> bool:
@@ -1116,7 +1134,7 @@ class QueryEngine:
             try:
                 msg = worker.conn.recv()
             except (EOFError, OSError):
-                raise QueryAborted("the query's worker died (memory limit?)") from None
+                raise QueryAborted(WORKER_DIED) from None
             healthy = True
             return _unpack(msg)
         finally:
@@ -1268,6 +1286,18 @@ def _query_text(args) -> tuple[str, dict[str, Param]]:
     return text, parse_header(text)["params"]
 
 
+def _death(status: int, stderr: bytes) -> str:
+    """How a query process ended, in a few words: its signal, and a Rust panic's message."""
+    import signal
+
+    why = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+           else f"exit status {os.waitstatus_to_exitcode(status)}")
+    lines = stderr.decode("utf-8", "replace").splitlines()
+    panic = next((lines[i + 1].strip() for i, line in enumerate(lines[:-1])
+                  if " panicked at " in line), None)
+    return f"{why}; pyoxigraph panicked: {panic[:300]}" if panic else why
+
+
 def run_one_shot(dist: Path, req: QueryRequest, timeout: float) -> QueryResult:
     """One query in a forked child killed at the deadline (the CLI's path).
 
@@ -1278,36 +1308,41 @@ def run_one_shot(dist: Path, req: QueryRequest, timeout: float) -> QueryResult:
     import select
     import signal
 
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: evaluate, send the result or the error, exit without cleanup
-        os.close(read_fd)
-        try:
-            payload = ("ok", on_big_stack(lambda: execute(open_store(dist), req)))
-        except QueryError as exc:
-            payload = ("error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, never a traceback
-            payload = ("error", f"the query failed: {exc}")
-        with os.fdopen(write_fd, "wb") as f:
-            f.write(pickle.dumps(payload))
-        os._exit(0)
-    os.close(write_fd)
-    chunks, deadline = [], time.monotonic() + timeout
-    with os.fdopen(read_fd, "rb") as f:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([f], [], [], left)[0]:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s "
-                                   "(raise --timeout)")
-            chunk = os.read(f.fileno(), 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    os.waitpid(pid, 0)
-    if not chunks:
-        raise QueryError("the query process died before it answered")
+    # the child's stderr goes to a file, so that a crash is reported in one line
+    with tempfile.TemporaryFile() as errors:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: evaluate, send the result or the error, exit without cleanup
+            os.close(read_fd)
+            os.dup2(errors.fileno(), 2)
+            try:
+                payload = ("ok", on_big_stack(lambda: execute(open_store(dist), req)))
+            except QueryError as exc:
+                payload = ("error", str(exc))
+            except Exception as exc:  # noqa: BLE001 - reported to the parent, never a traceback
+                payload = ("error", f"the query failed: {exc}")
+            with os.fdopen(write_fd, "wb") as f:
+                f.write(pickle.dumps(payload))
+            os._exit(0)
+        os.close(write_fd)
+        chunks, deadline = [], time.monotonic() + timeout
+        with os.fdopen(read_fd, "rb") as f:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([f], [], [], left)[0]:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s "
+                                       "(raise --timeout)")
+                chunk = os.read(f.fileno(), 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        _, status = os.waitpid(pid, 0)
+        if not chunks:
+            errors.seek(0)
+            raise QueryAborted("the query process died before it answered "
+                               f"({_death(status, errors.read(65536))})")
     kind, value = pickle.loads(b"".join(chunks))
     if kind == "error":
         raise QueryError(value)

@@ -18,13 +18,21 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from isecg_kg.config import WIKIDATA_SPARQL
-from isecg_kg.query import DEFAULT_MAX_QUERY_BYTES, DEFAULT_MAX_ROWS, QueryEngine, open_store
+from isecg_kg.errors import InputError
+from isecg_kg.query import (
+    DEFAULT_MAX_QUERY_BYTES,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_MEMORY_LIMIT,
+    QueryEngine,
+    open_store,
+)
 from isecg_kg.remote import RemoteEngine, RemoteStore, StoreError, check_release
 from isecg_kg.web.context import Site
 
 log = logging.getLogger(__name__)
 
 WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
+MIN_WORKER_MEMORY = 640  # MiB of address space: 512 could not load even the real data
 MAX_PATH_BYTES = 8 * 1024  # no IRI of ours is longer than a few hundred bytes
 
 
@@ -37,15 +45,31 @@ class ServerOptions:
     service_allow: tuple[str, ...] = (WIKIDATA_SPARQL,)
     wikidata_endpoint: str = WIKIDATA_SPARQL
     admission_wait: float = 2.0
+    max_heavy: int | None = None                  # None: the engine's default (per core)
+    heavy_after: float | None = None
+    worker_memory: int | None = DEFAULT_MEMORY_LIMIT  # bytes of address space per worker
+    max_connections: int = 1024
     store: str | None = None                      # an external SPARQL store's query URL
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_args(cls, args) -> ServerOptions:
+        for name in ("query_timeout", "max_rows", "max_query_bytes", "workers", "max_heavy",
+                     "heavy_after", "admission_wait", "worker_memory", "max_connections"):
+            value = getattr(args, name)
+            if value is not None and value <= 0:
+                raise InputError(f"--{name.replace('_', '-')} must be positive, not {value}")
+        if args.worker_memory < MIN_WORKER_MEMORY:
+            raise InputError(f"--worker-memory must be at least {MIN_WORKER_MEMORY} MiB (a "
+                             "worker's 256 MiB query stack, Python and the store), not "
+                             f"{args.worker_memory}")
         return cls(query_timeout=args.query_timeout, max_rows=args.max_rows,
                    max_query_bytes=args.max_query_bytes, workers=args.workers,
                    service_allow=tuple(args.service_allow or (WIKIDATA_SPARQL,)),
-                   wikidata_endpoint=args.wikidata_endpoint, store=args.store)
+                   wikidata_endpoint=args.wikidata_endpoint, admission_wait=args.admission_wait,
+                   max_heavy=args.max_heavy, heavy_after=args.heavy_after,
+                   worker_memory=args.worker_memory << 20, max_connections=args.max_connections,
+                   store=args.store)
 
     def worker_count(self) -> int:
         return self.workers if self.workers else max(2, os.cpu_count() or 2)
@@ -163,7 +187,9 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         store = open_store(site.dist, nq_sha256)
         engine = QueryEngine(site.dist, workers=options.worker_count(),
                              timeout=options.query_timeout, max_rows=options.max_rows,
-                             admission_wait=options.admission_wait, sha256=nq_sha256)
+                             admission_wait=options.admission_wait,
+                             max_heavy=options.max_heavy, heavy_after=options.heavy_after,
+                             memory_limit=options.worker_memory, sha256=nq_sha256)
     service = SparqlService(site, engine, store, max_rows=options.max_rows,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map, timeout=options.query_timeout)

@@ -11,8 +11,6 @@ import math
 import sys
 from pathlib import Path
 
-# Connections (and tasks) served at once; uvicorn answers 503 beyond this.
-MAX_CONNECTIONS = 1024
 # Bytes of request line and headers a connection may send before the request is complete.
 # It must hold a GET whose query string carries a query at the size limit, percent-encoded
 # (3 bytes per byte): with h11's default of 16 KiB such requests were cut off with a reset.
@@ -44,6 +42,7 @@ def cli_serve(args) -> int:
     site = Site.from_dist(dist, base=args.base)
     options = ServerOptions.from_args(args)
     app = create_app(site, options)
+    app.state.engine.start()  # here, a worker that cannot start is one line and exit 2
     for name, reason in sorted(app.state.site.release.problems.items()):
         print(f"isecg-kg serve: warning: {name} is withheld (503) because {reason}",
               file=sys.stderr)
@@ -54,7 +53,7 @@ def cli_serve(args) -> int:
               f"{options.query_timeout:g} s per query)", file=sys.stderr)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_level="warning", access_log=False,
-        server_header=False, limit_concurrency=MAX_CONNECTIONS,
+        server_header=False, limit_concurrency=options.max_connections,
         h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
         timeout_graceful_shutdown=math.ceil(options.query_timeout + GRACE))
     Server(config).run()

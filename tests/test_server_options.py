@@ -1,0 +1,61 @@
+"""`isecg-kg serve` limit flags (issue 7, item 7): each one changes what the server does.
+
+Each test runs a real server with one flag set away from its default and shows the difference
+with a request that the default would answer otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+from conftest import run_cli
+from servers import isecg_server
+
+CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }\n# %s"
+# Distinct (predicate, object, object) triples of every pair of triples: ~300 MB, 5 s.
+MEMORY_HOG = "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?b ?c ?f { ?a ?b ?c . ?d ?e ?f } }"
+
+
+@pytest.mark.parametrize("flag", ["--worker-memory", "--max-connections", "--admission-wait",
+                                  "--max-heavy", "--heavy-after"])
+def test_a_limit_that_is_not_positive_is_refused_with_its_name(dist, flag):
+    proc = run_cli("serve", "--dist", str(dist), flag, "0", "--port", "1")
+    assert proc.returncode == 2
+    assert f"{flag} must be positive, not 0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_admission_wait_bounds_the_wait_for_a_busy_worker(dist):
+    with isecg_server(dist, "--workers", "1", "--admission-wait", "0.2",
+                      "--query-timeout", "4") as url:
+        heavy = threading.Thread(target=httpx.post, args=(url + "/sparql",), daemon=True,
+                                 kwargs={"data": {"query": CARTESIAN % "busy"}, "timeout": 30})
+        heavy.start()
+        time.sleep(0.5)  # the only worker is now busy for the rest of its 4 s
+        start = time.monotonic()
+        resp = httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=30)
+        waited = time.monotonic() - start
+        heavy.join()
+    assert resp.status_code == 503 and "Retry-After" in resp.headers
+    assert "all 1 query workers are busy" in resp.text
+    assert waited < 1.5, waited  # the default would have waited 2 s
+
+
+def test_worker_memory_below_what_a_worker_needs_is_refused():
+    proc = run_cli("serve", "--worker-memory", "100", "--port", "1")
+    assert proc.returncode == 2 and "--worker-memory must be at least" in proc.stderr
+
+
+def test_worker_memory_decides_whether_a_large_query_runs(dist):
+    answers = {}
+    for mib in ("640", "4096"):
+        with isecg_server(dist, "--worker-memory", mib, "--query-timeout", "60") as url:
+            answers[mib] = httpx.post(url + "/sparql", data={"query": MEMORY_HOG}, timeout=90)
+            after = httpx.get(url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+            assert after.status_code == 200 and "true" in after.text
+    assert answers["640"].status_code == 503, answers["640"].text[:300]
+    assert "ran out of memory" in answers["640"].json()["detail"]
+    assert answers["4096"].status_code == 200, answers["4096"].text[:300]
+    assert int(answers["4096"].json()["results"]["bindings"][0]["n"]["value"]) > 1_000_000

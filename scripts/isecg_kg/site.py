@@ -187,7 +187,8 @@ def entity_iris(store: ox.Store, data_base: str) -> list[str]:
 def write_site(dist: Path, out: Path, base: str | None) -> None:
     """Write the static site for the build in ``dist`` into ``out`` (created or replaced)."""
     from isecg_kg.web.context import Site
-    from isecg_kg.web.linkeddata import FORMATS, STATIC, LinkedData, dump_files
+    from isecg_kg.web.linkeddata import FORMATS, LinkedData, dump_files
+    from isecg_kg.web.templates import STATIC
 
     dist, out = Path(dist), Path(out)
     nq = dist / "isecg.nq"

@@ -32,7 +32,6 @@ from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from isecg_kg import describe as D
 from isecg_kg.config import (
@@ -42,10 +41,7 @@ from isecg_kg.config import (
     WIKIDATA_ENTITY,
 )
 from isecg_kg.web import conneg
-
-HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
-STATIC = HERE / "static"
+from isecg_kg.web.templates import STATIC, environment
 
 FORMATS = conneg.RDF_FORMATS  # name -> (media type, suffix), html first
 SUFFIX_FORMAT = {suffix: name for name, (_, suffix) in FORMATS.items()}
@@ -170,11 +166,8 @@ class LinkedData:
 
     def __init__(self, site, store: ox.Store, *, static: bool = False):
         self.site, self.store, self.static = site, store, static
-        self.env = Environment(loader=FileSystemLoader(TEMPLATES),
-                               autoescape=select_autoescape(["html", "svg", "xml"]),
-                               trim_blocks=True, lstrip_blocks=True)
-        self.env.globals.update(compact=D.compact, FORMATS=FORMATS, WIKIDATA=WIKIDATA_ENTITY,
-                                LICENCE=LICENCE)
+        self.env = environment(compact=D.compact, FORMATS=FORMATS, WIKIDATA=WIKIDATA_ENTITY,
+                               LICENCE=LICENCE)
         self._lock = threading.Lock()
         self._kinds: dict[str, str | None] = {}
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -38,10 +37,7 @@ from isecg_kg.query import (
 from isecg_kg.web import conneg
 from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.context import Site
-
-WEB_DIR = Path(__file__).resolve().parent
-TEMPLATES = WEB_DIR / "templates"
-STATIC = WEB_DIR / "static"
+from isecg_kg.web.templates import STATIC, environment
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 # Media type -> format name, in the server's order of preference.
@@ -372,11 +368,7 @@ class SparqlService:
 
     def page(self, request: Request, query: str | None = None) -> Response:
         if self._page is None:
-            import jinja2
-
-            env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                                     autoescape=True)
-            self._page = env.get_template("sparql_query.html")
+            self._page = environment().get_template("sparql_query.html")
         examples = self._examples()
         # JSON inside <script>: escape <, > and & so no label can close the element
         data = (json.dumps(examples, ensure_ascii=False).replace("<", "\\u003c")

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,6 @@ import pyoxigraph as ox
 
 from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
 from isecg_kg.errors import BuildError, ValidationFailed
-
-DUMPS = ("isecg.ttl", "isecg.nt", "isecg.nq", "isecg.jsonld", "isecg.rdf", "isecg-inferred.nt")
 
 
 @dataclass
@@ -63,42 +62,72 @@ def staged_directory(out: Path) -> Iterator[Path]:
         raise
 
 
-def write_release(tmp: Path, ontology: list[ox.Triple], data: list[ox.Triple],
-                  inferred_lines: list[bytes], report_triples: list[ox.Triple],
-                  step: Callable) -> None:
-    from isecg_kg import serialize as ser
-    from isecg_kg.void import describe_release, write_sums
+def write_asserted(tmp: Path, asserted_lines: list[bytes], report_triples: list[ox.Triple],
+                   compress: Callable[[Path], None], step: Callable) -> list[ox.Triple]:
+    """The dumps of the asserted graph (sorted N-Triples lines) in every format, the SHACL
+    report and context.jsonld; returns describe_data's VoID triples.
 
-    with step("serialize nq"):
-        ontology_lines = ser.graph_lines(ontology)
-        data_lines = ser.graph_lines(data)
-        ser.write_lines(ser.quad_lines(GRAPH_ONTOLOGY, ontology_lines)
-                        + ser.quad_lines(GRAPH_DATA, data_lines)
-                        + ser.quad_lines(GRAPH_INFERRED, inferred_lines), tmp / "isecg.nq")
+    Everything here needs only the asserted graph, so the build runs it beside the reasoner.
+    """
+    from isecg_kg import serialize as ser
+    from isecg_kg.void import describe_data
+
     with step("serialize nt"):
-        asserted_lines = ser.merge_lines(ontology_lines, data_lines)
         ser.write_lines(asserted_lines, tmp / "isecg.nt")
-        ser.write_lines(inferred_lines, tmp / "isecg-inferred.nt")
+        compress(tmp / "isecg.nt")
         asserted = ser.parse_lines(asserted_lines)
+        prefixes = ser.used_prefixes(asserted)
     with step("serialize ttl"):
-        ser.write_rdf(asserted, tmp / "isecg.ttl", ox.RdfFormat.TURTLE)
+        ser.write_rdf(asserted, tmp / "isecg.ttl", ox.RdfFormat.TURTLE, prefixes)
+        compress(tmp / "isecg.ttl")
     with step("serialize rdf"):
-        ser.write_rdf(asserted, tmp / "isecg.rdf", ox.RdfFormat.RDF_XML)
+        ser.write_rdf(asserted, tmp / "isecg.rdf", ox.RdfFormat.RDF_XML, prefixes)
+        compress(tmp / "isecg.rdf")
     with step("serialize jsonld"):
         ser.write_json(ser.context_document(), tmp / "context.jsonld")
         ser.write_jsonld(asserted, tmp / "isecg.jsonld")
+        compress(tmp / "isecg.jsonld")
     with step("serialize report"):
         ser.write_rdf(ser.parse_lines(ser.canonical_lines(report_triples)),
                       tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
-    with step("gzip"):
-        dumps = [tmp / name for name in DUMPS]
-        gz = ser.gzip_files(dumps)
-    with step("void"):
-        files = dumps + gz + [tmp / "context.jsonld"]
-        void = describe_release(asserted, len(inferred_lines), files)
-        ser.write_rdf(ser.parse_lines(ser.graph_lines(void)), tmp / "void.ttl",
-                      ox.RdfFormat.TURTLE)
-        write_sums(tmp)
+    with step("describe data"):
+        return describe_data(asserted)
+
+
+def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[bytes],
+                   inferred_lines: list[bytes], compress: Callable[[Path], None]) -> None:
+    """The dumps that hold the entailments: N-Quads of all three graphs, and N-Triples."""
+    from isecg_kg import serialize as ser
+
+    ser.write_nquads([(GRAPH_ONTOLOGY, ontology_lines), (GRAPH_DATA, data_lines),
+                      (GRAPH_INFERRED, inferred_lines)], tmp / "isecg.nq")
+    compress(tmp / "isecg.nq")
+    ser.write_lines(inferred_lines, tmp / "isecg-inferred.nt")
+    compress(tmp / "isecg-inferred.nt")
+
+
+def write_void(tmp: Path, data_void: list[ox.Triple], inferred_count: int,
+               digests: dict[Path, str]) -> None:
+    """void.ttl over the dumps and their gzips, then SHA256SUMS (known digests reused)."""
+    from isecg_kg import serialize as ser
+    from isecg_kg.void import describe_release, sha256, write_sums
+
+    def digest(path: Path) -> str:
+        return digests.get(path) or sha256(path)
+
+    void = describe_release(data_void, inferred_count, sorted(digests) + [tmp / "context.jsonld"],
+                            digest)
+    ser.write_rdf(ser.parse_lines(ser.graph_lines(void)), tmp / "void.ttl", ox.RdfFormat.TURTLE)
+    write_sums(tmp, digest)
+
+
+def _gzip_and_digest(path: Path) -> dict[Path, str]:
+    """path.gz, and the SHA-256 of both files (zlib and hashlib release the GIL)."""
+    from isecg_kg.serialize import gzip_file
+    from isecg_kg.void import sha256
+
+    gz = gzip_file(path)
+    return {path: sha256(path), gz: sha256(gz)}
 
 
 class Progress:
@@ -128,6 +157,7 @@ class Progress:
 def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 60.0,
           site: bool = False, base: str | None = None, progress: Progress | None = None,
           validator: str = "auto") -> BuildResult:
+    from isecg_kg import serialize as ser
     from isecg_kg.load import load_sources
     from isecg_kg.reason import reason_lines
     from isecg_kg.validate import validate
@@ -146,6 +176,17 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
             timings[name] = time.perf_counter() - start
             progress.done(name, timings[name])
 
+    background: dict[str, float] = {}
+
+    @contextmanager
+    def timed(name: str):
+        """A step on the writer thread: timed there, reported once it is done."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            background[name] = time.perf_counter() - start
+
     started = time.perf_counter()
     with step("load"):
         sources = load_sources(source)
@@ -154,19 +195,45 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
     if not report.conforms:
         lines = [str(p) for p in report.problems if p.severity == "Violation"]
         raise ValidationFailed(f"{len(lines)} SHACL violations:\n" + "\n".join(lines))
-    ontology, data = sources.triples("ontology"), sources.triples("data")
-    with step("reason"):
-        inferred = reason_lines(ontology + data, reasoner, budget)
+    with step("sort"):
+        ontology = ser.graph_lines(sources.triples("ontology"))
+        data = ser.graph_lines(sources.triples("data"))
+        del sources  # the parsed sources are the biggest Python objects of the build
+        asserted = ser.merge_lines(ontology, data)
     with staged_directory(out) as tmp:
-        write_release(tmp, ontology, data, inferred, report.triples, step)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip") as gzip_pool, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as writer:
+            gzipped: list[Future] = []
+
+            def compress(path: Path) -> None:
+                gzipped.append(gzip_pool.submit(_gzip_and_digest, path))
+
+            # pyoxigraph releases the GIL while it reasons, so the asserted dumps are written
+            # meanwhile on another thread; reasoning stays on this one, where the memory that
+            # validation freed is at hand for its store
+            written = writer.submit(write_asserted, tmp, asserted, report.triples, compress,
+                                    timed)
+            with step("reason"):
+                inferred = reason_lines(asserted, reasoner, budget)
+            with step("wait for dumps"):
+                data_void = written.result()
+            for name, seconds in background.items():
+                progress.done(f"  {name}", seconds)
+            timings.update(background)
+            with step("serialize nq"):
+                write_inferred(tmp, ontology, data, inferred, compress)
+            with step("gzip"):
+                digests = {path: d for job in gzipped for path, d in job.result().items()}
+        with step("void"):
+            write_void(tmp, data_void, len(inferred), digests)
         if site:
             from isecg_kg.site import write_site
 
             with step("site"):
                 write_site(tmp, tmp / "site", base)
     timings["total"] = time.perf_counter() - started
-    return BuildResult(out=Path(out), triples=len(set(ontology) | set(data)),
-                       inferred=len(inferred), timings=timings)
+    return BuildResult(out=Path(out), triples=len(asserted), inferred=len(inferred),
+                       timings=timings)
 
 
 def is_stale(source: Path, out: Path) -> bool:

@@ -137,28 +137,50 @@ def _values(variables: str, rows: Iterable[tuple]) -> str:
 
 def reason_rules(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.Triple]:
     """The triples entailed by the rule set (rules/*.rq) and not asserted."""
-    store = _reasoned_store(triples, budget)
-    return {q.triple for q in store.quads_for_pattern(None, None, None,
-                                                      ox.NamedNode(INFERRED_GRAPH))}
+    asserted = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+    return {q.triple for q in ox.parse(_inferred_ntriples(asserted, budget),
+                                       format=ox.RdfFormat.N_TRIPLES)}
 
 
-def reason_lines(triples: Iterable[ox.Triple], reasoner: str = "rules",
+def reason_lines(asserted: list[bytes], reasoner: str = "rules",
                  budget: float = 60.0) -> list[bytes]:
-    """The entailments as sorted, distinct N-Triples lines (what the build writes).
+    """The entailments of the asserted N-Triples lines as sorted, distinct N-Triples lines
+    (what the build writes).
 
-    The rules reasoner hands them over as bytes straight from the store, so the million-odd
-    inferred triples of a large graph never become Python objects.
+    The rules reasoner parses the lines and hands the entailments over as bytes inside
+    pyoxigraph, which releases the GIL meanwhile: the million-odd triples of a large graph never
+    become Python objects, and the build serializes the asserted graph on another thread.
     """
     if reasoner == "owlrl":
         from isecg_kg.serialize import graph_lines
 
+        triples = [q.triple for q in ox.parse(b"".join(asserted), format=ox.RdfFormat.N_TRIPLES)]
         return graph_lines(reason_owlrl(triples, budget))
-    store = _reasoned_store(triples, budget)
-    data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(INFERRED_GRAPH))
-    return sorted(set(data.splitlines(keepends=True)))
+    # one graph of a store holds each triple once, so its lines are already distinct
+    return sorted(_inferred_ntriples(asserted, budget).splitlines(keepends=True))
 
 
-def _reasoned_store(triples: Iterable[ox.Triple], budget: float) -> ox.Store:
+def _inferred_ntriples(asserted: list[bytes], budget: float) -> bytes:
+    """The entailments as N-Triples; the store is gone before the caller splits them."""
+    return _reasoned_store(asserted, budget).dump(format=ox.RdfFormat.N_TRIPLES,
+                                                  from_graph=ox.NamedNode(INFERRED_GRAPH))
+
+
+def _load_asserted(store: ox.Store, lines: list[bytes]) -> None:
+    """Put N-Triples lines into ASSERTED_GRAPH, keeping their blank-node labels.
+
+    Store.load parses without the GIL but relabels blank nodes, which would break the link
+    between the dumps and the entailments; so the (rare) lines that mention a blank node go in
+    through ox.parse, which keeps labels, and only the rest through Store.load.
+    """
+    graph = ox.NamedNode(ASSERTED_GRAPH)
+    store.load(b"".join(line for line in lines if b"_:" not in line),
+               format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+    store.extend(ox.Quad(q.subject, q.predicate, q.object, graph) for q in ox.parse(
+        b"".join(line for line in lines if b"_:" in line), format=ox.RdfFormat.N_TRIPLES))
+
+
+def _reasoned_store(asserted: list[bytes], budget: float) -> ox.Store:
     """A store holding the asserted triples and, in INFERRED_GRAPH, what the rules entail.
 
     The schema's closures (class and property hierarchies, inverses, two-step chains, domains,
@@ -167,9 +189,8 @@ def _reasoned_store(triples: Iterable[ox.Triple], budget: float) -> ox.Store:
     need repeating, while they keep producing. The result equals the fixpoint of rules/*.rq
     (and owlrl's closure on these terms: tested).
     """
-    asserted = ox.NamedNode(ASSERTED_GRAPH)
     store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, asserted) for t in triples)
+    _load_asserted(store, asserted)
     schema = read_schema(store)
     deadline = time.monotonic() + budget
     A, D = f"<{ASSERTED_GRAPH}>", f"<{INFERRED_GRAPH}>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,7 +49,8 @@ def media_type(name: str) -> str:
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with open(path, "rb") as f:  # in chunks: a dump can be larger than we want in memory
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -63,29 +65,35 @@ def _slug(iri: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in iri.split("//", 1)[-1]).strip("-")
 
 
-def describe_release(asserted: list[ox.Triple], inferred_count: int,
-                     dumps: list[Path]) -> list[ox.Triple]:
-    """VoID + DCAT triples for a release made of these triples and dump files."""
-    ds = _n(DATASET_IRI)
-    out: list[ox.Triple] = []
-
+def _adder(out: list[ox.Triple]):
     def add(s, p, o):
         out.append(ox.Triple(s, _n(p), o))
+    return add
 
-    def lit(text, lang=None):
-        return ox.Literal(text, language=lang) if lang else ox.Literal(text)
 
+def _lit(text: str, lang: str | None = None) -> ox.Literal:
+    return ox.Literal(text, language=lang) if lang else ox.Literal(text)
+
+
+def describe_data(asserted: list[ox.Triple]) -> list[ox.Triple]:
+    """VoID triples of the dataset these triples make: header, statistics, partitions, linkset.
+
+    Apart from describe_release so the build can compute them while the reasoner runs.
+    """
+    ds = _n(DATASET_IRI)
+    out: list[ox.Triple] = []
+    add = _adder(out)
     add(ds, RDF + "type", _n(VOID + "Dataset"))
     add(ds, RDF + "type", _n(DCAT + "Dataset"))
-    add(ds, DCT + "title", lit("ISECG knowledge graph", "en"))
-    add(ds, DCT + "description", lit(
+    add(ds, DCT + "title", _lit("ISECG knowledge graph", "en"))
+    add(ds, DCT + "description", _lit(
         "The International Space Exploration Coordination Group: its member space agencies and "
         "their countries, the documents they wrote together, who contributed to what, and the "
         "source of every claim.", "en"))
     add(ds, DCT + "license", _n(CC0))
-    add(ds, OWL + "versionInfo", lit(__version__))
-    add(ds, DCAT + "version", lit(__version__))
-    add(ds, VOID + "uriSpace", lit(ID_BASE))
+    add(ds, OWL + "versionInfo", _lit(__version__))
+    add(ds, DCAT + "version", _lit(__version__))
+    add(ds, VOID + "uriSpace", _lit(ID_BASE))
     add(ds, VOID + "rootResource", _n(ID_BASE + "group/isecg"))
     add(ds, VOID + "vocabulary", _n(ONTOLOGY_IRI))
     add(ds, VOID + "sparqlEndpoint", _n(DEFAULT_BASE + "sparql"))
@@ -119,27 +127,36 @@ def describe_release(asserted: list[ox.Triple], inferred_count: int,
     inf = _n(VOID_IRI + "#inferred")
     add(ds, VOID + "subset", inf)
     add(inf, RDF + "type", _n(VOID + "Dataset"))
-    add(inf, DCT + "title", lit("Entailments of the ISECG knowledge graph", "en"))
-    add(inf, DCT + "description", lit(
+    add(inf, DCT + "title", _lit("Entailments of the ISECG knowledge graph", "en"))
+    add(inf, DCT + "description", _lit(
         "Triples entailed by the ontology (RDFS and the OWL RL rules it uses) and not asserted.",
         "en"))
-    add(inf, VOID + "triples", _int(inferred_count))
 
     links = [t for t in asserted if t.predicate.value == SKOS + "exactMatch"
              and isinstance(t.object, ox.NamedNode) and t.object.value.startswith(WIKIDATA_ENTITY)
              and t.subject.value.startswith(ID_BASE)]
     wd, linkset = _n(VOID_IRI + "#wikidata"), _n(VOID_IRI + "#wikidata-links")
     add(wd, RDF + "type", _n(VOID + "Dataset"))
-    add(wd, DCT + "title", lit("Wikidata", "en"))
+    add(wd, DCT + "title", _lit("Wikidata", "en"))
     add(wd, FOAF + "homepage", _n("https://www.wikidata.org/"))
-    add(wd, VOID + "uriSpace", lit(WIKIDATA_ENTITY))
+    add(wd, VOID + "uriSpace", _lit(WIKIDATA_ENTITY))
     add(ds, VOID + "subset", linkset)
     add(linkset, RDF + "type", _n(VOID + "Linkset"))
     add(linkset, VOID + "subjectsTarget", ds)
     add(linkset, VOID + "objectsTarget", wd)
     add(linkset, VOID + "linkPredicate", _n(SKOS + "exactMatch"))
     add(linkset, VOID + "triples", _int(len(links)))
+    return out
 
+
+def describe_release(data: list[ox.Triple], inferred_count: int, dumps: list[Path],
+                     digest: Callable[[Path], str] = sha256) -> list[ox.Triple]:
+    """VoID + DCAT triples for a release: describe_data's triples, the count of entailments
+    and every dump file with its size and SHA-256 (`digest`, so known sums are not redone)."""
+    ds = _n(DATASET_IRI)
+    out = list(data)
+    add = _adder(out)
+    add(_n(VOID_IRI + "#inferred"), VOID + "triples", _int(inferred_count))
     for path in sorted(dumps, key=lambda p: p.name):
         dist = _n(f"{VOID_IRI}#dump-{_slug(path.name)}")
         url = _n(DEFAULT_BASE + "dumps/" + path.name)
@@ -147,7 +164,7 @@ def describe_release(asserted: list[ox.Triple], inferred_count: int,
         if path.name in ("isecg.nt", "isecg.nq", "isecg.ttl"):
             add(ds, VOID + "dataDump", url)
         add(dist, RDF + "type", _n(DCAT + "Distribution"))
-        add(dist, DCT + "title", lit(path.name))
+        add(dist, DCT + "title", _lit(path.name))
         add(dist, DCAT + "downloadURL", url)
         add(dist, DCAT + "accessURL", url)
         add(dist, DCAT + "mediaType", _n(IANA + media_type(path.name)))
@@ -160,14 +177,14 @@ def describe_release(asserted: list[ox.Triple], inferred_count: int,
         add(dist, SPDX + "checksum", checksum)
         add(checksum, RDF + "type", _n(SPDX + "Checksum"))
         add(checksum, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
-        add(checksum, SPDX + "checksumValue", ox.Literal(sha256(path),
+        add(checksum, SPDX + "checksumValue", ox.Literal(digest(path),
                                                          datatype=_n(XSD + "hexBinary")))
     return out
 
 
-def write_sums(out: Path) -> Path:
+def write_sums(out: Path, digest: Callable[[Path], str] = sha256) -> Path:
     """SHA256SUMS over every file of the release (site/ excluded), as `sha256sum -c` reads it."""
     files = sorted(p for p in out.iterdir() if p.is_file() and p.name != "SHA256SUMS")
     target = out / "SHA256SUMS"
-    target.write_text("".join(f"{sha256(p)}  {p.name}\n" for p in files), encoding="ascii")
+    target.write_text("".join(f"{digest(p)}  {p.name}\n" for p in files), encoding="ascii")
     return target

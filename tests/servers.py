@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,39 +28,9 @@ import threading
 import time
 from pathlib import Path
 
-import httpx
+from isecg_kg.processes import OXIGRAPH_READY, free_port, oxigraph_command, running
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(proc: subprocess.Popen, url: str, timeout: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"server not ready at {url} after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 class ServerURL(str):
@@ -82,18 +51,12 @@ def isecg_server(dist: Path, *args: str, port: int | None = None, startup_timeou
     port = port or free_port()
     url = ServerURL(f"http://127.0.0.1:{port}")
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"isecg-serve-{port}.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "isecg_kg", "--quiet", "serve", "--dist", str(dist),
-             "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})})
-    url.proc, url.log = proc, log
-    try:
-        _wait(proc, url + "/healthz", startup_timeout, log)
+    cmd = [sys.executable, "-m", "isecg_kg", "--quiet", "serve", "--dist", str(dist),
+           "--host", "127.0.0.1", "--port", str(port), *args]
+    with running(cmd, url + "/healthz", log, timeout=startup_timeout, cwd=ROOT,
+                 env={**os.environ, **(env or {})}) as proc:
+        url.proc, url.log = proc, log
         yield url
-    finally:
-        _stop(proc)
 
 
 @contextlib.contextmanager
@@ -103,25 +66,13 @@ def oxigraph_server(nquads: Path, workdir: Path, *, port: int | None = None,
 
     With ``union_default_graph`` the default graph is the union of the named graphs, as ours.
     """
-    exe = shutil.which("oxigraph")
-    if exe is None:
-        raise RuntimeError("the oxigraph command is not installed (pip install oxigraph)")
     location = Path(workdir) / f"oxigraph-{os.getpid()}-{time.monotonic_ns()}"
-    subprocess.run([exe, "load", "--location", str(location), "--file", str(nquads)],
-                   check=True, capture_output=True, timeout=120)
     port = port or free_port()
+    cmd = oxigraph_command(location, port, load=nquads, union_default_graph=union_default_graph)
     url = f"http://127.0.0.1:{port}"
-    log = location.with_suffix(".log")
-    cmd = [exe, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    if union_default_graph:
-        cmd.append("--union-default-graph")
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait(proc, url + "/query?query=ASK%7B%7D", startup_timeout, log)
+    with running(cmd, url + OXIGRAPH_READY, location.with_suffix(".log"),
+                 timeout=startup_timeout):
         yield url
-    finally:
-        _stop(proc)
 
 
 @contextlib.contextmanager
@@ -130,22 +81,12 @@ def oxigraph_store(location: Path, *, port: int | None = None, startup_timeout: 
     """A writable Oxigraph server (`oxigraph serve`) keeping its data in LOCATION; yield its base
     URL (SPARQL at /query, Graph Store at /store). Empty until something is loaded; started
     again on the same LOCATION and port it holds what it held."""
-    exe = shutil.which("oxigraph")
-    if exe is None:
-        raise RuntimeError("the oxigraph command is not installed (pip install oxigraph)")
     port = port or free_port()
+    cmd = oxigraph_command(location, port, timeout_s=timeout_s)
     url = f"http://127.0.0.1:{port}"
-    log = Path(location).with_suffix(".log")
-    cmd = [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    if timeout_s is not None:
-        cmd += ["--timeout-s", f"{timeout_s:g}"]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait(proc, url + "/query?query=ASK%7B%7D", startup_timeout, log)
+    with running(cmd, url + OXIGRAPH_READY, Path(location).with_suffix(".log"),
+                 timeout=startup_timeout, append=True):
         yield url
-    finally:
-        _stop(proc)
 
 
 # ---- raw HTTP and what a response must never contain

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_linkeddata import ARTIFACTS, ServerProcess, build_dir
+from test_linkeddata import ARTIFACTS, build_dir, serve_linked_data
 
 pytestmark = pytest.mark.browser
 
@@ -164,7 +164,7 @@ def hostile_dist(dist: Path) -> Path:
 def hostile_server(tmp_path_factory):
     """The linked-data routes over the hostile build."""
     dist = hostile_dist(tmp_path_factory.mktemp("hostile"))
-    with ServerProcess(dist) as url:
+    with serve_linked_data(dist, tmp_path_factory.mktemp("hostile-server")) as url:
         yield url
     shutil.rmtree(dist, ignore_errors=True)
 

@@ -6,20 +6,20 @@ America, ESA belongs to Europe, 14 members are listed about 2010 and 2011 and 27
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
 import os
 import re
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
+from isecg_kg.processes import free_port, running
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -49,40 +49,15 @@ uvicorn.run(app(Site.from_dist(dist), store), host="127.0.0.1", port=int(sys.arg
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
+@contextlib.contextmanager
+def serve_linked_data(dist: Path, tmp: Path):
     """The linked-data routes alone, served by uvicorn on 127.0.0.1 in a subprocess."""
-
-    def __init__(self, dist: Path):
-        self.dist, self.port = dist, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> str:
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVE, str(self.dist), str(self.port)],
-                                     env=env, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(self.url + "/void", timeout=1)
-                return self.url
-            except httpx.TransportError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.proc.kill()
-                    raise RuntimeError(f"server did not start: {self.proc.stderr.read()}")
-                time.sleep(0.1)
-
-    def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
+    with running([sys.executable, "-c", SERVE, str(dist), str(port)], url + "/void",
+                 tmp / "linked-data-server.log", timeout=30, env=env):
+        yield url
 
 
 def build_dir(request) -> Path:
@@ -108,8 +83,8 @@ def ld_store(ld_dist) -> ox.Store:
 
 
 @pytest.fixture(scope="module")
-def server(ld_dist):
-    with ServerProcess(ld_dist) as url:
+def server(ld_dist, tmp_path_factory):
+    with serve_linked_data(ld_dist, tmp_path_factory.mktemp("ld-server")) as url:
         yield url
 
 

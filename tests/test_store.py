@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections import Counter
 
 import httpx
@@ -11,26 +9,13 @@ import pyoxigraph as ox
 import pytest
 from conftest import run_cli
 from isecg_kg.config import GRAPHS
-from servers import _stop, _wait, free_port
+from servers import free_port, oxigraph_store
 
 
 @pytest.fixture()
 def writable_oxigraph(tmp_path):
-    exe = shutil.which("oxigraph")
-    if exe is None:
-        pytest.skip("the oxigraph command is not installed")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "oxigraph.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([exe, "serve", "--location", str(tmp_path / "db"),
-                                 "--bind", f"127.0.0.1:{port}"], stdout=out,
-                                stderr=subprocess.STDOUT)
-    try:
-        _wait(proc, url + "/query?query=ASK%7B%7D", 60, log)
+    with oxigraph_store(tmp_path / "db") as url:
         yield url
-    finally:
-        _stop(proc)
 
 
 def graph_counts(url: str) -> dict[str, int]:

@@ -29,7 +29,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from pathlib import Path
 
 from isecg_kg.config import QUERIES_DIR
 from isecg_kg.errors import IsecgError
+from isecg_kg.processes import OXIGRAPH_READY, free_port, oxigraph_command, running
 
 QUERIES = ("members-2022", "agencies-per-country", "documents")
 REASON_BUDGET = 3600.0
@@ -181,72 +181,26 @@ def bench_scale(work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
 
 # --------------------------------------------------------------------------- endpoint
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(proc: subprocess.Popen, url: str, timeout: float, name: str, log_file: Path):
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError(f"{name} exited with {proc.returncode} before answering {url}: "
-                             f"{log_file.read_text(errors='replace')[-1500:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise BenchError(f"{name} not answering {url} after {timeout} s")
-
-
-@contextmanager
-def _server(name: str, cmd: list[str], ready: str, work: Path) -> Iterator[None]:
-    log_file = work / f"{name}.log"
-    with open(log_file, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(proc, ready, 300, name, log_file)
-        yield
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
 @contextmanager
 def start_server(name: str, dist: Path, work: Path) -> Iterator[str]:
     """Start one server on 127.0.0.1; yield its SPARQL GET URL (without the query)."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    nq = str(Path(dist) / "isecg.nq")
+    nq = Path(dist) / "isecg.nq"
+    log = work / f"{name}.log"
     if name == "isecg-kg":
         cmd = _py("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port))
-        with _server(name, cmd, base + "/healthz", work):
+        with running(cmd, base + "/healthz", log, timeout=300):
             yield base + "/sparql"
     elif name == "oxigraph":
-        exe = shutil.which("oxigraph")
-        if exe is None:
-            raise BenchError("the oxigraph command is not installed (pip install oxigraph)")
-        location = work / f"oxigraph-{port}"
-        subprocess.run([exe, "load", "--location", str(location), "--file", nq], check=True,
-                       capture_output=True, timeout=600)
-        cmd = [exe, "serve-read-only", "--location", str(location), "--bind",
-               f"127.0.0.1:{port}", "--union-default-graph"]
-        with _server(name, cmd, base + "/query?query=ASK%7B%7D", work):
+        cmd = oxigraph_command(work / f"oxigraph-{port}", port, load=nq,
+                               union_default_graph=True)
+        with running(cmd, base + OXIGRAPH_READY, log, timeout=300):
             yield base + "/query"
     elif name == "rdflib-endpoint":
-        cmd = [sys.executable, "-m", "rdflib_endpoint", "serve", nq, "--host", "127.0.0.1",
+        cmd = [sys.executable, "-m", "rdflib_endpoint", "serve", str(nq), "--host", "127.0.0.1",
                "--port", str(port)]
-        with _server(name, cmd, base + "/?query=ASK%7B%7D", work):
+        with running(cmd, base + "/?query=ASK%7B%7D", log, timeout=300):
             yield base + "/"
     else:
         raise BenchError(f"unknown server {name!r}")

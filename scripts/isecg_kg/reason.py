@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import pyoxigraph as ox
 
@@ -33,6 +35,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = RDF + "type"
 MAX_ROUNDS = 20
 INFERRED_GRAPH = "urn:isecg-kg:inferred"
+CHAINED_GRAPH = "urn:isecg-kg:chained-"  # + the round
 ASSERTED_GRAPH = "urn:isecg-kg:asserted"
 RULE_ORDER = ("owl-inverse", "owl-chain", "rdfs-subproperty", "rdfs-domain", "rdfs-range",
               "rdfs-subclass")
@@ -60,6 +63,7 @@ class Schema:
     domains: dict[str, set[str]]            # property -> classes its subjects belong to
     ranges: dict[str, set[str]]             # property -> classes its (resource) objects belong to
     chains: list[tuple[str, str, str]]      # (property, first step, second step)
+    checked: set[str]                       # classes check-disjoint.rq reads the members of
 
 
 def _closure(edges: dict[str, set[str]], start: str) -> set[str]:
@@ -126,7 +130,8 @@ def read_schema(store: ox.Store) -> Schema:
         domains.setdefault(p, set()).update(sup(c))
     for p, c in pairs(RDFS + "range"):
         ranges.setdefault(p, set()).update(sup(c))
-    return Schema(super_classes, entailed, domains, ranges, chains)
+    checked = {c for pair in pairs(OWL + "disjointWith") for c in pair} | {OWL + "Nothing"}
+    return Schema(super_classes, entailed, domains, ranges, chains, checked)
 
 
 def _values(variables: str, rows: Iterable[tuple]) -> str:
@@ -138,8 +143,8 @@ def _values(variables: str, rows: Iterable[tuple]) -> str:
 def reason_rules(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.Triple]:
     """The triples entailed by the rule set (rules/*.rq) and not asserted."""
     asserted = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
-    return {q.triple for q in ox.parse(_inferred_ntriples(asserted, budget),
-                                       format=ox.RdfFormat.N_TRIPLES)}
+    return {q.triple for doc in _entailments(asserted, budget)
+            for q in ox.parse(doc, format=ox.RdfFormat.N_TRIPLES)}
 
 
 def reason_lines(asserted: list[bytes], reasoner: str = "rules",
@@ -156,14 +161,11 @@ def reason_lines(asserted: list[bytes], reasoner: str = "rules",
 
         triples = [q.triple for q in ox.parse(b"".join(asserted), format=ox.RdfFormat.N_TRIPLES)]
         return graph_lines(reason_owlrl(triples, budget))
-    # one graph of a store holds each triple once, so its lines are already distinct
-    return sorted(_inferred_ntriples(asserted, budget).splitlines(keepends=True))
-
-
-def _inferred_ntriples(asserted: list[bytes], budget: float) -> bytes:
-    """The entailments as N-Triples; the store is gone before the caller splits them."""
-    return _reasoned_store(asserted, budget).dump(format=ox.RdfFormat.N_TRIPLES,
-                                                  from_graph=ox.NamedNode(INFERRED_GRAPH))
+    docs = _entailments(asserted, budget)
+    lines: set[bytes] = set()
+    while docs:  # each document freed once split
+        lines.update(docs.pop().splitlines(keepends=True))
+    return sorted(lines)
 
 
 def _load_asserted(store: ox.Store, lines: list[bytes]) -> None:
@@ -180,14 +182,17 @@ def _load_asserted(store: ox.Store, lines: list[bytes]) -> None:
         b"".join(line for line in lines if b"_:" in line), format=ox.RdfFormat.N_TRIPLES))
 
 
-def _reasoned_store(asserted: list[bytes], budget: float) -> ox.Store:
-    """A store holding the asserted triples and, in INFERRED_GRAPH, what the rules entail.
+def _entailments(asserted: list[bytes], budget: float) -> list[bytes]:
+    """What the rules entail from the asserted N-Triples lines and is not asserted, as
+    N-Triples documents (one triple may occur in several).
 
     The schema's closures (class and property hierarchies, inverses, two-step chains, domains,
-    ranges) are computed once in Python; each is then applied to the data in one pass by a
-    SPARQL update inside pyoxigraph, which records what it adds in a side graph. Only chains
-    need repeating, while they keep producing. The result equals the fixpoint of rules/*.rq
-    (and owlrl's closure on these terms: tested).
+    ranges) are computed once in Python; each is then applied to the data in one pass by
+    SPARQL inside pyoxigraph. Only chains need repeating, while they keep producing; each round
+    goes into a graph of its own, so the next round and the inverses see just what it added.
+    Types feed no other rule, so they are constructed rather than stored, except those of the
+    classes the consistency check reads. The result equals the fixpoint of rules/*.rq (and
+    owlrl's closure on these terms: tested).
     """
     store = ox.Store()
     _load_asserted(store, asserted)
@@ -195,11 +200,11 @@ def _reasoned_store(asserted: list[bytes], budget: float) -> ox.Store:
     deadline = time.monotonic() + budget
     A, D = f"<{ASSERTED_GRAPH}>", f"<{INFERRED_GRAPH}>"
 
-    def run(update: str) -> None:
-        store.update(update)
+    def in_time(result):
         if time.monotonic() > deadline:
             raise BuildError(f"reasoning exceeded its budget of {budget:g} s "
                              "(raise --reason-budget)")
+        return result
 
     def spread(source: str) -> None:
         """Properties: subproperties and inverses, from the triples of graph `source`."""
@@ -207,47 +212,60 @@ def _reasoned_store(asserted: list[bytes], budget: float) -> ox.Store:
                 for q, fwd in sorted(es) if (q, fwd) != (p, True)]
         if not rows:
             return
-        run(f"""INSERT {{ GRAPH {D} {{ ?a ?q ?b }} }} WHERE {{
+        in_time(store.update(f"""INSERT {{ GRAPH {D} {{ ?a ?q ?b }} }} WHERE {{
               GRAPH {source} {{ ?s ?p ?o }}
               {_values("?p ?q ?fwd", rows)}
               BIND (IF(?fwd, ?s, ?o) AS ?a) BIND (IF(?fwd, ?o, ?s) AS ?b)
               FILTER (!isLiteral(?a))
-              FILTER NOT EXISTS {{ GRAPH {A} {{ ?a ?q ?b }} }} }}""")
+              FILTER NOT EXISTS {{ GRAPH {A} {{ ?a ?q ?b }} }} }}"""))
 
     spread(A)
-    chain_graph = "<urn:isecg-kg:chained>"
-    for _ in range(MAX_ROUNDS):
+    inferred = [ox.NamedNode(INFERRED_GRAPH)]
+    for k in range(MAX_ROUNDS):
         if not schema.chains:
             break
-        before = len(store)
-        run(f"""INSERT {{ GRAPH {chain_graph} {{ ?x ?p ?z }} }} WHERE {{
+        chained = ox.NamedNode(f"{CHAINED_GRAPH}{k}")
+        in_time(store.update(f"""INSERT {{ GRAPH {chained} {{ ?x ?p ?z }} }} WHERE {{
               {_values("?p ?p1 ?p2", sorted(schema.chains))}
               GRAPH ?g1 {{ ?x ?p1 ?y }} GRAPH ?g2 {{ ?y ?p2 ?z }}
-              FILTER NOT EXISTS {{ GRAPH ?g3 {{ ?x ?p ?z }} }} }}""")
-        if len(store) == before:
+              FILTER NOT EXISTS {{ GRAPH ?g3 {{ ?x ?p ?z }} }} }}"""))
+        if next(store.quads_for_pattern(None, None, None, chained), None) is None:
             break
-        spread(chain_graph)
-        run(f"ADD {chain_graph} TO {D} ; DROP SILENT GRAPH {chain_graph}")
+        inferred.append(chained)
+        spread(str(chained))
     else:
         raise BuildError(f"property chains did not reach a fixpoint in {MAX_ROUNDS} rounds")
-    type_rows = sorted({(p, c) for p, cs in schema.domains.items() for c in cs})
-    if type_rows:
-        run(f"""INSERT {{ GRAPH {D} {{ ?s a ?c }} }} WHERE {{
-              {_values("?p ?c", type_rows)} GRAPH ?g {{ ?s ?p ?o }}
-              FILTER NOT EXISTS {{ GRAPH {A} {{ ?s a ?c }} }} }}""")
-    range_rows = sorted({(p, c) for p, cs in schema.ranges.items() for c in cs})
-    if range_rows:
-        run(f"""INSERT {{ GRAPH {D} {{ ?o a ?c }} }} WHERE {{
-              {_values("?p ?c", range_rows)} GRAPH ?g {{ ?s ?p ?o }} FILTER (!isLiteral(?o))
-              FILTER NOT EXISTS {{ GRAPH {A} {{ ?o a ?c }} }} }}""")
-    class_rows = sorted((c, s_) for c, sups in schema.super_classes.items() for s_ in sups
-                        if s_ != c)
-    if class_rows:
-        run(f"""INSERT {{ GRAPH {D} {{ ?x a ?s }} }} WHERE {{
-              {_values("?c ?s", class_rows)} GRAPH ?g {{ ?x a ?c }}
-              FILTER NOT EXISTS {{ GRAPH {A} {{ ?x a ?s }} }} }}""")
+
+    def typing(keep) -> Iterator[tuple[str, str]]:
+        """(typed node, pattern binding it and its class ?c) of the domain, range and subclass
+        rules, restricted to the classes keep() accepts. Domains and ranges are already closed
+        under superclasses, so subclass needs only the types the other rules did not make."""
+        rows = sorted({(p, c) for p, cs in schema.domains.items() for c in cs if keep(c)})
+        if rows:
+            yield "?s", f"{_values('?p ?c', rows)} GRAPH ?g {{ ?s ?p ?o }}"
+        rows = sorted({(p, c) for p, cs in schema.ranges.items() for c in cs if keep(c)})
+        if rows:
+            yield "?o", f"{_values('?p ?c', rows)} GRAPH ?g {{ ?s ?p ?o }} FILTER (!isLiteral(?o))"
+        rows = sorted((d, c) for d, sups in schema.super_classes.items() for c in sups
+                      if c != d and keep(c))
+        if rows:
+            yield "?x", f"{_values('?d ?c', rows)} GRAPH ?g {{ ?x a ?d }}"
+
+    for node, where in typing(lambda c: c in schema.checked):
+        in_time(store.update(f"""INSERT {{ GRAPH {D} {{ {node} a ?c }} }} WHERE {{ {where}
+              FILTER NOT EXISTS {{ GRAPH {A} {{ {node} a ?c }} }} }}"""))
     check_consistency(store)
-    return store
+    jobs = [partial(store.dump, format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in inferred]
+    jobs += [partial(_construct, store, f"""CONSTRUCT {{ {node} a ?c }} WHERE {{ {where}
+              FILTER NOT EXISTS {{ GRAPH {A} {{ {node} a ?c }} }} }}""")
+             for node, where in typing(lambda c: c not in schema.checked)]
+    # read-only and without the GIL: on two threads, the machine's cores both work
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return in_time(list(pool.map(lambda job: job(), jobs)))
+
+
+def _construct(store: ox.Store, query: str) -> bytes:
+    return store.query(query).serialize(format=ox.RdfFormat.N_TRIPLES)
 
 
 def fixpoint_of_rules(triples: Iterable[ox.Triple]) -> set[ox.Triple]:

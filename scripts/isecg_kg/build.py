@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -62,10 +63,18 @@ def staged_directory(out: Path) -> Iterator[Path]:
         raise
 
 
-def write_asserted(tmp: Path, asserted_lines: list[bytes], report_triples: list[ox.Triple],
-                   compress: Callable[[Path], None], step: Callable) -> list[ox.Triple]:
-    """The dumps of the asserted graph (sorted N-Triples lines) in every format, the SHACL
-    report and context.jsonld; returns describe_data's VoID triples.
+class Asserted(NamedTuple):
+    ontology: list[bytes]  # sorted, distinct N-Triples lines
+    data: list[bytes]
+    triples: int           # distinct triples of both
+    void: list[ox.Triple]  # describe_data's
+
+
+def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
+                   report_triples: list[ox.Triple], compress: Callable[[Path], None],
+                   step: Callable) -> Asserted:
+    """The dumps of the asserted graph (N-Triples lines of its two parts, in any order) in
+    every format, the SHACL report and context.jsonld.
 
     Everything here needs only the asserted graph, so the build runs it beside the reasoner.
     """
@@ -73,6 +82,8 @@ def write_asserted(tmp: Path, asserted_lines: list[bytes], report_triples: list[
     from isecg_kg.void import describe_data
 
     with step("serialize nt"):
+        ontology, data = sorted(set(ontology)), sorted(set(data))
+        asserted_lines = ser.merge_lines(ontology, data)
         ser.write_lines(asserted_lines, tmp / "isecg.nt")
         compress(tmp / "isecg.nt")
         asserted = ser.parse_lines(asserted_lines)
@@ -91,7 +102,7 @@ def write_asserted(tmp: Path, asserted_lines: list[bytes], report_triples: list[
         ser.write_rdf(ser.parse_lines(ser.canonical_lines(report_triples)),
                       tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
     with step("describe data"):
-        return describe_data(asserted)
+        return Asserted(ontology, data, len(asserted_lines), describe_data(asserted))
 
 
 def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[bytes],
@@ -195,11 +206,11 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
     if not report.conforms:
         lines = [str(p) for p in report.problems if p.severity == "Violation"]
         raise ValidationFailed(f"{len(lines)} SHACL violations:\n" + "\n".join(lines))
-    with step("sort"):
-        ontology = ser.graph_lines(sources.triples("ontology"))
-        data = ser.graph_lines(sources.triples("data"))
-        del sources  # the parsed sources are the biggest Python objects of the build
-        asserted = ser.merge_lines(ontology, data)
+    # N-Triples lines in the sources' order: the reasoner takes them as they are, the writer
+    # sorts them for the dumps
+    ontology = ser.ntriples_lines(sources.triples("ontology"))
+    data = ser.ntriples_lines(sources.triples("data"))
+    del sources  # the parsed sources are the biggest Python objects of the build
     with staged_directory(out) as tmp:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip") as gzip_pool, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as writer:
@@ -211,28 +222,29 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
             # pyoxigraph releases the GIL while it reasons, so the asserted dumps are written
             # meanwhile on another thread; reasoning stays on this one, where the memory that
             # validation freed is at hand for its store
-            written = writer.submit(write_asserted, tmp, asserted, report.triples, compress,
-                                    timed)
+            written = writer.submit(write_asserted, tmp, ontology, data, report.triples,
+                                    compress, timed)
             with step("reason"):
-                inferred = reason_lines(asserted, reasoner, budget)
+                inferred = reason_lines(ontology + data, reasoner, budget)
+            del ontology, data
             with step("wait for dumps"):
-                data_void = written.result()
+                asserted = written.result()
             for name, seconds in background.items():
                 progress.done(f"  {name}", seconds)
             timings.update(background)
             with step("serialize nq"):
-                write_inferred(tmp, ontology, data, inferred, compress)
+                write_inferred(tmp, asserted.ontology, asserted.data, inferred, compress)
             with step("gzip"):
                 digests = {path: d for job in gzipped for path, d in job.result().items()}
         with step("void"):
-            write_void(tmp, data_void, len(inferred), digests)
+            write_void(tmp, asserted.void, len(inferred), digests)
         if site:
             from isecg_kg.site import write_site
 
             with step("site"):
                 write_site(tmp, tmp / "site", base)
     timings["total"] = time.perf_counter() - started
-    return BuildResult(out=Path(out), triples=len(asserted), inferred=len(inferred),
+    return BuildResult(out=Path(out), triples=asserted.triples, inferred=len(inferred),
                        timings=timings)
 
 

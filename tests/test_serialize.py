@@ -1,0 +1,62 @@
+"""The dump writers that replaced whole-document library calls write exactly what those calls
+wrote: JSON-LD node by node equals json.dumps of the whole document, N-Quads made by joined
+chunks equal line-by-line N-Quads."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+from hypothesis import given
+from hypothesis import strategies as st
+from isecg_kg import serialize as ser
+
+EX = "http://example.org/"
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)))
+json_ld = st.recursive(text, lambda inner: st.lists(inner, max_size=4)
+                       | st.dictionaries(text, inner, max_size=4), max_leaves=12)
+
+
+@given(json_ld)
+def test_json_formatter_equals_json_dumps(value):
+    assert ser._json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def _graph() -> list[ox.Triple]:
+    s, b = ox.NamedNode(EX + "s"), ox.BlankNode("b1")
+    p = ox.NamedNode(EX + "p")
+    rdf_type = ox.NamedNode(ser.RDF_TYPE)
+    triples = [
+        ox.Triple(s, rdf_type, ox.NamedNode(EX + "C")),
+        ox.Triple(s, rdf_type, ox.NamedNode("http://www.w3.org/ns/org#Organization")),
+        ox.Triple(s, p, ox.Literal('two\nlines, a "quote" and a dot .', language="en")),
+        ox.Triple(s, p, ox.Literal("7", datatype=ox.NamedNode(
+            "http://www.w3.org/2001/XMLSchema#integer"))),
+        ox.Triple(s, p, b),
+        ox.Triple(b, p, ox.Literal("é \\ \t")),
+    ]
+    return ser.parse_lines(ser.graph_lines(triples))
+
+
+def _whole_document(triples: list[ox.Triple]) -> str:
+    context = ser.context_document()["@context"]
+    nodes = list(ser.jsonld_nodes(triples, ser._Compactor(context)))
+    return json.dumps({"@context": context, "@graph": nodes}, indent=2, sort_keys=True,
+                      ensure_ascii=False) + "\n"
+
+
+def test_jsonld_written_node_by_node_equals_the_whole_document(tmp_path):
+    for triples in (_graph(), []):
+        ser.write_jsonld(triples, tmp_path / "g.jsonld")
+        assert (tmp_path / "g.jsonld").read_text(encoding="utf-8") == _whole_document(triples)
+
+
+def test_nquads_by_chunks_equal_nquads_by_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(ser, "CHUNK", 2)
+    lines = ser.graph_lines(_graph())
+    ser.write_nquads([(EX + "g1", lines), (EX + "g2", lines[:3])], tmp_path / "g.nq")
+    expected = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+                for g, part in ((EX + "g1", lines), (EX + "g2", lines[:3]))
+                for t in ser.parse_lines(part)]
+    assert (tmp_path / "g.nq").read_bytes() == b"".join(
+        ox.serialize([q], format=ox.RdfFormat.N_QUADS) for q in expected)

@@ -16,12 +16,13 @@ import time
 
 import httpx
 import pytest
+from queries import CARTESIAN
 from servers import cpu_seconds, isecg_server, query_workers
 
 TIMEOUT = 2.0
 CORES = os.cpu_count() or 1
 HEAVY = {
-    "cartesian": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+    "cartesian": CARTESIAN,
     "path-blow-up": "SELECT (COUNT(*) AS ?n) { ?a ?p ?b . ?b (!<http://x/>)* ?c . "
                     "?c (^!<http://x/>)* ?d }",
     "order-by-rand": "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY RAND()",

@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, run_cli
+from queries import CARTESIAN
 from servers import cpu_seconds, free_port, isecg_server, query_workers
 
-CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
 SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?m org:member ?a }"""
 

@@ -26,6 +26,7 @@ from isecg_kg.query import (
     named_queries,
     parse_header,
 )
+from queries import CARTESIAN
 
 PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -37,7 +38,6 @@ MEMBERS_2022 = PREFIXES + """SELECT DISTINCT ?agency WHERE {
 COUNT_BY_SOURCE = PREFIXES + """SELECT (COUNT(DISTINCT ?agency) AS ?n) WHERE {
   ?m org:member ?agency ; dcterms:source ?source .
 }"""
-CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 # ---- checks before evaluation

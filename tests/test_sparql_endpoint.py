@@ -20,16 +20,10 @@ import pyoxigraph as ox
 import pytest
 from isecg_kg.config import GRAPH_DATA
 from isecg_kg.query import check_query, named_queries
+from queries import CARTESIAN, MEMBERS_2022
 from servers import Canary, isecg_server, oxigraph_server
 
-MEMBERS_2022 = """PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?agency WHERE {
-  ?m org:member ?agency ;
-     dcterms:source <https://w3id.org/isecg/id/document/isecg-15th-anniversary> .
-} ORDER BY ?agency"""
 EARLY = MEMBERS_2022.replace("isecg-15th-anniversary", "nasa-about-isecg")
-CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 LIGHT = "ASK { ?s ?p ?o }"
 TIMEOUT = 2.0
 MAX_ROWS = 1000

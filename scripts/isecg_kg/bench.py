@@ -77,7 +77,7 @@ def _settings(quick: bool) -> dict:
         return {"mode": "quick", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000],
                 "duration": 2, "connections": [20], "queries": QUERIES}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
-            "duration": 10, "connections": [20, 100], "queries": QUERIES}
+            "duration": 5, "connections": [20, 100], "queries": QUERIES}
 
 
 def _median(xs: list[float]) -> float | None:

@@ -2,6 +2,10 @@
 
 Everything is written into a fresh sibling directory and moved into place only when all of it
 succeeded, so a failed build leaves the previous output exactly as it was.
+
+Reasoning and the dumps of the asserted graph need nothing from each other, and pyoxigraph
+releases the GIL while it reasons, so they run side by side: the reasoner on the main thread, the
+asserted dumps on a writer thread, gzip and checksums on a small pool as each dump is complete.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Determinism: blank nodes are relabelled with RDFC-1.0 canonicalization (pyoxigraph), every
 output is written in sorted order, JSON-LD is sorted before it is dumped, and gzip headers carry
 no timestamp or file name. N-Triples, N-Quads, Turtle and RDF/XML come from pyoxigraph (fast,
-and its output depends only on the order it is given); compacted JSON-LD from rdflib, whose
-version is pinned in pyproject.toml because its serializers change between releases.
+and its output depends only on the order it is given; its version is pinned in pyproject.toml);
+compacted JSON-LD is written here, as a prefix-only context makes compaction a mapping.
 """
 
 from __future__ import annotations

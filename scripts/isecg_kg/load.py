@@ -112,27 +112,27 @@ def check_xml_characters(path: Path, name: str, triples: tuple[ox.Triple, ...]) 
 
 
 def stable_blank_nodes(triples: tuple[ox.Triple, ...], tag: str) -> tuple[ox.Triple, ...]:
-    """Give blank nodes labels that depend only on the file's content and name.
+    """Give blank nodes labels that depend only on the file's bytes and name.
 
-    Parsers label blank nodes at random, which would make every dump differ; relabelling them
-    once here (RDFC-1.0 canonical labels, prefixed by the file so files never collide) makes
-    everything downstream deterministic without canonicalizing the whole graph again.
+    Parsers label blank nodes at random, which would make every dump differ. The parser emits
+    triples in document order, so numbering blank nodes by first appearance (prefixed by the
+    file, so files never collide) is deterministic and linear. Canonical labels (RDFC-1.0) would
+    also survive reordering a file, but cost quadratic time on similar blank nodes and overflow
+    the stack on deep nesting: 300 nested levels took 4.8 s and 50,000 crashed the process.
     """
-    blank = [t for t in triples
-             if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)]
-    if not blank:
-        return triples
-    prefix = "".join(c if c.isalnum() else "_" for c in tag) + "_"
-    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in blank)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    prefix = "".join(c if c.isalnum() else "_" for c in tag) + "_b"
+    labels: dict[ox.BlankNode, ox.BlankNode] = {}
 
     def relabel(term):
-        return ox.BlankNode(prefix + term.value) if isinstance(term, ox.BlankNode) else term
+        if type(term) is not ox.BlankNode:
+            return term
+        if term not in labels:
+            labels[term] = ox.BlankNode(f"{prefix}{len(labels)}")
+        return labels[term]
 
-    plain = [t for t in triples
-             if not (isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode))]
-    return tuple(plain) + tuple(ox.Triple(relabel(q.subject), q.predicate, relabel(q.object))
-                                for q in dataset)
+    return tuple(t if type(t.subject) is not ox.BlankNode and type(t.object) is not ox.BlankNode
+                 else ox.Triple(relabel(t.subject), t.predicate, relabel(t.object))
+                 for t in triples)
 
 
 def find_files(root: Path) -> dict[str, list[Path]]:

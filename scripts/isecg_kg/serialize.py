@@ -1,7 +1,8 @@
 """Serialize the graph to the dump formats, byte-identically for the same input.
 
-Determinism: blank nodes are relabelled with RDFC-1.0 canonicalization (pyoxigraph), every
-output is written in sorted order, JSON-LD is sorted before it is dumped, and gzip headers carry
+Determinism: blank nodes keep the labels load.py gave them (numbered per file in document
+order; the validation report's are canonicalized with RDFC-1.0 here), every output is written
+in sorted order, JSON-LD is sorted before it is dumped, and gzip headers carry
 no timestamp or file name. N-Triples, N-Quads, Turtle and RDF/XML come from pyoxigraph (fast,
 and its output depends only on the order it is given; its version is pinned in pyproject.toml);
 compacted JSON-LD is written here, as a prefix-only context makes compaction a mapping.

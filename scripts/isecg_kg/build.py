@@ -209,7 +209,8 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
         report = validate(sources, validator)
     if not report.conforms:
         lines = [str(p) for p in report.problems if p.severity == "Violation"]
-        raise ValidationFailed(f"{len(lines)} SHACL violations:\n" + "\n".join(lines))
+        what = "ill-typed literals" if report.engine == "xsd" else "SHACL violations"
+        raise ValidationFailed(f"{len(lines)} {what}:\n" + "\n".join(lines))
     # N-Triples lines in the sources' order: the reasoner takes them as they are, the writer
     # sorts them for the dumps
     ontology = ser.ntriples_lines(sources.triples("ontology"))

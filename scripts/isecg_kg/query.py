@@ -835,9 +835,14 @@ class _Worker:
                                  f"{start_timeout:.0f} s")
             msg = parent.recv()
         except (EOFError, OSError):
+            self.process.join(timeout=5)
+            code = self.process.exitcode
             self.kill()
-            raise QueryError("a query worker died while loading the store"
-                             f"{_limit_hint(memory_limit)}") from None
+            # a failed allocation under the address-space limit aborts (a signal); a Python
+            # error exits 1 after printing its reason to the server's stderr
+            hint = _limit_hint(memory_limit) if code is not None and code < 0 else \
+                f" (exit status {code}; the server's log says why)"
+            raise QueryError(f"a query worker died while loading the store{hint}") from None
         except QueryError:
             self.kill()
             raise

@@ -448,3 +448,12 @@ def test_a_repeated_query_is_answered_from_the_cache_with_the_same_body(client):
     assert json.loads(second.content)["results"]["bindings"][0]["cached"]["value"]
     csv = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
     assert csv.headers["isecg-answer-cache"] == "miss"  # another format, another answer
+
+
+def test_a_refused_query_is_refused_every_time(client, listener):
+    """Checked query texts are remembered; a refusal must never become an acceptance."""
+    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/again> {{ ?s ?p ?o }} }}"
+    for _ in range(3):
+        resp = client.get("/sparql", params={"query": query})
+        assert resp.status_code == 403 and "not allowed" in resp.json()["detail"]
+    assert listener.count == 0

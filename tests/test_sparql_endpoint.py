@@ -391,10 +391,10 @@ def test_timeout_is_503_and_light_queries_keep_answering(client, server):
 
 
 def test_too_many_heavy_queries_get_503_retry_after(client, server):
-    def heavy(_):
+    def heavy(i):  # distinct texts: identical ones in flight together share one run
         with httpx.Client(timeout=30) as c:
             t0 = time.monotonic()
-            r = c.get(server + "/sparql", params={"query": CARTESIAN})
+            r = c.get(server + "/sparql", params={"query": f"{CARTESIAN} # busy {i}"})
             return r, time.monotonic() - t0
 
     with cf.ThreadPoolExecutor(4) as pool:
@@ -408,6 +408,25 @@ def test_too_many_heavy_queries_get_503_retry_after(client, server):
     assert all(r.status_code == 503 and "retry-after" in r.headers for r, _ in outcomes)
     assert "Too busy" in titles and "Query time limit reached" in titles
     assert max(s for _, s in outcomes) < TIMEOUT + 1
+
+
+def test_identical_queries_in_flight_share_one_run(client, server):
+    """Twenty requests for one uncached query at once: one worker runs it, all get its answer."""
+    query = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f "
+             "FILTER(isLiteral(?c) && isLiteral(?f)) } # shared")  # ~0.07 s of work
+    barrier = threading.Barrier(20)
+
+    def ask(_):
+        with httpx.Client(timeout=30) as c:
+            barrier.wait()
+            return c.get(server + "/sparql", params={"query": query})
+
+    with cf.ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(ask, range(20)))
+    assert all(r.status_code == 200 for r in answers)
+    assert len({r.content for r in answers}) == 1
+    states = [r.headers["isecg-answer-cache"] for r in answers]
+    assert states.count("miss") == 1 and states.count("shared") >= 10, states
 
 
 def test_client_disconnect_frees_its_worker(client, server):

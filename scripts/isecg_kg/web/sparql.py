@@ -87,6 +87,7 @@ class SparqlService:
         self.endpoint_iri = site.base.rstrip("/") + "/sparql"
         self._etag = f'"{site.version}"'
         self.answers = AnswerCache()
+        self._inflight: dict = {}  # answer key -> [task of the engine run, requests awaiting it]
         # check_query is ~0.15 ms of Python per request; its verdict on a text never changes
         self.checked = AnswerCache(max_entries=1024, max_bytes=16 << 20)
         self._page = None
@@ -223,8 +224,10 @@ class SparqlService:
         result = self.answers.get(key)
         cache_state = "hit" if result is not None else "miss"
         if result is None:
+            if key in self._inflight:
+                cache_state = "shared"  # joins the run another request started
             try:
-                result = await _unless_disconnected(request, self.engine.run(req))
+                result = await self._run_shared(key, req, request)
             except _ClientGone:
                 return Response(status_code=499)
             except QueryError as exc:
@@ -248,6 +251,27 @@ class SparqlService:
                    "nt": "nt", "jsonld": "jsonld"}.get(result.format, "rdf")
             headers["Content-Disposition"] = f'inline; filename="query-result.{ext}"'
         return Response(result.body, media_type=result.media_type, headers=headers)
+
+    async def _run_shared(self, key, req: QueryRequest, request: Request):
+        """One engine run for all the requests of the same query in flight at once (a burst of
+        one uncached query took every worker and queued the rest past the admission wait). The
+        run is cancelled, freeing its worker, when the last request waiting for it is gone."""
+        shared = self._inflight.get(key)
+        if shared is None or shared[0].cancelling():  # a run being cancelled is not joined
+            shared = self._inflight[key] = [asyncio.ensure_future(self.engine.run(req)), 0]
+
+            def forget(_, entry=shared):
+                if self._inflight.get(key) is entry:
+                    del self._inflight[key]
+
+            shared[0].add_done_callback(forget)
+        shared[1] += 1
+        try:
+            return await _unless_disconnected(request, asyncio.shield(shared[0]))
+        finally:
+            shared[1] -= 1
+            if shared[1] == 0 and not shared[0].done():
+                shared[0].cancel()
 
     def _cache_headers(self) -> dict:
         return {"ETag": self._etag, "Vary": "Accept", "Cache-Control": "no-cache"}

@@ -8,8 +8,9 @@ error message names, never on the build's path.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,35 +49,33 @@ def _matches(pattern: Pattern, triple: ox.Triple) -> bool:
                for want, got in zip(pattern, (triple.subject, triple.predicate, triple.object)))
 
 
+def placed(path: Path) -> Iterator[tuple[ox.Triple, int]]:
+    """Each triple of `path` with the line that completes it, in the file's order."""
+    reader = _LineReader(path)
+    try:
+        for quad in ox.parse(reader, format=ox.RdfFormat.TURTLE):
+            yield quad.triple, reader.line
+    except (SyntaxError, MemoryError, OSError):
+        return  # the first parse accepted this file; a changed file loses only the line numbers
+    finally:
+        reader.close()
+
+
 def lines_of(path: Path, patterns: Iterable[Pattern], *, limit: int = 5) -> list[list[int]]:
     """For each pattern, the lines (at most `limit`) of `path` holding a triple it matches."""
     patterns = list(patterns)
     found: list[list[int]] = [[] for _ in patterns]
-    reader = _LineReader(path)
-    try:
-        for quad in ox.parse(reader, format=ox.RdfFormat.TURTLE):
-            for i, pattern in enumerate(patterns):
-                if len(found[i]) < limit and _matches(pattern, quad.triple):
-                    found[i].append(reader.line)
-    except (SyntaxError, MemoryError, OSError):
-        pass  # the first parse accepted this file; a changed file loses only the line numbers
-    finally:
-        reader.close()
+    for triple, line in placed(path):
+        for i, pattern in enumerate(patterns):
+            if len(found[i]) < limit and _matches(pattern, triple):
+                found[i].append(line)
     return found
 
 
 def first_line(path: Path, test: Callable[[ox.Triple], bool]) -> int | None:
     """The line of the first triple of `path` for which `test` is true."""
-    reader = _LineReader(path)
-    try:
-        for quad in ox.parse(reader, format=ox.RdfFormat.TURTLE):
-            if test(quad.triple):
-                return reader.line
-    except (SyntaxError, MemoryError, OSError):
-        pass
-    finally:
-        reader.close()
-    return None
+    with contextlib.closing(placed(path)) as triples:
+        return next((line for triple, line in triples if test(triple)), None)
 
 
 def long_line(data: bytes, longer_than: int) -> int | None:

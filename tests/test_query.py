@@ -6,6 +6,7 @@ agencies; the NASA page and the brochure of about 2010-2011 each list 14.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -146,25 +147,32 @@ def test_named_queries_listed_one_per_line():
 
 
 def test_engine_answers_and_stops_at_deadline(dist):
-    with QueryEngine(dist, workers=1, timeout=1.0) as engine:
-        r = engine.run_sync(QueryRequest(MEMBERS_2022, solution_format="json"))
+    async def scenario(engine):
+        r = await engine.run(QueryRequest(MEMBERS_2022, solution_format="json"))
         rows = json.loads(r.body)["results"]["bindings"]
         assert len(rows) == 27
         t0 = time.monotonic()
         with pytest.raises(QueryError, match="time limit"):
-            engine.run_sync(QueryRequest(CARTESIAN))
+            await engine.run(QueryRequest(CARTESIAN))
         assert time.monotonic() - t0 < 2.0
-        r = engine.run_sync(QueryRequest(MEMBERS_2022, solution_format="csv"))  # replaced
+        r = await engine.run(QueryRequest(MEMBERS_2022, solution_format="csv"))  # replaced
         assert r.rows == 27
+
+    # admission_wait: the killed worker's replacement loads in the background meanwhile
+    with QueryEngine(dist, workers=1, timeout=1.0, admission_wait=30) as engine:
+        asyncio.run(scenario(engine))
 
 
 def test_row_cap_cuts_and_says_so(dist):
-    with QueryEngine(dist, workers=1, max_rows=10) as engine:
-        r = engine.run_sync(QueryRequest("SELECT * WHERE { ?s ?p ?o }", solution_format="json"))
+    async def scenario(engine):
+        r = await engine.run(QueryRequest("SELECT * WHERE { ?s ?p ?o }", solution_format="json"))
         assert r.truncated and r.rows == 10
         assert len(json.loads(r.body)["results"]["bindings"]) == 10
-        r = engine.run_sync(QueryRequest(MEMBERS_2022, max_rows=100))
+        r = await engine.run(QueryRequest(MEMBERS_2022, max_rows=100))
         assert not r.truncated
+
+    with QueryEngine(dist, workers=1, max_rows=10) as engine:
+        asyncio.run(scenario(engine))
 
 
 # ---- the CLI

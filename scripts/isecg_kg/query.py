@@ -777,7 +777,7 @@ def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | Non
         on_big_stack(_worker_loop, conn, nq_path, sha256)
     except Exception as exc:  # noqa: BLE001 - e.g. no room for the stack: the parent says why
         with contextlib.suppress(OSError, ValueError):
-            conn.send(("fail", f"{type(exc).__name__}: {exc}"))
+            conn.send(("fail", f"{type(exc).__name__}: {exc}{_limit_hint(memory_limit)}"))
 
 
 def _worker_loop(conn, nq_path: str, sha256: str | None = None) -> None:
@@ -848,8 +848,7 @@ class _Worker:
             raise
         if msg[0] != "ready":
             self.kill()
-            raise InputError(f"a query worker could not load the store: {msg[1]}"
-                             f"{_limit_hint(memory_limit)}")
+            raise InputError(f"a query worker could not load the store: {msg[1]}")
 
     def kill(self) -> None:
         try:
@@ -1002,24 +1001,7 @@ class QueryEngine:
         if worker in self._workers:
             self._workers.remove(worker)
 
-    # synchronous use (CLI): one query at a time
-    def run_sync(self, req: QueryRequest) -> QueryResult:
-        if not self._workers:
-            self._workers.append(self._spawn())
-        worker = self._workers[0]
-        req = _with_cap(req, self.max_rows)
-        worker.conn.send(req)
-        try:
-            if not worker.conn.poll(self.timeout):
-                self._retire(worker)
-                raise QueryTimeout(f"the query ran past its time limit of {self.timeout:g} s "
-                                   "and was stopped")
-            return _unpack(worker.conn.recv())
-        except (EOFError, OSError):
-            self._retire(worker)
-            raise QueryAborted(WORKER_DIED) from None
-
-    # asynchronous use (server)
+    # running queries (on the server's event loop)
     def _overloaded(self) -> bool:
         return self._heavy >= self.max_heavy
 
@@ -1242,11 +1224,10 @@ def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "
                        "application/sparql-results+xml": ox.QueryResultsFormat.XML,
                        "application/xml": ox.QueryResultsFormat.XML}
     rdf_formats = {m: f for m, f in ((v[0], v[1]) for v in GRAPH_FORMATS.values())}
-    if media in results_formats or media in rdf_formats:
-        if results_formats.get(media) == ox.QueryResultsFormat.XML or media.endswith("xml"):
-            refuse_dtd(body, endpoint)
-    else:
+    if media not in results_formats and media not in rdf_formats:
         raise RemoteError(f"{endpoint} answered with an unexpected media type {media!r}")
+    if media.endswith("xml"):
+        refuse_dtd(body, endpoint)
 
     def parse() -> QueryResult:
         if media in results_formats:

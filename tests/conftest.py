@@ -48,3 +48,12 @@ def store(dist):
     s = ox.Store()
     s.bulk_load(path=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS)
     return s
+
+
+@pytest.fixture(scope="module")
+def canary():
+    """A loopback listener that counts connections (servers.Canary), one per test module."""
+    from servers import Canary
+
+    with Canary() as listener:
+        yield listener

@@ -14,19 +14,13 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from servers import Canary, isecg_server, leaks, query_workers, raw_request
+from servers import isecg_server, leaks, query_workers, raw_request
 
 TIMEOUT = 2.0
 MAX_BYTES = 64 * 1024  # the default
 HYPOTHESIS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture,
                                              HealthCheck.too_slow])
-
-
-@pytest.fixture(scope="module")
-def canary():
-    with Canary() as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import ROOT, run_cli
-from servers import Canary, isecg_server, leaks, raw_request
+from servers import isecg_server, leaks, raw_request
 
 
 class FileCanary:
@@ -49,12 +49,6 @@ class FileCanary:
     def close(self):
         self._stop.set()
         self._thread.join(timeout=2)
-
-
-@pytest.fixture(scope="module")
-def canary():
-    with Canary() as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 from conftest import run_cli
 from isecg_kg.config import GRAPHS, ID_BASE
 from isecg_kg.query import named_queries
-from servers import Canary, free_port, isecg_server, leaks, oxigraph_server, oxigraph_store
+from servers import free_port, isecg_server, leaks, oxigraph_server, oxigraph_store
 
 WIKIDATA_FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"
 OPTIONS = ("--max-rows", "1000", "--query-timeout", "5", "--workers", "2")
@@ -44,12 +44,6 @@ def wikidata(tmp_path_factory):
     with oxigraph_server(WIKIDATA_FIXTURE, tmp_path_factory.mktemp("wikidata"),
                          union_default_graph=False) as url:
         yield url + "/query"
-
-
-@pytest.fixture(scope="module")
-def canary():
-    with Canary() as listener:
-        yield listener
 
 
 @pytest.fixture(scope="module")

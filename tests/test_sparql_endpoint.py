@@ -21,7 +21,7 @@ import pytest
 from isecg_kg.config import GRAPH_DATA
 from isecg_kg.query import check_query, named_queries
 from queries import CARTESIAN, MEMBERS_2022
-from servers import Canary, isecg_server, oxigraph_server, query_workers
+from servers import isecg_server, oxigraph_server, query_workers
 
 EARLY = MEMBERS_2022.replace("isecg-15th-anniversary", "nasa-about-isecg")
 LIGHT = "ASK { ?s ?p ?o }"
@@ -57,16 +57,10 @@ def parsed(resp: httpx.Response):
 
 
 @pytest.fixture(scope="module")
-def listener():
-    with Canary() as lst:
-        yield lst
-
-
-@pytest.fixture(scope="module")
-def server(dist, listener):
+def server(dist, canary):
     with isecg_server(dist, "--query-timeout", str(TIMEOUT), "--workers", "3",
                       "--max-rows", str(MAX_ROWS), "--max-query-bytes", str(MAX_BYTES),
-                      "--wikidata-endpoint", f"http://127.0.0.1:{listener.port}/sparql") as url:
+                      "--wikidata-endpoint", f"http://127.0.0.1:{canary.port}/sparql") as url:
         yield url
 
 
@@ -173,8 +167,8 @@ def test_differential_against_oxigraph(client, oxigraph):
 # ---- nothing leaves the machine unless allowed
 
 
-def test_no_outbound_connection_for_refused_requests(client, listener):
-    base = f"http://127.0.0.1:{listener.port}"
+def test_no_outbound_connection_for_refused_requests(client, canary):
+    base = f"http://127.0.0.1:{canary.port}"
     attempts = [
         {"query": f"SELECT * WHERE {{ SERVICE <{base}/sparql2> {{ ?s ?p ?o }} }}"},
         {"query": f"SELECT * WHERE {{ SERVICE SILENT <{base}/x> {{ ?s ?p ?o }} }}"},
@@ -186,18 +180,18 @@ def test_no_outbound_connection_for_refused_requests(client, listener):
         {"query": f"LOAD <{base}/data.ttl>"},
         {"update": f"LOAD <{base}/data.ttl>"},
     ]
-    before = listener.count
+    before = canary.count
     for params in attempts:
         r = client.get("/sparql", params=params)
         assert r.status_code == 403, (params, r.text)
         assert r.headers["content-type"] == "application/problem+json"
     time.sleep(0.3)
-    assert listener.count == before == 0
-    # control: the allow-listed endpoint (Wikidata's, mapped to the listener) is really called
+    assert canary.count == before == 0
+    # control: the allow-listed endpoint (Wikidata's, mapped to the canary) is really called
     r = client.get("/sparql", params={"query": "SELECT * WHERE { SERVICE "
                                       "<https://query.wikidata.org/sparql> { ?s ?p ?o } }"})
     assert r.status_code in (400, 503)
-    assert listener.count >= 1
+    assert canary.count >= 1
 
 
 # ---- protocol details
@@ -486,11 +480,11 @@ def test_a_repeated_query_is_answered_from_the_cache_with_the_same_body(client):
     assert csv.headers["isecg-answer-cache"] == "miss"  # another format, another answer
 
 
-def test_a_refused_query_is_refused_every_time(client, listener):
+def test_a_refused_query_is_refused_every_time(client, canary):
     """Checked query texts are remembered; a refusal must never become an acceptance."""
-    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/again> {{ ?s ?p ?o }} }}"
-    before = listener.count  # the module's server allows one other path of this listener
+    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{canary.port}/again> {{ ?s ?p ?o }} }}"
+    before = canary.count  # the module's server allows one other path of this canary
     for _ in range(3):
         resp = client.get("/sparql", params={"query": query})
         assert resp.status_code == 403 and "not allowed" in resp.json()["detail"]
-    assert listener.count == before
+    assert canary.count == before

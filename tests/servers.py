@@ -89,6 +89,23 @@ def oxigraph_store(location: Path, *, port: int | None = None, startup_timeout: 
         yield url
 
 
+class LoopbackHTTP:
+    """A stand-in HTTP server: `handler` (a BaseHTTPRequestHandler class) on 127.0.0.1, served
+    on a daemon thread; `url` is its base plus `path`."""
+
+    def __init__(self, handler, path: str = ""):
+        from http.server import ThreadingHTTPServer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 # ---- raw HTTP and what a response must never contain
 
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import ROOT, run_cli
-from servers import isecg_server, leaks, raw_request
+from servers import LoopbackHTTP, isecg_server, leaks, raw_request
 
 
 class FileCanary:
@@ -266,14 +266,11 @@ class HostileEndpoint:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/sparql"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.http = LoopbackHTTP(Handler, "/sparql")
+        self.url = self.http.url
 
     def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.http.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ import pytest
 from conftest import run_cli
 from isecg_kg.config import GRAPHS, ID_BASE
 from isecg_kg.query import named_queries
-from servers import free_port, isecg_server, leaks, oxigraph_server, oxigraph_store
+from servers import LoopbackHTTP, free_port, isecg_server, leaks, oxigraph_server, oxigraph_store
 
 WIKIDATA_FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"
 OPTIONS = ("--max-rows", "1000", "--query-timeout", "5", "--workers", "2")
@@ -283,14 +282,11 @@ class Switch:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.http = LoopbackHTTP(Handler)
+        self.url = self.http.url
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 def assert_clean_problem(resp: httpx.Response, status: int, store: str, *words: str) -> None:

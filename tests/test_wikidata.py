@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 import time
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from conftest import ROOT, run_cli
 from isecg_kg import __version__
 from isecg_kg.config import QUERIES_DIR, WIKIDATA_SPARQL
 from isecg_kg.errors import InputError, RemoteError
-from servers import free_port, oxigraph_server
+from servers import LoopbackHTTP, free_port, oxigraph_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"
 TEST_ISECG_QID = "Q999999999"  # placeholder: ISECG's real QID is unknown (wikidata.md)
@@ -93,14 +92,11 @@ class Stub:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/sparql"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.http = LoopbackHTTP(Handler, "/sparql")
+        self.url = self.http.url
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 EMPTY = json.dumps({"head": {"vars": ["item"]}, "results": {"bindings": []}}).encode()

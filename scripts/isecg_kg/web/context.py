@@ -21,14 +21,10 @@ from pathlib import Path
 
 from isecg_kg.config import DEFAULT_BASE
 from isecg_kg.errors import InputError
+from isecg_kg.void import sha256
 
 REQUIRED = ("isecg.nq",)  # the store and every query worker load it
 _LINE = re.compile(r"([0-9a-f]{64}) [ *]([^/\\\x00-\x1f]+)")
-
-
-def _digest(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
@@ -58,7 +54,7 @@ class Release:
             if stamp == self.stamps.get(name):
                 return None
             with self._lock:  # changed since start-up: check it again
-                digest = _digest(path)
+                digest = sha256(path)
         except OSError as exc:
             reason = f"it can no longer be read ({exc.strerror})"
         else:
@@ -103,7 +99,7 @@ def verify_release(dist: Path) -> Release:
                 release.problems[name] = "it is missing from the build"
                 continue
             stamp = _stamp(path)
-            digest = _digest(path)
+            digest = sha256(path)
         except OSError as exc:
             release.problems[name] = f"it cannot be read ({exc.strerror})"
             continue

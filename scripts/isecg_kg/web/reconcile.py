@@ -41,6 +41,7 @@ from difflib import SequenceMatcher
 from urllib.parse import parse_qs
 
 from isecg_kg.config import ID_BASE, ONTOLOGY_NS, PREFIXES
+from isecg_kg.web.body import BodyTooLarge, read_body
 
 ISECG = ONTOLOGY_NS
 RDFS = PREFIXES["rdfs"]
@@ -388,16 +389,10 @@ def routes(site, store) -> list:
     async def params_of(request) -> dict[str, str]:
         params = dict(request.query_params)
         if request.method == "POST":
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_BODY:
-                raise TooLarge(f"request body larger than {MAX_BODY} bytes")
-            chunks, size = [], 0
-            async for chunk in request.stream():  # never hold more than the limit
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise TooLarge(f"request body larger than {MAX_BODY} bytes")
-                chunks.append(chunk)
-            body = b"".join(chunks)
+            try:
+                body = await read_body(request, MAX_BODY)
+            except BodyTooLarge:
+                raise TooLarge(f"request body larger than {MAX_BODY} bytes") from None
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
             text = body.decode("utf-8", errors="replace")
             if kind == "application/json":

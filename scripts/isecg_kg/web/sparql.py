@@ -35,6 +35,7 @@ from isecg_kg.query import (
     write_triples,
 )
 from isecg_kg.web import conneg
+from isecg_kg.web.body import BodyTooLarge, read_body
 from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.context import Site
 from isecg_kg.web.templates import STATIC, environment
@@ -97,16 +98,10 @@ class SparqlService:
 
     async def _body(self, request: Request) -> bytes:
         limit = self.max_query_bytes * 3 + 8192  # room for percent-encoding and other fields
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise _BadRequest(self._too_large(int(declared)))
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _BadRequest(self._too_large(size))
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_body(request, limit)
+        except BodyTooLarge as exc:
+            raise _BadRequest(self._too_large(exc.size)) from None
 
     def _too_large(self, size: int) -> Response:
         return problem(413, "Query too large", f"the request carries {size} bytes; queries are "

@@ -108,6 +108,8 @@ def locate(sources, wanted: list[list[Pattern]], *, limit: int = 5) -> list[list
     those files are parsed again for the lines. A pattern without a subject IRI finds nothing.
     """
     subjects = {p[0] for tries in wanted for p in tries if isinstance(p[0], ox.NamedNode)}
+    if not subjects:
+        return [[] for _ in wanted]
     held: dict[int, list[ox.Triple]] = {}  # file index -> its triples about those subjects
     for i, f in enumerate(sources.files):
         hits = [t for t in f.triples if t.subject in subjects]

@@ -156,6 +156,8 @@ def locate_findings(sources: Sources, findings: list[Finding]) -> list[Problem]:
 
     from isecg_kg.locate import locate
 
+    if not findings:  # the usual case: no pass over the sources at all
+        return []
     patterns = []
     for f in findings[:LOCATED_AT_MOST]:
         path = f.path if isinstance(f.path, ox.NamedNode) else None
@@ -167,10 +169,12 @@ def locate_findings(sources: Sources, findings: list[Finding]) -> list[Problem]:
                 tries.insert(0, (focus, path, f.value))
         patterns.append(tries)
     places = locate(sources, patterns)
-    where = sources.file_of_subject()
+    where: dict[str, str] | None = None  # subject -> first file, only for findings not placed
     problems = []
     for i, f in enumerate(findings):
         found = places[i] if i < len(places) else []
+        if not found and where is None:
+            where = sources.file_of_subject()
         file, line = found[0] if found else (where.get(getattr(f.focus, "value", ""), "?"), None)
         also = "".join(f"; also {p}:{n}" for p, n in found[1:])
         value = "" if f.value is None or f.value == f.focus else f" {_ox_term(f.value)}"

@@ -75,15 +75,15 @@ def test_the_brochure_speaks_four_languages(store):
 
 
 def test_no_agency_has_an_invented_full_name(store):
-    # The sources name CSA, ASI, JAXA... by acronym only: their label is the acronym.
-    for acronym in ("csa", "asi", "jaxa", "cnes", "isro", "kari", "cnsa", "vnsc"):
-        assert select(store, f"SELECT ?l {{ <{ID}agency/{acronym}> "
-                             "<http://www.w3.org/2000/01/rdf-schema#label> ?l }") == \
-            [acronym.upper()]
+    # isecg-facts.md §1 and §6: no full English name was seen for CNES (ISECG uses none) and no
+    # native-language name for SSO, LSA, NZSA, ISRO or ASA: none is invented.
+    assert select(store, f"SELECT ?n {{ <{ID}agency/cnes> isecg:fullName ?n }}") == []
+    for agency in ("sso", "lsa", "nzsa", "isro", "asa"):
+        assert select(store, f"SELECT ?n {{ <{ID}agency/{agency}> isecg:nativeName ?n }}") == []
 
 
-def test_only_founders_have_a_membership_start(store):
-    starts = select(store, "SELECT ?a { ?m a isecg:Membership ; "
-                           "<http://www.w3.org/ns/org#member> ?a ; "
-                           "<http://www.w3.org/ns/org#memberDuring> ?p }")
-    assert len(starts) == 14
+def test_every_membership_has_a_sourced_start_claim(store):
+    # 28 memberships: the 27 of 2022 and BNSC, the United Kingdom's founder (2007-2010).
+    starts = select(store, "SELECT DISTINCT ?m { ?m a isecg:Membership ; "
+                           "isecg:startClaim/<http://purl.org/dc/terms/source> ?d }")
+    assert len(starts) == 28

@@ -6,6 +6,8 @@ from running the code.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pyoxigraph as ox
@@ -28,6 +30,9 @@ JOINED_LATER = {"AEB", "AEM", "ASA", "GISTDA", "LSA", "NOSA", "NZSA", "POLSA", "
 # NASA page: "The following space agencies participated in developing the GER: ASI, CNES, CSA,
 # DLR, ESA, ISRO, JAXA, KARI, NASA, NSAU, Roscosmos, UKSA" (12; not CNSA, not CSIRO).
 GER_PARTICIPANTS = EARLY - {"CNSA", "CSIRO"}
+# The source of 2007 (itwire, 3 June 2007, in ../shared/reference/isecg-facts.md §2) names the
+# British National Space Centre where the later lists say UKSA: UKSA replaced BNSC on 1 April 2010.
+FOUNDERS = EARLY - {"UKSA"} | {"BNSC"}
 
 
 def rows(store, name: str, **params) -> list[dict[str, str]]:
@@ -47,10 +52,10 @@ def column(store, name: str, var: str, **params) -> list[str]:
     return [r[var] for r in rows(store, name, **params)]
 
 
-def test_members_at_formation_are_the_fourteen_of_the_early_lists(store):
+def test_members_at_formation_are_the_fourteen_of_2007_with_bnsc_not_uksa(store):
     acronyms = column(store, "members-at-formation", "acronym")
     assert len(acronyms) == 14
-    assert set(acronyms) == EARLY
+    assert set(acronyms) == FOUNDERS
 
 
 def test_members_in_2022_are_twenty_seven_with_ukraine_once(store):
@@ -66,13 +71,14 @@ def test_thirteen_agencies_joined_after_the_early_lists(store):
 
 
 @pytest.mark.parametrize("date, expected", [
-    ("2007-06-01", set()),          # ISECG was formed in November 2007
-    ("2007-12-01", EARLY),
-    ("2015-06-30", EARLY),          # no source lists anyone else before 2022
-    ("2022-12-31", EARLY | JOINED_LATER),
+    ("2007-06-01", set()),                  # ISECG was formed in November 2007
+    ("2007-12-01", FOUNDERS),
+    ("2015-06-30", EARLY),                  # UKSA in BNSC's place since 1 April 2010
+    ("2022-12-31", EARLY | JOINED_LATER),   # the 27 of the 2022 article
 ])
 def test_members_as_of_a_date(store, date, expected):
-    assert set(column(store, "members-as-of", "acronym", date=date)) == expected
+    found = rows(store, "members-as-of", date=date)
+    assert {r["acronym"] for r in found if r["status"] == "member"} == expected
 
 
 def test_roadmap_participants_are_twelve(store):
@@ -87,25 +93,26 @@ def test_members_that_did_not_take_part_in_the_roadmap_are_cnsa_and_csiro(store)
 
 def test_documents_have_kinds_dates_and_contributors(store):
     found = rows(store, "documents")
-    docs = {r["title"]: r for r in found}
+    docs = {r["label"]: r for r in found}
     credits = {}
     for r in found:
         if "contributor" in r:
-            credits.setdefault(r["title"], set()).add((r["contributor"], r["role"]))
+            credits.setdefault(r["label"], set()).add((r["contributor"], r["role"]))
     ges = docs["The Global Exploration Strategy: The Framework for Coordination"]
     assert ges["kind"] == "strategy document"
     assert ges["issued"] == "2007-05-31"  # brochure: "released on May 31, 2007"
-    assert credits[ges["title"]] == {(a, "author") for a in EARLY}
+    assert credits[ges["label"]] == {(a, "author") for a in FOUNDERS}
     ger1 = docs["The Global Exploration Roadmap (first edition)"]
-    assert ger1["kind"] == "roadmap edition" and "issued" not in ger1  # no source dates it
+    assert ger1["kind"] == "roadmap edition"
+    assert ger1["issued"] == "2011-09"  # LPI: "The initial roadmap issued in September 2011"
     # NASA page: "developed by the ISECG", with the 12 participating agencies.
-    assert credits[ger1["title"]] == {(a, "author") for a in GER_PARTICIPANTS | {"ISECG"}}
+    assert credits[ger1["label"]] == {(a, "author") for a in GER_PARTICIPANTS | {"ISECG"}}
     # 2022 article: the four documents ISECG contributed to.
     for title in ("The Global Exploration Roadmap, 3rd Edition",
                   "Broad Public Engagement in Future Lunar Exploration",
                   "Scientific Opportunities enabled by Human Exploration beyond Low Earth Orbit",
                   "Benefits stemming from Space Exploration"):
-        assert credits[title] == {("ISECG", "contributor")}
+        assert ("ISECG", "contributor") in credits[title]
     assert docs["ISECG Reference Architecture for Human Lunar Exploration"]["kind"] == \
         "reference architecture"
     assert credits["About the International Space Exploration Coordination Group"] == \
@@ -162,13 +169,25 @@ def test_wikidata_items_are_the_checked_ones(store):
     # wikidata.md: no QID could be checked for these; they must stay unlinked.
     for unlinked in ("agency/csiro", "agency/pt-space", "agency/vnsc", "group/isecg"):
         assert ID + unlinked not in items
-    assert sum(k.startswith(ID + "agency/") for k in items) == 24
+    assert sum(k.startswith(ID + "agency/") for k in items) == 25  # with BNSC (Q3645089)
 
 
 def test_sources_of_a_founding_membership(store):
     found = column(store, "sources-of-claim", "source", claim=ID + "membership/nasa")
     assert set(found) == {ID + "document/nasa-about-isecg", ID + "document/exploring-together",
                           ID + "document/isecg-15th-anniversary"}
+
+
+def test_sources_of_a_membership_give_their_public_addresses(store):
+    found = {r["source"]: r.get("url") for r in rows(store, "sources-of-claim",
+                                                      claim=ID + "membership/nasa")}
+    # isecg-facts.md §5: the NASA page and the 2022 article have public addresses; the
+    # brochure's was not found.
+    assert found[ID + "document/nasa-about-isecg"] == \
+        "http://www.nasa.gov/exploration/about/isecg/index.html"
+    assert found[ID + "document/isecg-15th-anniversary"] == \
+        "https://www.globalspaceexploration.org/?p=1180"
+    assert found[ID + "document/exploring-together"] is None
 
 
 def test_sources_of_an_authorship(store):
@@ -185,9 +204,11 @@ def test_membership_counts_per_source_year(store):
 def test_cli_binds_a_parameter_through_the_engine(dist):
     proc = run_cli("query", "-n", "members-as-of", "--param", "date=2015-06-30",
                    "--dist", str(dist), "--format", "csv", check=True)
-    lines = proc.stdout.strip().splitlines()
-    assert lines[0].split(",")[:3] == ["date", "agency", "acronym"]
-    assert len(lines) == 1 + 14
+    table = list(csv.reader(io.StringIO(proc.stdout)))
+    assert table[0][:5] == ["date", "agency", "label", "acronym", "status"]
+    # every agency the graph knows, with its standing; 14 members before the UAE (Oct 2015)
+    assert len(table) == 1 + 28
+    assert sum(row[4] == "member" for row in table[1:]) == 14
 
 
 def test_cli_rejects_a_malformed_parameter(dist):

@@ -35,12 +35,26 @@ AGENCY_QIDS = {
     "roscosmos": "Q190795", "aeb": "Q853604", "aem": "Q2582603", "asa": "Q53478952",
     "gistda": "Q3269204", "lsa": "Q56669793", "nosa": "Q261868", "nzsa": "Q39056587",
     "polsa": "Q18203370", "rosa": "Q3270339", "ssau": "Q1427620", "sso": "Q4357330",
-    "uae-space-agency": "Q20905490", "uksa": "Q1140638",
+    "uae-space-agency": "Q20905490", "uksa": "Q1140638", "bnsc": "Q3645089",
 }
 NO_QID_AGENCIES = {"csiro", "pt-space", "vnsc"}  # "not found" in wikidata.md
-# The 14 agencies that set ISECG up in November 2007 (the brochure's list; the 2022 article's month).
-FOUNDERS = {"asi", "cnes", "cnsa", "csa", "csiro", "dlr", "esa", "isro", "jaxa", "kari", "nasa",
-            "roscosmos", "ssau", "uksa"}
+# The 14 agencies that set ISECG up in November 2007 (the source of 2007 in isecg-facts.md §2,
+# with BNSC for the United Kingdom; the 2022 article's month).
+FOUNDERS = {"asi", "bnsc", "cnes", "cnsa", "csa", "csiro", "dlr", "esa", "isro", "jaxa", "kari",
+            "nasa", "roscosmos", "ssau"}
+# isecg-facts.md §3: the start of each later membership at the precision its adopted source gives.
+LATER_STARTS = {
+    "uksa": "+2010-04-01T00:00:00Z/11",              # replaced BNSC on 1 April 2010
+    "uae-space-agency": "+2015-10-05T00:00:00Z/11",  # "on 5 October 2015, in Cologne"
+    "asa": "+2019-00-00T00:00:00Z/9", "rosa": "+2019-00-00T00:00:00Z/9",
+    "sso": "+2019-00-00T00:00:00Z/9", "lsa": "+2019-00-00T00:00:00Z/9",
+    "polsa": "+2019-00-00T00:00:00Z/9",              # AR 2019: welcomed in 2019
+    "nosa": "+2020-00-00T00:00:00Z/9",               # between 1 January and 12 March 2020
+    "gistda": "+2020-08-31T00:00:00Z/11",            # NSTDA: "Monday 31 August"
+    "aeb": "+2020-00-00T00:00:00Z/9",                # between the March and September meetings
+    "aem": "+2020-00-00T00:00:00Z/9",                # "at the end of 2020" (Portugal Space)
+    "nzsa": "+2021-00-00T00:00:00Z/9",               # 27th member, in 2021
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,7 +169,7 @@ def test_check_lists_entities_without_a_checked_qid(wikidata):
     # Tsiolkovsky
     assert info == {"group:isecg", "agency:csiro", "agency:pt-space", "agency:vnsc", "doc:ger",
                     "destination:near-earth-asteroids", "person:konstantin-tsiolkovsky"}
-    assert "55 Wikidata items checked" in proc.stderr
+    assert "56 Wikidata items checked" in proc.stderr  # with BNSC (Q3645089)
 
 
 def test_check_suggest_proposes_candidates_and_writes_nothing(wikidata):
@@ -217,10 +231,10 @@ def test_link_coverage_per_class():
     from isecg_kg.wikidata import coverage, read_entities
 
     cov = coverage(read_entities(load_sources(ROOT)))
-    # wikidata.md gives QIDs for 24 of the 27 member agencies, all 25 countries, Europe, the Moon
+    # wikidata.md gives QIDs for 24 of the 27 member agencies and for BNSC, all 25 countries, Europe, the Moon
     # and Mars (not near-Earth asteroids), Socrates and Laozi (not Tsiolkovsky); none for ISECG
     # or the Global Exploration Roadmap; and the International Space Station (Q25271)
-    assert cov == {"agency": (24, 27), "country": (25, 25), "region": (1, 1),
+    assert cov == {"agency": (25, 28), "country": (25, 25), "region": (1, 1),
                    "destination": (2, 3), "space station": (1, 1), "person": (2, 3),
                    "group": (0, 1), "roadmap": (0, 1)}
 
@@ -271,39 +285,57 @@ def test_quickstatements_batch():
     rows = qs_lines(proc.stdout)
     by_qid = {v: k for k, v in AGENCY_QIDS.items()}
     seen = set()
-    retrieved = re.compile(r"^\+\d{4}-\d{2}-\d{2}T00:00:00Z/11$")
     for row in rows:
-        # Qagency P463 Qisecg [P580 time] S854 "url" S813 time: pairs after the statement
+        # Qagency P463 Qisecg [P580 time] [P582 time] S854 "url" S813 time
         assert row[1:3] == ["P463", TEST_ISECG_QID], row
         agency = by_qid[row[0]]
         seen.add(agency)
         pairs = dict(zip(row[3::2], row[4::2]))
-        assert len(row) % 2 == 1 and set(pairs) <= {"P580", "S854", "S813"}, row
+        assert len(row) % 2 == 1 and set(pairs) <= {"P580", "P582", "S854", "S813"}, row
         if agency in FOUNDERS:
             assert pairs["P580"] == "+2007-11-00T00:00:00Z/10"
         else:
-            assert "P580" not in pairs  # no source gives when the later members joined
-        assert re.fullmatch(r'"https://w3id\.org/isecg/id/document/[\w-]+"', pairs["S854"])
-        assert retrieved.match(pairs["S813"])
-        assert "wikidata-reference" not in pairs["S854"]
-    # every agency with a QID, none without
+            assert pairs["P580"] == LATER_STARTS.get(agency), (agency, pairs)
+        # BNSC's membership ended when UKSA replaced it; no other has ended
+        assert pairs.get("P582") == ("+2010-04-01T00:00:00Z/11" if agency == "bnsc" else None)
+        # the public address where the source was read, never our own document IRI
+        assert re.fullmatch(r'"https?://[^"\s]+"', pairs["S854"]) and "w3id.org" not in pairs["S854"]
+        assert pairs["S813"] == "+2026-12-03T00:00:00Z/11"  # isecg-facts.md: read on 2026-12-03
     assert seen == set(AGENCY_QIDS)
-    # one reference per source: NASA is in the brochure, NASA's page and the 2022 article
-    nasa = [dict(zip(r[3::2], r[4::2]))["S854"] for r in rows if r[0] == "Q23548"]
-    assert sorted(nasa) == sorted(f'"https://w3id.org/isecg/id/document/{d}"' for d in
-                                  ("exploring-together", "nasa-about-isecg",
-                                   "isecg-15th-anniversary"))
+    nasa = {dict(zip(r[3::2], r[4::2]))["S854"] for r in rows if r[0] == "Q23548"}
+    # NASA's page and the 2022 article, at their public addresses (isecg-facts.md §5); the
+    # brochure has none and cannot be cited
+    assert {'"http://www.nasa.gov/exploration/about/isecg/index.html"',
+            '"https://www.globalspaceexploration.org/?p=1180"'} <= nasa
     assert "agency:csiro" in proc.stderr  # reported as skipped (no QID)
 
 
-def test_quickstatements_retrieved_date_is_the_given_day():
+def test_quickstatements_never_put_uksa_before_2010():
+    proc = run_cli("link", "quickstatements", "--isecg-qid", TEST_ISECG_QID, check=True)
+    uksa = {dict(zip(r[3::2], r[4::2])).get("P580") for r in qs_lines(proc.stdout)
+            if r[0] == "Q1140638"}
+    assert uksa == {"+2010-04-01T00:00:00Z/11"}
+
+
+def test_quickstatements_window_becomes_its_calendar_unit():
+    from isecg_kg.wikidata import _window_time
+
+    assert _window_time("2020-03-13", "2020-03-31") == "+2020-03-00T00:00:00Z/10"
+    assert _window_time("2020-03-13", "2020-09-09") == "+2020-00-00T00:00:00Z/9"
+    assert _window_time("2020-12-01", "2021-01-31") is None
+
+
+def test_quickstatements_retrieved_date_stands_in_only_where_none_is_recorded():
     from isecg_kg.load import load_sources
-    from isecg_kg.wikidata import membership_statements, quickstatements
+    from isecg_kg.wikidata import MembershipStatement, membership_statements, quickstatements
 
     statements, skipped = membership_statements(load_sources(ROOT))
     lines = quickstatements(statements, "Q1", retrieved=date(2030, 1, 2))
-    assert all(ln.endswith("S813\t+2030-01-02T00:00:00Z/11") for ln in lines)
+    assert all(ln.endswith("S813\t+2026-12-03T00:00:00Z/11") for ln in lines)
     assert {s.rsplit("/", 1)[-1] for s in skipped} == NO_QID_AGENCIES
+    unread = MembershipStatement("a", "A", "Q5", None, None, (("https://example.org/", None),))
+    assert quickstatements([unread], "Q1", retrieved=date(2030, 1, 2)) == [
+        'Q5\tP463\tQ1\tS854\t"https://example.org/"\tS813\t+2030-01-02T00:00:00Z/11']
 
 
 def test_quickstatements_skips_statements_the_endpoint_has(wikidata):

@@ -40,8 +40,9 @@ QUALIFIED = tuple(ox.NamedNode(_NS["isecg"] + p) for p in (
 _INFERRED = ox.NamedNode(GRAPH_INFERRED)
 
 # Label fallback chain (see label()): property, required language ("" = any, None = untagged ok).
+# A label in another language (CNES's French name) beats the acronym: labels are full names.
 _LABEL_CHAIN = ((SKOS_PREF, "en"), (RDFS_LABEL, "en"), (DCT_TITLE, "en"), (DCT_TITLE, ""),
-                (ACRONYM, ""), (SKOS_PREF, ""), (RDFS_LABEL, ""))
+                (SKOS_PREF, ""), (RDFS_LABEL, ""), (ACRONYM, ""))
 INCOMING_LIMIT = 50
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -97,6 +98,7 @@ class Description:
     memberships: list[Qualified] = field(default_factory=list)
     contributions: list[Qualified] = field(default_factory=list)
     wikidata: list[str] = field(default_factory=list)
+    acronym: str | None = None  # shown beside the full name
 
 
 def _asserted(store: ox.Store, s=None, p=None, o=None):
@@ -225,7 +227,8 @@ def contributions(store: ox.Store, iri: str) -> list[Qualified]:
 def describe(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT) -> Description:
     """Everything a page about the entity shows (see the module docstring)."""
     node = ox.NamedNode(iri)
-    d = Description(iri=iri, label=label(store, node))
+    acronyms = [o.value for o in _values(store, node, ACRONYM) if isinstance(o, ox.Literal)]
+    d = Description(iri=iri, label=label(store, node), acronym=min(acronyms, default=None))
     asserted_types = set()
     for t in sorted(_asserted(store, node), key=lambda t: (t.predicate.value, str(t.object))):
         if t.predicate == RDF_TYPE:

@@ -27,12 +27,14 @@ Why ``skos:exactMatch`` and not ``owl:sameAs``
 
 ``link quickstatements``
     QuickStatements v1 (tab-separated) for "member of (P463) ISECG": one command line per membership
-    and source document, ``Qagency P463 Qisecg [P580 start] S854 "document IRI" S813 retrieved``.
-    Sources on one line form one reference, so each source document gets its own line (the tool
-    merges the repeated statement and adds the reference). P580 appears only where a source gives
-    the start (the founders: November 2007, month precision ``/10``). There is no QID for our
-    documents, so no S248 (stated in): the reference is the document's IRI (S854) and the date the
-    batch was made (S813). ISECG has no known QID, hence ``--isecg-qid`` is required.
+    and reference, ``Qagency P463 Qisecg [P580 start] [P582 end] S854 "public address" S813 day``.
+    Sources on one line form one reference, so each source gets its own line (the tool merges the
+    repeated statement and adds the reference). P580 and P582 come from the claims the membership's
+    period adopts, at the source's precision (``/9`` year, ``/10`` month, ``/11`` day; a window of
+    days inside one month or year gives that month or year): BNSC from November 2007 to 1 April
+    2010, UKSA from 1 April 2010. The reference is the address where the source was read (S854)
+    and the day it was read (S813); a source without a public address (the brochure) cannot be
+    cited. ISECG has no known QID, hence ``--isecg-qid`` is required.
 
 The HTTP client is polite per the Wikimedia User-Agent policy: a descriptive User-Agent naming
 isecg-kg and its version, timeouts, and bounded retries with exponential backoff that honour
@@ -582,7 +584,7 @@ class MembershipStatement:
     item: str                   # agency QID
     start: str | None           # Wikidata time value with precision, e.g. +2007-11-00T00:00:00Z/10
     end: str | None
-    sources: tuple[str, ...]    # document IRIs, oldest first
+    references: tuple[tuple[str, str | None], ...]  # (public address, day read), oldest first
 
 
 def normalize_qid(value: str | None) -> str:
@@ -615,46 +617,72 @@ def _wikidata_time(literal) -> str | None:
     return None
 
 
+def _window_time(first: str, last: str) -> str | None:
+    """The smallest calendar unit holding a window of days, as a Wikidata time: a window within
+    one month is that month (/10), within one year that year (/9); a longer one says nothing."""
+    if first[:7] == last[:7]:
+        return f"+{first[:7]}-00T00:00:00Z/10"
+    if first[:4] == last[:4]:
+        return f"+{first[:4]}-00-00T00:00:00Z/9"
+    return None
+
+
 def membership_statements(sources) -> tuple[list[MembershipStatement], list[str]]:
-    """The ISECG memberships of agencies linked to Wikidata, and the agencies skipped (no QID)."""
+    """The ISECG memberships of agencies linked to Wikidata, and the agencies skipped (no QID).
+
+    The start and end times are those of the claims the membership's period adopts, at the
+    precision the source gives. References are the public addresses of the documents that list
+    the membership or state its adopted dates; documents without one cannot be cited there.
+    """
     store = _store(sources)
     entities = read_entities(sources)
-    org = PREFIXES["org"]
-    tm = PREFIXES["time"]
-    dcterms = PREFIXES["dcterms"]
-    rows = store.query(f"""
-        SELECT ?m ?agency ?start ?end WHERE {{
-          ?m a <{ISECG}Membership> ; <{org}member> ?agency ; <{org}organization> <{GROUP_ISECG}> .
-          OPTIONAL {{ ?m <{org}memberDuring>/<{tm}hasBeginning> ?b .
-                      ?b <{tm}inXSDDate>|<{tm}inXSDgYearMonth>|<{tm}inXSDgYear>|<{tm}inXSDDateTime> ?start }}
-          OPTIONAL {{ ?m <{org}memberDuring>/<{tm}hasEnd> ?e .
-                      ?e <{tm}inXSDDate>|<{tm}inXSDgYearMonth>|<{tm}inXSDgYear>|<{tm}inXSDDateTime> ?end }}
-        }}""")
-    by_membership: dict[str, dict] = {}
-    for row in rows:
-        entry = by_membership.setdefault(row["m"].value, {"agency": row["agency"].value,
-                                                          "start": None, "end": None})
-        if row["start"] is not None:
-            entry["start"] = entry["start"] or _wikidata_time(row["start"])
-        if row["end"] is not None:
-            entry["end"] = entry["end"] or _wikidata_time(row["end"])
-    issued: dict[str, str] = {}
-    for row in store.query(f"SELECT ?d ?i WHERE {{ ?d <{dcterms}issued> ?i }}"):
-        issued[row["d"].value] = row["i"].value
+    org, tm, dcterms = PREFIXES["org"], PREFIXES["time"], PREFIXES["dcterms"]
+    schema = PREFIXES["schema"]
+    times = f"<{tm}inXSDDate>|<{tm}inXSDgYearMonth>|<{tm}inXSDgYear>"
+    dates: dict[tuple[str, str], str] = {}
+    for row in store.query(f"""
+        SELECT ?m ?kind ?t ?first ?last WHERE {{
+          ?m a <{ISECG}Membership> ; <{org}organization> <{GROUP_ISECG}> ; <{ISECG}adoptedClaim> ?c .
+          ?c a ?kind .
+          OPTIONAL {{ ?c <{ISECG}claimedTime>/({times}) ?t }}
+          OPTIONAL {{ ?c <{ISECG}notBefore> ?first ; <{ISECG}notAfter> ?last }}
+        }}"""):
+        side = "end" if row["kind"].value.endswith("EndClaim") else "start"
+        if row["t"] is not None:
+            when = _wikidata_time(row["t"])
+        elif row["first"] is not None:
+            when = _window_time(row["first"].value, row["last"].value)
+        else:
+            when = None
+        if when:
+            dates[(row["m"].value, side)] = when
+    refs: dict[str, set[tuple[str, str, str | None]]] = {}
+    for row in store.query(f"""
+        SELECT ?m ?url ?issued ?read WHERE {{
+          ?m a <{ISECG}Membership> ; <{org}organization> <{GROUP_ISECG}> .
+          ?m <{dcterms}source>|(<{ISECG}adoptedClaim>/<{dcterms}source>) ?d .
+          ?d <{schema}url> ?url .
+          OPTIONAL {{ ?d <{dcterms}issued> ?issued }}
+          OPTIONAL {{ ?d <{ISECG}retrieved> ?read }}
+        }}"""):
+        refs.setdefault(row["m"].value, set()).add((
+            row["issued"].value if row["issued"] is not None else "9999", row["url"].value,
+            row["read"].value if row["read"] is not None else None))
     statements, skipped = [], []
-    for m, entry in sorted(by_membership.items()):
-        agency = entities.get(entry["agency"])
-        label = agency.names[0][0] if agency and agency.names else entry["agency"]
+    for row in store.query(f"""
+        SELECT ?m ?agency WHERE {{
+          ?m a <{ISECG}Membership> ; <{org}member> ?agency ; <{org}organization> <{GROUP_ISECG}> .
+        }}"""):
+        m, iri = row["m"].value, row["agency"].value
+        agency = entities.get(iri)
         if agency is None or not agency.qids:
-            skipped.append(entry["agency"])
+            skipped.append(iri)
             continue
-        docs = [row["d"].value for row in store.query(
-            f"SELECT ?d WHERE {{ <{m}> <{dcterms}source> ?d }}")]
-        docs = [d for d in docs if d != ID_BASE + "document/wikidata-reference"]
-        docs.sort(key=lambda d: (issued.get(d, "9999"), d))
+        label = agency.names[0][0] if agency.names else iri
         statements.append(MembershipStatement(
-            agency=entry["agency"], label=label, item=agency.qids[0], start=entry["start"],
-            end=entry["end"], sources=tuple(docs)))
+            agency=iri, label=label, item=agency.qids[0], start=dates.get((m, "start")),
+            end=dates.get((m, "end")),
+            references=tuple((url, read) for _, url, read in sorted(refs.get(m, ())))))
     statements.sort(key=lambda s: (s.label.casefold(), s.agency))
     return statements, sorted(skipped)
 
@@ -676,8 +704,12 @@ def existing_memberships(client: SparqlClient, items: list[str], isecg_qid: str,
 
 def quickstatements(statements: list[MembershipStatement], isecg_qid: str, *,
                     retrieved: date, skip: set[str] = frozenset()) -> list[str]:
-    """QuickStatements v1 command lines (tab-separated), one per membership and source."""
-    when = f"+{retrieved.isoformat()}T00:00:00Z/11"
+    """QuickStatements v1 command lines (tab-separated), one per membership and reference.
+
+    Each reference is the source's public address (S854) and the day it was read there (S813);
+    ``retrieved`` stands in only for a source that records no such day.
+    """
+    fallback = f"+{retrieved.isoformat()}T00:00:00Z/11"
     lines = []
     for s in statements:
         if s.item in skip:
@@ -687,8 +719,9 @@ def quickstatements(statements: list[MembershipStatement], isecg_qid: str, *,
             head += ["P580", s.start]
         if s.end:
             head += ["P582", s.end]
-        for doc in s.sources or (None,):
-            ref = ["S854", f'"{doc}"', "S813", when] if doc else []
+        for url, read in s.references or ((None, None),):
+            ref = ["S854", f'"{url}"', "S813", f"+{read}T00:00:00Z/11" if read else fallback] \
+                if url else []
             lines.append("\t".join(head + ref))
     return lines
 

@@ -1,115 +1,91 @@
 """The picture of ISECG membership over time, as a self-contained SVG computed from the graph.
 
-Each bar counts the member agencies that one source document lists, placed at the source's date
-(marked "c." when the graph says that date is approximate); the formation event adds a bar for
-the agencies that set the group up. Nothing is interpolated between bars: the sources give no
-join dates for agencies first listed later, so the picture draws none (no lines, no steps).
+It asks the named query ``members-as-of`` (the rule the query page and the CLI use) on every day
+where an answer can change: the first and last day each membership may have begun, and the day a
+membership ended. Between two such days nothing changes, so the picture is a step chart: a solid
+band for the members for certain and a hatched band above it for the possible members (a claim
+whose year or month contains the day, or sources that disagree). Nothing is interpolated.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
 from isecg_kg.config import PREFIXES
 
-_PREFIXES = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in
-                    ("isecg", "org", "dcterms", "time", "rdfs", "skos"))
-
-# Members listed per source, with the source's date. A membership counts for a source when the
-# membership names it in dcterms:source.
-_PER_SOURCE = _PREFIXES + """
-SELECT ?doc ?issued ?approx (COUNT(DISTINCT ?member) AS ?n) WHERE {
-  ?ms a isecg:Membership ; org:member ?member ; dcterms:source ?doc .
-  ?doc dcterms:issued ?issued .
-  OPTIONAL { ?doc isecg:dateIsApproximate ?approx }
-} GROUP BY ?doc ?issued ?approx ORDER BY ?issued
-"""
-_MEMBERS_OF = _PREFIXES + """
-SELECT DISTINCT ?member WHERE { ?ms a isecg:Membership ; org:member ?member ; dcterms:source ?doc }
-"""
-_FORMATION = _PREFIXES + """
-SELECT ?event ?when ?n WHERE {
-  ?event a isecg:FormationEvent ; isecg:participantCount ?n ; time:hasTime ?t .
-  ?t time:inXSDgYearMonth|time:inXSDDate|time:inXSDgYear ?when .
-} ORDER BY ?when
-"""
+_XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")
 
 
 @dataclass(frozen=True)
-class Bar:
-    when: str          # lexical date as the graph gives it: 2007-11, 2010, 2022-05-01
-    approximate: bool
-    count: int
-    what: str          # "formation" or "listed"
-    iri: str           # the source document, or the formation event
-    title: str
+class Step:
+    day: str           # ISO date from which the counts hold
+    members: int       # members for certain
+    possibly: int      # possible members beyond those
+    joined: tuple[str, ...]  # acronyms that became certain members on this day
+    left: tuple[str, ...]    # acronyms whose membership ended on this day
 
 
-def _label(store: ox.Store, iri: ox.NamedNode) -> str:
-    from isecg_kg.describe import label
+def _standing(store: ox.Store, day: str) -> list[dict[str, str]]:
+    from isecg_kg.query import named_queries
 
-    return label(store, iri)
-
-
-def attestations(store: ox.Store) -> list[Bar]:
-    """Bars of the picture, in date order: the formation, then one per dated source."""
-    bars = []
-    for row in store.query(_FORMATION, use_default_graph_as_union=True):
-        bars.append(Bar(row["when"].value, False, int(row["n"].value), "formation",
-                        row["event"].value, _label(store, row["event"])))
-    for row in store.query(_PER_SOURCE, use_default_graph_as_union=True):
-        approx = row["approx"] is not None and row["approx"].value == "true"
-        bars.append(Bar(row["issued"].value, approx, int(row["n"].value), "listed",
-                        row["doc"].value, _label(store, row["doc"])))
-    return sorted(bars, key=lambda b: (b.when, b.what))
+    text = named_queries()["members-as-of"].text
+    rows = store.query(text, use_default_graph_as_union=True,
+                       substitutions={ox.Variable("date"): ox.Literal(day, datatype=_XSD_DATE)})
+    return [{k: row[k].value for k in ("acronym", "status", "earliest", "latest")
+             if row[k] is not None} for row in rows]
 
 
-def first_listed_last(store: ox.Store, bars: list[Bar]) -> int:
-    """How many members the latest source lists that no earlier source does (their join dates
-    are unknown)."""
-    listed = [b for b in bars if b.what == "listed"]
-    if not listed:
-        return 0
-    by_doc: dict[str, set[str]] = {}
-    query = _PREFIXES + """SELECT ?doc ?member WHERE {
-      ?ms a isecg:Membership ; org:member ?member ; dcterms:source ?doc }"""
-    for row in store.query(query, use_default_graph_as_union=True):
-        by_doc.setdefault(row["doc"].value, set()).add(row["member"].value)
-    last = listed[-1].iri
-    earlier = set().union(*(by_doc.get(b.iri, set()) for b in listed[:-1]))
-    return len(by_doc.get(last, set()) - earlier)
+def _next_day(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
-def _year(when: str) -> float:
-    """Position on the time axis: the middle of the year, month or day given."""
-    parts = when.split("-")
-    year = int(parts[0])
-    if len(parts) == 1:
-        return year + 0.5
-    return year + (int(parts[1]) - 0.5) / 12
+def steps(store: ox.Store) -> list[Step]:
+    """The days on which the answer of members-as-of changes, with the counts from each."""
+    first = _standing(store, "1900-01-01")
+    days = {r["earliest"] for r in first} | {r["latest"] for r in first}
+    # Former members: the day their membership ended is where the answer says "former" first.
+    ends = _ends(store)
+    days |= set(ends)
+    out: list[Step] = []
+    before: dict[str, str] = {r["acronym"]: r["status"] for r in first}
+    for day in sorted(d for d in days if d):
+        rows = _standing(store, day)
+        now = {r["acronym"]: r["status"] for r in rows}
+        joined = tuple(sorted(a for a, s in now.items()
+                              if s == "member" and before.get(a) != "member"))
+        left = tuple(sorted(a for a, s in now.items()
+                            if s == "former" and before.get(a) != "former"))
+        counts = (sum(s == "member" for s in now.values()),
+                  sum(s == "possibly" for s in now.values()))
+        if not out or (out[-1].members, out[-1].possibly) != counts or joined or left:
+            out.append(Step(day, counts[0], counts[1], joined, left))
+        before = now
+    return out
 
 
-def _shown(b: Bar) -> str:
-    if b.what == "formation":
-        y, _, m = b.when.partition("-")
-        months = ["January", "February", "March", "April", "May", "June", "July", "August",
-                  "September", "October", "November", "December"]
-        return f"{months[int(m) - 1]} {y}" if m else y
-    return ("c. " if b.approximate else "") + b.when
+def _ends(store: ox.Store) -> list[str]:
+    query = (f"PREFIX isecg: <{PREFIXES['isecg']}> PREFIX time: <{PREFIXES['time']}> "
+             "SELECT ?v WHERE { ?m isecg:endClaim/isecg:claimedTime/time:inXSDDate ?v }")
+    return [row["v"].value for row in store.query(query, use_default_graph_as_union=True)]
 
 
-def membership_svg(store: ox.Store, *, width: int = 720, height: int = 300) -> str:
+def _year(day: str) -> float:
+    d = date.fromisoformat(day)
+    return d.year + (d.timetuple().tm_yday - 1) / 365.25
+
+
+def membership_svg(store: ox.Store, *, width: int = 720, height: int = 290) -> str:
     """The SVG document (a string), readable without JavaScript or external files."""
-    bars = attestations(store)
-    later = first_listed_last(store, bars)
-    left, right, top, bottom = 50, 20, 30, 90
+    found = steps(store)
+    left, right, top, bottom = 50, 20, 30, 110
     plot_w, plot_h = width - left - right, height - top - bottom
-    years = [_year(b.when) for b in bars] or [2007.0, 2022.0]
-    y0, y1 = int(min(years)) - 1, int(max(years)) + 2
-    peak = max([b.count for b in bars] or [1])
+    y0 = int(_year(found[0].day)) - 1 if found else 2006
+    y1 = int(_year(found[-1].day)) + 3 if found else 2025  # never today's date: builds are deterministic
+    peak = max([s.members + s.possibly for s in found] or [1])
     ymax = max(5, -(-peak // 5) * 5)
 
     def x(v: float) -> float:
@@ -121,14 +97,16 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 300) -> s
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" class="ld-membership" '
             'aria-labelledby="ld-svg-title ld-svg-desc" font-family="sans-serif" font-size="12">'),
-           '<title id="ld-svg-title">ISECG member agencies as listed by each source</title>']
-    desc = "; ".join(
-        f"{_shown(b)}: {'formed by' if b.what == 'formation' else 'listed in'} "
-        f"{escape(b.title)}: {b.count}" for b in bars)
-    out.append(f'<desc id="ld-svg-desc">{escape(desc)}. No source dates when the {later} '
-               'agencies first listed last joined.</desc>')
+           '<title id="ld-svg-title">ISECG member agencies over time, from the sourced '
+           'claims of when each joined</title>']
+    desc = "; ".join(f"from {s.day}: {s.members} members" +
+                     (f" and {s.possibly} possible" if s.possibly else "") for s in found)
+    out.append(f'<desc id="ld-svg-desc">{escape(desc)}.</desc>')
     out.append(f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>')
-    # Axes and grid.
+    out.append('<defs><pattern id="ld-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+               'patternTransform="rotate(45)"><rect width="6" height="6" fill="#d7e6f2"/>'
+               '<line x1="0" y1="0" x2="0" y2="6" stroke="#1f5f8b" stroke-width="2"/>'
+               '</pattern></defs>')
     for n in range(0, ymax + 1, 5):
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(n):.1f}" y2="{y(n):.1f}" '
                    'stroke="#dddddd"/>')
@@ -143,26 +121,34 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 300) -> s
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
                'stroke="#444444"/>')
     out.append(f'<text x="{left}" y="{top - 12}" fill="#222222">member agencies</text>')
-    bw = max(10.0, plot_w / (y1 - y0) * 0.7)
-    for b in bars:
-        cx = x(_year(b.when))
-        colour = "#8a5a00" if b.what == "formation" else "#1f5f8b"
-        pattern = ' stroke-dasharray="4 2"' if b.approximate else ""
-        out.append(f'<g class="ld-bar"><title>{escape(_shown(b))}: {escape(b.title)}: '
-                   f'{b.count}</title>')
-        out.append(f'<rect x="{cx - bw / 2:.1f}" y="{y(b.count):.1f}" width="{bw:.1f}" '
-                   f'height="{y(0) - y(b.count):.1f}" fill="{colour}" stroke="#000000"'
-                   f'{pattern}/>')
-        out.append(f'<text x="{cx:.1f}" y="{y(b.count) - 5:.1f}" text-anchor="middle" '
-                   f'font-weight="bold" fill="#222222">{b.count}</text>')
+    # One rectangle per interval between two steps: certain below, possible (hatched) above.
+    for i, s in enumerate(found):
+        x_from = x(_year(s.day))
+        x_to = x(_year(found[i + 1].day)) if i + 1 < len(found) else x(y1)
+        w = max(x_to - x_from, 0.5)
+        tip = f"from {s.day}: {s.members} members" + (
+            f", {s.possibly} possibly" if s.possibly else "") + (
+            f"; joined: {', '.join(s.joined)}" if s.joined else "") + (
+            f"; left: {', '.join(s.left)}" if s.left else "")
+        out.append(f'<g class="ld-step"><title>{escape(tip)}</title>')
+        out.append(f'<rect x="{x_from:.1f}" y="{y(s.members):.1f}" width="{w:.1f}" '
+                   f'height="{y(0) - y(s.members):.1f}" fill="#1f5f8b"/>')
+        if s.possibly:
+            out.append(f'<rect x="{x_from:.1f}" y="{y(s.members + s.possibly):.1f}" '
+                       f'width="{w:.1f}" height="{y(s.members) - y(s.members + s.possibly):.1f}" '
+                       'fill="url(#ld-hatch)"/>')
         out.append('</g>')
-    # Legend in words: which bar is which source.
     ly = top + plot_h + 34
-    for i, b in enumerate(bars):
-        verb = "agencies at the" if b.what == "formation" else "members listed in"
-        out.append(f'<text x="{left}" y="{ly + i * 14}" fill="#222222">{escape(_shown(b))}: '
-                   f'{b.count} {verb} \u201c{escape(b.title)}\u201d</text>')
-    out.append(f'<text x="{width - right}" y="{top - 12}" text-anchor="end" fill="#444444">'
-               f'no join dates known for the {later} agencies first listed last</text>')
+    out.append(f'<rect x="{left}" y="{ly - 10}" width="12" height="12" fill="#1f5f8b"/>')
+    out.append(f'<text x="{left + 18}" y="{ly}" fill="#222222">members for certain</text>')
+    out.append(f'<rect x="{left + 180}" y="{ly - 10}" width="12" height="12" '
+               'fill="url(#ld-hatch)"/>')
+    out.append(f'<text x="{left + 198}" y="{ly}" fill="#222222">possibly members (the source '
+               'gives only the year or month, or sources disagree)</text>')
+    milestones = [s for s in found if s.joined or s.left]
+    line = "; ".join(f"{s.day}: {s.members}" for s in milestones)
+    out.append(f'<text x="{left}" y="{ly + 20}" fill="#444444" font-size="11">{escape(line)}</text>')
+    out.append(f'<text x="{left}" y="{ly + 36}" fill="#444444" font-size="11">Same rule as the '
+               'named query members-as-of: a month or year is the whole month or year.</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -362,12 +362,10 @@ def test_home_page(client, ld_dist):
     for text in ("Membership over time", "Downloads", "CC0 1.0", 'href="/query"',
                  'href="/ontology"', "To cite it"):
         assert text in html, text
-    # The SVG picture, inline: 14 at the formation (Nov 2007), 14 listed c. 2010 and c. 2011,
-    # 27 in 2022, and no join year for the 13 later members.
+    # The SVG picture, inline, by the members-as-of rule (isecg-facts.md §3): 14 from the end
+    # of November 2007, 20 at the end of 2019, 27 from the meeting of 30 Nov - 2 Dec 2021.
     svg = html[html.index("<svg"):html.index("</svg>")]
-    assert re.findall(r'font-weight="bold" fill="#222222">(\d+)<', svg) == ["14", "14", "14", "27"]
-    assert "c. 2010" in svg and "c. 2011" in svg and "November 2007" in svg
-    assert "13 agencies first listed last" in svg
+    assert "2007-11-30: 14" in svg and "2019-12-31: 20" in svg and "2021-12-02: 27" in svg
     # Downloads table: every file of SHA256SUMS with its hash.
     for line in (ld_dist / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split()

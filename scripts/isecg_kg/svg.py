@@ -97,8 +97,8 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 290) -> s
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" class="ld-membership" '
             'aria-labelledby="ld-svg-title ld-svg-desc" font-family="sans-serif" font-size="12">'),
-           '<title id="ld-svg-title">ISECG member agencies over time, from the sourced '
-           'claims of when each joined</title>']
+           ('<title id="ld-svg-title">ISECG member agencies over time, from the sourced '
+            'claims of when each joined</title>')]
     desc = "; ".join(f"from {s.day}: {s.members} members" +
                      (f" and {s.possibly} possible" if s.possibly else "") for s in found)
     out.append(f'<desc id="ld-svg-desc">{escape(desc)}.</desc>')

@@ -178,6 +178,18 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-connections", type=int, default=1024, metavar="N",
                    help="connections served at once; uvicorn answers 503 beyond "
                         "(default: %(default)s)")
+    p.add_argument("--max-answer-bytes", type=int, default=16 << 20, metavar="N",
+                   help="bytes per answer; a longer one is cut at a row and flagged like the "
+                        "row cap (default: %(default)s)")
+    p.add_argument("--server-memory", type=int, default=2048, metavar="MIB",
+                   help="resident memory of the server process above which queries get 503 "
+                        "and the answer cache is emptied (default: %(default)s)")
+    p.add_argument("--head-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="time to send a request line and headers; then 408 (default: "
+                        "%(default)s)")
+    p.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="time to send a request body once its head is in; then 408 (default: "
+                        "%(default)s)")
     p.add_argument("--service-allow", action="append", default=None, metavar="URL",
                    help="SERVICE endpoints allowed (repeatable; default: Wikidata's)")
     p.add_argument("--wikidata-endpoint", default=WIKIDATA_SPARQL, metavar="URL")

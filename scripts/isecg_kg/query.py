@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
+DEFAULT_MAX_ANSWER_BYTES = 16 << 20  # bytes per answer: cut at a row, flagged like the row cap
 DEFAULT_MAX_QUERY_BYTES = 64 * 1024
 DEFAULT_MEMORY_LIMIT = 2 << 30  # address space per worker: a runaway ORDER BY dies, not the host
 # pyoxigraph's parser and planner recurse on the calling thread: with the usual 8 MiB stack a

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from isecg_kg.config import WIKIDATA_SPARQL
 from isecg_kg.errors import InputError
 from isecg_kg.query import (
+    DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_QUERY_BYTES,
     DEFAULT_MAX_ROWS,
     DEFAULT_MEMORY_LIMIT,
@@ -49,14 +50,19 @@ class ServerOptions:
     heavy_after: float | None = None
     worker_memory: int | None = DEFAULT_MEMORY_LIMIT  # bytes of address space per worker
     max_connections: int = 1024
+    max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES
+    server_memory: int | None = 2048 << 20        # bytes of resident memory of this process
+    head_timeout: float = 10.0
+    body_timeout: float = 30.0
     store: str | None = None                      # an external SPARQL store's query URL
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_args(cls, args) -> ServerOptions:
         for name in ("query_timeout", "max_rows", "max_query_bytes", "workers", "max_heavy",
-                     "heavy_after", "admission_wait", "worker_memory", "max_connections"):
-            value = getattr(args, name)
+                     "heavy_after", "admission_wait", "worker_memory", "max_connections",
+                     "max_answer_bytes", "server_memory", "head_timeout", "body_timeout"):
+            value = getattr(args, name, None)
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, not {value}")
         if args.worker_memory < MIN_WORKER_MEMORY:
@@ -69,6 +75,8 @@ class ServerOptions:
                    wikidata_endpoint=args.wikidata_endpoint, admission_wait=args.admission_wait,
                    max_heavy=args.max_heavy, heavy_after=args.heavy_after,
                    worker_memory=args.worker_memory << 20, max_connections=args.max_connections,
+                   max_answer_bytes=args.max_answer_bytes, server_memory=args.server_memory << 20,
+                   head_timeout=args.head_timeout, body_timeout=args.body_timeout,
                    store=args.store)
 
     def worker_count(self) -> int:
@@ -116,6 +124,25 @@ class UriLimit:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class ClientGone:
+    """A client that hangs up while its request body is being read (Starlette raises
+    ClientDisconnect in the route) is one line in the log, not a traceback: nobody is left to
+    answer."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        from starlette.requests import ClientDisconnect
+
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            client = "{}:{}".format(*scope["client"]) if scope.get("client") else "a client"
+            log.warning("%s: %s %r: the client went away before its request body was complete",
+                        client, scope.get("method"), scope.get("path", "")[:200])
 
 
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
@@ -224,6 +251,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         StoreError: store_failed}, middleware=[
+        Middleware(ClientGone),
         Middleware(SecurityHeaders),
         Middleware(UriLimit, max_query_bytes=options.max_query_bytes),
         Middleware(ReadOnly),

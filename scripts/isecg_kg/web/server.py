@@ -28,6 +28,7 @@ def cli_serve(args) -> int:
     from isecg_kg.query import ensure_build
     from isecg_kg.web.app import ServerOptions, create_app
     from isecg_kg.web.context import Site
+    from isecg_kg.web.http11 import protocol
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:
@@ -54,9 +55,10 @@ def cli_serve(args) -> int:
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_level="warning", access_log=False,
         server_header=False, limit_concurrency=options.max_connections,
-        # h11 explicitly: the head-size limit below applies to h11 only, and uvicorn would pick
-        # httptools wherever it happens to be installed (measured: no faster here)
-        http="h11", loop="asyncio",
+        # h11 explicitly, with strict framing and read deadlines (web/http11.py); uvicorn would
+        # pick httptools wherever it happens to be installed (measured: no faster here)
+        http=protocol(max_request_head(options.max_query_bytes), options.head_timeout,
+                      options.body_timeout), loop="asyncio",
         h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
         timeout_graceful_shutdown=math.ceil(options.query_timeout + GRACE))
     Server(config).run()

@@ -10,7 +10,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -123,7 +125,31 @@ class UriLimit:
                                    limit=limit)
                 await response(scope, receive, send)
                 return
+            raw = scope.get("raw_path") or b""
+            if b"%" in raw:  # uvicorn decodes %FF and a stray % silently (to U+FFFD or as is)
+                detail = _bad_escape(raw)
+                if detail:
+                    from isecg_kg.web.sparql import problem
+
+                    response = problem(400, "Bad request", f"the request's path {detail}")
+                    await response(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
+
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def _bad_escape(raw_path: bytes) -> str | None:
+    """Why a raw path's percent-encoding is unusable (a % not followed by two hex digits, or
+    bytes that are not UTF-8), or None."""
+    if _BAD_ESCAPE.search(raw_path):
+        return "has a '%' not followed by two hexadecimal digits"
+    try:
+        unquote_to_bytes(raw_path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"is not UTF-8 once percent-decoded (byte {exc.start + 1} of the decoded path)"
+    return None
 
 
 class ClientGone:

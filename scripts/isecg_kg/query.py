@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import re
 import sys
 import tempfile
@@ -660,6 +661,7 @@ class QueryRequest:
     named_graphs: tuple[str, ...] | None = None
     max_rows: int | None = None
     base_iri: str | None = BASE
+    max_bytes: int | None = None             # bytes of the written answer (cut at a row)
 
 
 @dataclass(frozen=True)
@@ -688,6 +690,46 @@ def syntax_error(exc: SyntaxError) -> QueryError:
                       column=col)
 
 
+def _term_size(t) -> int:
+    """About the bytes a term takes written out (a lower bound for every format)."""
+    if t is None:
+        return 0
+    if isinstance(t, ox.Literal):
+        return len(t.value) + len(t.language or t.datatype.value)
+    if isinstance(t, ox.Triple):
+        return _term_size(t.subject) + _term_size(t.predicate) + _term_size(t.object)
+    return len(t.value)
+
+
+def take(items, max_rows: int | None, max_bytes: int | None = None) -> tuple[list, bool]:
+    """The rows (tuples of terms) or triples of ``items`` up to the row cap and, by the size of
+    their terms, the byte cap; and whether any were left out. A row is read to its end only
+    once: a single row of 100 MB is measured, not kept."""
+    out, size = [], 0
+    for item in items:
+        if max_rows is not None and len(out) >= max_rows:
+            return out, True
+        if max_bytes is not None:
+            size += sum(map(_term_size, item if isinstance(item, tuple)
+                            else (item.subject, item.predicate, item.object)))
+            if size > max_bytes:
+                return out, True
+        out.append(item)
+    return out, False
+
+
+def fit(items: list, write, max_bytes: int | None) -> tuple[bytes, list, bool]:
+    """``write(items)``, with fewer items while the written answer is over ``max_bytes`` (the
+    markup of XML or JSON adds to the terms' size); the body, the items kept, whether cut."""
+    body = write(items)
+    cut = False
+    while max_bytes is not None and len(body) > max_bytes and items:
+        keep = min(len(items) - 1, len(items) * max_bytes // len(body))
+        items, cut = items[:keep], True
+        body = write(items)
+    return body, items, cut
+
+
 def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
     """Evaluate and serialize one checked query (the row cap cuts before serializing)."""
     t0 = time.perf_counter()
@@ -707,27 +749,20 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
             return QueryResult("ASK", req.solution_format,
                                SOLUTION_FORMATS.get(req.solution_format, ""), body, 1, False,
                                time.perf_counter() - t0)
-        cap = req.max_rows
-        items, truncated = [], False
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            for sol in result:
-                if cap is not None and len(items) >= cap:
-                    truncated = True
-                    break
-                items.append(tuple(sol))
-            body = write_solutions(variables, items, req.solution_format)
+            items, truncated = take(map(tuple, result), req.max_rows, req.max_bytes)
+            body, items, cut = fit(items, lambda rows: write_solutions(variables, rows,
+                                                                       req.solution_format),
+                                   req.max_bytes)
             return QueryResult("SELECT", req.solution_format,
-                               SOLUTION_FORMATS[req.solution_format], body, len(items), truncated,
-                               time.perf_counter() - t0)
-        for triple in result:
-            if cap is not None and len(items) >= cap:
-                truncated = True
-                break
-            items.append(triple)
-        body = write_triples(items, req.graph_format)
+                               SOLUTION_FORMATS[req.solution_format], body, len(items),
+                               truncated or cut, time.perf_counter() - t0)
+        items, truncated = take(result, req.max_rows, req.max_bytes)
+        body, items, cut = fit(items, lambda triples: write_triples(triples, req.graph_format),
+                               req.max_bytes)
         return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0], body,
-                           len(items), truncated, time.perf_counter() - t0)
+                           len(items), truncated or cut, time.perf_counter() - t0)
     except SyntaxError as exc:
         raise syntax_error(exc) from None
     except OSError as exc:  # e.g. an allowed SERVICE that failed
@@ -775,13 +810,14 @@ def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | Non
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     try:
-        on_big_stack(_worker_loop, conn, nq_path, sha256)
+        on_big_stack(_worker_loop, conn, nq_path, sha256, memory_limit)
     except Exception as exc:  # noqa: BLE001 - e.g. no room for the stack: the parent says why
         with contextlib.suppress(OSError, ValueError):
             conn.send(("fail", f"{type(exc).__name__}: {exc}{_limit_hint(memory_limit)}"))
 
 
-def _worker_loop(conn, nq_path: str, sha256: str | None = None) -> None:
+def _worker_loop(conn, nq_path: str, sha256: str | None = None,
+                 memory_limit: int | None = None) -> None:
     try:
         store = open_store(nq_path, sha256)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
@@ -797,8 +833,9 @@ def _worker_loop(conn, nq_path: str, sha256: str | None = None) -> None:
             reply = ("ok", execute(store, req))
         except QueryError as exc:
             reply = ("error", str(exc), exc.line, exc.column)
-        except MemoryError:
-            reply = ("error", "the query needs more memory than a worker may use", None, None)
+        except MemoryError:  # the worker lives on (the failed allocation is freed): not 400
+            reply = ("aborted", "the query needed more memory than a worker may use"
+                     + _limit_hint(memory_limit))
         except Exception as exc:  # noqa: BLE001 - any engine failure is the query's error
             reply = ("error", f"the query failed: {type(exc).__name__}: {exc}", None, None)
         try:
@@ -810,6 +847,8 @@ def _worker_loop(conn, nq_path: str, sha256: str | None = None) -> None:
 def _unpack(msg) -> QueryResult:
     if msg[0] == "ok":
         return msg[1]
+    if msg[0] == "aborted":
+        raise QueryAborted(msg[1])
     raise QueryError(msg[1], line=msg[2], column=msg[3])
 
 
@@ -938,8 +977,11 @@ class QueryEngine:
                  max_rows: int | None = None, heavy_after: float | None = None,
                  max_heavy: int | None = None, admission_wait: float = 2.0,
                  contended_after: float = 0.05,
-                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT, sha256: str | None = None):
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT, sha256: str | None = None,
+                 max_bytes: int | None = None):
         path = Path(dist)
+        self.max_bytes = max_bytes  # bytes per answer; none larger is read from a worker
+        self._max_message = max_bytes + (1 << 20) if max_bytes is not None else None
         self.nq_path = str(path / "isecg.nq" if path.is_dir() else path)
         self.size = max(1, workers)
         self.timeout = timeout
@@ -1075,7 +1117,7 @@ class QueryEngine:
                 pool.put(worker)
                 raise self._busy(retry)
             try:
-                worker.conn.send(_with_cap(req, self.max_rows))
+                worker.conn.send(_with_cap(req, self.max_rows, self.max_bytes))
                 break
             except (OSError, ValueError):  # it died while idle (killed, out of memory):
                 self._replace(worker)      # replace it and take the next one
@@ -1120,11 +1162,18 @@ class QueryEngine:
                     step = min(0.02 if self._overloaded() else 0.05, self.heavy_after - elapsed)
                 await asyncio.wait({ready}, timeout=max(step, 0.001))
             try:
-                msg = worker.conn.recv()
-            except (EOFError, OSError):
-                raise QueryAborted(WORKER_DIED) from None
+                # read no message longer than an answer may be (the worker cuts answers at
+                # max_bytes; this holds even if it did not): the length comes first
+                msg = worker.conn.recv_bytes(self._max_message)
+            except EOFError:
+                raise QueryAborted(WORKER_DIED + _limit_hint(self.memory_limit)) from None
+            except OSError:
+                if self._max_message is None or worker.process.exitcode is not None:
+                    raise QueryAborted(WORKER_DIED + _limit_hint(self.memory_limit)) from None
+                raise QueryAborted(f"the answer was larger than {self.max_bytes} bytes, the "
+                                   "limit for one answer") from None
             healthy = True
-            return _unpack(msg)
+            return _unpack(pickle.loads(msg))
         finally:
             loop.remove_reader(fd)
             self._running -= 1
@@ -1136,12 +1185,15 @@ class QueryEngine:
                 self._replace(worker)
 
 
-def _with_cap(req: QueryRequest, cap: int | None) -> QueryRequest:
-    if cap is None or req.max_rows is not None:
-        return req
+def _with_cap(req: QueryRequest, cap: int | None, max_bytes: int | None = None
+              ) -> QueryRequest:
     from dataclasses import replace
 
-    return replace(req, max_rows=cap)
+    if cap is not None and req.max_rows is None:
+        req = replace(req, max_rows=cap)
+    if max_bytes is not None and (req.max_bytes is None or req.max_bytes > max_bytes):
+        req = replace(req, max_bytes=max_bytes)
+    return req
 
 
 # --------------------------------------------------------------------------------------------

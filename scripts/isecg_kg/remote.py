@@ -47,7 +47,9 @@ from isecg_kg.query import (
     QueryTimeout,
     check_graphs,
     check_query,
+    fit,
     syntax_error,
+    take,
     write_boolean,
     write_solutions,
     write_triples,
@@ -330,8 +332,10 @@ class RemoteEngine:
     written by the same writers, so formats, cache and headers stay as they are."""
 
     def __init__(self, store: RemoteStore, *, timeout: float, max_rows: int | None, slots: int,
-                 admission_wait: float, service_allow: tuple[str, ...]):
+                 admission_wait: float, service_allow: tuple[str, ...],
+                 max_bytes: int | None = None):
         self.store, self.timeout, self.max_rows = store, timeout, max_rows
+        self.max_bytes = max_bytes
         self.size, self.admission_wait = max(1, slots), admission_wait
         self.service_allow = tuple(service_allow)
         self._running = 0
@@ -400,24 +404,28 @@ class RemoteEngine:
     def _forward(self, req: QueryRequest, default, named, cap: int | None,
                  cancelled: threading.Event) -> QueryResult:
         t0 = time.perf_counter()
+        max_bytes = min((b for b in (req.max_bytes, self.max_bytes) if b is not None),
+                        default=None)
 
         def consume(media, body):
             if media == NTRIPLES:
-                triples, truncated = _take((q.triple for q in ox.parse(
-                    body, format=ox.RdfFormat.N_TRIPLES)), cap)
+                triples, truncated = take((q.triple for q in ox.parse(
+                    body, format=ox.RdfFormat.N_TRIPLES)), cap, max_bytes)
+                out, triples, cut = fit(triples, lambda t: write_triples(t, req.graph_format),
+                                        max_bytes)
                 return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0],
-                                   write_triples(triples, req.graph_format), len(triples),
-                                   truncated, time.perf_counter() - t0)
+                                   out, len(triples), truncated or cut, time.perf_counter() - t0)
             parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
             fmt = req.solution_format
             if isinstance(parsed, ox.QueryBoolean):
                 return QueryResult("ASK", fmt, SOLUTION_FORMATS.get(fmt, ""),
                                    write_boolean(bool(parsed), fmt), 1, False,
                                    time.perf_counter() - t0)
-            rows, truncated = _take((tuple(s) for s in parsed), cap)
-            return QueryResult("SELECT", fmt, SOLUTION_FORMATS[fmt],
-                               write_solutions([v.value for v in parsed.variables], rows, fmt),
-                               len(rows), truncated, time.perf_counter() - t0)
+            rows, truncated = take((tuple(s) for s in parsed), cap, max_bytes)
+            variables = [v.value for v in parsed.variables]
+            out, rows, cut = fit(rows, lambda r: write_solutions(variables, r, fmt), max_bytes)
+            return QueryResult("SELECT", fmt, SOLUTION_FORMATS[fmt], out, len(rows),
+                               truncated or cut, time.perf_counter() - t0)
 
         return self.store.call(_prologue(req.base_iri) + req.text, default, named, consume,
                                deadline=time.monotonic() + self.timeout, cancelled=cancelled)
@@ -439,11 +447,3 @@ def _store_syntax_error(detail: str, prologue: str) -> QueryError:
     return syntax_error(SyntaxError(f"error at {line}:{col}: {m.group(3)}"))
 
 
-def _take(items, cap: int | None) -> tuple[list, bool]:
-    """At most ``cap`` items, and whether there were more (one more is read to know)."""
-    out = []
-    for item in items:
-        if cap is not None and len(out) >= cap:
-            return out, True
-        out.append(item)
-    return out, False

@@ -234,7 +234,8 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         check_release(store, site.dist)
         engine = RemoteEngine(store, timeout=options.query_timeout, max_rows=options.max_rows,
                               slots=options.worker_count(),
-                              admission_wait=options.admission_wait, service_allow=allow)
+                              admission_wait=options.admission_wait, service_allow=allow,
+                              max_bytes=options.max_answer_bytes)
     else:
         nq_sha256 = site.release.sums["isecg.nq"]
         store = open_store(site.dist, nq_sha256)
@@ -242,7 +243,8 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                              timeout=options.query_timeout, max_rows=options.max_rows,
                              admission_wait=options.admission_wait,
                              max_heavy=options.max_heavy, heavy_after=options.heavy_after,
-                             memory_limit=options.worker_memory, sha256=nq_sha256)
+                             memory_limit=options.worker_memory, sha256=nq_sha256,
+                             max_bytes=options.max_answer_bytes)
     service = SparqlService(site, engine, store, max_rows=options.max_rows,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map, timeout=options.query_timeout)
@@ -284,7 +286,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         Middleware(CORSMiddleware, allow_origins=["*"],
                    allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
                    allow_headers=["Accept", "Content-Type", "If-None-Match"],
-                   expose_headers=["ETag", "Retry-After", "Isecg-Row-Limit",
+                   expose_headers=["ETag", "Retry-After", "Isecg-Row-Limit", "Isecg-Byte-Limit",
                                    "Isecg-Result-Truncated", "Isecg-Result-Rows",
                                    "Content-Disposition"],
                    max_age=86400),

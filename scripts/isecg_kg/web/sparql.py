@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import sys
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -51,8 +52,8 @@ GRAPH_FORMAT_PARAM = {**{n: n for n in GRAPH_FORMATS}, **GRAPH_OFFER, "ttl": "tu
                       "ntriples": "nt", "json": "jsonld", "json-ld": "jsonld", "rdfxml": "xml",
                       "rdf": "xml", "application/json": "jsonld", "application/xml": "xml",
                       "text/xml": "xml"}
-LIMIT_HEADERS = ("ETag, Retry-After, Isecg-Row-Limit, Isecg-Result-Truncated, Isecg-Result-Rows, "
-                 "Content-Disposition")
+LIMIT_HEADERS = ("ETag, Retry-After, Isecg-Row-Limit, Isecg-Byte-Limit, Isecg-Result-Truncated, "
+                 "Isecg-Result-Rows, Content-Disposition")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
        "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
@@ -196,7 +197,7 @@ class SparqlService:
                 checked = check_query(text, max_bytes=self.max_query_bytes,
                                       service_allow=self.service_allow,
                                       service_map=self.service_map, base_iri=self.endpoint_iri)
-                self.checked.put(text, checked, len(text))
+                self.checked.put(text, checked, sys.getsizeof(checked.text))
         except QueryError as exc:
             return self._query_error(exc)
         graph_kind = checked.form in ("CONSTRUCT", "DESCRIBE")
@@ -228,7 +229,7 @@ class SparqlService:
             except QueryError as exc:
                 return self._query_error(exc)
             if not checked.services:  # a remote endpoint's answers may change: never kept
-                self.answers.put(key, result, len(result.body))
+                self.answers.put(key, result, sys.getsizeof(result.body) + 200)
         if checked.form is None and (result.form == "GRAPH") != graph_kind:
             # the tokenizer could not tell the form: negotiate again now that it is known
             again = self._format("CONSTRUCT" if result.form == "GRAPH" else "SELECT", fmt_param,
@@ -237,6 +238,8 @@ class SparqlService:
                 return again
         headers = self._cache_headers()
         headers["Isecg-Row-Limit"] = str(self.max_rows) if self.max_rows is not None else "none"
+        max_bytes = getattr(self.engine, "max_bytes", None)
+        headers["Isecg-Byte-Limit"] = str(max_bytes) if max_bytes is not None else "none"
         headers["Isecg-Answer-Cache"] = cache_state
         if result.truncated:
             headers["Isecg-Result-Truncated"] = "true"

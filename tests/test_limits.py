@@ -1,0 +1,156 @@
+"""Answer size and memory (issue 16): the byte cap on every SPARQL answer, the worker-memory
+breach, the answer cache filled with worst-case keys, and the server process's memory cap, each
+against a real `isecg-kg serve`, its memory read from /proc.
+
+The figures each test measures are printed (pytest -s shows them) for the issue's closing note.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+import httpx
+import pytest
+from servers import isecg_server, rss_bytes
+
+MIB = 1 << 20
+
+
+def big_row(doublings: int, seed: int = 100) -> str:
+    """One row whose single value is `seed` × 2**doublings characters (20 doublings: 100 MiB),
+    built by a BIND(CONCAT(...)) chain: the row cap cannot bound it."""
+    binds = [f'BIND("{"a" * seed}" AS ?a0)'] + [
+        f"BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(doublings)]
+    return f"SELECT ?a{doublings} WHERE {{ {' '.join(binds)} }}"
+
+
+class PeakRSS:
+    """The highest resident memory of a process while the block runs, sampled every 20 ms."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_bytes(self.pid))
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self.before = rss_bytes(self.pid)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.after = rss_bytes(self.pid)
+
+
+@pytest.fixture(scope="module")
+def server(dist):
+    with isecg_server(dist, "--query-timeout", "30", "--workers", "2") as url:
+        yield url
+
+
+def test_a_100_mb_row_is_cut_and_flagged_not_held_by_the_server(server):
+    with PeakRSS(server.pid) as rss:
+        r = httpx.post(server + "/sparql", data={"query": big_row(20)}, timeout=120)
+    print(f"100 MiB row: server RSS {rss.before / 1e6:.0f} MB before, peak {rss.peak / 1e6:.0f} "
+          f"MB, {rss.after / 1e6:.0f} MB after; answer {len(r.content)} bytes")
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["isecg-result-truncated"] == "true"
+    assert r.headers["isecg-result-rows"] == "0"
+    assert r.headers["isecg-byte-limit"] == str(16 * MIB)
+    assert json.loads(r.content)["results"]["bindings"] == []
+    # served whole, the answer cost the server ~300 MB at its peak (issue 16)
+    assert rss.peak - rss.before < 40 * MIB, (rss.before, rss.peak)
+
+
+@pytest.fixture(scope="module")
+def small_cap(dist):
+    with isecg_server(dist, "--max-answer-bytes", "3000", "--workers", "2") as url:
+        yield url
+
+
+ALL = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+
+
+@pytest.mark.parametrize("query,fmt", [(ALL, "json"), (ALL, "xml"), (ALL, "csv"), (ALL, "tsv"),
+                                       (GRAPH, "turtle"), (GRAPH, "nt"), (GRAPH, "jsonld"),
+                                       (GRAPH, "xml")])
+def test_every_format_is_cut_at_the_byte_cap_into_a_complete_document(small_cap, query, fmt):
+    r = httpx.get(small_cap + "/sparql", params={"query": query, "format": fmt}, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.content) <= 3000
+    assert r.headers["isecg-result-truncated"] == "true"
+    assert r.headers["isecg-byte-limit"] == "3000"
+    rows = int(r.headers["isecg-result-rows"])
+    assert rows > 0
+    # the cut answer is a whole document of exactly the rows it says
+    if query is ALL and fmt == "json":
+        assert len(json.loads(r.content)["results"]["bindings"]) == rows
+    elif query is ALL and fmt == "xml":
+        ns = "{http://www.w3.org/2005/sparql-results#}"
+        assert len(ET.fromstring(r.content).findall(f"{ns}results/{ns}result")) == rows
+    elif query is ALL:
+        assert len(r.text.splitlines()) == rows + 1
+    else:
+        import pyoxigraph as ox
+
+        formats = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+                   "jsonld": ox.RdfFormat.JSON_LD, "xml": ox.RdfFormat.RDF_XML}
+        assert len(list(ox.parse(r.content, format=formats[fmt]))) == rows
+
+
+def test_an_answer_under_the_byte_cap_is_whole(small_cap):
+    r = httpx.get(small_cap + "/sparql", params={"query": "SELECT ?s { ?s a ?t } LIMIT 3"})
+    assert r.status_code == 200 and "isecg-result-truncated" not in r.headers
+    assert len(r.json()["results"]["bindings"]) == 3
+
+
+def test_a_query_past_the_worker_memory_is_503_query_aborted_naming_the_limit(dist):
+    # 100 MiB in one value, written out: more than 640 MiB of address space in the worker
+    # (a MemoryError in the writer, or the engine dying: both the same answer)
+    with isecg_server(dist, "--worker-memory", "640", "--max-answer-bytes", str(1 << 30),
+                      "--query-timeout", "30") as url:
+        answers = [httpx.post(url + "/sparql", data={"query": big_row(20) + f" # {fmt}",
+                                                      "format": fmt}, timeout=120)
+                   for fmt in ("xml", "csv", "json")]
+        after = httpx.get(url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+    for r in answers:
+        assert r.status_code == 503, r.text[:300]  # it was 400 "Malformed query"
+        problem = r.json()
+        assert problem["title"] == "Query aborted"
+        assert "640 MiB" in problem["detail"] and "--worker-memory" in problem["detail"]
+        assert int(r.headers["retry-after"]) >= 1
+    assert after.status_code == 200 and "true" in after.text
+
+
+def fill_cache(url: str, count: int) -> None:
+    """`count` distinct query texts of 64 KiB (UTF-8), each with one character outside the BMP,
+    so that Python holds each at 4 bytes per character."""
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for i in range(count):
+            head = f"ASK {{}} # {i} \U0001F680 "
+            text = head + "x" * (64 * 1024 - len(head.encode()))
+            assert len(text.encode()) == 64 * 1024
+            r = client.post("/sparql", content=text.encode(),
+                            headers={"Content-Type": "application/sparql-query"})
+            assert r.status_code == 200, r.text[:200]
+
+
+def test_the_answer_cache_filled_with_worst_case_keys_stays_in_its_budget(server):
+    httpx.get(server + "/sparql", params={"query": "ASK {}"}, timeout=30)
+    before = rss_bytes(server.pid)
+    fill_cache(server, 1100)
+    after = rss_bytes(server.pid)
+    print(f"cache filled with 1,100 keys of 64 KiB: server RSS {before / 1e6:.0f} -> "
+          f"{after / 1e6:.0f} MB")
+    # the answers are tiny; the keys were what grew the server by 264 MB (issue 16). The
+    # verdict cache holds the checked texts within its 16 MiB; the rest is the allocator's
+    assert after - before < 48 * MIB, (before, after)

@@ -154,3 +154,24 @@ def test_the_answer_cache_filled_with_worst_case_keys_stays_in_its_budget(server
     # the answers are tiny; the keys were what grew the server by 264 MB (issue 16). The
     # verdict cache holds the checked texts within its 16 MiB; the rest is the allocator's
     assert after - before < 48 * MIB, (before, after)
+
+
+def test_over_its_memory_limit_the_server_refuses_requests_and_says_why(dist):
+    # a limit below what the idle server holds: the watchdog finds it over at its first look
+    with isecg_server(dist, "--server-memory", "30") as url:
+        deadline = time.monotonic() + 5
+        while True:
+            r = httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=30)
+            if r.status_code == 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        page = httpx.get(url + "/id/agency/nasa.ttl", timeout=30)
+        health = httpx.get(url + "/healthz", timeout=30)
+        log = url.log.read_text()
+    assert r.status_code == 503 and page.status_code == 503, r.text[:300]
+    problem = r.json()
+    assert problem["title"] == "Server memory limit" and "30 MiB" in problem["detail"]
+    assert "--server-memory" in problem["detail"] and int(r.headers["retry-after"]) >= 1
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    assert health.json()["memoryLimit"] == 30 * MIB
+    assert log.count("over its limit of 30 MiB") == 1  # said once, not every half second

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -17,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from isecg_kg.config import WIKIDATA_SPARQL
@@ -171,6 +173,74 @@ class ClientGone:
                         client, scope.get("method"), scope.get("path", "")[:200])
 
 
+def resident_bytes() -> int | None:
+    """This process's resident memory, from /proc (None where there is no /proc)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class MemoryGuard:
+    """The server process's memory cap: a watchdog reads its resident memory every
+    ``MEMORY_CHECK`` seconds; above ``limit`` bytes it empties the answer caches, hands freed
+    memory back to the system, and answers every request but /healthz 503 + Retry-After naming
+    the limit until the process is below it again. A soft cap (an allocation between two checks
+    is not stopped): the hard bounds are the per-answer byte cap, the cache budgets and the
+    connection limit; this catches what they do not foresee, without letting an allocation
+    failure (RLIMIT_AS) surface at a random place in the event loop."""
+
+    def __init__(self, app, limit: int | None):
+        self.app, self.limit = app, limit
+        self.over: int | None = None  # the resident bytes last seen, while over the limit
+
+    async def __call__(self, scope, receive, send):
+        if self.over is not None and scope["type"] == "http" and scope["path"] != "/healthz":
+            from isecg_kg.web.sparql import problem
+
+            response = problem(503, "Server memory limit", f"the server process holds "
+                               f"{self.over >> 20} MiB, over its limit of {self.limit >> 20} "
+                               "MiB (--server-memory); retry shortly",
+                               headers={"Retry-After": "5"}, limit=self.limit)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def watch(self, caches) -> None:
+        while self.limit is not None:
+            rss = resident_bytes()
+            if rss is None:
+                return
+            if rss > self.limit:
+                if self.over is None:
+                    log.warning("the server process holds %d MiB, over its limit of %d MiB "
+                                "(--server-memory): refusing requests until it is below",
+                                rss >> 20, self.limit >> 20)
+                    for cache in caches:
+                        cache.clear()
+                    _trim()
+                self.over = resident_bytes() or rss
+                if self.over <= self.limit:
+                    self.over = None
+            elif self.over is not None:
+                log.warning("the server process is below its memory limit again (%d MiB)",
+                            rss >> 20)
+                self.over = None
+            await asyncio.sleep(MEMORY_CHECK)
+
+
+MEMORY_CHECK = 0.5  # seconds between two readings of the server's resident memory
+
+
+def _trim() -> None:
+    """Give freed heap back to the system (glibc keeps it otherwise)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'")
 
@@ -252,8 +322,15 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         service.description_turtle()
     every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
+    guard: MemoryGuard | None = None
+
     async def healthz(request):
-        return await healthz_payload(site, engine)
+        response = await healthz_payload(site, engine)
+        if guard is not None and guard.over is not None:  # refusing requests: say why
+            body = json.loads(response.body)
+            body.update(status="degraded", memory=guard.over, memoryLimit=guard.limit)
+            return JSONResponse(body, headers={"Cache-Control": "no-store"})
+        return response
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
@@ -272,14 +349,23 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     async def lifespan(app):
         await asyncio.to_thread(engine.start)
         await asyncio.to_thread(engine.start_spare)
+        watchdog = asyncio.ensure_future(guard.watch([service.answers, service.checked])
+                                         if guard is not None else asyncio.sleep(0))
         try:
             yield
         finally:
+            watchdog.cancel()
             engine.close()
+
+    def remember_guard(app, limit):
+        nonlocal guard
+        guard = MemoryGuard(app, limit)
+        return guard
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         StoreError: store_failed}, middleware=[
         Middleware(ClientGone),
+        Middleware(remember_guard, limit=options.server_memory),
         Middleware(SecurityHeaders),
         Middleware(UriLimit, max_query_bytes=options.max_query_bytes),
         Middleware(ReadOnly),

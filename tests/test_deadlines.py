@@ -166,13 +166,25 @@ def test_twenty_heavy_queries_at_once(server, client, same_text):
         assert set(titles) == {"Query time limit reached"}, titles
     else:
         assert titles.count("Query time limit reached") <= status["max_heavy"] * 2, titles
-    print(f"light requests during 20 heavy ({'same' if same_text else 'distinct'}): "
-          f"n={len(latencies)} p99={p99(latencies):.3f} s max={max(latencies):.3f} s")
-    assert errors == []
-    # Issue 7's 250 ms is held by the one-heavy-query test above; under a burst of 20 the
-    # client's 22 threads share the 2 cores with the server, so this bound only catches
-    # starvation (light queries queued behind heavy ones took 2 s before the fix).
-    assert p99(latencies) < 1.0, (len(latencies), p99(latencies))
+    assert errors == []  # latency under bursts: test_light_queries_during_bursts_... below
+
+
+@pytest.mark.parametrize("same_text", [False, True], ids=["distinct", "same"])
+def test_light_queries_during_bursts_of_twenty_heavy_are_never_refused(server, same_text):
+    """Five bursts of 20 heavy queries, light queries from two clients during each: every light
+    query is answered (none waits out the 2 s admission wait: starvation would be a 503),
+    over hundreds of samples.
+    The p99 is printed, not asserted: on this shared 2-core machine a latency bound would be a
+    coin toss; `isecg-kg bench` reports it against README's figure."""
+    from isecg_kg.bench import measure_burst
+
+    out = measure_burst(server, rounds=5, same_text=same_text)
+    print(f"light queries during 5 bursts of 20 heavy ({'same' if same_text else 'distinct'}): "
+          f"n={out['n']} p50={out['p50_ms']:.0f} ms p99={out['p99_ms']:.0f} ms "
+          f"max={out['max_ms']:.0f} ms")
+    assert out["n"] >= 200, out
+    assert out["light_failed"] == 0, out
+    assert set(out["heavy_statuses"]) <= {429, 503}, out
 
 
 def test_a_client_that_disconnects_frees_its_worker(server, client):

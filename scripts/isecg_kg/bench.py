@@ -8,6 +8,8 @@ Three sections, every comparison a ratio of numbers taken in the same run:
 * **scale** — ``synth`` sources of 10k, 100k (and, without ``--quick``, 1M) triples; each full
   build runs in its own child process, timed, its peak RSS read from ``os.wait4``; the growth of
   time and memory per 10× data.
+* **burst** — light SPARQL queries from two clients while bursts of 20 distinct heavy queries
+  run (``measure_burst``): p50 / p99 / max over every round, and light queries refused.
 * **endpoint** — ``wrk`` on 127.0.0.1, bounded in time, against our server, Oxigraph server loaded
   with the same ``isecg.nq`` and rdflib-endpoint on the same file, for three named queries, at 20
   (and, without ``--quick``, 100) connections; "first-time" requests each differ (a unique
@@ -72,12 +74,12 @@ class BenchError(IsecgError):
 def _settings(quick: bool) -> dict:
     if os.environ.get("ISECG_BENCH_SMOKE"):
         return {"mode": "smoke", "runs": 2, "wrk_runs": 1, "sizes": [500, 5_000],
-                "duration": 1, "connections": [20], "queries": QUERIES}
+                "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 1}
     if quick:
         return {"mode": "quick", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000],
-                "duration": 2, "connections": [20], "queries": QUERIES}
+                "duration": 2, "connections": [20], "queries": QUERIES, "burst_rounds": 2}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
-            "duration": 5, "connections": [20, 100], "queries": QUERIES}
+            "duration": 5, "connections": [20, 100], "queries": QUERIES, "burst_rounds": 5}
 
 
 def _median(xs: list[float]) -> float | None:
@@ -293,6 +295,89 @@ def bench_endpoint(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]
     return {"duration_s": cfg["duration"], "results": rows, "ratios": ratios}
 
 
+# --------------------------------------------------------------------------- burst
+
+# Every triple three times over (~3.4e10 rows): runs to the time limit.
+HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+LIGHT_QUERIES = ("ASK { ?s a ?t }", "SELECT ?s WHERE { ?s a ?t } LIMIT 5")
+
+
+def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int = 2,
+                  same_text: bool = False, settle: float = 0.3) -> dict:
+    """Light SPARQL queries during bursts of ``heavy`` heavy ones, against the server at ``base``.
+
+    Each round sends the burst at once (distinct texts, or one text with ``same_text``), waits
+    ``settle`` seconds so the burst is in (a light query arriving in the same instant queues
+    among it: README, "Not defended"), then ``light_clients`` clients send light queries, each
+    text new (no cache can answer), one after another until every heavy request is answered.
+    Latencies of all rounds are pooled, so the p99 rests on hundreds of samples.
+    """
+    import threading
+    from collections import Counter
+
+    import httpx
+
+    counter = itertools.count()
+
+    def unique(query: str) -> str:
+        return f"{query}\n# burst {next(counter)}-{time.monotonic_ns()}"
+
+    latencies: list[float] = []
+    failed: list[int] = []
+    heavy_status: list[int] = []
+    for _ in range(rounds):
+        text = unique(HEAVY_QUERY)
+
+        def send_heavy(text=text):
+            with httpx.Client(timeout=120) as c:
+                r = c.get(base + "/sparql",
+                          params={"query": text if same_text else unique(HEAVY_QUERY)})
+                heavy_status.append(r.status_code)
+
+        burst = [threading.Thread(target=send_heavy) for _ in range(heavy)]
+        for t in burst:
+            t.start()
+        time.sleep(settle)
+
+        def light(client: int, burst=burst):
+            with httpx.Client(base_url=base, timeout=60) as c:
+                for i in itertools.count(client):
+                    if not any(t.is_alive() for t in burst):
+                        return
+                    t0 = time.perf_counter()
+                    r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2])})
+                    latencies.append(time.perf_counter() - t0)
+                    if r.status_code != 200:
+                        failed.append(r.status_code)
+
+        lights = [threading.Thread(target=light, args=(i,)) for i in range(light_clients)]
+        for t in lights:
+            t.start()
+        for t in burst + lights:
+            t.join()
+    s = sorted(latencies)
+
+    def pct(p: float) -> float | None:
+        return 1000 * s[min(len(s) - 1, int(len(s) * p))] if s else None
+
+    return {"rounds": rounds, "heavy": heavy, "light_clients": light_clients,
+            "same_text": same_text, "n": len(s), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+            "max_ms": 1000 * s[-1] if s else None, "light_failed": len(failed),
+            "light_failed_statuses": sorted(set(failed)),
+            "heavy_statuses": dict(Counter(heavy_status))}
+
+
+def bench_burst(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
+    """measure_burst against our server with its default limits."""
+    log("burst: light queries during bursts of 20 heavy ones")
+    with start_server("isecg-kg", dist, work) as endpoint:
+        base = endpoint.removesuffix("/sparql")
+        out = measure_burst(base, rounds=cfg["burst_rounds"])
+    log(f"  n={out['n']} p50 {out['p50_ms'] or 0:.0f} ms p99 {out['p99_ms'] or 0:.0f} ms "
+        f"max {out['max_ms'] or 0:.0f} ms, {out['light_failed']} light refused")
+    return out
+
+
 # --------------------------------------------------------------------------- targets
 
 def targets(result: dict) -> list[dict]:
@@ -342,6 +427,11 @@ def targets(result: dict) -> list[dict]:
     v = max(p99) if p99 else None
     out.append({"target": "endpoint p99 ≤ 20 ms at 20 connections (worst query)", "value": v,
                 "unit": "ms", "met": v <= 20 if v is not None else None})
+    burst = result.get("burst") or {}
+    v = burst.get("p99_ms")
+    out.append({"target": "light query p99 ≤ 250 ms during a burst of 20 heavy", "value": v,
+                "unit": "ms", "met": v <= 250 and not burst["light_failed"]
+                if v is not None else None})
     return out
 
 
@@ -399,6 +489,7 @@ def run_bench(source: Path, quick: bool, log: Callable[[str], None]) -> dict:
         result["real"] = bench_real(Path(source), work, cfg, log)
         result["scale"] = bench_scale(work, cfg, log)
         result["endpoint"] = bench_endpoint(Path(result["real"]["dist"]), work, cfg, log)
+        result["burst"] = bench_burst(Path(result["real"]["dist"]), work, cfg, log)
         result["real"].pop("dist")
     result["targets"] = targets(result)
     result["meta"]["elapsed_s"] = time.perf_counter() - started
@@ -463,6 +554,17 @@ def print_tables(result: dict, console) -> None:
                   _fmt(r["p50_ms"], "ms"), _fmt(r["p99_ms"], "ms"), str(r["errors"]),
                   _fmt(rr, "×") if rr is not None else "")
     console.print(t)
+
+    b = result.get("burst")
+    if b:
+        t = Table(title=f"Light queries during bursts of {b['heavy']} heavy ({b['rounds']} "
+                        f"rounds, {b['light_clients']} light clients)")
+        for col in ("light queries", "p50", "p99", "max", "light refused", "heavy answers"):
+            t.add_column(col, justify="right")
+        t.add_row(_fmt(b["n"]), _fmt(b["p50_ms"], "ms"), _fmt(b["p99_ms"], "ms"),
+                  _fmt(b["max_ms"], "ms"), str(b["light_failed"]),
+                  ", ".join(f"{k}: {v}" for k, v in sorted(b["heavy_statuses"].items())))
+        console.print(t)
 
     t = Table(title="Targets (issue 6)")
     t.add_column("target")

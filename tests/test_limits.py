@@ -175,3 +175,65 @@ def test_over_its_memory_limit_the_server_refuses_requests_and_says_why(dist):
     assert health.status_code == 200 and health.json()["status"] == "degraded"
     assert health.json()["memoryLimit"] == 30 * MIB
     assert log.count("over its limit of 30 MiB") == 1  # said once, not every half second
+
+
+# ---- rows of README's limits table that had no test of their own
+
+def test_an_accept_header_is_read_to_4_kib_and_64_media_ranges(small_cap):
+    wanted = "text/csv"  # offered; preferred here only if it is read at all
+    fillers = ",".join(f"x/y{i}" for i in range(64))
+    late_by_count = {"Accept": fillers + "," + wanted}
+    late_by_length = {"Accept": "x/" + "y" * 4100 + "," + wanted}
+    in_time = {"Accept": ",".join(f"x/y{i}" for i in range(63)) + "," + wanted}
+    query = {"query": "ASK {}"}
+    assert httpx.get(small_cap + "/sparql", params=query,
+                     headers=in_time).headers["content-type"].startswith(wanted)
+    for headers in (late_by_count, late_by_length):  # the rest ignored: nothing acceptable
+        assert httpx.get(small_cap + "/sparql", params=query, headers=headers).status_code == 406
+
+
+def test_connections_past_the_limit_get_503(dist):
+    import socket
+
+    with isecg_server(dist, "--max-connections", "4") as url:
+        host, port = url.removeprefix("http://").split(":")
+        idle = [socket.create_connection((host, int(port))) for _ in range(3)]
+        try:
+            time.sleep(0.3)
+            r = httpx.get(url + "/healthz", timeout=10)
+        finally:
+            for s in idle:
+                s.close()
+        time.sleep(0.3)
+        after = httpx.get(url + "/healthz", timeout=10)
+    assert r.status_code == 503, r.text[:200]
+    assert after.status_code == 200
+
+
+def test_while_the_heavy_slots_are_full_a_query_others_wait_for_is_stopped_at_50_ms(dist):
+    import asyncio
+
+    from isecg_kg.bench import HEAVY_QUERY
+    from isecg_kg.query import QueryBusy, QueryEngine, QueryRequest
+
+    async def scenario():
+        engine = QueryEngine(dist, workers=2, timeout=5, max_heavy=1, heavy_after=0.3)
+        engine.start()
+        try:
+            heavy = asyncio.ensure_future(engine.run(QueryRequest(HEAVY_QUERY + " # a")))
+            await asyncio.sleep(0.6)  # past heavy_after: the one heavy slot is taken
+            assert engine.status()["heavy"] == 1
+            long = asyncio.ensure_future(engine.run(QueryRequest(HEAVY_QUERY + " # b")))
+            await asyncio.sleep(0.01)
+            light = asyncio.ensure_future(engine.run(QueryRequest("ASK { ?s ?p ?o }")))
+            outcome = await asyncio.gather(long, return_exceptions=True)
+            answered = await light
+            heavy.cancel()
+            return outcome[0], answered
+        finally:
+            engine.close()
+
+    stopped, answered = asyncio.run(scenario())
+    assert isinstance(stopped, QueryBusy), stopped
+    assert "others are waiting" in str(stopped) and "0.05 s" in str(stopped)
+    assert answered.body and b"true" in answered.body

@@ -22,7 +22,8 @@ MEMORY_HOG = "SELECT (COUNT(*) AS ?n) { SELECT DISTINCT ?a ?c ?f { ?a ?b ?c . ?d
 
 
 @pytest.mark.parametrize("flag", ["--worker-memory", "--max-connections", "--admission-wait",
-                                  "--max-heavy", "--heavy-after"])
+                                  "--max-heavy", "--heavy-after", "--max-answer-bytes",
+                                  "--server-memory", "--head-timeout", "--body-timeout"])
 def test_a_limit_that_is_not_positive_is_refused_with_its_name(dist, flag):
     proc = run_cli("serve", "--dist", str(dist), flag, "0", "--port", "1")
     assert proc.returncode == 2

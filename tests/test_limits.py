@@ -237,3 +237,34 @@ def test_while_the_heavy_slots_are_full_a_query_others_wait_for_is_stopped_at_50
     assert isinstance(stopped, QueryBusy), stopped
     assert "others are waiting" in str(stopped) and "0.05 s" in str(stopped)
     assert answered.body and b"true" in answered.body
+
+
+def test_take_stops_at_the_row_cap_or_once_the_terms_pass_the_byte_cap():
+    import pyoxigraph as ox
+    from isecg_kg.query import take
+
+    rows = [(ox.Literal("x" * 100), ox.NamedNode("http://e/" + "y" * 10)) for _ in range(50)]
+    assert take(iter(rows), None, None) == (rows, False)
+    assert take(iter(rows), 10, None) == (rows[:10], True)
+    kept, cut = take(iter(rows), None, 1000)  # about 100 + 39 + 19 bytes a row
+    assert cut and 5 <= len(kept) <= 7, len(kept)
+    one_big = [(ox.Literal("z" * 5000),)]
+    assert take(iter(one_big), None, 1000) == ([], True)
+    triples = [ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"),
+                         ox.Literal("o" * 500)) for _ in range(10)]
+    kept, cut = take(iter(triples), None, 1200)
+    assert cut and len(kept) == 2
+
+
+def test_fit_writes_fewer_items_until_the_document_is_under_the_cap():
+    from isecg_kg.query import fit
+
+    def write(items):  # markup of 40 bytes per item around 10 bytes of terms
+        return b"[" + b",".join(b"<" + b"x" * 48 + b">" for _ in items) + b"]"
+
+    body, kept, cut = fit(list(range(100)), write, 1000)
+    assert cut and len(body) <= 1000 and body == write(kept) and len(kept) >= 15
+    body, kept, cut = fit(list(range(3)), write, 1000)
+    assert not cut and len(kept) == 3
+    body, kept, cut = fit(list(range(3)), write, 1)
+    assert cut and kept == [] and body == b"[]"  # nothing fits: an empty, whole document

@@ -30,7 +30,8 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["meta"]["mode"] == "smoke"
-    assert {"meta", "real", "scale", "endpoint", "targets"} <= set(result)
+    assert {"meta", "real", "scale", "endpoint", "burst", "targets"} <= set(result)
+    assert result["burst"]["n"] > 0 and result["burst"]["p99_ms"] is not None
     assert {"load", "validate", "reason", "total"} <= set(result["real"]["stages"])
     assert set(result["real"]["process"]) == {"build", "query", "validate"}
     assert len(result["scale"]["sizes"]) == 2 and len(result["scale"]["growth"]) == 1
@@ -40,7 +41,7 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     ours = [r for r in result["endpoint"]["results"] if r["server"] == "isecg-kg"]
     assert all(r["rps"] > 0 and r["errors"] == 0 for r in ours)
     assert all("met" in t for t in result["targets"])
-    for heading in ("Real data", "Scale", "Endpoint", "Targets"):
+    for heading in ("Real data", "Scale", "Endpoint", "bursts of 20 heavy", "Targets"):
         assert heading in proc.stdout
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -127,13 +128,15 @@ def raw_request(url: str, method: str, path: str, headers: dict | None = None,
         conn.close()
 
 
-LEAKS = (b"Traceback", b'File "', b"/work/", b"/tmp/", b"/root/", b"/home/", b"site-packages",
-         b".py\"", b"Internal Server Error")
+LEAKS = (b"Traceback", b'File "', b"site-packages", b".py\"", b"Internal Server Error")
+# A file-system path starts a token; inside a URL (".../en/home/research...") the same letters
+# follow a path segment, and the data cites such URLs.
+PATH_LEAK = re.compile(rb"(?<![\w.%-])/(?:work|tmp|root|home)/")
 
 
 def leaks(body: bytes) -> list[bytes]:
     """What an answer shows that it must not: a traceback, a file-system path, a crash page."""
-    return [m for m in LEAKS if m in body]
+    return [m for m in LEAKS if m in body] + PATH_LEAK.findall(body)
 
 
 # ---- a canary: a loopback listener that counts every connection made to it

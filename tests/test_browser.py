@@ -110,8 +110,8 @@ def test_home_to_agency_to_country_with_sources(page, full_server):
     # the three brochures that list NASA, and the article of 2007 that names its authorship
     assert {"Exploring Together", "ISECG's 15th anniversary",
             "About the International Space Exploration Coordination Group",
-            "Article of 3 June 2007 at itwire.com on the Global Exploration Strategy and its "
-            "fourteen agencies"} <= set(sources)
+            ("Article of 3 June 2007 at itwire.com on the Global Exploration Strategy and its "
+             "fourteen agencies")} <= set(sources)
     assert "from November 2007" in page.locator("#memberships").inner_text()
     check_json_ld(page)
     shot(page, "agency-nasa")

@@ -40,11 +40,12 @@ PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
 # Triples per node of each kind, as written below (used to size the graph).
 T_COUNTRY = 4      # type, label, prefLabel, source
-T_SOURCE = 6       # type, title, label, issued, language, source (itself)
+T_SOURCE = 8       # type, title, label, issued, language, source (itself), url, titleSource
 T_AGENCY = 7       # type, label, prefLabel, acronym, country, 2 sources
+T_NAME = 5         # the acronym's name statement: type, subject, predicate, object, source
 T_MEMBERSHIP = 6   # type, label, member, organization, 2 sources
 T_CONTRIBUTION = 6  # type, label, agent, role, source + the document's qualifiedAuthorship
-T_DOCUMENT = 6     # type, title, label, issued, source, authorCount
+T_DOCUMENT = 7     # type, title, label, issued, source, authorCount, titleSource
 AUTHORS_PER_DOC = 4
 SOURCES = 20
 GROUP = "synth-group"
@@ -60,10 +61,10 @@ def plan(triples: int) -> dict[str, int]:
     if triples < 200:
         raise InputError(f"--triples {triples}: too small; ask for at least 200")
     budget = triples - SOURCES * T_SOURCE - GROUP_TRIPLES
-    per_agency = T_AGENCY + T_MEMBERSHIP + T_COUNTRY / 20
+    per_agency = T_AGENCY + T_NAME + T_MEMBERSHIP + T_COUNTRY / 20
     agencies = max(2, int(budget / 3 / per_agency))
     countries = max(1, agencies // 20)
-    rest = budget - agencies * (T_AGENCY + T_MEMBERSHIP) - countries * T_COUNTRY
+    rest = budget - agencies * (T_AGENCY + T_NAME + T_MEMBERSHIP) - countries * T_COUNTRY
     documents = max(1, int(rest / (T_DOCUMENT + AUTHORS_PER_DOC * T_CONTRIBUTION)))
     return {"agencies": agencies, "countries": countries, "documents": documents,
             "sources": SOURCES}
@@ -110,7 +111,9 @@ def write_synthetic(out: Path, triples: int, seed: int = 0) -> Path:
             title = _lit(f"Synthetic source {s[-3:]} ({year})")
             yield (f"doc:{s}\n    a isecg:Article ;\n    rdfs:label {title} ;\n"
                    f'    dcterms:issued "{year}"^^xsd:gYear ;\n    dcterms:language "en" ;\n'
-                   f"    dcterms:source doc:{s} ;\n    dcterms:title {title} ;\n.\n\n")
+                   f"    dcterms:source doc:{s} ;\n    dcterms:title {title} ;\n"
+                   f"    isecg:titleSource doc:{s} ;\n"
+                   f"    <https://schema.org/url> <https://example.org/synth/{s}> ;\n.\n\n")
 
     def country_blocks():
         for c in countries:
@@ -125,15 +128,23 @@ def write_synthetic(out: Path, triples: int, seed: int = 0) -> Path:
             label = _lit(f"Synthetic Space Agency {a[6:]}")
             yield (f"agency:{a}\n    a isecg:SpaceAgency ;\n    rdfs:label {label} ;\n"
                    f"    dcterms:source doc:{s1} , doc:{s2} ;\n    skos:prefLabel {label} ;\n"
-                   f"    isecg:acronym {_lit(acronym[a])} ;\n"
+                   f'    isecg:acronym "{acronym[a]}" ;\n'
                    f"    isecg:country country:{rng.choice(countries)} ;\n.\n\n")
+
+    def name_blocks():
+        rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+        for a in agencies:
+            yield (f"<{ID_BASE}name/{a}-acronym>\n    a isecg:NameStatement ;\n"
+                   f"    <{rdf}subject> agency:{a} ;\n    <{rdf}predicate> isecg:acronym ;\n"
+                   f'    <{rdf}object> "{acronym[a]}" ;\n'
+                   f"    dcterms:source doc:{rng.choice(sources)} ;\n.\n\n")
 
     def group_block():
         yield (f"group:{GROUP}\n    a isecg:CoordinationGroup ;\n"
                f"    rdfs:label {_lit('Synthetic Coordination Group')} ;\n"
                f"    dcterms:source doc:{sources[0]} , doc:{sources[1]} ;\n"
                f"    skos:prefLabel {_lit('Synthetic Coordination Group')} ;\n"
-               f"    isecg:acronym {_lit('SCG')} ;\n    isecg:workingGroupCount 7 ;\n.\n\n")
+               f'    isecg:acronym "SCG" ;\n    isecg:workingGroupCount 7 ;\n.\n\n')
 
     def membership_blocks():
         for a in agencies:
@@ -152,7 +163,8 @@ def write_synthetic(out: Path, triples: int, seed: int = 0) -> Path:
             quals = " ,\n        ".join(f"contribution:{d}-{a}-author" for a in authors)
             yield (f"doc:{d}\n    a isecg:Report ;\n    rdfs:label {title} ;\n"
                    f'    dcterms:issued "{year}"^^xsd:gYear ;\n    dcterms:source doc:{s} ;\n'
-                   f"    dcterms:title {title} ;\n    isecg:authorCount {len(authors)} ;\n"
+                   f"    dcterms:title {title} ;\n    isecg:titleSource doc:{s} ;\n"
+                   f"    isecg:authorCount {len(authors)} ;\n"
                    f"    isecg:qualifiedAuthorship\n        {quals} ;\n.\n\n")
 
     def contribution_blocks():
@@ -168,6 +180,7 @@ def write_synthetic(out: Path, triples: int, seed: int = 0) -> Path:
         "sources.ttl": list(src_docs()),
         "places.ttl": list(country_blocks()),
         "agencies.ttl": list(agency_blocks()),
+        "names.ttl": list(name_blocks()),
         "group.ttl": list(group_block()),
         "memberships.ttl": list(membership_blocks()),
         "documents.ttl": list(document_blocks()),

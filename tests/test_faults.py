@@ -238,8 +238,9 @@ def small_tmpfs(directory: Path, size: str):
 
 
 def test_disk_full_mid_build_is_a_clear_error_and_keeps_the_previous_output(dist, tmp_path):
-    """A 2 MiB tmpfs holds one build (1.6 MB) but not a second one beside it."""
-    with small_tmpfs(tmp_path / "small", "2m") as disk:
+    """A tmpfs of one and a half builds holds one build but not a second one beside it."""
+    size = sum(f.stat().st_size for f in dist.rglob("*") if f.is_file())
+    with small_tmpfs(tmp_path / "small", f"{size * 3 // 2 // 1024 + 64}k") as disk:
         out = disk / "dist"
         run_cli("-q", "build", "--out", str(out), check=True)
         before = _snapshot(out)
@@ -288,8 +289,10 @@ def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
 # ---- SIGTERM ---------------------------------------------------------------------------------------
 
 def test_sigterm_lets_requests_in_flight_finish_then_exits_0(dist):
-    # A query of about 1 s (a two-way product), under a 5 s limit; two heavy slots.
-    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+    # A query of about 1 s (a product of 3,000 x 3,000 triples, whatever the data's size),
+    # under a 5 s limit; two heavy slots.
+    slow = ("SELECT (COUNT(*) AS ?n) WHERE { { SELECT ?a WHERE { ?a ?b ?c } LIMIT 3000 } "
+            "{ SELECT ?d WHERE { ?d ?e ?f } LIMIT 3000 } }")
     with isecg_server(dist, "--query-timeout", "5", "--workers", "4") as url:
         t0 = time.monotonic()
         probe = httpx.get(url + "/sparql", params={"query": slow + " # probe"}, timeout=30)

@@ -60,3 +60,52 @@ def test_load_without_a_build_says_how_to_fix(tmp_path):
     proc = run_cli("load", "--into", "http://127.0.0.1:9/store", "--dist", str(tmp_path))
     assert proc.returncode == 2
     assert "isecg.nq" in proc.stderr and "isecg-kg build" in proc.stderr
+
+
+class BasicAuthGraphStore:
+    """A Graph Store stand-in that takes PUTs only with HTTP Basic as user `isecg`, password
+    `s3cret`, and answers 401 with a Basic challenge otherwise; it counts what it took."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler
+
+        from servers import LoopbackHTTP
+
+        self.taken, self.challenged = 0, 0
+        store = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                expected = "Basic " + __import__("base64").b64encode(b"isecg:s3cret").decode()
+                if self.headers.get("Authorization") == expected:
+                    store.taken += 1
+                    self.send_response(201)
+                else:
+                    store.challenged += 1
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="store"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.http = LoopbackHTTP(Handler, "/store")
+        self.url = self.http.url
+
+
+def test_load_sends_credentials_from_the_url_and_never_prints_them(dist):
+    store = BasicAuthGraphStore()
+    try:
+        good = store.url.replace("http://", "http://isecg:s3cret@")
+        proc = run_cli("load", "--into", good, "--dist", str(dist), check=True)
+        assert store.taken == len(GRAPHS)
+        assert store.url in proc.stderr and "s3cret" not in proc.stderr
+        bad = store.url.replace("http://", "http://isecg:wrong-pass@")
+        proc = run_cli("load", "--into", bad, "--dist", str(dist))
+        assert proc.returncode == 2
+        assert "HTTP 401" in proc.stderr and store.url in proc.stderr
+        assert "wrong-pass" not in proc.stderr
+    finally:
+        store.http.close()

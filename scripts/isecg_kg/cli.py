@@ -227,7 +227,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("load", help="push a build into a SPARQL 1.1 Graph Store")
-    p.add_argument("--into", required=True, metavar="URL", help="the store's Graph Store URL")
+    p.add_argument("--into", required=True, metavar="URL",
+                   help="the store's Graph Store URL; a store that takes writes only from a "
+                        "user gets one as http://USER:PASSWORD@HOST/... (Digest or Basic)")
     _dist_arg(p)
     p.set_defaults(func=_load)
     return parser

@@ -4,6 +4,10 @@
 (ontology, data, inferred), sends ``PUT URL?graph=G`` with the graph as N-Triples: a PUT replaces
 the graph, so loading the same release twice leaves the store as after one load. Any answer but
 2xx raises ``RemoteError`` naming the URL, the graph and the status.
+
+A store that takes writes only from a user (Virtuoso's ``/sparql-graph-crud-auth``, a Fuseki
+behind a password) is given one in the URL, ``http://USER:PASSWORD@HOST/...``: the credentials
+are sent the way the store's challenge asks (HTTP Digest or Basic) and never printed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
@@ -41,6 +46,45 @@ def graphs_of(nquads: Path) -> dict[str, bytes]:
             for g, ts in by_graph.items()}
 
 
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """(the URL without its user:password, (user, password) or None)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(parts.username), unquote(parts.password or ""))
+
+
+def _auth(credentials: tuple[str, str] | None):
+    """Basic or Digest, whichever the store's 401 challenge names (Virtuoso asks for Digest)."""
+    import httpx
+
+    if credentials is None:
+        return None
+
+    class ChallengeAuth(httpx.Auth):
+        def __init__(self):
+            self._chosen: httpx.Auth | None = None
+
+        def auth_flow(self, request):
+            if self._chosen is not None:
+                yield from self._chosen.auth_flow(request)
+                return
+            response = yield request
+            if response.status_code != 401:
+                return
+            scheme = response.headers.get("www-authenticate", "").split(" ")[0].lower()
+            self._chosen = (httpx.DigestAuth if scheme == "digest" else httpx.BasicAuth)(
+                *credentials)
+            yield from self._chosen.auth_flow(request)
+
+    return ChallengeAuth()
+
+
 def load_into(url: str, dist: Path, *, timeout: float = 120.0,
               log: Callable[[str], None] | None = None) -> dict[str, int]:
     """PUT each named graph of `dist`/isecg.nq to the Graph Store at `url`; return triples each."""
@@ -48,7 +92,9 @@ def load_into(url: str, dist: Path, *, timeout: float = 120.0,
 
     counts: dict[str, int] = {}
     graphs = graphs_of(Path(dist) / "isecg.nq")
-    with httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0)) as client:
+    url, credentials = split_credentials(url)  # from here on `url` is safe to print
+    with httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0),
+                      auth=_auth(credentials)) as client:
         for graph, body in graphs.items():
             try:
                 resp = client.put(url, params={"graph": graph}, content=body,
@@ -72,6 +118,6 @@ def cli_load(args: argparse.Namespace) -> int:
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     counts = load_into(args.into, args.dist, log=log)
     if not args.quiet:
-        print(f"loaded {sum(counts.values())} triples in {len(counts)} graphs into {args.into}",
-              file=sys.stderr)
+        print(f"loaded {sum(counts.values())} triples in {len(counts)} graphs into "
+              f"{split_credentials(args.into)[0]}", file=sys.stderr)
     return 0

@@ -13,8 +13,11 @@ other graph the store holds:
   graphs but keeps its FROM NAMED ones);
 * with ``default-graph-uri`` / ``named-graph-uri`` in the request, exactly those.
 
-Answers are asked for as SPARQL JSON results or N-Triples and parsed by pyoxigraph as they
-arrive, so reading stops at the row cap. Every call has a deadline. Failures are
+Answers are asked for as SPARQL JSON results (SELECT, ASK) or N-Triples (CONSTRUCT, DESCRIBE),
+one media type by the query's form, since a store given both may answer a CONSTRUCT with the
+first (Virtuoso 7 does, and fails), and parsed by pyoxigraph as they arrive, so reading stops at
+the row cap. An ASK answered as one row of one value (Virtuoso 7 writes its boolean as
+``__ASK_RETVAL`` = 1 or 0 whenever the request names a dataset) is read as that boolean. Every call has a deadline. Failures are
 ``StoreError``s carrying the status the web layer answers: 503 when the store cannot be reached
 (or says it is unavailable), 504 when it is too slow, 502 when it answers an error or garbage.
 """
@@ -50,6 +53,7 @@ from isecg_kg.query import (
     fit,
     syntax_error,
     take,
+    tokenize,
     write_boolean,
     write_solutions,
     write_triples,
@@ -58,6 +62,8 @@ from isecg_kg.query import (
 SOLUTIONS = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
 ACCEPT = f"{SOLUTIONS}, {NTRIPLES};q=0.9"
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+NO_NAMED_GRAPH = "urn:x-isecg:no-named-graph"  # holds nothing: an empty set of named graphs
 # Quads the pages' lookups keep (least recently used dropped). The release is read-only and
 # checked at start-up, so what the store answered once stays true while this process serves it.
 CACHE_QUADS = 200_000
@@ -84,8 +90,8 @@ class _Body(io.RawIOBase):
     at MAX_REMOTE_BYTES or when ``cancelled`` is set (the client went away)."""
 
     def __init__(self, resp: httpx.Response, url: str, deadline: float,
-                 cancelled: threading.Event | None):
-        self._chunks = resp.iter_bytes()
+                 cancelled: threading.Event | None, *, json: bool = False):
+        self._chunks = _virtuoso_bnodes(resp.iter_bytes()) if json else resp.iter_bytes()
         self._pending = b""
         self._size = 0
         self._url, self._deadline, self._cancelled = url, deadline, cancelled
@@ -110,6 +116,24 @@ class _Body(io.RawIOBase):
         buf[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
+
+
+VIRTUOSO_BNODE = b'"nodeID://'
+
+
+def _virtuoso_bnodes(chunks):
+    """JSON results with Virtuoso 7's blank node values ("nodeID://b10005", which no SPARQL
+    JSON parser takes as a blank node label) written as plain labels ("b10005"). A string
+    value beginning with those 10 bytes loses them too; none of the release's does."""
+    keep = len(VIRTUOSO_BNODE) - 1  # a match may straddle two chunks
+    tail = b""
+    for chunk in chunks:
+        data = (tail + chunk).replace(VIRTUOSO_BNODE, b'"')
+        tail, data = data[-keep:], data[:-keep]
+        if data:
+            yield data
+    if tail:
+        yield tail
 
 
 def _parts(quad: ox.Quad) -> tuple:
@@ -143,6 +167,7 @@ class RemoteStore:
             raise exc.with_traceback(None) from None
 
     def _exchange(self, text, default, named, consume, deadline, cancelled):
+        accept = _accept(text)
         form = [("query", text), *(("default-graph-uri", g) for g in default),
                 *(("named-graph-uri", g) for g in named)]
         left = deadline - time.monotonic()
@@ -151,15 +176,16 @@ class RemoteStore:
         try:
             with self._client.stream(
                     "POST", self.url, content=urlencode(form).encode(), timeout=left,
-                    headers={"Accept": ACCEPT,
+                    headers={"Accept": accept,
                              "Content-Type": "application/x-www-form-urlencoded"}) as resp:
                 media = resp.headers.get("content-type", "").split(";")[0].strip().lower()
                 if resp.status_code != 200:
                     raise self._refusal(resp, deadline)
                 if media not in (SOLUTIONS, NTRIPLES):
                     raise StoreError(self.url, f"answered an unexpected media type {media!r} "
-                                     f"(asked for {ACCEPT})")
-                body = io.BufferedReader(_Body(resp, self.url, deadline, cancelled))
+                                     f"(asked for {accept})")
+                body = io.BufferedReader(_Body(resp, self.url, deadline, cancelled,
+                                               json=media == SOLUTIONS))
                 try:
                     return consume(media, body)
                 except (SyntaxError, ValueError) as exc:
@@ -211,7 +237,8 @@ class RemoteStore:
         s, p, o, g = (names[i] if t is None else str(t) for i, t in enumerate(key))
         rows = self.query_solutions(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}", (),
                                     self.graphs)
-        quads = [ox.Quad(*(row[n[1:]] if t is None else t for n, t in zip(names, key)))
+        quads = [ox.Quad(*(_canonical(row[n[1:]]) if t is None else t
+                           for n, t in zip(names, key)))
                  for row in rows]
         with self._lock:
             self._cache[key] = quads
@@ -221,10 +248,14 @@ class RemoteStore:
                 self._held -= max(1, len(dropped))
         return quads
 
-    def query(self, query: str, *, use_default_graph_as_union: bool = False):
+    def query(self, query: str, *, use_default_graph_as_union: bool = False,
+              substitutions: dict | None = None):
         """Solutions (a list with ``variables``), a QueryBoolean or a list of Triples, read
         completely, so a page never meets a half-parsed answer. The pages ask a few fixed
-        queries, so the answers are kept (the last QUERIES_KEPT)."""
+        queries, so the answers are kept (the last QUERIES_KEPT). ``substitutions`` (variable →
+        term, as pyoxigraph's) go into the query as a VALUES block opening its WHERE clause."""
+        if substitutions:
+            query = _with_values(query, substitutions)
         key = (query, use_default_graph_as_union)
         with self._lock:
             if key in self._answers:
@@ -234,8 +265,9 @@ class RemoteStore:
         def consume(media, body):
             if media == NTRIPLES:
                 return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-            if isinstance(parsed, ox.QueryBoolean):
+            parsed = _ask_answer(query, ox.parse_query_results(
+                body, format=ox.QueryResultsFormat.JSON))
+            if isinstance(parsed, (bool, ox.QueryBoolean)):
                 return parsed
             return Solutions(parsed)
 
@@ -300,12 +332,25 @@ def check_release(store: RemoteStore, dist: Path) -> dict[str, int]:
                          f"{'; '.join(wrong)}. Check the URL (the store's SPARQL query "
                          f"endpoint, e.g. http://HOST:7878/query) or {load_hint}")
     if sample:
-        values = "\n".join(f"({' '.join(str(t) for t in (q.graph_name, *q.triple))})"
-                           for q in sample)
-        found = store.query_solutions(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES (?g ?s ?p ?o) {{\n{values}\n}} "
-            "GRAPH ?g { ?s ?p ?o } }", (), store.graphs)
-        n = int(found[0]["n"].value) if found else 0
+        tagged = [q for q in sample if isinstance(q.object, ox.Literal) and q.object.language]
+        rest = [q for q in sample if q not in tagged]
+        n = 0
+        # Virtuoso 7 matches no language-tagged literal given in VALUES: text and tag are
+        # compared instead
+        by_term = ("SELECT (COUNT(*) AS ?n) WHERE {{ VALUES (?g ?s ?p ?o) {{\n{}\n}} "
+                   "GRAPH ?g {{ ?s ?p ?o }} }}")
+        by_text = ("SELECT (COUNT(*) AS ?n) WHERE {{ VALUES (?g ?s ?p ?t ?l) {{\n{}\n}} "
+                   "GRAPH ?g {{ ?s ?p ?o }} "
+                   "FILTER(isLiteral(?o) && STR(?o) = ?t && LCASE(LANG(?o)) = ?l) }}")
+        for quads, query in ((rest, by_term), (tagged, by_text)):
+            if not quads:
+                continue
+            values = "\n".join("(" + " ".join(str(t) for t in (
+                q.graph_name, q.subject, q.predicate,
+                *((ox.Literal(q.object.value), ox.Literal(q.object.language.lower()))
+                  if quads is tagged else (q.object,)))) + ")" for q in quads)
+            found = store.query_solutions(query.format(values), (), store.graphs)
+            n += int(found[0]["n"].value) if found else 0
         if n != len(sample):
             raise StoreError(store.url, f"holds as many triples as this release but not the "
                              f"same ones: {len(sample) - n} of {len(sample)} sampled triples of "
@@ -319,10 +364,15 @@ def check_release(store: RemoteStore, dist: Path) -> dict[str, int]:
 
 def dataset(req: QueryRequest, from_graphs: tuple[str, ...], from_named: tuple[str, ...],
             graphs: tuple[str, ...] = GRAPHS) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(default graphs, named graphs) that the embedded engine would evaluate ``req`` over."""
+    """(default graphs, named graphs) that the embedded engine would evaluate ``req`` over.
+
+    A dataset with default graphs but no named ones names NO_NAMED_GRAPH as its one named
+    graph: Virtuoso reads an absent named-graph-uri as "every graph the store holds"."""
     if req.default_graphs is not None or req.named_graphs is not None:
-        return tuple(req.default_graphs or ()), tuple(req.named_graphs or ())
-    return tuple(graphs), (tuple(from_named) if from_graphs else tuple(graphs))
+        default, named = tuple(req.default_graphs or ()), tuple(req.named_graphs or ())
+    else:
+        default, named = tuple(graphs), (tuple(from_named) if from_graphs else tuple(graphs))
+    return default, (named or ((NO_NAMED_GRAPH,) if default else ()))
 
 
 class RemoteEngine:
@@ -387,18 +437,22 @@ class RemoteEngine:
             cancelled.set()  # the client went away: the thread stops at the next chunk
             raise
         except StoreError as exc:
-            raise self._as_query_error(exc, req.base_iri) from None
+            raise self._as_query_error(exc, req.base_iri, req.text) from None
 
     def _release(self, _work) -> None:
         self._running -= 1
         self._slots.release()
 
-    def _as_query_error(self, exc: StoreError, base: str | None):
+    def _as_query_error(self, exc: StoreError, base: str | None, text: str = ""):
         if exc.status == 504:
             return QueryTimeout(f"the query ran past its time limit of {self.timeout:g} s; its "
                                 "answer was abandoned")
         if exc.store_status == 400:  # what our checks let through but the store refused
-            return _store_syntax_error(exc.detail, _prologue(base))
+            if re.search(r"error at \d+:\d+: ", exc.detail):  # Oxigraph's words
+                return _store_syntax_error(exc.detail, _prologue(base))
+            # another engine's words (Virtuoso: "SP030: SPARQL compiler, line 1: syntax error
+            # at '}'"): the embedded engine's, when it finds a syntax error too
+            return _local_syntax_error(text, base) or _store_syntax_error(exc.detail, "")
         return exc
 
     def _forward(self, req: QueryRequest, default, named, cap: int | None,
@@ -409,31 +463,123 @@ class RemoteEngine:
 
         def consume(media, body):
             if media == NTRIPLES:
-                triples, truncated = take((q.triple for q in ox.parse(
+                triples, truncated = take((_canonical_triple(q.triple) for q in ox.parse(
                     body, format=ox.RdfFormat.N_TRIPLES)), cap, max_bytes)
                 out, triples, cut = fit(triples, lambda t: write_triples(t, req.graph_format),
                                         max_bytes)
                 return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0],
                                    out, len(triples), truncated or cut, time.perf_counter() - t0)
-            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            parsed = _ask_answer(req.text, ox.parse_query_results(
+                body, format=ox.QueryResultsFormat.JSON))
             fmt = req.solution_format
-            if isinstance(parsed, ox.QueryBoolean):
+            if isinstance(parsed, (bool, ox.QueryBoolean)):
                 return QueryResult("ASK", fmt, SOLUTION_FORMATS.get(fmt, ""),
                                    write_boolean(bool(parsed), fmt), 1, False,
                                    time.perf_counter() - t0)
-            rows, truncated = take((tuple(s) for s in parsed), cap, max_bytes)
+            rows, truncated = take((tuple(map(_canonical, s)) for s in parsed), cap, max_bytes)
             variables = [v.value for v in parsed.variables]
             out, rows, cut = fit(rows, lambda r: write_solutions(variables, r, fmt), max_bytes)
             return QueryResult("SELECT", fmt, SOLUTION_FORMATS[fmt], out, len(rows),
                                truncated or cut, time.perf_counter() - t0)
 
-        return self.store.call(_prologue(req.base_iri) + req.text, default, named, consume,
+        return self.store.call(_prologue(req.base_iri) + _without_from(req.text), default, named,
+                               consume,
                                deadline=time.monotonic() + self.timeout, cancelled=cancelled)
 
 
 def _prologue(base: str | None) -> str:
     # On one line with the query's first, so only columns of line 1 shift (see below).
     return f"BASE <{base}> " if base else ""
+
+
+def _with_values(text: str, substitutions: dict) -> str:
+    """TEXT with ``VALUES (?v ...) { (term ...) }`` first in its WHERE clause, so the query
+    (BINDs, FILTERs, the projection) sees the variables bound as pyoxigraph's substitutions."""
+    names = [v.value if isinstance(v, ox.Variable) else str(v).lstrip("?$")
+             for v in substitutions]
+    block = (f"VALUES ({' '.join('?' + n for n in names)}) "
+             f"{{ ({' '.join(str(t) for t in substitutions.values())}) }} ")
+    seen_form = False
+    for tok in tokenize(text):
+        if tok.kind == "word" and tok.text.upper() in ("SELECT", "ASK"):
+            seen_form = True
+        elif seen_form and tok.kind == "other" and tok.text == "{":
+            return text[:tok.end] + " " + block + text[tok.end:]
+    raise QueryError("variables can be bound only in a SELECT or ASK query sent to a store")
+
+
+def _without_from(text: str) -> str:
+    """TEXT without its FROM / FROM NAMED clauses. Every request names its dataset, which the
+    SPARQL Protocol says replaces them; Virtuoso 7 keeps the query's FROM graphs beside the
+    request's, so they are not sent."""
+    tokens = tokenize(text)
+    cuts = []
+    for i, tok in enumerate(tokens):
+        if tok.kind == "word" and tok.text.upper() == "FROM":
+            j = i + 1
+            if j < len(tokens) and tokens[j].kind == "word" and tokens[j].text.upper() == "NAMED":
+                j += 1
+            if j < len(tokens):
+                cuts.append((tok.start, tokens[j].end))
+    for start, end in reversed(cuts):
+        text = text[:start] + " " * (end - start) + text[end:]  # columns stay where they were
+    return text
+
+
+XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+_BOOLEANS = {"1": "true", "0": "false"}
+
+
+def _canonical(term):
+    """A term as the embedded engine writes it: Virtuoso 7 stores an xsd:boolean as 1 or 0, and
+    answers "1"^^xsd:boolean for "true"^^xsd:boolean (the same value, another lexical form)."""
+    if isinstance(term, ox.Literal) and term.value in _BOOLEANS and term.datatype == XSD_BOOLEAN:
+        return ox.Literal(_BOOLEANS[term.value], datatype=XSD_BOOLEAN)
+    return term
+
+
+def _canonical_triple(triple: ox.Triple) -> ox.Triple:
+    obj = _canonical(triple.object)
+    return triple if obj is triple.object else ox.Triple(triple.subject, triple.predicate, obj)
+
+
+def _form(text: str) -> str | None:
+    for tok in tokenize(text):
+        if tok.kind == "word" and tok.text.upper() in FORMS:
+            return tok.text.upper()
+    return None
+
+
+def _accept(text: str) -> str:
+    form = _form(text)
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return NTRIPLES
+    return SOLUTIONS if form in ("SELECT", "ASK") else ACCEPT
+
+
+def _ask_answer(text: str, parsed):
+    """An ASK's answer: the QueryBoolean, or Virtuoso 7's one row of one 0/1 value as a bool."""
+    if isinstance(parsed, ox.QueryBoolean) or _form(text) != "ASK":
+        return parsed
+    if len(parsed.variables) != 1:
+        raise ValueError("an ASK query was answered with solutions of "
+                         f"{len(parsed.variables)} variables")
+    rows = [row[0] for row in parsed]
+    if len(rows) > 1:
+        raise ValueError(f"an ASK query was answered with {len(rows)} rows")
+    return bool(rows) and rows[0] is not None and rows[0].value in ("1", "true")
+
+
+def _local_syntax_error(text: str, base: str | None) -> QueryError | None:
+    """What the embedded engine says of ``text``, if it is a syntax error there: parsed here on
+    an empty store (a SELECT or CONSTRUCT is not evaluated until read, and is never read)."""
+    try:
+        ox.Store().query(text, base_iri=base)
+    except SyntaxError as exc:
+        return syntax_error(exc)
+    except (OSError, RuntimeError, ValueError):  # an ASK's evaluation failed: no verdict here
+        return None
+    return None
 
 
 def _store_syntax_error(detail: str, prologue: str) -> QueryError:

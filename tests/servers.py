@@ -90,6 +90,107 @@ def oxigraph_store(location: Path, *, port: int | None = None, startup_timeout: 
         yield url
 
 
+# ---- external SPARQL engines for `serve --store`, each from its real package
+
+VIRTUOSO = "/usr/bin/virtuoso-t"  # Debian's virtuoso-opensource (scripts/test.sh installs it)
+FUSEKI_VERSION = "5.6.0"  # the newest jena-fuseki-server that runs on Java 17
+FUSEKI_JAR = Path(os.environ.get("ISECG_FUSEKI_JAR", ROOT / ".cache" / "fuseki" /
+                                 f"jena-fuseki-server-{FUSEKI_VERSION}.jar"))
+
+
+class Engine(str):
+    """A writable SPARQL engine's base URL, with its query endpoint and the Graph Store URL that
+    `isecg-kg load --into` takes (credentials included where writes need them)."""
+
+    name: str
+    query: str
+    graph_store: str
+
+
+def _engine(base: str, name: str, query: str, graph_store: str) -> Engine:
+    engine = Engine(base)
+    engine.name, engine.query, engine.graph_store = name, base + query, graph_store
+    return engine
+
+
+@contextlib.contextmanager
+def oxigraph_engine(workdir: Path):
+    with oxigraph_store(Path(workdir) / "db", timeout_s=5) as url:
+        yield _engine(url, "oxigraph", "/query", url + "/store")
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+DirsAllowed = .
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = /var/lib/virtuoso-opensource-7/vsp
+ServerThreads = 10
+[SPARQL]
+ResultSetMaxRows = 100000
+MaxQueryExecutionTime = 60
+"""
+
+
+@contextlib.contextmanager
+def virtuoso_engine(workdir: Path, startup_timeout: float = 120):
+    """A fresh Virtuoso 7 database in WORKDIR on loopback ports (its stock `dba` account); SPARQL
+    at /sparql, and the Graph Store that takes writes at /sparql-graph-crud-auth, with HTTP Digest
+    as dba (the unauthenticated /sparql-graph-crud needs SPARQL_UPDATE granted to nobody)."""
+    workdir = Path(workdir)
+    http = free_port()
+    (workdir / "virtuoso.ini").write_text(VIRTUOSO_INI.format(d=workdir, sql=free_port(),
+                                                              http=http))
+    url = f"http://127.0.0.1:{http}"
+    cmd = [VIRTUOSO, "+foreground", "+configfile", str(workdir / "virtuoso.ini")]
+    with running(cmd, url + "/sparql?query=ASK%7B%7D", workdir / "virtuoso.out",
+                 timeout=startup_timeout, cwd=workdir):
+        yield _engine(url, "virtuoso", "/sparql",
+                      f"http://dba:dba@127.0.0.1:{http}/sparql-graph-crud-auth")
+
+
+@contextlib.contextmanager
+def fuseki_engine(workdir: Path, startup_timeout: float = 120):
+    """Fuseki (jena-fuseki-server) with an in-memory, updatable dataset /isecg: SPARQL at
+    /isecg/query, the Graph Store at /isecg/data."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = ["java", "-Xmx1g", "-jar", str(FUSEKI_JAR), "--localhost", "--port", str(port),
+           "--update", "--mem", "/isecg"]
+    with running(cmd, url + "/$/ping", Path(workdir) / "fuseki.out", timeout=startup_timeout,
+                 cwd=workdir):
+        yield _engine(url, "fuseki", "/isecg/query", url + "/isecg/data")
+
+
+def engine_missing(name: str) -> str | None:
+    """Why NAME cannot run here (the package that brings it), or None."""
+    import shutil
+
+    if name == "oxigraph" and shutil.which("oxigraph") is None:
+        return "the oxigraph command is not installed (pip install -e '.[test]')"
+    if name == "virtuoso" and not Path(VIRTUOSO).exists():
+        return f"{VIRTUOSO} is not installed (Debian: apt-get install virtuoso-opensource)"
+    if name == "fuseki" and not (FUSEKI_JAR.is_file() and shutil.which("java")):
+        return (f"{FUSEKI_JAR} or java is missing (scripts/test.sh fetches "
+                f"org.apache.jena:jena-fuseki-server:{FUSEKI_VERSION} with mvn)")
+    return None
+
+
+ENGINES = {"oxigraph": oxigraph_engine, "virtuoso": virtuoso_engine, "fuseki": fuseki_engine}
+
+
 class LoopbackHTTP:
     """A stand-in HTTP server: `handler` (a BaseHTTPRequestHandler class) on 127.0.0.1, served
     on a daemon thread; `url` is its base plus `path`."""

@@ -1,5 +1,7 @@
-"""`isecg-kg serve --store URL`: pages and SPARQL from a real Oxigraph server, loaded with
-`isecg-kg load --into`, compared with the embedded server on the same build.
+"""`isecg-kg serve --store URL`: pages and SPARQL from a real external engine (Oxigraph server,
+Virtuoso, Fuseki: one instance per engine for the module, from its real package), loaded with
+`isecg-kg load --into`, compared with the embedded server on the same build. The differential
+tests run once per engine; those about a failing store use Oxigraph.
 
 Every expected answer is the embedded server's (same build, same options) or comes from the
 build's files; nothing is hard-coded from running the remote path. SERVICE queries go to a
@@ -20,7 +22,16 @@ import pytest
 from conftest import run_cli
 from isecg_kg.config import GRAPHS, ID_BASE
 from isecg_kg.query import named_queries
-from servers import LoopbackHTTP, free_port, isecg_server, leaks, oxigraph_server, oxigraph_store
+from servers import (
+    ENGINES,
+    LoopbackHTTP,
+    engine_missing,
+    free_port,
+    isecg_server,
+    leaks,
+    oxigraph_server,
+    oxigraph_store,
+)
 
 WIKIDATA_FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"
 OPTIONS = ("--max-rows", "1000", "--query-timeout", "5", "--workers", "2")
@@ -34,8 +45,35 @@ pytestmark = pytest.mark.skipif(
     __import__("shutil").which("oxigraph") is None, reason="the oxigraph command is not installed")
 
 
-def load(dist: Path, store: str) -> None:
-    run_cli("--quiet", "load", "--into", store + "/store", "--dist", str(dist), check=True)
+# Where an engine answers otherwise and forwarding cannot make it agree (README, "External
+# stores"). The tests concerned are expected to fail there, strictly: a newer engine that
+# agrees shows up as an unexpected pass.
+DIFFERS = {
+    "virtuoso": {
+        "duration": "Virtuoso 7 stores an xsd:duration as a number and answers it so "
+                    "(\"P25Y\" comes back as \"300\"): the roadmap's pathway durations",
+        "rules": "Virtuoso 7 evaluates the date-window rules of members-as-of and "
+                 "sources-of-claim differently (other statuses; 998 rows, not 714)",
+        "service": "Virtuoso 7's SPARQL compiler fails on these SERVICE queries (SP031 "
+                   "internal error, or HTTP 500)",
+        "describe": "Virtuoso 7's DESCRIBE also gives the triples whose object is the resource",
+    },
+}
+NAMED_QUERY_DIFFERS = {"members-as-of": "rules", "sources-of-claim": "rules",
+                       "roadmap-pathways": "duration", "wikidata-member-agencies": "service",
+                       "wikidata-members-without-membership": "service"}
+
+
+def expect_difference(request, engine, what: str) -> None:
+    reason = DIFFERS.get(engine.name, {}).get(what)
+    if reason:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+
+
+def load(dist: Path, store: str, graph_store: str | None = None) -> None:
+    """`isecg-kg load` into an Oxigraph server's Graph Store (STORE/store), or GRAPH_STORE."""
+    run_cli("--quiet", "load", "--into", graph_store or store + "/store", "--dist", str(dist),
+            check=True)
 
 
 @pytest.fixture(scope="module")
@@ -45,20 +83,32 @@ def wikidata(tmp_path_factory):
         yield url + "/query"
 
 
-@pytest.fixture(scope="module")
-def store(dist, tmp_path_factory):
-    with oxigraph_store(tmp_path_factory.mktemp("store") / "db", timeout_s=5) as url:
-        load(dist, url)
-        yield url
+@pytest.fixture(scope="module", params=sorted(ENGINES))
+def engine(request, dist, tmp_path_factory):
+    """One engine, started for the module and loaded with the build by `isecg-kg load`."""
+    why = engine_missing(request.param)
+    if why:
+        pytest.skip(why)
+    with ENGINES[request.param](tmp_path_factory.mktemp(request.param)) as started:
+        load(dist, started, started.graph_store)
+        yield started
 
 
 @pytest.fixture(scope="module")
-def servers(dist, store, wikidata):
-    """(embedded, remote): the same build and options, the second answering from the store."""
+def servers(dist, engine, wikidata):
+    """(embedded, remote): the same build and options, the second answering from the engine."""
     args = (*OPTIONS, "--wikidata-endpoint", wikidata)
     with isecg_server(dist, *args) as embedded, \
-            isecg_server(dist, *args, "--store", store + "/query") as remote:
+            isecg_server(dist, *args, "--store", engine.query) as remote:
         yield embedded, remote
+
+
+@pytest.fixture
+def store(dist, tmp_path):
+    """A loaded Oxigraph server of the test's own, for the tests of a failing store."""
+    with oxigraph_store(tmp_path / "db", timeout_s=5) as url:
+        load(dist, url)
+        yield url
 
 
 def entity_paths(dist: Path) -> list[str]:
@@ -96,20 +146,34 @@ def both(servers, method: str, path: str, **kw) -> tuple[httpx.Response, httpx.R
 # ---- the same answers as the embedded server
 
 
-def test_entity_pages_equal_the_embedded_servers(dist, servers):
+def test_entity_pages_equal_the_embedded_servers(dist, servers, engine):
     paths = entity_paths(dist)
     assert len(paths) >= 10  # agencies, countries, documents, memberships, contributions, ...
+    if "duration" in DIFFERS.get(engine.name, {}):  # test_pathway_pages_… has those
+        paths = [p for p in paths if not p.startswith("/id/pathway/")]
     for path in paths:
-        emb, rem = both(servers, "GET", path + ".html")
-        assert (rem.status_code, rem.text) == (emb.status_code, emb.text), path
-        for suffix, fmt in RDF.items():
-            emb, rem = both(servers, "GET", f"{path}.{suffix}")
-            assert rem.status_code == emb.status_code == 200, path
-            assert rem.headers["content-type"] == emb.headers["content-type"]
-            assert graph_of(rem.content, fmt) == graph_of(emb.content, fmt), f"{path}.{suffix}"
-        emb, rem = both(servers, "GET", path, headers={"Accept": "text/turtle"},
-                        follow_redirects=False)
-        assert (rem.status_code, rem.headers["location"]) == (303, emb.headers["location"])
+        assert_same_entity_page(servers, path)
+
+
+def test_pathway_pages_equal_the_embedded_servers(dist, servers, engine, request):
+    expect_difference(request, engine, "duration")
+    paths = [p for p in entity_paths(dist) if p.startswith("/id/pathway/")]
+    assert paths
+    for path in paths:
+        assert_same_entity_page(servers, path)
+
+
+def assert_same_entity_page(servers, path: str) -> None:
+    emb, rem = both(servers, "GET", path + ".html")
+    assert (rem.status_code, rem.text) == (emb.status_code, emb.text), path
+    for suffix, fmt in RDF.items():
+        emb, rem = both(servers, "GET", f"{path}.{suffix}")
+        assert rem.status_code == emb.status_code == 200, path
+        assert rem.headers["content-type"] == emb.headers["content-type"]
+        assert graph_of(rem.content, fmt) == graph_of(emb.content, fmt), f"{path}.{suffix}"
+    emb, rem = both(servers, "GET", path, headers={"Accept": "text/turtle"},
+                    follow_redirects=False)
+    assert (rem.status_code, rem.headers["location"]) == (303, emb.headers["location"])
 
 
 def test_site_pages_equal_the_embedded_servers(servers):
@@ -126,7 +190,8 @@ def test_site_pages_equal_the_embedded_servers(servers):
 
 
 @pytest.mark.parametrize("name", sorted(named_queries()))
-def test_named_queries_answer_as_the_embedded_server(servers, name):
+def test_named_queries_answer_as_the_embedded_server(servers, name, engine, request):
+    expect_difference(request, engine, NAMED_QUERY_DIFFERS.get(name, ""))
     text = named_queries()[name].text
     for accept in ("application/sparql-results+json", "text/tab-separated-values"):
         emb, rem = both(servers, "POST", "/sparql", data={"query": text},
@@ -145,7 +210,9 @@ def test_named_queries_answer_as_the_embedded_server(servers, name):
 ])
 @pytest.mark.parametrize("accept", ["text/turtle", "application/n-triples",
                                     "application/ld+json", "application/rdf+xml"])
-def test_graph_queries_answer_as_the_embedded_server(servers, query, accept):
+def test_graph_queries_answer_as_the_embedded_server(servers, query, accept, engine, request):
+    if query.startswith("DESCRIBE"):
+        expect_difference(request, engine, "describe")
     emb, rem = both(servers, "POST", "/sparql", data={"query": query},
                     headers={"Accept": accept})
     assert rem.status_code == emb.status_code == 200
@@ -215,7 +282,7 @@ def test_syntax_errors_name_the_same_line_and_column(servers, query):
     ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", {}),
     ("LOAD <http://127.0.0.1:{port}/data.ttl>", {}),
 ])
-def test_refused_as_by_the_embedded_server_and_nothing_reaches_out(dist, servers, canary, store,
+def test_refused_as_by_the_embedded_server_and_nothing_reaches_out(dist, servers, canary, engine,
                                                                      query, params):
     fill = lambda s: s.replace("{port}", str(canary.port))
     params = {k: fill(v) for k, v in params.items()}
@@ -225,8 +292,9 @@ def test_refused_as_by_the_embedded_server_and_nothing_reaches_out(dist, servers
     assert rem.json() == emb.json()
     assert canary.count == before
     # and the store still holds exactly the release (no update went through)
-    resp = httpx.get(store + "/query", params={"query": "SELECT (COUNT(*) AS ?n) "
-                                                        "WHERE { GRAPH ?g { ?s ?p ?o } }"},
+    resp = httpx.get(engine.query, params={"query": "SELECT (COUNT(*) AS ?n) "
+                                                    "WHERE { GRAPH ?g { ?s ?p ?o } }",
+                                           "named-graph-uri": list(GRAPHS)},
                      headers={"Accept": "application/sparql-results+json"})
     held = int(resp.json()["results"]["bindings"][0]["n"]["value"])
     assert held == sum(1 for _ in ox.parse(path=str(dist / "isecg.nq"),
@@ -402,7 +470,7 @@ def test_an_unreachable_store_is_refused_at_start_up(dist):
 # ---- how long a query takes through the store
 
 
-def test_latency_through_the_store(servers):
+def test_latency_through_the_store(servers, engine):
     """Medians of 15 first-time (uncached) runs of members-2022, printed for the README."""
     text = named_queries()["members-2022"].text
     medians = []
@@ -415,5 +483,5 @@ def test_latency_through_the_store(servers):
             assert resp.headers["isecg-answer-cache"] == "miss"
         medians.append(statistics.median(times))
     print(f"\nmembers-2022, first-time: embedded {medians[0] * 1000:.1f} ms, "
-          f"through the store {medians[1] * 1000:.1f} ms (median of 15)")
+          f"through {engine.name} {medians[1] * 1000:.1f} ms (median of 15)")
     assert medians[1] < 1.0

@@ -6,13 +6,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=""
-  for pair in rapper:raptor2-utils roqet:rasqal-utils chromium:chromium wrk:wrk; do
+  # virtuoso-t and nginx: the external-engine and proxy tests start their own on loopback
+  for pair in rapper:raptor2-utils roqet:rasqal-utils chromium:chromium wrk:wrk \
+      virtuoso-t:virtuoso-opensource nginx:nginx; do
     command -v "${pair%%:*}" >/dev/null || missing="$missing ${pair#*:}"
   done
   if [ -n "$missing" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
   fi
+fi
+# Fuseki for the external-engine tests: its server jar from Maven Central, kept under .cache/
+# (gitignored). Where Maven Central cannot be reached the Fuseki tests skip, saying so.
+fuseki=.cache/fuseki/jena-fuseki-server-5.6.0.jar
+if [ ! -f "$fuseki" ] && command -v mvn >/dev/null && command -v java >/dev/null; then
+  timeout 300 mvn -q -B dependency:copy -Dartifact=org.apache.jena:jena-fuseki-server:5.6.0 \
+    -DoutputDirectory=.cache/fuseki >/dev/null 2>&1 \
+    || echo "test.sh: jena-fuseki-server 5.6.0 not fetched (Maven Central unreachable?); the Fuseki tests will skip" >&2
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'

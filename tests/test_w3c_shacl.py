@@ -33,9 +33,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import ROOT
-from w3c_suites import suite_dir
-
 from isecg_kg.errors import InputError
+from w3c_suites import suite_dir
 
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = rdflib.Namespace("http://www.w3.org/ns/shacl-test#")

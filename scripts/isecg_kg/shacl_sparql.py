@@ -666,15 +666,15 @@ class _Compiler:
                 elif name == "equals":
                     mine = ("FILTER(!sameTerm(?value, ?this))" if path is None else
                             f"FILTER NOT EXISTS {{ ?this {path} ?value }}")
-                    qs = [f"SELECT ?this ?value WHERE {{ {core} "
-                          f"FILTER NOT EXISTS {{ ?this {other} ?value }} }}",
-                          f"SELECT DISTINCT ?this ?value WHERE {{ {target('?this')} "
-                          f"?this {other} ?value . {mine} }}"]
+                    qs = [(f"SELECT ?this ?value WHERE {{ {core} "
+                          f"FILTER NOT EXISTS {{ ?this {other} ?value }} }}"),
+                          (f"SELECT DISTINCT ?this ?value WHERE {{ {target('?this')} "
+                          f"?this {other} ?value . {mine} }}")]
                 else:
                     op = "<" if name == "lessThan" else "<="
-                    qs = [f"SELECT DISTINCT ?this ?value WHERE {{ {core} ?this {other} ?o . "
+                    qs = [(f"SELECT DISTINCT ?this ?value WHERE {{ {core} ?this {other} ?o . "
                           f"FILTER(!COALESCE({self.number('?value')} {op} "
-                          f"{self.number('?o')}, false)) }}"]
+                          f"{self.number('?o')}, false)) }}")]
                 for q in qs:
                     for r in self.query(q, shape, f"sh:{name}"):
                         self.emit(results, shape, name, r["this"], p, r["value"],

@@ -114,6 +114,28 @@ class QueryAborted(QueryError):
     """The worker running the query died (e.g. past its memory limit) (HTTP 503)."""
 
 
+class QueryUnsupported(QueryError):
+    """A valid query that uses what the engine does not implement, such as a custom function
+    (HTTP 501): not the client's syntax error."""
+
+
+class QueryFailed(QueryError):
+    """The engine failed to evaluate a valid query for another reason (HTTP 500)."""
+
+
+# Engine errors that cross the worker pipe by name (any other is a plain QueryError).
+_ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed)}
+
+
+def engine_error(exc: Exception) -> QueryError:
+    """A non-syntax pyoxigraph error as what it is (pyoxigraph 0.5 raises RuntimeError
+    "The custom function <...> is not supported" for an unknown function)."""
+    msg = " ".join(str(exc).split())[:500]
+    if isinstance(exc, RuntimeError) and "is not supported" in msg:
+        return QueryUnsupported(f"the query could not be evaluated: {msg}")
+    return QueryFailed(f"the query could not be evaluated: {type(exc).__name__}: {msg}")
+
+
 # --------------------------------------------------------------------------------------------
 # The store
 
@@ -765,8 +787,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
                            len(items), truncated or cut, time.perf_counter() - t0)
     except SyntaxError as exc:
         raise syntax_error(exc) from None
-    except OSError as exc:  # e.g. an allowed SERVICE that failed
-        raise QueryError(f"the query failed: {exc}") from None
+    except (OSError, RuntimeError) as exc:  # evaluation, not syntax: e.g. an unknown function
+        raise engine_error(exc) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -832,12 +854,13 @@ def _worker_loop(conn, nq_path: str, sha256: str | None = None,
         try:
             reply = ("ok", execute(store, req))
         except QueryError as exc:
-            reply = ("error", str(exc), exc.line, exc.column)
+            reply = ("error", str(exc), exc.line, exc.column, type(exc).__name__)
         except MemoryError:  # the worker lives on (the failed allocation is freed): not 400
             reply = ("aborted", "the query needed more memory than a worker may use"
                      + _limit_hint(memory_limit))
         except Exception as exc:  # noqa: BLE001 - any engine failure is the query's error
-            reply = ("error", f"the query failed: {type(exc).__name__}: {exc}", None, None)
+            failed = engine_error(exc)
+            reply = ("error", str(failed), None, None, type(failed).__name__)
         try:
             conn.send(reply)
         except (OSError, ValueError):
@@ -849,7 +872,8 @@ def _unpack(msg) -> QueryResult:
         return msg[1]
     if msg[0] == "aborted":
         raise QueryAborted(msg[1])
-    raise QueryError(msg[1], line=msg[2], column=msg[3])
+    cls = _ENGINE_ERRORS.get(msg[4], QueryError) if len(msg) > 4 else QueryError
+    raise cls(msg[1], line=msg[2], column=msg[3])
 
 
 def _limit_hint(memory_limit: int | None) -> str:

@@ -455,7 +455,12 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 raise QueryError(f"the query has more than {MAX_UNION} UNION branches; use "
                                  "VALUES for long lists of alternatives")
         if tok.kind == "other" and tok.text == "\\":
-            raise QueryError("a backslash escape (\\u...) is only allowed inside strings and IRIs")
+            if not _UCHAR.match(text, tok.start):  # SPARQL allows these anywhere
+                raise QueryError("a backslash is only allowed inside strings and IRIs, or as a "
+                                 "\\u.... / \\U........ escape")
+            # legal SPARQL (escapes are processed before parsing) that Oxigraph rejects
+            raise QueryUnsupported("a \\u escape outside strings and IRIs is valid SPARQL but "
+                                   "not supported here: write the character itself")
         if tok.kind == "var":
             variables.add(tok.text[1:])
             continue
@@ -759,7 +764,9 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
     if req.default_graphs is not None or req.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in req.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in req.named_graphs or ()]
-    else:
+    elif not any(t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(req.text)):
+        # the union is our default graph only for queries without FROM / FROM NAMED: pyoxigraph
+        # would otherwise answer over every graph and ignore the query's own dataset
         kwargs["use_default_graph_as_union"] = True
     if req.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in req.substitutions.items()}

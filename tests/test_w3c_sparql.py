@@ -56,7 +56,7 @@ DEFAULT = "urn:x-w3c-test:default-graph"  # the test's default graph, when it al
 
 
 # one suite test: its id (folder/name), kind, query file, data files and expected results
-Test = collections.namedtuple("Test", "id kind query data graph_data result")
+Case = collections.namedtuple("Case", "id kind query data graph_data result")
 
 
 def _g(path: Path) -> ox.Store:
@@ -69,7 +69,7 @@ def _file(node) -> Path:
     return Path(node.value.removeprefix("file://"))
 
 
-def collect(root: Path) -> list[Test]:
+def collect(root: Path) -> list[Case]:
     out, seen = [], set()
 
     def items(g, node):
@@ -104,7 +104,7 @@ def collect(root: Path) -> list[Test]:
                 result = one(g, t, MF + "result")
                 name = re.split(r"[#/]", t.value)[-1]
                 folder = manifest.parent.relative_to(root).as_posix()
-                out.append(Test(f"{folder}/{name}", kind, _file(query), data, named,
+                out.append(Case(f"{folder}/{name}", kind, _file(query), data, named,
                                 _file(result) if kind == "eval" and result else None))
 
     walk(root / "sparql10" / "manifest-syntax.ttl", "sparql10")
@@ -117,7 +117,7 @@ def _text(path: Path) -> str:
     return path.read_bytes().decode("utf-8")
 
 
-def guard(test: Test) -> str:
+def guard(test: Case) -> str:
     try:
         check_query(_text(test.query))
     except QueryRefused:
@@ -177,7 +177,7 @@ def _result_set_graph(path: Path):
     return rows, triples
 
 
-def expected(test: Test):
+def expected(test: Case):
     """rows (Counter), a boolean, or ("graph", triples)."""
     p = test.result
     fmts = {".srx": ox.QueryResultsFormat.XML, ".srj": ox.QueryResultsFormat.JSON,
@@ -205,7 +205,7 @@ def _isomorphic(a: list, b: list) -> bool:
     return rdflib.compare.isomorphic(graph(a), graph(b))
 
 
-def result(test: Test) -> str:
+def result(test: Case) -> str:
     """The test's query on its own data, by the endpoint's code path, against the expectation."""
     text = _text(test.query)
     store = ox.Store()
@@ -246,7 +246,7 @@ def result(test: Test) -> str:
 
 # --- the endpoint ---------------------------------------------------------------------------
 
-def endpoint_status(client: httpx.Client, test: Test) -> str:
+def endpoint_status(client: httpx.Client, test: Case) -> str:
     """The HTTP status, with the problem's title for a 4xx/5xx other than 400 Malformed query."""
     r = client.post("/sparql", content=test.query.read_bytes(),
                     headers={"Content-Type": "application/sparql-query",
@@ -264,7 +264,7 @@ def read_table() -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def suite() -> list[Test]:
+def suite() -> list[Case]:
     root = suite_dir("sparql")
     if root is None:
         pytest.skip("the W3C SPARQL suites are not fetched: run `python tests/w3c_suites.py "
@@ -272,7 +272,7 @@ def suite() -> list[Test]:
     return collect(root)
 
 
-def _results(tests: list[Test]) -> list[str]:
+def _results(tests: list[Case]) -> list[str]:
     return [result(t) if t.result else "-" for t in tests]
 
 

@@ -402,7 +402,8 @@ def _unescape_iri(tok: str) -> str:
 def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 service_allow: tuple[str, ...] | list[str] = (WIKIDATA_SPARQL,),
                 service_map: dict[str, str] | None = None,
-                graphs: tuple[str, ...] = GRAPHS, base_iri: str | None = BASE) -> CheckedQuery:
+                graphs: tuple[str, ...] = GRAPHS, base_iri: str | None = BASE,
+                _unescaped: bool = False) -> CheckedQuery:
     """Refuse what must never reach the engine; raise QueryTooLarge / QueryRefused / QueryError.
 
     ``service_map`` redirects allowed SERVICE IRIs (e.g. Wikidata's to a configured mirror).
@@ -419,6 +420,7 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
     froms: list[str] = []
     named_froms: list[str] = []
     edits: list[tuple[int, int, str]] = []
+    codepoints: list[re.Match] = []
     allow = set(service_allow)
     service_map = service_map or {}
 
@@ -455,12 +457,13 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 raise QueryError(f"the query has more than {MAX_UNION} UNION branches; use "
                                  "VALUES for long lists of alternatives")
         if tok.kind == "other" and tok.text == "\\":
-            if not _UCHAR.match(text, tok.start):  # SPARQL allows these anywhere
+            m = _UCHAR.match(text, tok.start)
+            if not m or _unescaped:
                 raise QueryError("a backslash is only allowed inside strings and IRIs, or as a "
-                                 "\\u.... / \\U........ escape")
-            # legal SPARQL (escapes are processed before parsing) that Oxigraph rejects
-            raise QueryUnsupported("a \\u escape outside strings and IRIs is valid SPARQL but "
-                                   "not supported here: write the character itself")
+                                 "\\u.... / \\U........ escape (not one that makes another)")
+            # SPARQL replaces these before parsing, anywhere; Oxigraph only inside terms. So
+            # the guard replaces them, then checks what the engine will see
+            codepoints.append(m)
         if tok.kind == "var":
             variables.add(tok.text[1:])
             continue
@@ -508,6 +511,12 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
             froms.append(graph)
             if named:
                 named_froms.append(graph)
+    if codepoints:
+        for m in reversed(codepoints):
+            text = text[:m.start()] + chr(int(m.group(1) or m.group(2), 16)) + text[m.end():]
+        return check_query(text, max_bytes=max_bytes, service_allow=service_allow,
+                           service_map=service_map, graphs=graphs, base_iri=base_iri,
+                           _unescaped=True)
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return CheckedQuery(text=text, form=form, variables=frozenset(variables),

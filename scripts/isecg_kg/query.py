@@ -123,14 +123,20 @@ class QueryFailed(QueryError):
     """The engine failed to evaluate a valid query for another reason (HTTP 500)."""
 
 
+class QueryServiceFailed(QueryError):
+    """An allowed SERVICE endpoint could not be queried (HTTP 502)."""
+
+
 # Engine errors that cross the worker pipe by name (any other is a plain QueryError).
-_ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed)}
+_ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
 
 
 def engine_error(exc: Exception) -> QueryError:
     """A non-syntax pyoxigraph error as what it is (pyoxigraph 0.5 raises RuntimeError
     "The custom function <...> is not supported" for an unknown function)."""
     msg = " ".join(str(exc).split())[:500]
+    if isinstance(exc, OSError):  # pyoxigraph's SERVICE client: the remote end failed
+        return QueryServiceFailed(f"a SERVICE endpoint failed: {msg}")
     if isinstance(exc, RuntimeError) and "is not supported" in msg:
         return QueryUnsupported(f"the query could not be evaluated: {msg}")
     return QueryFailed(f"the query could not be evaluated: {type(exc).__name__}: {msg}")

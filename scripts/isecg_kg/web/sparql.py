@@ -30,6 +30,7 @@ from isecg_kg.query import (
     QueryEngine,
     QueryFailed,
     QueryRequest,
+    QueryServiceFailed,
     QueryTooLarge,
     QueryUnsupported,
     check_graphs,
@@ -316,6 +317,8 @@ class SparqlService:
             return problem(501, "Query uses an unsupported feature", str(exc))
         if isinstance(exc, QueryFailed):
             return problem(500, "Query could not be evaluated", str(exc))
+        if isinstance(exc, QueryServiceFailed):
+            return problem(502, "SERVICE endpoint failed", str(exc))
         return problem(400, "Malformed query", str(exc), line=exc.line, column=exc.column)
 
     # ---- service description and page

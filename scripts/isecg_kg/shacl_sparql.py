@@ -17,7 +17,8 @@ failing focus/value nodes:
 * per node shape: one query for its node-level components (the focus node is the value node);
 * per sh:equals / sh:disjoint / sh:lessThan / sh:lessThanOrEquals: one query (two for equals)
   comparing the value nodes with the focus node's values of the other property; per sh:closed
-  node shape: one query for the focus node's properties outside the allowed ones;
+  node shape: one query for the focus node's properties outside the allowed ones; per
+  sh:qualifiedValueShape: one GROUP BY / COUNT of the conforming (and disjoint) value nodes;
 * per sh:sparql constraint: its sh:select (with the sh:prefixes declarations prepended) joined
   with the focus-node pattern on ?this ($this and ?this are the same SPARQL variable).
 
@@ -37,8 +38,9 @@ Known differences from pySHACL (see also the tests and tests/conformance/shacl-c
 * $this is joined rather than pre-bound in sh:sparql constraints; the two differ only for
   queries whose meaning depends on evaluation order (MINUS, a sub-SELECT that does not mention
   $this, aggregates over all of $this's solutions are still fine).
-* Qualified value shapes are refused by name; sh:closed and the property-pair components
-  (sh:equals, sh:disjoint, sh:lessThan, sh:lessThanOrEquals) compile in reported shapes only.
+* Qualified value shapes and the property-pair components (sh:equals, sh:disjoint, sh:lessThan,
+  sh:lessThanOrEquals) compile in reported property shapes only, sh:closed in node shapes; a
+  nested use is refused by name.
 """
 
 from __future__ import annotations
@@ -110,6 +112,10 @@ PROPERTY_COMPONENTS = frozenset(SH + n for n in ("minCount", "maxCount", "unique
 # Components comparing the value nodes with another property of the focus node: reported shapes
 # only (a nested use is refused by name).
 PAIR_COMPONENTS = frozenset(SH + n for n in ("equals", "disjoint", "lessThan", "lessThanOrEquals"))
+# Qualified value shapes: reported property shapes only. Without sh:qualifiedValueShape the
+# other three mean nothing (the W3C suite allows them on node shapes, ignored).
+QUALIFIED = frozenset(SH + n for n in ("qualifiedValueShape", "qualifiedMinCount",
+                                       "qualifiedMaxCount", "qualifiedValueShapesDisjoint"))
 COMPONENT_NAMES = {
     "class": "ClassConstraintComponent", "datatype": "DatatypeConstraintComponent",
     "nodeKind": "NodeKindConstraintComponent", "pattern": "PatternConstraintComponent",
@@ -128,6 +134,8 @@ COMPONENT_NAMES = {
     "lessThan": "LessThanConstraintComponent",
     "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
     "closed": "ClosedConstraintComponent",
+    "qualifiedMinCount": "QualifiedMinCountConstraintComponent",
+    "qualifiedMaxCount": "QualifiedMaxCountConstraintComponent",
 }
 # How many distinct values a nested (non-reported) sh:minCount / sh:maxCount may count: each is
 # a self-join with pairwise FILTERs, so keep it small.
@@ -498,9 +506,17 @@ class _Compiler:
             return "true"
         if self.g.objects(shape, SH + "sparql"):
             raise _unsupported(shape, "sh:sparql inside sh:node/sh:not/sh:and/sh:or/sh:xone")
-        self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS)
+        self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS
+                              | {SH + "closed", SH + "ignoredProperties"})
         parts = []
         path = self.g.value(shape, SH + "path")
+        closed = self.closed_predicates(shape)
+        if closed is not None:
+            if path is not None:
+                raise _unsupported(shape, "sh:closed on a property shape")
+            p, o = self.var("p"), self.var()
+            unless = f"FILTER({p} NOT IN ({', '.join(closed)}))" if closed else ""
+            parts.append(f"NOT EXISTS {{ {x} {p} {o} . {unless} }}")
         if path is None:
             for p in sorted(VALUE_COMPONENTS | {SH + "hasValue"}):
                 for param in self.g.objects(shape, p):
@@ -567,7 +583,8 @@ class _Compiler:
             return
         else:
             self.check_predicates(shape, VALUE_COMPONENTS | PAIR_COMPONENTS | {
-                SH + "sparql", SH + "hasValue", SH + "closed", SH + "ignoredProperties"})
+                SH + "sparql", SH + "hasValue", SH + "closed", SH + "ignoredProperties"}
+                | (QUALIFIED - {SH + "qualifiedValueShape"}))
             comps = [(p, param) for p in sorted(VALUE_COMPONENTS | {SH + "hasValue"})
                      for param in self.g.objects(shape, p)]
             self.value_queries(shape, target, None, "?this", comps, results)
@@ -581,7 +598,7 @@ class _Compiler:
         if self.deactivated(shape):
             return
         self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS | PAIR_COMPONENTS
-                              | {SH + "sparql"})
+                              | QUALIFIED | {SH + "sparql"})
         p = self.g.value(shape, SH + "path")
         if p is None:
             raise InputError(f"shape {_label(shape)}: a property shape (sh:property of "
@@ -603,6 +620,7 @@ class _Compiler:
         self.value_queries(shape, target, p, f"?this {path} ?value .", comps, results,
                            distinct=not simple)
         self.pair_queries(shape, target, p, path, results)
+        self.qualified_queries(shape, target, p, path, results)
         self.sparql_constraints(shape, target, p, results)
         for prop in self.g.objects(shape, SH + "property"):
             # nested property shapes apply to each value node of this one
@@ -685,16 +703,61 @@ class _Compiler:
                                   f"Value {as_written(r['value'])} does not satisfy "
                                   f"sh:{name} {other}")
 
-    def closed_query(self, shape, target, results) -> None:
-        """sh:closed true: every property of the focus node is a sh:path of one of the
-        shape's property shapes or in sh:ignoredProperties."""
+    def qualified_queries(self, shape, target, p, path: str, results) -> None:
+        """sh:qualifiedValueShape with sh:qualifiedMinCount / sh:qualifiedMaxCount: how many
+        value nodes conform to the shape (and, when disjoint, to none of its siblings)."""
+        mins = [_int(x, shape, "sh:qualifiedMinCount")
+                for x in self.g.objects(shape, SH + "qualifiedMinCount")]
+        maxs = [_int(x, shape, "sh:qualifiedMaxCount")
+                for x in self.g.objects(shape, SH + "qualifiedMaxCount")]
+        disjoint = any(_is_true(d) for d in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
+        for qs in self.g.objects(shape, SH + "qualifiedValueShape"):
+            if not mins and not maxs:
+                continue
+            ok = f"COALESCE({self.conforms_expr(qs, '?value', (shape,))}, false)"
+            if disjoint:  # siblings: the qualified shapes of the other properties of a parent
+                for parent in self.g.subjects():
+                    if shape not in self.g.objects(parent, SH + "property"):
+                        continue
+                    for prop in self.g.objects(parent, SH + "property"):
+                        for sib in self.g.objects(prop, SH + "qualifiedValueShape"):
+                            if sib != qs:
+                                ok += (f" && !COALESCE({self.conforms_expr(sib, '?value', (shape,))}"
+                                       ", false)")
+            n = "COUNT(DISTINCT ?value)"
+            lo, hi = max(mins, default=0), min(maxs, default=None)
+            having = " || ".join(filter(None, [f"{n} < {lo}" if lo else "",
+                                               f"{n} > {hi}" if hi is not None else ""]))
+            q = (f"SELECT ?this ({n} AS ?n) WHERE {{ {target('?this')} OPTIONAL {{ "
+                 f"?this {path} ?value . FILTER({ok}) }} }} GROUP BY ?this HAVING ({having})")
+            for r in self.query(q, shape, "qualified value shape"):
+                got = int(r["n"].value)
+                for m in mins:
+                    if got < m:
+                        self.emit(results, shape, "qualifiedMinCount", r["this"], p, None,
+                                  f"Fewer than {m} values conform to {_label(qs)}")
+                for m in maxs:
+                    if got > m:
+                        self.emit(results, shape, "qualifiedMaxCount", r["this"], p, None,
+                                  f"More than {m} values conform to {_label(qs)}")
+
+    def closed_predicates(self, shape) -> list[str] | None:
+        """For sh:closed true, the predicates a focus node may have (as SPARQL IRIs)."""
         if not any(_is_true(c) for c in self.g.objects(shape, SH + "closed")):
-            return
+            return None
         allowed = {x for prop in self.g.objects(shape, SH + "property")
                    if isinstance(x := self.g.value(prop, SH + "path"), ox.NamedNode)}
         for ignored in self.g.objects(shape, SH + "ignoredProperties"):
             allowed.update(self.g.items(ignored, shape, "sh:ignoredProperties"))
-        unless = f"FILTER(?p NOT IN ({', '.join(sorted(map(str, allowed)))}))" if allowed else ""
+        return sorted(map(str, allowed))
+
+    def closed_query(self, shape, target, results) -> None:
+        """sh:closed true: every property of the focus node is a sh:path of one of the
+        shape's property shapes or in sh:ignoredProperties."""
+        allowed = self.closed_predicates(shape)
+        if allowed is None:
+            return
+        unless = f"FILTER(?p NOT IN ({', '.join(allowed)}))" if allowed else ""
         q = f"SELECT ?this ?p ?value WHERE {{ {target('?this')} ?this ?p ?value . {unless} }}"
         for r in self.query(q, shape, "sh:closed"):
             self.emit(results, shape, "closed", r["this"], r["p"], r["value"],

@@ -779,7 +779,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
     if req.default_graphs is not None or req.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in req.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in req.named_graphs or ()]
-    elif not any(t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(req.text)):
+    elif "FROM" not in req.text.upper() or not any(
+            t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(req.text)):
         # the union is our default graph only for queries without FROM / FROM NAMED: pyoxigraph
         # would otherwise answer over every graph and ignore the query's own dataset
         kwargs["use_default_graph_as_union"] = True

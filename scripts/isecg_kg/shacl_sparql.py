@@ -871,7 +871,8 @@ class _Compiler:
 
 def validate_store(store: ox.Store, shapes: Iterable[ox.Triple], *,
                    use_default_graph_as_union: bool = False) -> list[Result]:
-    """Validate the store's default graph (ontology + data) against the shapes graph.
+    """Validate the store's default graph (ontology + data) against the shapes graph; fill the
+    store with load_store, or literals are judged in Oxigraph's canonical forms.
 
     Returns every validation result (violations, warnings and infos), sorted; the graph
     conforms when `conforms(results)`. Raises InputError for a shape that uses a SHACL feature

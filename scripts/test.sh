@@ -27,4 +27,6 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 export PATH="$PWD/.venv/bin:$PATH"  # isecg-kg, oxigraph, rdflib-endpoint for the tests
+# The W3C SHACL Core and SPARQL suites, from pinned sdists on PyPI (SHA-256 checked) into .cache/
+.venv/bin/python tests/w3c_suites.py
 exec .venv/bin/python -m pytest "$@"

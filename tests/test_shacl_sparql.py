@@ -212,9 +212,11 @@ def test_edge_cases_match_pyshacl_with_components_and_values():
 
 
 @pytest.mark.parametrize("snippet, named", [
-    ("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:equals ex:q ] .",
+    # the property-pair components compile in reported shapes only, sh:closed in node shapes
+    ("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:or ( [ sh:path ex:p ; sh:equals ex:q ] ) .",
      "sh:equals"),
-    ("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:closed true .", "sh:closed"),
+    ("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:closed true ] .",
+     "sh:closed"),
     (("ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:or ( [ sh:path ex:p ; "
       "sh:qualifiedValueShape [ sh:class ex:C ] ; sh:qualifiedMinCount 1 ] ) ."),
      "sh:qualified"),
@@ -229,3 +231,75 @@ def test_unsupported_features_are_refused_by_name(snippet, named):
     with pytest.raises(InputError, match=named) as exc:
         validate_store(ox.Store(), shapes_triples)
     assert "http://example.org/S" in str(exc.value) or "_:" in str(exc.value)
+
+
+def test_derived_xsd_types_keep_their_datatype_and_values_are_reported_as_written():
+    """Oxigraph stores "5"^^xsd:byte as "5"^^xsd:integer and "1.50" as "1.5": load_store keeps
+    what the data wrote, so the verdicts and sh:value terms are pySHACL's."""
+    text = """PREFIX ex: <http://example.org/>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+ex:a ex:b "5"^^xsd:byte, "-7"^^xsd:byte ; ex:u "40000"^^xsd:unsignedInt ; ex:n "0"^^xsd:int ;
+     ex:d "1.50"^^xsd:decimal ; ex:l "x"@en, "y"@en .
+ex:Byte a sh:NodeShape ; sh:targetNode ex:a ;
+  sh:property [ sh:path ex:b ; sh:datatype xsd:byte ; sh:minInclusive -10 ] ,
+              [ sh:path ex:u ; sh:datatype xsd:unsignedInt ] ,
+              [ sh:path ex:n ; sh:datatype xsd:integer ] ,
+              [ sh:path ex:d ; sh:maxInclusive 1 ] ,
+              [ sh:path ex:l ; sh:uniqueLang "1"^^xsd:boolean ] .
+"""
+    triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
+    from isecg_kg.shacl_sparql import load_store
+
+    results = validate_store(load_store(triples), triples)
+    got = {(r.component.value.rsplit("#")[-1], r.value) for r in results}
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    assert got == {
+        ("DatatypeConstraintComponent", ox.Literal("0", datatype=ox.NamedNode(xsd + "int"))),
+        ("MaxInclusiveConstraintComponent",
+         ox.Literal("1.50", datatype=ox.NamedNode(xsd + "decimal"))),
+    }
+    data = rdflib.Graph().parse(data=text, format="turtle")
+    _, report, _ = pyshacl.validate(data, shacl_graph=data, inference="none")
+    theirs_ = {str(c).rsplit("#")[-1] for c in report.objects(None, SH.sourceConstraintComponent)}
+    # pySHACL agrees but for sh:uniqueLang "1", which it switches on (the spec does not)
+    assert theirs_ - {"UniqueLangConstraintComponent"} == {c for c, _ in got}
+
+
+def test_pair_closed_and_qualified_components_give_pyshacls_results():
+    text = """PREFIX ex: <http://example.org/>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+ex:ok a ex:T ; ex:start 1 ; ex:end 2 ; ex:a ex:x ; ex:b ex:x ; ex:digit ex:t1, ex:f1 .
+ex:bad a ex:T ; ex:start 3 ; ex:end 2 ; ex:a ex:x ; ex:b ex:y ; ex:c ex:y ; ex:extra 1 ;
+  ex:digit ex:f1, ex:f2, ex:f3 .
+ex:t1 a ex:Thumb . ex:f1 a ex:Finger . ex:f2 a ex:Finger, ex:Thumb . ex:f3 a ex:Finger .
+ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:closed true ; sh:ignoredProperties ( rdf:type ) ;
+  sh:property [ sh:path ex:start ; sh:lessThan ex:end ] ,
+              [ sh:path ex:start ; sh:lessThanOrEquals ex:end ] ,
+              [ sh:path ex:a ; sh:equals ex:b ] ,
+              [ sh:path ex:c ; sh:disjoint ex:b ] ,
+              [ sh:path ex:end ] , [ sh:path ex:b ] ,
+              [ sh:path ex:digit ; sh:qualifiedValueShape [ sh:class ex:Thumb ] ;
+                sh:qualifiedMinCount 1 ; sh:qualifiedMaxCount 1 ;
+                sh:qualifiedValueShapesDisjoint true ] ,
+              [ sh:path ex:digit ; sh:qualifiedValueShape [ sh:class ex:Finger ] ;
+                sh:qualifiedMaxCount 1 ; sh:qualifiedValueShapesDisjoint true ] .
+"""
+    triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
+    from isecg_kg.shacl_sparql import load_store
+
+    got = {(_key(r.focus), r.component.value.rsplit("#")[-1], _key(r.value))
+           for r in validate_store(load_store(triples), triples)}
+    data = rdflib.Graph().parse(data=text, format="turtle")
+    _, report, _ = pyshacl.validate(data, shacl_graph=data, inference="none")
+    want = {(_key(report.value(r, SH.focusNode)),
+             str(report.value(r, SH.sourceConstraintComponent)).rsplit("#")[-1],
+             _key(report.value(r, SH.value))) for r in report.objects(None, SH.result)}
+    assert got == want
+    assert {c for _, c, _ in got} >= {
+        "LessThanConstraintComponent", "LessThanOrEqualsConstraintComponent",
+        "EqualsConstraintComponent", "DisjointConstraintComponent",
+        "ClosedConstraintComponent", "QualifiedMinCountConstraintComponent",
+        "QualifiedMaxCountConstraintComponent"}
+    assert all(f == "http://example.org/bad" for f, _, _ in got)

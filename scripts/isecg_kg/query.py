@@ -114,6 +114,34 @@ class QueryAborted(QueryError):
     """The worker running the query died (e.g. past its memory limit) (HTTP 503)."""
 
 
+class QueryUnsupported(QueryError):
+    """A valid query that uses what the engine does not implement, such as a custom function
+    (HTTP 501): not the client's syntax error."""
+
+
+class QueryFailed(QueryError):
+    """The engine failed to evaluate a valid query for another reason (HTTP 500)."""
+
+
+class QueryServiceFailed(QueryError):
+    """An allowed SERVICE endpoint could not be queried (HTTP 502)."""
+
+
+# Engine errors that cross the worker pipe by name (any other is a plain QueryError).
+_ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
+
+
+def engine_error(exc: Exception) -> QueryError:
+    """A non-syntax pyoxigraph error as what it is (pyoxigraph 0.5 raises RuntimeError
+    "The custom function <...> is not supported" for an unknown function)."""
+    msg = " ".join(str(exc).split())[:500]
+    if isinstance(exc, OSError):  # pyoxigraph's SERVICE client: the remote end failed
+        return QueryServiceFailed(f"a SERVICE endpoint failed: {msg}")
+    if isinstance(exc, RuntimeError) and "is not supported" in msg:
+        return QueryUnsupported(f"the query could not be evaluated: {msg}")
+    return QueryFailed(f"the query could not be evaluated: {type(exc).__name__}: {msg}")
+
+
 # --------------------------------------------------------------------------------------------
 # The store
 
@@ -380,7 +408,8 @@ def _unescape_iri(tok: str) -> str:
 def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 service_allow: tuple[str, ...] | list[str] = (WIKIDATA_SPARQL,),
                 service_map: dict[str, str] | None = None,
-                graphs: tuple[str, ...] = GRAPHS, base_iri: str | None = BASE) -> CheckedQuery:
+                graphs: tuple[str, ...] = GRAPHS, base_iri: str | None = BASE,
+                _unescaped: bool = False) -> CheckedQuery:
     """Refuse what must never reach the engine; raise QueryTooLarge / QueryRefused / QueryError.
 
     ``service_map`` redirects allowed SERVICE IRIs (e.g. Wikidata's to a configured mirror).
@@ -397,6 +426,7 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
     froms: list[str] = []
     named_froms: list[str] = []
     edits: list[tuple[int, int, str]] = []
+    codepoints: list[re.Match] = []
     allow = set(service_allow)
     service_map = service_map or {}
 
@@ -433,7 +463,13 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 raise QueryError(f"the query has more than {MAX_UNION} UNION branches; use "
                                  "VALUES for long lists of alternatives")
         if tok.kind == "other" and tok.text == "\\":
-            raise QueryError("a backslash escape (\\u...) is only allowed inside strings and IRIs")
+            m = _UCHAR.match(text, tok.start)
+            if not m or _unescaped:
+                raise QueryError("a backslash is only allowed inside strings and IRIs, or as a "
+                                 "\\u.... / \\U........ escape (not one that makes another)")
+            # SPARQL replaces these before parsing, anywhere; Oxigraph only inside terms. So
+            # the guard replaces them, then checks what the engine will see
+            codepoints.append(m)
         if tok.kind == "var":
             variables.add(tok.text[1:])
             continue
@@ -481,6 +517,12 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
             froms.append(graph)
             if named:
                 named_froms.append(graph)
+    if codepoints:
+        for m in reversed(codepoints):
+            text = text[:m.start()] + chr(int(m.group(1) or m.group(2), 16)) + text[m.end():]
+        return check_query(text, max_bytes=max_bytes, service_allow=service_allow,
+                           service_map=service_map, graphs=graphs, base_iri=base_iri,
+                           _unescaped=True)
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return CheckedQuery(text=text, form=form, variables=frozenset(variables),
@@ -737,7 +779,10 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
     if req.default_graphs is not None or req.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in req.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in req.named_graphs or ()]
-    else:
+    elif "FROM" not in req.text.upper() or not any(
+            t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(req.text)):
+        # the union is our default graph only for queries without FROM / FROM NAMED: pyoxigraph
+        # would otherwise answer over every graph and ignore the query's own dataset
         kwargs["use_default_graph_as_union"] = True
     if req.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in req.substitutions.items()}
@@ -765,8 +810,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
                            len(items), truncated or cut, time.perf_counter() - t0)
     except SyntaxError as exc:
         raise syntax_error(exc) from None
-    except OSError as exc:  # e.g. an allowed SERVICE that failed
-        raise QueryError(f"the query failed: {exc}") from None
+    except (OSError, RuntimeError) as exc:  # evaluation, not syntax: e.g. an unknown function
+        raise engine_error(exc) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -832,12 +877,13 @@ def _worker_loop(conn, nq_path: str, sha256: str | None = None,
         try:
             reply = ("ok", execute(store, req))
         except QueryError as exc:
-            reply = ("error", str(exc), exc.line, exc.column)
+            reply = ("error", str(exc), exc.line, exc.column, type(exc).__name__)
         except MemoryError:  # the worker lives on (the failed allocation is freed): not 400
             reply = ("aborted", "the query needed more memory than a worker may use"
                      + _limit_hint(memory_limit))
         except Exception as exc:  # noqa: BLE001 - any engine failure is the query's error
-            reply = ("error", f"the query failed: {type(exc).__name__}: {exc}", None, None)
+            failed = engine_error(exc)
+            reply = ("error", str(failed), None, None, type(failed).__name__)
         try:
             conn.send(reply)
         except (OSError, ValueError):
@@ -849,7 +895,8 @@ def _unpack(msg) -> QueryResult:
         return msg[1]
     if msg[0] == "aborted":
         raise QueryAborted(msg[1])
-    raise QueryError(msg[1], line=msg[2], column=msg[3])
+    cls = _ENGINE_ERRORS.get(msg[4], QueryError) if len(msg) > 4 else QueryError
+    raise cls(msg[1], line=msg[2], column=msg[3])
 
 
 def _limit_hint(memory_limit: int | None) -> str:

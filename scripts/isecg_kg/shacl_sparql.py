@@ -15,6 +15,10 @@ failing focus/value nodes:
   boolean per component; one query for sh:minCount + sh:maxCount (GROUP BY / COUNT, or
   NOT EXISTS for the common sh:minCount 1); one for sh:uniqueLang; one for sh:hasValue;
 * per node shape: one query for its node-level components (the focus node is the value node);
+* per sh:equals / sh:disjoint / sh:lessThan / sh:lessThanOrEquals: one query (two for equals)
+  comparing the value nodes with the focus node's values of the other property; per sh:closed
+  node shape: one query for the focus node's properties outside the allowed ones; per
+  sh:qualifiedValueShape: one GROUP BY / COUNT of the conforming (and disjoint) value nodes;
 * per sh:sparql constraint: its sh:select (with the sh:prefixes declarations prepended) joined
   with the focus-node pattern on ?this ($this and ?this are the same SPARQL variable).
 
@@ -22,19 +26,21 @@ Shapes nested in sh:node / sh:not / sh:and / sh:or / sh:xone are compiled into S
 expressions (EXISTS / NOT EXISTS), so they cost no extra queries. Anything the compiler does not
 understand raises InputError naming the shape and the component: nobody silently loses a check.
 
-Known differences from pySHACL (see also the tests):
+Known differences from pySHACL (see also the tests and tests/conformance/shacl-core.tsv):
 
-* Oxigraph canonicalises valid literals when it stores them: "012"^^xsd:integer becomes
-  "12"^^xsd:integer and the derived integer types (xsd:int, xsd:long, xsd:nonNegativeInteger,
-  ...) become xsd:integer, without their range checks. So sh:datatype xsd:integer accepts a
-  value written as "5"^^xsd:int (pySHACL does not), and sh:in / sh:hasValue compare the
-  canonical forms.
-* Ill-typed literals are detected for the datatypes Oxigraph can cast to (the XSD primitive
-  types: numbers, boolean, date/time types, the g* types and the durations); for other
-  datatypes only the datatype IRI is compared.
+* Oxigraph canonicalises valid literals when it stores them ("012"^^xsd:integer becomes "12",
+  the derived integer types become xsd:integer): load_store keeps such literals as written under
+  a surrogate datatype (AS_WRITTEN), so sh:datatype, sh:pattern, sh:in and the reported values
+  see the data's own terms. A store filled otherwise gets the canonical forms.
+* sh:uniqueLang is on only for true, as the spec says; pySHACL (through rdflib) also takes "1".
+* sh:sparql constraints see the surrogate of a literal the store would rewrite (rare in
+  practice: derived XSD types, non-canonical numbers).
 * $this is joined rather than pre-bound in sh:sparql constraints; the two differ only for
   queries whose meaning depends on evaluation order (MINUS, a sub-SELECT that does not mention
   $this, aggregates over all of $this's solutions are still fine).
+* Qualified value shapes and the property-pair components (sh:equals, sh:disjoint, sh:lessThan,
+  sh:lessThanOrEquals) compile in reported property shapes only, sh:closed in node shapes; a
+  nested use is refused by name.
 """
 
 from __future__ import annotations
@@ -60,6 +66,16 @@ RDF_FIRST = ox.NamedNode(RDF + "first")
 RDF_REST = ox.NamedNode(RDF + "rest")
 RDF_NIL = ox.NamedNode(RDF + "nil")
 VIOLATION = ox.NamedNode(SH + "Violation")
+XSD_BOOLEAN = ox.NamedNode(XSD + "boolean")
+
+# Oxigraph stores "5"^^xsd:byte as "5"^^xsd:integer and "1.50"^^xsd:decimal as "1.5": the
+# datatype and the lexical form the data author wrote are lost, and with them what sh:datatype,
+# sh:pattern, sh:in and the reported sh:value depend on. load_store keeps every literal the
+# store would rewrite under a surrogate datatype (this prefix + the original datatype IRI),
+# which Oxigraph stores verbatim; ill-typed literals get the other prefix. Results name the
+# original literal again (as_written).
+AS_WRITTEN = "urn:x-isecg-kg:as-written:"
+ILL_TYPED = "urn:x-isecg-kg:ill-typed:"
 
 # Datatypes whose lexical forms Oxigraph checks when casting: a literal of one of these types
 # is well-formed exactly when the cast to the same type succeeds.
@@ -93,6 +109,13 @@ VALUE_COMPONENTS = frozenset(SH + n for n in (
     "and", "or", "xone",
 ))
 PROPERTY_COMPONENTS = frozenset(SH + n for n in ("minCount", "maxCount", "uniqueLang", "hasValue"))
+# Components comparing the value nodes with another property of the focus node: reported shapes
+# only (a nested use is refused by name).
+PAIR_COMPONENTS = frozenset(SH + n for n in ("equals", "disjoint", "lessThan", "lessThanOrEquals"))
+# Qualified value shapes: reported property shapes only. Without sh:qualifiedValueShape the
+# other three mean nothing (the W3C suite allows them on node shapes, ignored).
+QUALIFIED = frozenset(SH + n for n in ("qualifiedValueShape", "qualifiedMinCount",
+                                       "qualifiedMaxCount", "qualifiedValueShapesDisjoint"))
 COMPONENT_NAMES = {
     "class": "ClassConstraintComponent", "datatype": "DatatypeConstraintComponent",
     "nodeKind": "NodeKindConstraintComponent", "pattern": "PatternConstraintComponent",
@@ -107,6 +130,12 @@ COMPONENT_NAMES = {
     "xone": "XoneConstraintComponent", "minCount": "MinCountConstraintComponent",
     "maxCount": "MaxCountConstraintComponent", "uniqueLang": "UniqueLangConstraintComponent",
     "hasValue": "HasValueConstraintComponent", "sparql": "SPARQLConstraintComponent",
+    "equals": "EqualsConstraintComponent", "disjoint": "DisjointConstraintComponent",
+    "lessThan": "LessThanConstraintComponent",
+    "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
+    "closed": "ClosedConstraintComponent",
+    "qualifiedMinCount": "QualifiedMinCountConstraintComponent",
+    "qualifiedMaxCount": "QualifiedMaxCountConstraintComponent",
 }
 # How many distinct values a nested (non-reported) sh:minCount / sh:maxCount may count: each is
 # a self-join with pairwise FILTERs, so keep it small.
@@ -134,6 +163,56 @@ class Result:
 def conforms(results: Iterable[Result]) -> bool:
     """True when no result has severity sh:Violation (warnings and infos do not fail)."""
     return not any(r.is_violation for r in results)
+
+
+def _is_true(term) -> bool:
+    """SHACL's boolean parameters are on only for true (not "1", which is another literal)."""
+    return isinstance(term, ox.Literal) and term.value == "true" and term.datatype == XSD_BOOLEAN
+
+
+def surrogates(literals: Iterable[ox.Literal]) -> dict[ox.Literal, ox.Literal]:
+    """For every literal Oxigraph would not store as written, the literal that stands for it."""
+    from isecg_kg.literals import ill_typed
+
+    out, check = {}, []
+    for lit in set(literals):
+        dt = lit.datatype.value
+        if not dt.startswith(XSD) or dt == XSD + "string":
+            continue  # other datatypes are stored verbatim
+        if ill_typed(lit.value, dt):
+            out[lit] = ox.Literal(lit.value, datatype=ox.NamedNode(ILL_TYPED + dt))
+        else:
+            check.append(lit)
+    if check:  # what the store keeps is Oxigraph's business: ask it rather than mimic it
+        scratch = ox.Store()
+        scratch.extend(ox.Quad(ox.NamedNode(f"urn:x:{i}"), RDF_TYPE, lit)
+                       for i, lit in enumerate(check))
+        for q in scratch:
+            lit = check[int(q.subject.value[6:])]
+            if q.object != lit:
+                out[lit] = ox.Literal(lit.value,
+                                      datatype=ox.NamedNode(AS_WRITTEN + lit.datatype.value))
+    return out
+
+
+def as_written(term):
+    """The literal as the data wrote it, for a surrogate (any other term unchanged)."""
+    if type(term) is ox.Literal:
+        dt = term.datatype.value
+        for prefix in (AS_WRITTEN, ILL_TYPED):
+            if dt.startswith(prefix):
+                return ox.Literal(term.value, datatype=ox.NamedNode(dt[len(prefix):]))
+    return term
+
+
+def load_store(triples: Iterable[ox.Triple]) -> ox.Store:
+    """A store of the triples for validate_store, every literal kept as written."""
+    triples = list(triples)
+    subs = surrogates(t.object for t in triples if type(t.object) is ox.Literal)
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, subs.get(t.object, t.object))
+                      for t in triples)
+    return store
 
 
 def _sh(name: str) -> ox.NamedNode:
@@ -215,6 +294,19 @@ class _Compiler:
         self.kw = query_kwargs
         self.fresh = count()
         self.subclasses: dict[str, list[str]] = {}
+        # shape parameters (sh:in, sh:hasValue, ...) as the store holds the data's literals
+        self.stored = surrogates(o for objs in shapes.spo.values() for os in objs.values()
+                                 for o in os if type(o) is ox.Literal)
+
+    def term(self, term, shape, what: str) -> str:
+        return _term_sparql(self.stored.get(term, term), shape, what)
+
+    @staticmethod
+    def number(v: str) -> str:
+        """v as a value to compare: a surrogate back to its own datatype."""
+        dt = f"STR(DATATYPE({v}))"
+        return (f"IF(STRSTARTS({dt}, '{AS_WRITTEN}'), STRDT(STR({v}), IRI(STRAFTER({dt}, "
+                f"'{AS_WRITTEN}'))), {v})")
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -303,7 +395,7 @@ class _Compiler:
             else:
                 t = self.var("t")
                 branches.append((f"VALUES {t} {{ {' '.join(subs)} }} {this} a {t} .", True))
-        nodes = [_term_sparql(n, shape, "sh:targetNode")
+        nodes = [self.term(n, shape, "sh:targetNode")
                  for n in self.g.objects(shape, SH + "targetNode")]
         if nodes:
             branches.append((f"VALUES {this} {{ {' '.join(sorted(set(nodes)))} }}", False))
@@ -322,7 +414,7 @@ class _Compiler:
         if self.g.objects(shape, RDF + "type") and any(
                 t.value == SH + "ConstraintComponent" for t in self.g.objects(shape, RDF + "type")):
             raise _unsupported(shape, "custom constraint components")
-        for p in self.g.predicates(shape):
+        for p in sorted(self.g.predicates(shape)):  # the same feature named every run
             if p in NON_CONSTRAINT or p in allowed:
                 continue
             if p.startswith(SH):
@@ -343,10 +435,12 @@ class _Compiler:
         if name == "datatype":
             if not isinstance(param, ox.NamedNode):
                 raise _unsupported(shape, f"sh:datatype {param} (not an IRI)")
-            expr = f"isLiteral({v}) && DATATYPE({v}) = {param}"
+            expr = f"DATATYPE({v}) = {param}"
             if param.value in CASTABLE and param.value != XSD + "string":
-                expr += f" && STRLEN(STR({param}({v}))) >= 0"
-            return f"({expr})"
+                expr += f" && STRLEN(STR({param}({v}))) >= 0"  # a store not from load_store
+            if param.value.startswith(XSD):  # valid, but not as Oxigraph would store it
+                expr = f"({expr}) || DATATYPE({v}) = <{AS_WRITTEN}{param.value}>"
+            return f"(isLiteral({v}) && ({expr}))"
         if name == "nodeKind":
             if not isinstance(param, ox.NamedNode) or param.value not in NODE_KINDS:
                 raise _unsupported(shape, f"sh:nodeKind {param}")
@@ -371,7 +465,7 @@ class _Compiler:
         if name == "in":
             members = self.g.items(param, shape, "sh:in")
             tests = " || ".join(
-                f"sameTerm({v}, {_term_sparql(m, shape, 'a member of sh:in')})" for m in members)
+                f"sameTerm({v}, {self.term(m, shape, 'a member of sh:in')})" for m in members)
             return f"({tests or 'false'})"
         if name in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
             op = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">",
@@ -379,13 +473,13 @@ class _Compiler:
             if not isinstance(param, ox.Literal):
                 raise InputError(f"shape {_label(shape)}: sh:{name} must be a literal",
                                  path="shapes")
-            return f"({v} {op} {param})"
+            return f"({self.number(v)} {op} {self.term(param, shape, f'sh:{name}')})"
         if name in ("minLength", "maxLength"):
             n = _int(param, shape, f"sh:{name}")
             op = ">=" if name == "minLength" else "<="
             return f"(!isBlank({v}) && STRLEN(STR({v})) {op} {n})"
         if name == "hasValue":  # on a node shape: the focus node itself is the value
-            return f"sameTerm({v}, {_term_sparql(param, shape, 'sh:hasValue')})"
+            return f"sameTerm({v}, {self.term(param, shape, 'sh:hasValue')})"
         if name == "node":
             return self.conforms_expr(param, v, stack)
         if name == "not":
@@ -412,9 +506,17 @@ class _Compiler:
             return "true"
         if self.g.objects(shape, SH + "sparql"):
             raise _unsupported(shape, "sh:sparql inside sh:node/sh:not/sh:and/sh:or/sh:xone")
-        self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS)
+        self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS
+                              | {SH + "closed", SH + "ignoredProperties"})
         parts = []
         path = self.g.value(shape, SH + "path")
+        closed = self.closed_predicates(shape)
+        if closed is not None:
+            if path is not None:
+                raise _unsupported(shape, "sh:closed on a property shape")
+            p, o = self.var("p"), self.var()
+            unless = f"FILTER({p} NOT IN ({', '.join(closed)}))" if closed else ""
+            parts.append(f"NOT EXISTS {{ {x} {p} {o} . {unless} }}")
         if path is None:
             for p in sorted(VALUE_COMPONENTS | {SH + "hasValue"}):
                 for param in self.g.objects(shape, p):
@@ -455,9 +557,9 @@ class _Compiler:
         for param in self.g.objects(shape, SH + "hasValue"):
             hv = self.var()
             out.append(f"EXISTS {{ {x} {path} {hv} . FILTER(sameTerm({hv}, "
-                       f"{_term_sparql(param, shape, 'sh:hasValue')})) }}")
+                       f"{self.term(param, shape, 'sh:hasValue')})) }}")
         for param in self.g.objects(shape, SH + "uniqueLang"):
-            if isinstance(param, ox.Literal) and param.value in ("true", "1"):
+            if _is_true(param):
                 a, b = self.var(), self.var()
                 out.append(f"NOT EXISTS {{ {x} {path} {a}, {b} . FILTER(!sameTerm({a}, {b}) "
                            f"&& LANG({a}) != '' && LANG({a}) = LANG({b})) }}")
@@ -480,10 +582,14 @@ class _Compiler:
             self.validate_property(shape, target, None, results)
             return
         else:
-            self.check_predicates(shape, VALUE_COMPONENTS | {SH + "sparql", SH + "hasValue"})
+            self.check_predicates(shape, VALUE_COMPONENTS | PAIR_COMPONENTS | {
+                SH + "sparql", SH + "hasValue", SH + "closed", SH + "ignoredProperties"}
+                | (QUALIFIED - {SH + "qualifiedValueShape"}))
             comps = [(p, param) for p in sorted(VALUE_COMPONENTS | {SH + "hasValue"})
                      for param in self.g.objects(shape, p)]
             self.value_queries(shape, target, None, "?this", comps, results)
+            self.pair_queries(shape, target, None, None, results)
+            self.closed_query(shape, target, results)
             self.sparql_constraints(shape, target, None, results)
         for prop in self.g.objects(shape, SH + "property"):
             self.validate_property(prop, target, shape, results)
@@ -491,7 +597,8 @@ class _Compiler:
     def validate_property(self, shape, target, parent, results: list[Result]) -> None:
         if self.deactivated(shape):
             return
-        self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS | {SH + "sparql"})
+        self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS | PAIR_COMPONENTS
+                              | QUALIFIED | {SH + "sparql"})
         p = self.g.value(shape, SH + "path")
         if p is None:
             raise InputError(f"shape {_label(shape)}: a property shape (sh:property of "
@@ -501,7 +608,7 @@ class _Compiler:
         self.count_queries(shape, target, p, path, results)
         self.unique_lang_query(shape, target, p, path, results)
         for param in self.g.objects(shape, SH + "hasValue"):
-            t = _term_sparql(param, shape, "sh:hasValue")
+            t = self.term(param, shape, "sh:hasValue")
             # OPTIONAL + !BOUND, not NOT EXISTS: Oxigraph 0.5 evaluates a sequence path inside
             # EXISTS over the whole graph once per focus node (quadratic)
             q = (f"SELECT ?this WHERE {{ {target('?this')} OPTIONAL {{ ?this {path} ?value . "
@@ -512,6 +619,8 @@ class _Compiler:
         comps = [(c, param) for c in sorted(VALUE_COMPONENTS) for param in self.g.objects(shape, c)]
         self.value_queries(shape, target, p, f"?this {path} ?value .", comps, results,
                            distinct=not simple)
+        self.pair_queries(shape, target, p, path, results)
+        self.qualified_queries(shape, target, p, path, results)
         self.sparql_constraints(shape, target, p, results)
         for prop in self.g.objects(shape, SH + "property"):
             # nested property shapes apply to each value node of this one
@@ -523,7 +632,7 @@ class _Compiler:
     def emit(self, results, shape, comp: str, focus, path, value, default: str,
              constraint=None, message: str | None = None) -> None:
         results.append(Result(
-            focus=focus, path=path, value=value, source_shape=shape,
+            focus=as_written(focus), path=path, value=as_written(value), source_shape=shape,
             severity=self.severity(shape),  # SHACL 1.0: sh:severity belongs to the shape
             message=message or self.message(shape) or default,
             component=_sh(COMPONENT_NAMES[comp]), source_constraint=constraint))
@@ -555,8 +664,104 @@ class _Compiler:
                 ok = r[f"ok{i}"]
                 if ok is not None and ok.value == "true":
                     continue
-                self.emit(results, shape, name, r["this"], path_term, v,
-                          f"Value {v} does not satisfy sh:{name} {param}")
+                # sh:hasValue of a node shape: the value is missing, there is no sh:value
+                self.emit(results, shape, name, r["this"], path_term,
+                          None if name == "hasValue" else v,
+                          f"Value {as_written(v)} does not satisfy sh:{name} {param}")
+
+    def pair_queries(self, shape, target, p, path: str | None, results) -> None:
+        """sh:equals, sh:disjoint, sh:lessThan, sh:lessThanOrEquals: the value nodes (the focus
+        node itself for a node shape) against the values of another property of the focus."""
+        values = "BIND(?this AS ?value)" if path is None else f"?this {path} ?value ."
+        for comp in sorted(PAIR_COMPONENTS):
+            name = comp[len(SH):]
+            for other in self.g.objects(shape, comp):
+                if not isinstance(other, ox.NamedNode):
+                    raise _unsupported(shape, f"sh:{name} {other} (not an IRI)")
+                if name.startswith("lessThan") and path is None:
+                    raise InputError(f"shape {_label(shape)}: sh:{name} needs a property shape",
+                                     path="shapes")
+                core = (f"{{ SELECT DISTINCT ?this ?value WHERE {{ {target('?this')} "
+                        f"{values} }} }}")
+                if name == "disjoint":
+                    qs = [f"SELECT DISTINCT ?this ?value WHERE {{ {core} ?this {other} ?value }}"]
+                elif name == "equals":
+                    mine = ("FILTER(!sameTerm(?value, ?this))" if path is None else
+                            f"FILTER NOT EXISTS {{ ?this {path} ?value }}")
+                    qs = [(f"SELECT ?this ?value WHERE {{ {core} "
+                          f"FILTER NOT EXISTS {{ ?this {other} ?value }} }}"),
+                          (f"SELECT DISTINCT ?this ?value WHERE {{ {target('?this')} "
+                          f"?this {other} ?value . {mine} }}")]
+                else:
+                    op = "<" if name == "lessThan" else "<="
+                    qs = [(f"SELECT DISTINCT ?this ?value WHERE {{ {core} ?this {other} ?o . "
+                          f"FILTER(!COALESCE({self.number('?value')} {op} "
+                          f"{self.number('?o')}, false)) }}")]
+                for q in qs:
+                    for r in self.query(q, shape, f"sh:{name}"):
+                        self.emit(results, shape, name, r["this"], p, r["value"],
+                                  f"Value {as_written(r['value'])} does not satisfy "
+                                  f"sh:{name} {other}")
+
+    def qualified_queries(self, shape, target, p, path: str, results) -> None:
+        """sh:qualifiedValueShape with sh:qualifiedMinCount / sh:qualifiedMaxCount: how many
+        value nodes conform to the shape (and, when disjoint, to none of its siblings)."""
+        mins = [_int(x, shape, "sh:qualifiedMinCount")
+                for x in self.g.objects(shape, SH + "qualifiedMinCount")]
+        maxs = [_int(x, shape, "sh:qualifiedMaxCount")
+                for x in self.g.objects(shape, SH + "qualifiedMaxCount")]
+        disjoint = any(_is_true(d) for d in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
+        for qs in self.g.objects(shape, SH + "qualifiedValueShape"):
+            if not mins and not maxs:
+                continue
+            ok = f"COALESCE({self.conforms_expr(qs, '?value', (shape,))}, false)"
+            if disjoint:  # siblings: the qualified shapes of the other properties of a parent
+                for parent in self.g.subjects():
+                    if shape not in self.g.objects(parent, SH + "property"):
+                        continue
+                    for prop in self.g.objects(parent, SH + "property"):
+                        for sib in self.g.objects(prop, SH + "qualifiedValueShape"):
+                            if sib != qs:
+                                ok += (f" && !COALESCE({self.conforms_expr(sib, '?value', (shape,))}"
+                                       ", false)")
+            n = "COUNT(DISTINCT ?value)"
+            lo, hi = max(mins, default=0), min(maxs, default=None)
+            having = " || ".join(filter(None, [f"{n} < {lo}" if lo else "",
+                                               f"{n} > {hi}" if hi is not None else ""]))
+            q = (f"SELECT ?this ({n} AS ?n) WHERE {{ {target('?this')} OPTIONAL {{ "
+                 f"?this {path} ?value . FILTER({ok}) }} }} GROUP BY ?this HAVING ({having})")
+            for r in self.query(q, shape, "qualified value shape"):
+                got = int(r["n"].value)
+                for m in mins:
+                    if got < m:
+                        self.emit(results, shape, "qualifiedMinCount", r["this"], p, None,
+                                  f"Fewer than {m} values conform to {_label(qs)}")
+                for m in maxs:
+                    if got > m:
+                        self.emit(results, shape, "qualifiedMaxCount", r["this"], p, None,
+                                  f"More than {m} values conform to {_label(qs)}")
+
+    def closed_predicates(self, shape) -> list[str] | None:
+        """For sh:closed true, the predicates a focus node may have (as SPARQL IRIs)."""
+        if not any(_is_true(c) for c in self.g.objects(shape, SH + "closed")):
+            return None
+        allowed = {x for prop in self.g.objects(shape, SH + "property")
+                   if isinstance(x := self.g.value(prop, SH + "path"), ox.NamedNode)}
+        for ignored in self.g.objects(shape, SH + "ignoredProperties"):
+            allowed.update(self.g.items(ignored, shape, "sh:ignoredProperties"))
+        return sorted(map(str, allowed))
+
+    def closed_query(self, shape, target, results) -> None:
+        """sh:closed true: every property of the focus node is a sh:path of one of the
+        shape's property shapes or in sh:ignoredProperties."""
+        allowed = self.closed_predicates(shape)
+        if allowed is None:
+            return
+        unless = f"FILTER(?p NOT IN ({', '.join(allowed)}))" if allowed else ""
+        q = f"SELECT ?this ?p ?value WHERE {{ {target('?this')} ?this ?p ?value . {unless} }}"
+        for r in self.query(q, shape, "sh:closed"):
+            self.emit(results, shape, "closed", r["this"], r["p"], r["value"],
+                      f"Predicate {r['p']} is not allowed (closed shape)")
 
     def count_queries(self, shape, target, p, path: str, results) -> None:
         simple = isinstance(p, ox.NamedNode) or (
@@ -596,7 +801,7 @@ class _Compiler:
 
     def unique_lang_query(self, shape, target, p, path: str, results) -> None:
         for param in self.g.objects(shape, SH + "uniqueLang"):
-            if not (isinstance(param, ox.Literal) and param.value in ("true", "1")):
+            if not _is_true(param):
                 continue
             q = (f"SELECT ?this ?lang WHERE {{ {target('?this')} ?this {path} ?value . "
                  f"BIND(LANG(?value) AS ?lang) FILTER(?lang != '') }} "
@@ -666,7 +871,8 @@ class _Compiler:
 
 def validate_store(store: ox.Store, shapes: Iterable[ox.Triple], *,
                    use_default_graph_as_union: bool = False) -> list[Result]:
-    """Validate the store's default graph (ontology + data) against the shapes graph.
+    """Validate the store's default graph (ontology + data) against the shapes graph; fill the
+    store with load_store, or literals are judged in Oxigraph's canonical forms.
 
     Returns every validation result (violations, warnings and infos), sorted; the graph
     conforms when `conforms(results)`. Raises InputError for a shape that uses a SHACL feature

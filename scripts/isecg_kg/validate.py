@@ -256,11 +256,9 @@ def _ox_term(term) -> str:
 def _validate_sparql(sources: Sources) -> Report:
     import pyoxigraph as ox
 
-    from isecg_kg.shacl_sparql import conforms, validate_store
+    from isecg_kg.shacl_sparql import conforms, load_store, validate_store
 
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object)
-                      for t in sources.triples("ontology", "data"))
+    store = load_store(sources.triples("ontology", "data"))
     results = validate_store(store, sources.triples("shapes"))
     problems = locate_findings(sources, sorted((Finding(
         severity=r.severity.value.rsplit("#", 1)[-1], focus=r.focus, path=r.path, value=r.value,

@@ -28,8 +28,11 @@ from isecg_kg.query import (
     QueryAborted,
     QueryBusy,
     QueryEngine,
+    QueryFailed,
     QueryRequest,
+    QueryServiceFailed,
     QueryTooLarge,
+    QueryUnsupported,
     check_graphs,
     check_query,
     named_queries,
@@ -310,6 +313,12 @@ class SparqlService:
                      QueryAborted: "Query aborted"}[type(exc)]
             return problem(503, title, str(exc), headers={"Retry-After": str(retry)},
                            timeLimit=self.timeout)
+        if isinstance(exc, QueryUnsupported):  # valid SPARQL: not the client's syntax
+            return problem(501, "Query uses an unsupported feature", str(exc))
+        if isinstance(exc, QueryFailed):
+            return problem(500, "Query could not be evaluated", str(exc))
+        if isinstance(exc, QueryServiceFailed):
+            return problem(502, "SERVICE endpoint failed", str(exc))
         return problem(400, "Malformed query", str(exc), line=exc.line, column=exc.column)
 
     # ---- service description and page

@@ -28,6 +28,8 @@ import pyoxigraph as ox
 from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
 from isecg_kg.errors import BuildError, ValidationFailed
 
+KEPT = "releases"  # kept release directories below the build output: carried over, untouched
+
 
 @dataclass
 class BuildResult:
@@ -43,7 +45,8 @@ def staged_directory(out: Path) -> Iterator[Path]:
     out = Path(out).absolute()
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out}: exists and is not a directory; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / "SHA256SUMS").exists():
+    if out.is_dir() and any(p.name != KEPT for p in out.iterdir()) \
+            and not (out / "SHA256SUMS").exists():
         raise BuildError(f"{out}: not empty and not a previous build (no SHA256SUMS); "
                          "refusing to replace it — choose another --out")
     try:
@@ -54,17 +57,29 @@ def staged_directory(out: Path) -> Iterator[Path]:
     try:
         yield tmp
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        kept = out / KEPT
+        if kept.is_dir() and not kept.is_symlink():  # kept releases move into the new build
+            kept.rename(tmp / KEPT)
         if out.exists():
             out.rename(old)
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
         os.chmod(out, 0o755)
     except OSError as exc:
+        _restore_kept(tmp, out)
         shutil.rmtree(tmp, ignore_errors=True)
         raise BuildError(f"{out}: cannot write the build: {exc.strerror}") from exc
     except BaseException:
+        _restore_kept(tmp, out)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _restore_kept(tmp: Path, out: Path) -> None:
+    """Put the kept releases back where they were when the swap failed half-way."""
+    if (tmp / KEPT).is_dir():
+        target = out if out.is_dir() else out.with_name(f".{out.name}.old-{os.getpid()}")
+        (tmp / KEPT).rename(target / KEPT)
 
 
 class Asserted(NamedTuple):
@@ -76,7 +91,7 @@ class Asserted(NamedTuple):
 
 def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
                    report_triples: list[ox.Triple], compress: Callable[[Path], None],
-                   step: Callable) -> Asserted:
+                   step: Callable, release=None) -> Asserted:
     """The dumps of the asserted graph (N-Triples lines of its two parts, in any order) in
     every format, the SHACL report and context.jsonld.
 
@@ -106,7 +121,7 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
         ser.write_rdf(ser.parse_lines(ser.canonical_lines(report_triples)),
                       tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
     with step("describe data"):
-        return Asserted(ontology, data, len(asserted_lines), describe_data(asserted))
+        return Asserted(ontology, data, len(asserted_lines), describe_data(asserted, release))
 
 
 def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[bytes],
@@ -175,6 +190,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
     from isecg_kg import serialize as ser
     from isecg_kg.load import load_sources
     from isecg_kg.reason import reason_lines
+    from isecg_kg.release import read_registry
     from isecg_kg.validate import validate
 
     timings: dict[str, float] = {}
@@ -203,6 +219,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
             background[name] = time.perf_counter() - start
 
     started = time.perf_counter()
+    registry = read_registry(source)
     with step("load"):
         sources = load_sources(source)
     with step("validate"):
@@ -228,7 +245,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
             # meanwhile on another thread; reasoning stays on this one, where the memory that
             # validation freed is at hand for its store
             written = writer.submit(write_asserted, tmp, ontology, data, report.triples,
-                                    compress, timed)
+                                    compress, timed, registry)
             with step("reason"):
                 inferred = reason_lines(ontology + data, reasoner, budget)
             del ontology, data
@@ -247,7 +264,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
             from isecg_kg.site import write_site
 
             with step("site"):
-                write_site(tmp, tmp / "site", base)
+                write_site(tmp, tmp / "site", base, releases=Path(out) / KEPT, source=source)
     timings["total"] = time.perf_counter() - started
     return BuildResult(out=Path(out), triples=asserted.triples, inferred=len(inferred),
                        timings=timings)
@@ -260,7 +277,7 @@ def is_stale(source: Path, out: Path) -> bool:
         return True
     built = sums.stat().st_mtime
     return any(p.stat().st_mtime > built for pattern in ("ontology/*.ttl", "data/*.ttl",
-                                                         "shapes/*.ttl")
+                                                         "shapes/*.ttl", "data/releases/*.toml")
                for p in Path(source).glob(pattern))
 
 

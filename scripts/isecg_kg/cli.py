@@ -75,6 +75,18 @@ def _load(args: argparse.Namespace) -> int:
     return cli_load(args)
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from isecg_kg.diff import cli_diff
+
+    return cli_diff(args)
+
+
+def _release(args: argparse.Namespace) -> int:
+    from isecg_kg.release import cli_release
+
+    return cli_release(args)
+
+
 def _validator_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--validator", choices=("auto", "pyshacl", "sparql"), default="auto",
                    help="SHACL engine: pyshacl (the reference), sparql (the shapes compiled to "
@@ -225,6 +237,31 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, default=Path("bench.json"), metavar="FILE")
     _source_arg(p)
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("diff", help="what changed between two releases, by entity")
+    p.add_argument("old", type=Path, help="the older release: a build or release directory, "
+                   "or a dump file (.nq, .nt, .ttl, .rdf, .jsonld, each also .gz)")
+    p.add_argument("new", type=Path, help="the newer release, likewise")
+    p.add_argument("--inferred", action="store_true",
+                   help="also compare the inferred graph (left out by default)")
+    p.add_argument("--format", choices=("md", "html", "ttl"), default="md",
+                   help="what to print: Markdown, HTML or Turtle (Changeset vocabulary) "
+                        "(default: %(default)s)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write changelog.md, changelog.html and changelog.ttl into DIR instead")
+    p.set_defaults(func=_diff)
+
+    p = sub.add_parser("release", help="freeze the committed sources into a kept, versioned "
+                       "release; without VERSION, rebuild and check every kept release")
+    p.add_argument("version", nargs="?", metavar="VERSION",
+                   help="a new version (must be the one data/releases/releases.toml declares "
+                        "at HEAD) or a kept one (rebuilt from its commit and checked)")
+    _source_arg(p)
+    p.add_argument("--releases", type=Path, default=DEFAULT_OUT / "releases", metavar="DIR",
+                   help="where release directories are kept (default: %(default)s)")
+    p.add_argument("--issued", metavar="YYYY-MM-DD",
+                   help="release date of a new release (default: today, UTC)")
+    p.set_defaults(func=_release)
 
     p = sub.add_parser("load", help="push a build into a SPARQL 1.1 Graph Store")
     p.add_argument("--into", required=True, metavar="URL",

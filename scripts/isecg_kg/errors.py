@@ -8,7 +8,8 @@
     ├── QueryError          a SPARQL query is malformed or refused (exit 2)
     │   ├── QueryTimeout    a query ran past its deadline
     │   └── QueryRefused    a query asks for something this service never does (SERVICE, LOAD, ...)
-    └── RemoteError         a remote endpoint failed or answered garbage (exit 2)
+    ├── RemoteError         a remote endpoint failed or answered garbage (exit 2)
+    └── ReleaseError        a release cannot be made, rebuilt or checked (exit 2)
 
 Only the CLI turns these into exit codes; library code never exits the process.
 """
@@ -66,3 +67,7 @@ class QueryRefused(QueryError):
 
 class RemoteError(IsecgError):
     pass
+
+
+class ReleaseError(IsecgError):
+    """A release cannot be made, rebuilt or checked (no git history, a mismatch) (exit 2)."""

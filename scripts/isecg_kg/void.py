@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg import __version__
 from isecg_kg.config import (
     DATASET_IRI,
     DEFAULT_BASE,
@@ -41,6 +40,7 @@ MEDIA_TYPES = {
     ".rdf": "application/rdf+xml",
     ".gz": "application/gzip",
 }
+SERIES_IRI = DEFAULT_BASE + "releases"  # the dcat:DatasetSeries of every release
 SOURCE_DOCUMENTS = ("nasa-about-isecg", "exploring-together", "isecg-15th-anniversary")
 
 
@@ -75,8 +75,10 @@ def _lit(text: str, lang: str | None = None) -> ox.Literal:
     return ox.Literal(text, language=lang) if lang else ox.Literal(text)
 
 
-def describe_data(asserted: list[ox.Triple]) -> list[ox.Triple]:
-    """VoID triples of the dataset these triples make: header, statistics, partitions, linkset.
+def describe_data(asserted: list[ox.Triple], registry=None) -> list[ox.Triple]:
+    """VoID triples of the dataset these triples make: header, version, statistics, partitions,
+    linkset. The version and the previous release come from the registry (release.Registry) of
+    the sources; a source tree without one makes an unversioned dataset.
 
     Apart from describe_release so the build can compute them while the reasoner runs.
     """
@@ -91,8 +93,17 @@ def describe_data(asserted: list[ox.Triple]) -> list[ox.Triple]:
         "their countries, the documents they wrote together, who contributed to what, and the "
         "source of every claim.", "en"))
     add(ds, DCT + "license", _n(CC0))
-    add(ds, OWL + "versionInfo", _lit(__version__))
-    add(ds, DCAT + "version", _lit(__version__))
+    version = registry.version if registry is not None else None
+    if version is not None:
+        from isecg_kg.release import release_iri
+
+        add(ds, OWL + "versionInfo", _lit(version))
+        add(ds, DCAT + "version", _lit(version))
+        add(ds, DCAT + "inSeries", _n(SERIES_IRI))
+        add(ds, DCT + "isVersionOf", _n(SERIES_IRI))
+        previous = registry.previous(version)
+        if previous is not None:
+            add(ds, DCAT + "previousVersion", _n(release_iri(previous.version)))
     add(ds, VOID + "uriSpace", _lit(ID_BASE))
     add(ds, VOID + "rootResource", _n(ID_BASE + "group/isecg"))
     add(ds, VOID + "vocabulary", _n(ONTOLOGY_IRI))

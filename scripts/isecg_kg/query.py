@@ -184,7 +184,7 @@ def ensure_build(source: Path, dist: Path, *, quiet: bool = False) -> Path:
     source, dist = Path(source), Path(dist)
     nq = dist / "isecg.nq"
     inputs = [p for g in (ONTOLOGY_GLOB, DATA_GLOB, SHAPES_GLOB) for p in source.glob(g)]
-    inputs += list(Path(RULES_DIR).glob("*.rq"))
+    inputs += list(Path(RULES_DIR).glob("*.rq")) + list(source.glob("data/releases/*.toml"))
     if nq.is_file() and (dist / "SHA256SUMS").is_file():
         built = nq.stat().st_mtime
         if all(p.stat().st_mtime <= built for p in inputs):

@@ -90,6 +90,7 @@ server {
         application/n-quads     nq;
         application/rdf+xml     rdf;
         application/gzip        gz;
+        text/markdown           md;
         text/plain              SHA256SUMS;
     }
     add_header X-Content-Type-Options nosniff always;
@@ -102,6 +103,22 @@ server {
         add_header Vary Accept always;
         if ($isecg_suffix = html) { return 303 /; }
         return 303 /void.$isecg_suffix;
+    }
+    # The release series and each release: the releases page, or their DCAT catalogue.
+    location = /releases {
+        add_header Vary Accept always;
+        if ($isecg_suffix = html) { return 303 /releases.html; }
+        return 303 /releases.$isecg_suffix;
+    }
+    location ~ "^/release/([0-9]+\.[0-9]+\.[0-9]+)/?$" {
+        add_header Vary Accept always;
+        if ($isecg_suffix = html) { return 303 /releases.html#release-$1; }
+        return 303 /releases.$isecg_suffix;
+    }
+    location /release/ {
+        # a kept release never changes
+        add_header Cache-Control "public, max-age=31536000, immutable" always;
+        add_header X-Content-Type-Options nosniff always;
     }
     # Thing IRIs: no suffix. 303 to the negotiated document, 404 when there is none.
     location ~ "^/(id/[^.]+|ontology(/[^.]+)?)$" {
@@ -127,8 +144,15 @@ Header always set X-Content-Type-Options nosniff
 Header always set Content-Security-Policy "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 ErrorDocument 404 /404.html
 
+AddType text/markdown .md
 RewriteEngine On
 RewriteRule ^(\.well-known/)?void$ void.ttl [L,T=text/turtle]
+
+# The release series and each release: the releases page, or (Turtle) their DCAT catalogue.
+RewriteCond %{HTTP_ACCEPT} text/turtle
+RewriteRule ^(releases|release/[0-9]+\.[0-9]+\.[0-9]+/?)$ /releases.ttl [R=303,L]
+RewriteRule ^releases$ /releases.html [R=303,L]
+RewriteRule ^release/([0-9]+\.[0-9]+\.[0-9]+)/?$ /releases.html#release-$1 [R=303,NE,L]
 
 # Thing IRIs (no suffix) that have documents: Vary on Accept, 303 to the chosen document.
 RewriteCond %{REQUEST_URI} ^/(id/[^.]+|ontology(/[^.]+)?)$
@@ -184,8 +208,11 @@ def entity_iris(store: ox.Store, data_base: str) -> list[str]:
     return sorted(iri for iri in found if kind(store, iri) is not None)
 
 
-def write_site(dist: Path, out: Path, base: str | None) -> None:
-    """Write the static site for the build in ``dist`` into ``out`` (created or replaced)."""
+def write_site(dist: Path, out: Path, base: str | None, *, releases: Path | None = None,
+               source: Path | None = None) -> None:
+    """Write the static site for the build in ``dist`` into ``out`` (created or replaced);
+    with ``source`` (the project root) also the kept releases of its registry found in
+    ``releases``: the releases page, their catalogue and every file under release/VERSION/."""
     from isecg_kg.web.context import Site
     from isecg_kg.web.linkeddata import FORMATS, LinkedData, dump_files
     from isecg_kg.web.templates import STATIC
@@ -197,7 +224,7 @@ def write_site(dist: Path, out: Path, base: str | None) -> None:
                          "(run `isecg-kg build` first)")
     store = ox.Store()
     store.bulk_load(path=str(nq), format=ox.RdfFormat.N_QUADS)
-    site = Site.from_dist(dist, base)
+    site = Site.from_dist(dist, base, source=source, releases=releases)
     ld = LinkedData(site, store, static=True)
     if out.exists():
         shutil.rmtree(out)
@@ -233,6 +260,15 @@ def write_site(dist: Path, out: Path, base: str | None) -> None:
             elif fmt != "html":
                 _write(out / f"void.{suffix}", ld.void_rdf(fmt))
         _write(out / ".well-known" / "void", (dist / "void.ttl").read_bytes())
+    _write(out / "releases.html", ld.releases_html())
+    for fmt, (_, suffix) in FORMATS.items():
+        if fmt != "html":
+            _write(out / f"releases.{suffix}", ld.catalogue_rdf(fmt))
+    for kept in site.kept:
+        if kept.available:
+            (out / "release" / kept.version).mkdir(parents=True)
+            for name in [*kept.sums, "SHA256SUMS"]:
+                shutil.copyfile(kept.directory / name, out / "release" / kept.version / name)
     _write(out / "nginx.conf", NGINX + "\n")
     _write(out / ".htaccess", APACHE + "\n")
     _write(out / "README.md", RULES_NOTE.replace("{nginx}", NGINX).replace("{apache}", APACHE))

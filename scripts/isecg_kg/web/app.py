@@ -273,6 +273,29 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class ReleaseHeader:
+    """``Isecg-Release: VERSION`` on every response: the data release it comes from (the
+    current one, unless a route about a kept release named that one)."""
+
+    def __init__(self, app, release: str):
+        self.app = app
+        self.header = (b"isecg-release", release.encode("ascii", "replace"))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"isecg-release" for k, _ in headers):
+                    message = {**message, "headers": [*headers, self.header]}
+            await send(message)
+
+        await self.app(scope, receive, with_header)
+
+
 STORE_FAILURES = {502: "Bad gateway", 503: "Store unavailable", 504: "Gateway timeout"}
 
 
@@ -288,7 +311,7 @@ async def store_failed(request, exc: StoreError):
 
 
 def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
-    from isecg_kg.web import linkeddata, reconcile
+    from isecg_kg.web import linkeddata, reconcile, releases
     from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
 
     options = options or ServerOptions()
@@ -343,6 +366,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
               methods=["GET", "HEAD"]),
     ]
     routes += list(linkeddata.routes(site, store))
+    routes += list(releases.routes(site, store))
     routes += list(reconcile.routes(site, store))
 
     @contextlib.asynccontextmanager
@@ -367,12 +391,14 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         Middleware(ClientGone),
         Middleware(remember_guard, limit=options.server_memory),
         Middleware(SecurityHeaders),
+        Middleware(ReleaseHeader, release=site.release_version),
         Middleware(UriLimit, max_query_bytes=options.max_query_bytes),
         Middleware(ReadOnly),
         Middleware(CORSMiddleware, allow_origins=["*"],
                    allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
                    allow_headers=["Accept", "Content-Type", "If-None-Match"],
-                   expose_headers=["ETag", "Retry-After", "Isecg-Row-Limit", "Isecg-Byte-Limit",
+                   expose_headers=["ETag", "Retry-After", "Isecg-Release", "Isecg-Row-Limit",
+                                   "Isecg-Byte-Limit",
                                    "Isecg-Result-Truncated", "Isecg-Result-Rows",
                                    "Content-Disposition"],
                    max_age=86400),

@@ -19,10 +19,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isecg_kg.config import DEFAULT_BASE
+from isecg_kg.config import DATASET_IRI, DEFAULT_BASE
 from isecg_kg.errors import InputError
 from isecg_kg.void import sha256
 
+DCAT_VERSION = "http://www.w3.org/ns/dcat#version"
 REQUIRED = ("isecg.nq",)  # the store and every query worker load it
 _LINE = re.compile(r"([0-9a-f]{64}) [ *]([^/\\\x00-\x1f]+)")
 
@@ -116,23 +117,75 @@ def verify_release(dist: Path) -> Release:
     return release
 
 
+def release_version(dist: Path) -> str | None:
+    """The data release a build says it is (dcat:version in its void.ttl), or None."""
+    import pyoxigraph as ox
+
+    path = Path(dist) / "void.ttl"
+    try:
+        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+            if t.subject.value == DATASET_IRI and t.predicate.value == DCAT_VERSION:
+                return t.object.value
+    except (OSError, SyntaxError):
+        pass
+    return None
+
+
 @dataclass(frozen=True)
 class Site:
     dist: Path          # the build output directory being served (read-only)
     base: str           # public base IRI whose paths map onto this server, e.g. https://w3id.org/isecg/
-    version: str        # dataset version: SHA-256 of SHA256SUMS; the ETag of every response
+    version: str        # "RELEASE-DIGEST": the ETag of every response (digest: of SHA256SUMS)
     data_base: str = DEFAULT_BASE  # the base IRI the data was minted with
     release: Release | None = field(default=None, compare=False)  # verified at start-up
+    release_version: str = "unversioned"  # the data release (data/releases/releases.toml)
+    kept: tuple = field(default=(), compare=False)  # catalog.Kept, newest first
+    published: bool = False  # the build is, file for file, the kept release of its version
 
     @classmethod
-    def from_dist(cls, dist: Path, base: str | None = None) -> Site:
+    def from_dist(cls, dist: Path, base: str | None = None, *, source: Path | None = None,
+                  releases: Path | None = None) -> Site:
+        """The site of the build in `dist`; with `source` (the project root) also the kept
+        releases its registry lists, found in `releases` (default dist/releases)."""
         sums = Path(dist) / "SHA256SUMS"
         try:
-            version = hashlib.sha256(sums.read_bytes()).hexdigest()[:32]
+            text = sums.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read the build's checksums ({exc.strerror}); rebuild "
                              "with `isecg-kg build`", path=str(sums)) from None
-        return cls(dist=Path(dist), base=base or DEFAULT_BASE, version=version)
+        digest = hashlib.sha256(text).hexdigest()
+        name = release_version(dist) or "unversioned"
+        kept: tuple = ()
+        if source is not None:
+            from isecg_kg.catalog import kept_releases
+            from isecg_kg.release import read_registry
+
+            kept = tuple(kept_releases(read_registry(source),
+                                       Path(releases or Path(dist) / "releases")))
+        mine = next((k for k in kept if k.version == name and k.available), None)
+        lines = set(text.decode("ascii", "replace").splitlines())
+        published = mine is not None and lines <= {f"{d}  {n}" for n, d in mine.sums.items()}
+        return cls(dist=Path(dist), base=base or DEFAULT_BASE, version=f"{name}-{digest[:12]}",
+                   release_version=name, kept=kept, published=published)
+
+    def kept_release(self, version: str):
+        return next((k for k in self.kept if k.version == version), None)
+
+    def release_info(self) -> dict:
+        """What the pages say about the release served: version, date, whether it is the
+        published one, the changelog's path and the citation."""
+        mine = self.kept_release(self.release_version)
+        issued = mine.entry.issued if mine else None
+        cite = f"ISECG knowledge graph, release {self.release_version}"
+        if mine is not None:
+            cite += f" ({issued}). {DEFAULT_BASE}release/{self.release_version}"
+        else:
+            cite += f" (unpublished build). {DEFAULT_BASE}"
+        return {"version": self.release_version, "issued": issued,
+                "published": self.published, "registered": mine is not None,
+                "changelog": (f"/release/{self.release_version}/changelog.html"
+                              if mine is not None and mine.available else None),
+                "citation": cite, "count": len(self.kept)}
 
     def verified(self) -> Site:
         """This site with its release checked against SHA256SUMS (see verify_release)."""

@@ -142,6 +142,8 @@ class Linker:
                 path = "/index.html"
             elif path == "/void":
                 path = "/void.ttl"
+            elif path == "/releases":
+                path = "/releases.html"
             elif path == "/ontology" or path.startswith("/id/"):
                 path += ".html"
         return self._rel(path)
@@ -297,14 +299,31 @@ class LinkedData:
         downloads = self.downloads()
         dataset = {"@context": {"@vocab": "https://schema.org/"}, "@id": DATASET_IRI,
                    "@type": "Dataset", "name": "ISECG knowledge graph", "license": LICENCE,
-                   "url": DATASET_IRI,
+                   "url": DATASET_IRI, "version": self.site.release_version,
                    "distribution": [{"@type": "DataDownload", "contentUrl": d["url"],
                                      "encodingFormat": d["media"]} for d in downloads]}
         return self.render("ld_home.html", page="/index.html", counts=counts, lists=lists,
                            downloads=downloads, svg=membership_svg(self.store),
                            closed={ONTOLOGY_NS + c for c in HOME_LAST},
                            jsonld=script_json(dataset), dataset=DATASET_IRI,
-                           version=self.site.version)
+                           release=self.site.release_info())
+
+    def releases_html(self) -> str:
+        """The page listing every kept release, newest first."""
+        kept = list(self.site.kept)
+        sizes = {k.version: {name: (k.directory / name).stat().st_size for name in k.sums}
+                 for k in kept if k.available}
+        return self.render("ld_releases.html", page="/releases.html", releases=kept,
+                           sizes=sizes, current=self.site.release_info())
+
+    def catalogue_rdf(self, fmt: str) -> bytes:
+        """The DCAT description of the release series (catalog.py) in an RDF syntax."""
+        from isecg_kg.catalog import catalogue_turtle
+
+        turtle = catalogue_turtle(list(self.site.kept))
+        if fmt == "turtle":
+            return turtle
+        return serialize(list(ox.parse(turtle, format=ox.RdfFormat.TURTLE)), fmt)
 
     def downloads(self) -> list[dict]:
         """Rows of the downloads table, from void.ttl (DCAT), completed from SHA256SUMS."""

@@ -40,7 +40,11 @@ def cli_serve(args) -> int:
                 captured.clear()
 
     dist = ensure_build(Path(args.source), Path(args.dist), quiet=args.quiet)
-    site = Site.from_dist(dist, base=args.base)
+    site = Site.from_dist(dist, base=args.base, source=Path(args.source))
+    for kept in site.kept:
+        if kept.problems:
+            print(f"isecg-kg serve: warning: release {kept.version} is not served because "
+                  f"{'; '.join(kept.problems)}", file=sys.stderr)
     options = ServerOptions.from_args(args)
     app = create_app(site, options)
     app.state.engine.start()  # here, a worker that cannot start is one line and exit 2

@@ -369,7 +369,12 @@ class SparqlService:
                   f"Queries up to {self.max_query_bytes} bytes. SERVICE only to {allow}. FROM, "
                   "FROM NAMED, default-graph-uri and named-graph-uri accept only the graphs "
                   "listed here; nothing is ever fetched.")
+        release_note = (f"Queries are always answered from the current release, "
+                        f"{self.site.release_version}; earlier releases are not queryable "
+                        "here, they are kept as downloads under /release/VERSION/ (listed at "
+                        "/releases).")
         return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix formats: <http://www.w3.org/ns/formats/> .
 @prefix void: <http://rdfs.org/ns/void#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -387,7 +392,9 @@ class SparqlService:
     sd:defaultDataset [
         a sd:Dataset ;
         dcterms:source <{DATASET_IRI}> ;
+        dcat:version {json.dumps(self.site.release_version)} ;
         rdfs:comment "The default graph is the union of the named graphs (sd:UnionDefaultGraph). The inferred graph holds entailments materialized by the build, so queries are evaluated under simple entailment."@en ;
+        rdfs:comment {json.dumps(release_note)}@en ;
         sd:defaultGraph [ a sd:Graph ; void:triples {sum(counts.values())} ] ;
         sd:namedGraph
 {named}

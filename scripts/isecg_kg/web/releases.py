@@ -1,0 +1,119 @@
+"""Routes of the kept releases: the releases page, their DCAT catalogue, and every file of
+every kept release under /release/VERSION/ (the current release stays at today's paths).
+
+The series IRI https://w3id.org/isecg/releases and a release's IRI …/release/VERSION are things:
+they answer 303 to the releases page (HTML) or the catalogue (RDF), as every thing IRI does. A
+file is served only when its release was checked against the registry at start-up, only if
+that release's SHA256SUMS lists it, and only while it still matches (context.Release).
+Responses about a kept release say which in ``Isecg-Release``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from isecg_kg.web import conneg
+from isecg_kg.web.context import verify_release
+from isecg_kg.web.linkeddata import (
+    CONTENT_TYPE,
+    CSP,
+    FORMAT_PARAM,
+    FORMATS,
+    PAGE_HEADERS,
+    SUFFIX_FORMAT,
+    LinkedData,
+    dump_type,
+)
+
+FILE_TYPES = {"changelog.md": "text/markdown; charset=utf-8",
+              "changelog.html": "text/html; charset=utf-8",
+              "SHA256SUMS": "text/plain; charset=utf-8"}
+
+
+def routes(site, store) -> list:
+    from starlette.responses import FileResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    ld = LinkedData(site, store)
+    checked = {k.version: verify_release(k.directory) for k in site.kept if k.available}
+    methods = ["GET", "HEAD"]
+
+    def choose(request) -> str | None:
+        param = request.query_params.get("format")
+        if param is not None:
+            return FORMAT_PARAM.get(param.lower())
+        return conneg.negotiate_rdf(request.headers.get("accept"))
+
+    def not_acceptable() -> Response:
+        return PlainTextResponse(
+            "406 Not Acceptable: offered are " + ", ".join(m for m, _ in FORMATS.values())
+            + "; or use ?format=html|ttl|jsonld|nt|rdf.\n", status_code=406,
+            headers={**PAGE_HEADERS, "Vary": "Accept"})
+
+    def see_other(request, fragment: str = "") -> Response:
+        fmt = choose(request)
+        if fmt is None:
+            return not_acceptable()
+        target = ("/releases.html" + fragment) if fmt == "html" else \
+            f"/releases.{FORMATS[fmt][1]}"
+        return Response(status_code=303, headers={"Location": target, "Vary": "Accept",
+                                                  **PAGE_HEADERS})
+
+    def not_found(what: str) -> Response:
+        return PlainTextResponse(f"404 Not Found: {what}; the kept releases are listed at "
+                                 "/releases.\n", status_code=404, headers=PAGE_HEADERS)
+
+    def series(request) -> Response:
+        return see_other(request)
+
+    def document(request) -> Response:
+        fmt = SUFFIX_FORMAT.get(request.path_params["suffix"])
+        if fmt is None:
+            return not_found("no such document")
+        if fmt == "html":
+            return Response(ld.releases_html(), media_type="text/html; charset=utf-8",
+                            headers={**PAGE_HEADERS, "Content-Security-Policy":
+                                     CSP.format(style="")})
+        return Response(ld.catalogue_rdf(fmt), media_type=CONTENT_TYPE[fmt],
+                        headers={**PAGE_HEADERS, "ETag": f'"{site.version}-releases-{fmt}"'})
+
+    def release(request) -> Response:
+        version = request.path_params["version"]
+        if site.kept_release(version) is None:
+            return not_found(f"no release {version!r}")
+        return see_other(request, f"#release-{version}")
+
+    def release_file(request) -> Response:
+        version, name = request.path_params["version"], request.path_params["name"]
+        kept = site.kept_release(version)
+        if kept is None:
+            return not_found(f"no release {version!r}")
+        if version not in checked:
+            return PlainTextResponse(
+                f"503 Service Unavailable: release {version} is not available on this server "
+                f"({'; '.join(kept.problems)}).\n", status_code=503,
+                headers={**PAGE_HEADERS, "Isecg-Release": version})
+        kept_files = checked[version]
+        if name not in kept_files.sums and name != "SHA256SUMS":
+            return not_found(f"release {version} has no file {name!r}")
+        reason = None if name == "SHA256SUMS" else kept_files.problem(name)
+        if reason is not None:
+            return PlainTextResponse(f"503 Service Unavailable: {name} of release {version} "
+                                     f"is not served because {reason}.\n", status_code=503,
+                                     headers={**PAGE_HEADERS, "Isecg-Release": version})
+        headers = {**PAGE_HEADERS, "Isecg-Release": version,
+                   # a kept release never changes: its files may be cached for good
+                   "Cache-Control": "public, max-age=31536000, immutable"}
+        if name == "changelog.html":
+            headers["Content-Security-Policy"] = CSP.format(style="")
+        return FileResponse(Path(kept.directory) / name,
+                            media_type=FILE_TYPES.get(name) or dump_type(name),
+                            headers=headers, content_disposition_type="inline")
+
+    return [
+        Route("/releases", series, methods=methods),
+        Route("/releases.{suffix}", document, methods=methods),
+        Route("/release/{version}", release, methods=methods),
+        Route("/release/{version}/", release, methods=methods),
+        Route("/release/{version}/{name}", release_file, methods=methods),
+    ]

@@ -50,6 +50,15 @@ def store(dist):
     return s
 
 
+@pytest.fixture(scope="session")
+def fixture_repo(tmp_path_factory) -> Path:
+    """A git repository copying this project with two kept releases, 1.0.0 and 1.1.0, in its
+    dist/releases/ and planted changes between them (tests/releases.py)."""
+    from releases import make_fixture_releases
+
+    return make_fixture_releases(tmp_path_factory.mktemp("releases"))
+
+
 @pytest.fixture(scope="module")
 def canary():
     """A loopback listener that counts connections (servers.Canary), one per test module."""

@@ -1,0 +1,203 @@
+"""The semantic changelog: by entity, blank-node relabelling ignored, the inferred graph only on
+request, the same changes in Markdown, HTML and RDF (Changeset vocabulary).
+
+The planted changes between the fixture releases 1.0.0 and 1.1.0 are listed in
+tests/releases.py (PLANTED), written from the edits made, not from the output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import re
+from html.parser import HTMLParser
+
+import pyoxigraph as ox
+import pytest
+from conftest import run_cli
+from isecg_kg.diff import CS, compact, diff_releases, lines_of, to_html, to_markdown, to_triples
+from releases import PLANTED
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+VOID = "http://rdfs.org/ns/void#"
+INFERRED = "https://w3id.org/isecg/graph/inferred"
+
+
+def statements(change) -> set[tuple[str, str, str]]:
+    from isecg_kg.diff import term_text
+
+    return {("+", compact(t.predicate.value), term_text(t.object)) for t in change.added} | \
+        {("-", compact(t.predicate.value), term_text(t.object)) for t in change.removed}
+
+
+@pytest.mark.parametrize("other", [".", "isecg.nt", "isecg.nt.gz", "isecg.ttl", "isecg.rdf",
+                                   "isecg.jsonld", "isecg.nq.gz"])
+def test_diff_of_a_release_with_itself_is_empty(dist, other):
+    cl = diff_releases(dist, dist / other)
+    assert cl.empty and cl.entities == [] and cl.by_class == {}
+    assert cl.triples_old == cl.triples_new > 2000
+    assert "No change" in to_markdown(cl)
+
+
+def test_the_diff_of_two_fixture_releases_lists_exactly_the_planted_changes(fixture_repo):
+    releases = fixture_repo / "dist" / "releases"
+    cl = diff_releases(releases / "1.0.0", releases / "1.1.0")
+    assert (cl.old, cl.new) == ("1.0.0", "1.1.0")
+    found = {e.subject.value: (e.status, e.label, statements(e)) for e in cl.entities}
+    assert found == {iri: (status, label, set(lines)) for iri, (status, label, lines)
+                     in PLANTED.items()}
+    # per class: BNSC added and UKSA changed (agencies), one link record removed
+    agency = cl.by_class["https://w3id.org/isecg/ontology#SpaceAgency"]
+    link = cl.by_class["https://w3id.org/isecg/ontology#LinkRecord"]
+    assert (agency.entities_added, agency.entities_changed, agency.entities_removed) == (1, 1, 0)
+    assert (agency.triples_added, agency.triples_removed) == (7, 1)
+    assert (link.entities_removed, link.triples_removed, link.triples_added) == (1, 7, 0)
+    assert set(cl.by_class) == {"https://w3id.org/isecg/ontology#SpaceAgency",
+                                "https://w3id.org/isecg/ontology#LinkRecord"}
+    assert (cl.total.triples_added, cl.total.triples_removed) == (7, 8)
+    assert cl.triples_new - cl.triples_old == -1
+
+
+def test_a_changed_value_reads_old_to_new(fixture_repo):
+    releases = fixture_repo / "dist" / "releases"
+    cl = diff_releases(releases / "1.0.0", releases / "1.1.0")
+    uksa = next(e for e in cl.entities if e.subject.value.endswith("/agency/uksa"))
+    [line] = lines_of(uksa)
+    assert (line.kind, line.predicate, line.old, line.new) == (
+        "changed", "rdfs:label", ['"UK Space Agency"@en'], ['"United Kingdom Space Agency"@en'])
+    md = to_markdown(cl)
+    assert '- changed `rdfs:label`: `"UK Space Agency"@en` → `"United Kingdom Space Agency"@en`' \
+        in md
+    assert "### British National Space Centre" in md.split("## Entities added (1)")[1]
+    assert "### Wikidata link of agency aem" in md.split("## Entities removed (1)")[1]
+
+
+def test_the_release_publishes_the_changelog_the_diff_command_prints(fixture_repo):
+    releases = fixture_repo / "dist" / "releases"
+    for fmt, name in (("md", "changelog.md"), ("html", "changelog.html")):
+        out = run_cli("diff", "--format", fmt, str(releases / "1.0.0"), str(releases / "1.1.0"),
+                      check=True).stdout
+        assert out == (releases / "1.1.0" / name).read_text(encoding="utf-8")
+
+
+def test_the_changelog_as_rdf_reifies_every_added_and_removed_statement(fixture_repo):
+    releases = fixture_repo / "dist" / "releases"
+    graph = list(ox.parse(path=str(releases / "1.1.0" / "changelog.ttl"),
+                          format=ox.RdfFormat.TURTLE))
+    assert not any(isinstance(t, ox.BlankNode) for q in graph for t in (q.subject, q.object))
+    by = {}
+    for t in graph:
+        by.setdefault(t.subject, []).append(t)
+
+    def one(s, p):
+        [v] = [t.object for t in by[s] if t.predicate.value == p]
+        return v
+
+    changesets = [s for s, ts in by.items()
+                  if any(t.predicate.value == RDF + "type" and t.object.value == CS + "ChangeSet"
+                         for t in ts)]
+    assert {one(s, CS + "subjectOfChange").value for s in changesets} == set(PLANTED)
+    for s in changesets:
+        iri = one(s, CS + "subjectOfChange").value
+        got = set()
+        for kind, sign in ((CS + "addition", "+"), (CS + "removal", "-")):
+            for t in by[s]:
+                if t.predicate.value == kind:
+                    p, o = one(t.object, RDF + "predicate"), one(t.object, RDF + "object")
+                    assert one(t.object, RDF + "subject").value == iri
+                    from isecg_kg.diff import term_text
+                    got.add((sign, compact(p.value), term_text(o)))
+        assert got == set(PLANTED[iri][2])
+    base = "https://w3id.org/isecg/release/1.1.0/changelog"
+    assert one(ox.NamedNode(base + "#added"), VOID + "triples").value == "7"
+    assert one(ox.NamedNode(base + "#removed"), VOID + "triples").value == "8"
+    assert one(ox.NamedNode(base + "#removed"), VOID + "entities").value == "1"
+
+
+def test_blank_node_relabelling_is_ignored_and_a_change_stays_in_its_component(dist, tmp_path):
+    """The ontology's property chains are blank-node lists: new labels and another line order
+    change nothing; changing one list element shows up under its property alone."""
+    lines = (dist / "isecg.nt").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert any("_:" in line for line in lines)
+    relabelled = [re.sub(r"_:(\w+)", r"_:other\1", line) for line in lines]
+    random.Random(7).shuffle(relabelled)
+    (tmp_path / "relabelled.nt").write_text("".join(relabelled), encoding="utf-8")
+    assert diff_releases(dist, tmp_path / "relabelled.nt").empty
+
+    other = "https://w3id.org/isecg/ontology#somethingElse"
+    chains = [line for line in lines if "owl#propertyChainAxiom" in line]
+    assert chains, "the ontology has property chains"
+    owner = chains[0].split(" ")[0].strip("<>")
+    head = chains[0].split(" ")[2]
+    first = next(line for line in lines if line.startswith(head + " ") and "rdf-syntax-ns#first"
+                 in line)
+    changed = [line if line != first else re.sub(r"<[^>]+> \.$", "<" + other + "> .",
+                                                 line.rstrip("\n")) + "\n" for line in lines]
+    (tmp_path / "changed.nt").write_text("".join(changed), encoding="utf-8")
+    cl = diff_releases(dist, tmp_path / "changed.nt")
+    assert [e.subject.value for e in cl.entities] == [owner]
+    assert cl.entities[0].status == "changed"
+    # the whole list is one component: it is replaced, and nothing else moves
+    assert cl.total.triples_added == cl.total.triples_removed == sum(
+        1 for t in cl.entities[0].removed)
+
+
+def test_the_inferred_graph_is_compared_only_when_asked(dist, tmp_path):
+    extra = (f"<https://w3id.org/isecg/id/agency/nasa> <{RDF}type> "
+             f"<https://w3id.org/isecg/ontology#Noise> <{INFERRED}> .\n")
+    nq = gzip.decompress((dist / "isecg.nq.gz").read_bytes()).decode() + extra
+    (tmp_path / "more.nq").write_text(nq, encoding="utf-8")
+    assert diff_releases(dist, tmp_path / "more.nq").empty
+    cl = diff_releases(dist, tmp_path / "more.nq", inferred=True)
+    assert (cl.total.triples_added, cl.total.triples_removed) == (1, 0)
+    [nasa] = cl.entities
+    assert nasa.subject.value.endswith("/agency/nasa") and nasa.label == "NASA"
+    out = run_cli("diff", "--inferred", str(dist), str(tmp_path / "more.nq"), check=True).stdout
+    assert "- added `rdf:type` `isecg:Noise`" in out
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.text = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_labels_are_escaped_in_html_and_markdown(dist, tmp_path):
+    evil = '<script>alert(1)</script> *bold* [x](javascript:1)'
+    nt = (dist / "isecg.nt").read_text(encoding="utf-8") + (
+        f'<https://w3id.org/isecg/id/agency/evil> <http://www.w3.org/2000/01/rdf-schema#label> '
+        f'"{evil}"@en .\n')
+    (tmp_path / "evil.nt").write_text(nt, encoding="utf-8")
+    cl = diff_releases(dist, tmp_path / "evil.nt")
+    parser = _Text()
+    parser.feed(to_html(cl))
+    assert "script" not in parser.tags
+    assert any(evil in chunk for chunk in parser.text)
+    assert "### \\<script\\>alert(1)\\</script\\> \\*bold\\* \\[x\\](javascript:1)" in \
+        to_markdown(cl)
+    assert len(to_triples(cl)) > 0
+
+
+def test_a_missing_or_unknown_input_is_named(tmp_path):
+    proc = run_cli("diff", str(tmp_path / "nope"), str(tmp_path))
+    assert proc.returncode == 2 and str(tmp_path / "nope") in proc.stderr
+    (tmp_path / "x.csv").write_text("a,b\n")
+    proc = run_cli("diff", str(tmp_path / "x.csv"), str(tmp_path / "x.csv"))
+    assert proc.returncode == 2 and "x.csv" in proc.stderr and ".nq" in proc.stderr
+    (tmp_path / "bad.nt").write_text("<a> <b> .\n")
+    proc = run_cli("diff", str(tmp_path / "bad.nt"), str(tmp_path / "bad.nt"))
+    assert proc.returncode == 2 and "bad.nt" in proc.stderr
+
+
+def test_output_directory_gets_the_three_renderings(fixture_repo, tmp_path):
+    releases = fixture_repo / "dist" / "releases"
+    run_cli("diff", "--out", str(tmp_path), str(releases / "1.0.0"), str(releases / "1.1.0"),
+            check=True)
+    for name in ("changelog.md", "changelog.html", "changelog.ttl"):
+        assert (tmp_path / name).read_bytes() == (releases / "1.1.0" / name).read_bytes()

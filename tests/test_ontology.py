@@ -7,7 +7,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT
-from isecg_kg import __version__
 from isecg_kg.load import load_sources
 
 ONT = "https://w3id.org/isecg/ontology"
@@ -29,10 +28,22 @@ def value(store, pred: str) -> str | None:
     return None
 
 
-def test_version_info_equals_the_package_version(everything):
-    assert value(everything, "http://www.w3.org/2002/07/owl#versionInfo") == __version__
-    assert value(everything, "http://www.w3.org/2002/07/owl#versionIRI") == \
-        f"{ONT}/{__version__}"
+def test_version_info_is_a_data_release(everything):
+    """The ontology's version is the data release in which it last changed: the one the
+    sources declare or a kept one (data/releases/releases.toml), never the code's."""
+    from isecg_kg.release import read_registry
+
+    registry = read_registry(ROOT)
+    releases = {registry.version} | {e.version for e in registry.releases}
+    version = value(everything, "http://www.w3.org/2002/07/owl#versionInfo")
+    assert version in releases
+    assert value(everything, "http://www.w3.org/2002/07/owl#versionIRI") == f"{ONT}/{version}"
+    prior = value(everything, "http://www.w3.org/2002/07/owl#priorVersion")
+    if prior is not None:  # an earlier kept release's ontology
+        from isecg_kg.release import version_key
+
+        assert prior in {f"{ONT}/{e.version}" for e in registry.releases
+                         if version_key(e.version) < version_key(version)}
 
 
 @pytest.mark.parametrize("pred", [

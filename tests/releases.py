@@ -16,25 +16,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 AGENCY = "https://w3id.org/isecg/id/agency/"
 LINK = "https://w3id.org/isecg/id/link/"
-BNSC = """
-agency:bnsc
-    a isecg:SpaceAgency ;
-    rdfs:label "British National Space Centre"@en ;
+# a made-up person: the fixture must not depend on what the real data holds or on the
+# shapes of its richer classes
+ADDED = """
+person:fixture-person
+    a isecg:Person ;
+    rdfs:label "Fixture Person"@en ;
     dcterms:source doc:exploring-together ;
-    skos:prefLabel "British National Space Centre"@en ;
-    isecg:acronym "BNSC"@en ;
-    isecg:country country:united-kingdom ;
+    foaf:name "Fixture Person" ;
 .
 """
 # What 1.0.0 -> 1.1.0 changes: entity IRI -> (status, label, [(sign, predicate, value)])
 PLANTED = {
-    AGENCY + "bnsc": ("added", "British National Space Centre", [
-        ("+", "rdf:type", "isecg:SpaceAgency"),
-        ("+", "rdfs:label", '"British National Space Centre"@en'),
+    "https://w3id.org/isecg/id/person/fixture-person": ("added", "Fixture Person", [
+        ("+", "rdf:type", "isecg:Person"),
+        ("+", "rdfs:label", '"Fixture Person"@en'),
         ("+", "dcterms:source", "doc:exploring-together"),
-        ("+", "skos:prefLabel", '"British National Space Centre"@en'),
-        ("+", "isecg:acronym", '"BNSC"@en'),
-        ("+", "isecg:country", "country:united-kingdom")]),
+        ("+", "foaf:name", '"Fixture Person"')]),
     AGENCY + "uksa": ("changed", "UK Space Agency", [
         ("-", "rdfs:label", '"UK Space Agency"@en'),
         ("+", "rdfs:label", '"United Kingdom Space Agency"@en')]),
@@ -92,7 +90,9 @@ def plant(repo: Path) -> None:
     text = agencies.read_text()
     assert 'rdfs:label "UK Space Agency"@en ;' in text
     agencies.write_text(text.replace('rdfs:label "UK Space Agency"@en ;',
-                                     'rdfs:label "United Kingdom Space Agency"@en ;', 1) + BNSC)
+                                     'rdfs:label "United Kingdom Space Agency"@en ;', 1))
+    persons = repo / "data" / "persons.ttl"
+    persons.write_text(persons.read_text() + ADDED)
     links = repo / "data" / "wikidata-links.ttl"
     text = links.read_text()
     cut = re.sub(r"\nlink:agency-aem\n.*?\n\.\n", "\n", text, count=1, flags=re.DOTALL)

@@ -15,7 +15,8 @@ The one place that names versions is ``data/releases/releases.toml`` (the build 
 commit's own code (``PYTHONPATH`` points at its ``scripts/``) and the current virtualenv (the
 dependencies are pinned), so a release made from an old commit comes out as it did then. The
 changelog against the previous release (``isecg_kg.diff``) is added, then SHA256SUMS over it
-all. A new VERSION must be what ``releases.toml`` declares at HEAD, with nothing uncommitted;
+all, by that commit's own release code too where it has one (0.1.0 predates it), so a later
+change of the changelog's code or of the prefixes never alters a published release. A new VERSION must be what ``releases.toml`` declares at HEAD, with nothing uncommitted;
 its entry is appended to ``releases.toml`` (to be committed). A kept VERSION is rebuilt and
 checked against its entry; an existing directory is only ever checked, never rewritten.
 Without history (a source archive, a shallow clone) a kept release cannot be rebuilt: the error
@@ -156,8 +157,12 @@ def resolve(repo: Path, commit: str) -> str:
     return full
 
 
-def build_commit(repo: Path, commit: str, out: Path) -> None:
-    """Build `commit` as it was: its tree from `git archive`, built by its own code."""
+def build_commit(repo: Path, commit: str, out: Path,
+                 assemble_into: tuple[Path, str, Path | None] | None = None) -> None:
+    """Build `commit` as it was: its tree from `git archive`, built by its own code. With
+    `assemble_into` (target, version, previous release directory) also make the release
+    directory, by that commit's own release code when it has one (so a published changelog
+    never depends on later code), else by this code (release 0.1.0 predates it)."""
     out = Path(out).absolute()
     data = _git(repo, "archive", "--format=tar", commit, binary=True)
     if data is None:
@@ -175,6 +180,23 @@ def build_commit(repo: Path, commit: str, out: Path) -> None:
         if proc.returncode != 0:
             raise ReleaseError(f"the build of commit {commit[:12]} failed (exit "
                                f"{proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        if assemble_into is None:
+            return
+        target, version, previous = assemble_into
+        if not (tree / "scripts" / "isecg_kg" / "release.py").is_file():
+            assemble(out, target, version, previous)
+            return
+        code = ("import sys; from pathlib import Path; from isecg_kg.release import assemble; "
+                "assemble(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], "
+                "Path(sys.argv[4]) if sys.argv[4] else None)")
+        proc = subprocess.run([sys.executable, "-c", code, str(out), str(target), version,
+                               str(previous) if previous else ""], cwd=tree, env=env,
+                              capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+                              check=False)
+        if proc.returncode != 0:
+            raise ReleaseError(f"making the release directory with the code of commit "
+                               f"{commit[:12]} failed (exit {proc.returncode}): "
+                               f"{proc.stderr.strip()[-2000:]}")
 
 
 # --- release directories ------------------------------------------------------------------------
@@ -239,8 +261,9 @@ def make(repo: Path, entry_version: str, commit: str, target: Path,
     target = Path(target).absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="isecg-build-", dir=target.parent) as tmp:
-        build_commit(repo, commit, Path(tmp) / "build")
-        assemble(Path(tmp) / "build", target, entry_version, previous)
+        build_commit(repo, commit, Path(tmp) / "build",
+                     assemble_into=(target, entry_version,
+                                    Path(previous).absolute() if previous else None))
     return sums_digest(target)
 
 

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 import time
+from urllib.parse import quote
 
 import httpx
 import pyoxigraph as ox
@@ -83,23 +84,147 @@ def agencies(rows) -> list[str]:
 # ---- real clients
 
 
-@pytest.mark.parametrize("method", ["GET", "POST"])
-@pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_sparqlwrapper(server, method, fmt):
-    from SPARQLWrapper import GET, JSON, POST, XML, SPARQLWrapper
+# SPARQLWrapper's formats and methods. It sends format= twice for TSV, JSON-LD and RDF/XML (a
+# short name and its Accept types), Accept lists for N3, and repeats the format as output= and
+# results=; every combination must give the 27 members of 2022 (as rows, or as triples).
+MEMBERS_GRAPH = MEMBERS_2022.replace("SELECT DISTINCT ?agency WHERE", "CONSTRUCT { ?agency "
+                                     "org:memberOf <https://w3id.org/isecg/id/group/isecg> } "
+                                     "WHERE")
+SW_METHODS = ["GET", "POST", "POSTDIRECTLY"]
 
-    sw = SPARQLWrapper(server + "/sparql")
-    sw.setMethod(GET if method == "GET" else POST)
-    sw.setReturnFormat(JSON if fmt == "json" else XML)
-    sw.setQuery(MEMBERS_2022)
-    result = sw.query().convert()
-    if fmt == "json":
-        values = [b["agency"]["value"] for b in result["results"]["bindings"]]
+
+def _sparqlwrapper(server, query, fmt, method):
+    import SPARQLWrapper as S
+
+    sw = S.SPARQLWrapper(server + "/sparql")
+    sw.setQuery(query)
+    sw.setReturnFormat(fmt)
+    if method == "POSTDIRECTLY":
+        sw.setMethod(S.POST)
+        sw.setRequestMethod(S.POSTDIRECTLY)
     else:
+        sw.setMethod(getattr(S, method))
+    return sw.query()
+
+
+@pytest.mark.parametrize("method", SW_METHODS)
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_sparqlwrapper_select(server, method, fmt):
+    result = _sparqlwrapper(server, MEMBERS_2022, fmt, method)
+    body = result.convert()
+    if fmt == "json":
+        values = [b["agency"]["value"] for b in body["results"]["bindings"]]
+    elif fmt == "xml":
         ns = "http://www.w3.org/2005/sparql-results#"  # a minidom Document
-        values = [u.firstChild.data for u in result.getElementsByTagNameNS(ns, "uri")]
-    assert len(values) == 27
-    assert "https://w3id.org/isecg/id/agency/nasa" in values
+        values = [u.firstChild.data for u in body.getElementsByTagNameNS(ns, "uri")]
+    else:
+        lines = body.decode("utf-8").splitlines()
+        assert lines[0] == ("agency" if fmt == "csv" else "?agency")
+        values = [v.strip("<>") for v in lines[1:]]
+    assert len(values) == 27 and "https://w3id.org/isecg/id/agency/nasa" in values
+
+
+@pytest.mark.parametrize("method", SW_METHODS)
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_sparqlwrapper_ask(server, method, fmt):
+    body = _sparqlwrapper(server, "ASK { agency:nasa a isecg:SpaceAgency }", fmt, method).convert()
+    if fmt == "json":
+        assert body["boolean"] is True
+    elif fmt == "xml":
+        assert body.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    else:
+        assert body.strip() == b"true"
+
+
+@pytest.mark.parametrize("method", SW_METHODS)
+@pytest.mark.parametrize("fmt", ["turtle", "n3", "json-ld", "rdf+xml", "xml", "rdf", "json"])
+def test_sparqlwrapper_construct(server, method, fmt):
+    import rdflib
+
+    result = _sparqlwrapper(server, MEMBERS_GRAPH, fmt, method)
+    media = result.response.headers["content-type"].split(";")[0]
+    body = result.convert()
+    if isinstance(body, bytes):  # Turtle and N3 come back as bytes; N3 is answered as Turtle
+        assert media == "text/turtle"
+        body = rdflib.Graph().parse(data=body, format="n3" if fmt == "n3" else "turtle")
+    members = set(body.subjects(rdflib.URIRef("http://www.w3.org/ns/org#memberOf"), None))
+    assert len(members) == 27 and rdflib.URIRef("https://w3id.org/isecg/id/agency/nasa") in members
+
+
+@pytest.mark.parametrize("params, status, media", [
+    # a short name and a media type that agree (SPARQLWrapper's pairs), in either order
+    ("format=tsv&format=text/tab-separated-values", 200, "text/tab-separated-values"),
+    ("format=text/csv&format=csv", 200, "text/csv"),
+    ("format=json&format=application/sparql-results+json", 200,
+     "application/sparql-results+json"),
+    ("format=json&format=json", 200, "application/sparql-results+json"),
+    ("format=application/json", 200, "application/sparql-results+json"),
+    ("format=json&format=xml", 400, None),                        # a true conflict
+    ("format=csv&format=text/tab-separated-values", 400, None),
+    ("format=turtle", 406, None),                                 # not a result format
+])
+def test_format_parameter_repeated(client, params, status, media):
+    resp = client.get(f"/sparql?query=ASK%7B%7D&{params.replace('+', '%2B')}")
+    assert resp.status_code == status, resp.text
+    if media:
+        assert resp.headers["content-type"].startswith(media)
+    elif status == 400:  # the message names both values
+        first, second = (p.split("=", 1)[1] for p in params.split("&"))
+        detail = resp.json()["detail"]
+        assert f"format={first}" in detail and f"format={second}" in detail
+
+
+@pytest.mark.parametrize("params, media", [
+    ("format=json-ld&format=application/ld+json,application/x-json+ld", "application/ld+json"),
+    ("format=rdf+xml&format=application/rdf+xml", "application/rdf+xml"),
+    ("format=n3", "text/turtle"), ("format=text/n3", "text/turtle"),
+    ("format=json", "application/ld+json"), ("format=nt&format=application/n-triples",
+                                             "application/n-triples"),
+])
+def test_format_parameter_for_graphs(client, params, media):
+    resp = client.get("/sparql", params={"query": MEMBERS_GRAPH}, headers={"Accept": "*/*"})
+    assert resp.status_code == 200
+    resp = client.get(f"/sparql?{params.replace('+', '%2B')}&query={quote(MEMBERS_GRAPH)}")
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].split(";")[0] == media
+    assert len({t.subject for t in parsed(resp)}) == 27
+
+
+@pytest.mark.parametrize("accept, media", [
+    ("text/n3", "text/turtle"), ("text/rdf+n3", "text/turtle"),
+    ("application/json", "application/ld+json"), ("application/x-json+ld", "application/ld+json"),
+])
+def test_accept_aliases_for_graphs(client, accept, media):
+    resp = client.get("/sparql", params={"query": MEMBERS_GRAPH}, headers={"Accept": accept})
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].split(";")[0] == media
+
+
+def test_predeclared_prefixes_answer_without_declaration(client):
+    undeclared = ("SELECT ?a WHERE { ?m org:member ?a ; dcterms:source "
+                  "doc:isecg-15th-anniversary . ?a a isecg:SpaceAgency ; rdfs:label ?l }")
+    rows = parsed(client.get("/sparql", params={"query": undeclared},
+                             headers={"Accept": "application/sparql-results+json"}))
+    assert len({r[0] for r in rows}) == 27
+    # the query's own PREFIX wins over the predeclared one
+    own = "PREFIX rdfs: <http://example.org/not-rdfs#> ASK { ?s rdfs:label ?l }"
+    assert parsed(client.get("/sparql", params={"query": own},
+                             headers={"Accept": "application/sparql-results+json"})) is False
+
+
+def test_service_description_lists_predeclared_prefixes(client):
+    from isecg_kg.config import PREDECLARED
+
+    resp = client.get("/sparql", headers={"Accept": "text/turtle"})
+    store = ox.Store()
+    store.load(resp.content, format=ox.RdfFormat.TURTLE)
+    rows = store.query("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?p ?ns WHERE { "
+                       "?service sh:declare [ sh:prefix ?p ; sh:namespace ?ns ] }")
+    declared = {r["p"].value: r["ns"].value for r in rows}
+    assert declared == PREDECLARED
+    for name in ("rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "org", "prov", "time",
+                 "schema", "wd", "isecg"):
+        assert name in declared
 
 
 @pytest.mark.skipif(shutil.which("roqet") is None, reason="roqet (rasqal-utils) not installed")

@@ -74,6 +74,15 @@ PREFIXES = {
     "vann": "http://purl.org/vocab/vann/",
 }
 
+# Prefixes every SPARQL query may use without declaring them (as the Wikidata Query Service
+# predeclares its own): the common vocabularies and ours. A query's own PREFIX overrides one.
+PREDECLARED = {p: PREFIXES[p] for p in (
+    "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "org", "prov", "time", "schema",
+    "dcat", "void", "wd", "isecg", "agency", "country", "region", "group", "doc", "membership",
+    "contribution", "event", "instant", "period", "theme", "destination", "pathway", "person",
+    "link")}
+PREDECLARED["wdt"] = "http://www.wikidata.org/prop/direct/"
+
 # One content-negotiation table, reused by the CLI, the endpoint and the pages.
 RDF_MEDIA_TYPES = {
     "turtle": ("text/turtle", "ttl"),

@@ -288,7 +288,7 @@ async def store_failed(request, exc: StoreError):
 
 
 def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
-    from isecg_kg.web import linkeddata, reconcile
+    from isecg_kg.web import documents, linkeddata, reconcile
     from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
 
     options = options or ServerOptions()
@@ -342,6 +342,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         Route("/static/sparql-query.css", static_file("sparql-query.css", "text/css"),
               methods=["GET", "HEAD"]),
     ]
+    routes += documents.routes(site, store, service.graphs)  # /graph/{ontology,data,inferred}
     routes += list(linkeddata.routes(site, store))
     routes += list(reconcile.routes(site, store))
 

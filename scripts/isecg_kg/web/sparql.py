@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from isecg_kg.config import DATASET_IRI, GRAPHS, PREFIXES
+from isecg_kg.config import DATASET_IRI, GRAPHS, PREDECLARED, PREFIXES
 from isecg_kg.errors import QueryError, QueryRefused, QueryTimeout
 from isecg_kg.query import (
     GRAPH_FORMATS,
@@ -46,15 +46,38 @@ from isecg_kg.web.templates import STATIC, environment
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 # Media type -> format name, in the server's order of preference.
-RESULT_OFFER = {m: n for n, m in conneg.RESULT_FORMATS.items()}
+RESULT_OFFER = {**{m: n for n, m in conneg.RESULT_FORMATS.items()}, "application/json": "json"}
 GRAPH_OFFER = {GRAPH_FORMATS[n][0]: n for n in ("turtle", "jsonld", "nt", "xml")}
-# format= values (names or media types) -> format name, per kind of query.
+GRAPH_OFFER_JSON = {**GRAPH_OFFER, "application/json": "jsonld"}  # Accept, not format= lists
+# format= values (names or media types) -> format name, per kind of query. Clients send either:
+# SPARQLWrapper sends a short name and the media types of its Accept header together
+# (format=tsv&format=text/tab-separated-values, format=json-ld&format=application/ld+json,...).
 RESULT_FORMAT_PARAM = {**{n: n for n in conneg.RESULT_FORMATS}, **RESULT_OFFER,
-                       "application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+                       "application/json": "json", "application/xml": "xml", "text/xml": "xml",
+                       "srj": "json", "srx": "xml"}
+# N3 is answered as Turtle, which every N3 parser reads.
 GRAPH_FORMAT_PARAM = {**{n: n for n in GRAPH_FORMATS}, **GRAPH_OFFER, "ttl": "turtle",
-                      "ntriples": "nt", "json": "jsonld", "json-ld": "jsonld", "rdfxml": "xml",
+                      "n3": "turtle", "text/n3": "turtle", "text/rdf+n3": "turtle",
+                      "application/n3": "turtle", "application/turtle": "turtle",
+                      "application/x-turtle": "turtle", "ntriples": "nt", "n-triples": "nt",
+                      "text/plain": "nt", "json": "jsonld", "json-ld": "jsonld",
+                      "application/x-json+ld": "jsonld", "rdfxml": "xml", "rdf+xml": "xml",
                       "rdf": "xml", "application/json": "jsonld", "application/xml": "xml",
                       "text/xml": "xml"}
+
+
+def format_names(value: str, table: dict[str, str]) -> set[str]:
+    """The format names one format= value stands for: a name, a media type, or a list of media
+    types as an Accept header writes them (parameters and q-values ignored). A space inside a
+    media type is read as the '+' an unencoded URL turned into one."""
+    out = set()
+    for part in value.split(","):
+        key = part.split(";")[0].strip().lower().replace(" ", "+")
+        if key in table:
+            out.add(table[key])
+    return out
+
+
 LIMIT_HEADERS = ("ETag, Retry-After, Isecg-Row-Limit, Isecg-Byte-Limit, Isecg-Result-Truncated, "
                  "Isecg-Result-Rows, Content-Disposition")
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -97,6 +120,9 @@ class SparqlService:
         self.checked = AnswerCache(max_entries=1024, max_bytes=16 << 20)
         self._page = None
         self._description = None
+        from isecg_kg.web.documents import Graphs
+
+        self.graphs = Graphs(store, site.version)
 
     # ---- request parsing
 
@@ -178,11 +204,10 @@ class SparqlService:
         if len(queries) > 1:
             return problem(400, "Bad request", "exactly one query per request, not "
                            f"{len(queries)}")
-        formats = [v for k, v in params if k == "format"]
-        if len(formats) > 1:
-            return problem(400, "Bad request", "at most one format= parameter")
-        fmt_param = formats[0].strip().lower() if formats else None
+        fmt_param = [v for k, v in params if k == "format" and v.strip()] or None
         accept = request.headers.get("accept")
+        if not queries and ("graph" in names or "default" in names):
+            return self._graph_store(request, params, names, fmt_param, accept)
         if not queries:
             if request.method == "POST":
                 return problem(400, "Bad request", "no query: send query= in the form or an "
@@ -217,7 +242,7 @@ class SparqlService:
             graph_format=choice if graph_kind else "turtle",
             default_graphs=tuple(default_graphs) if default_graphs or named else None,
             named_graphs=tuple(named) if default_graphs or named else None,
-            max_rows=self.max_rows, base_iri=self.endpoint_iri)
+            max_rows=self.max_rows, base_iri=self.endpoint_iri, prefixes=checked.prefixes)
         key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
                req.named_graphs, req.max_rows)
         result = self.answers.get(key)
@@ -284,17 +309,36 @@ class SparqlService:
         tags = [t.strip() for t in inm.split(",")]
         return "*" in tags or any(t.removeprefix("W/") == self._etag for t in tags)
 
-    def _format(self, form: str | None, fmt_param: str | None, accept: str | None):
+    @staticmethod
+    def _format_param(values: list[str], table: dict[str, str], offer: dict[str, str],
+                      what: str):
+        """The one format all format= values agree on, or a 406 (none offered) / 400 (they ask
+        for different formats, each named)."""
+        agreed: set[str] | None = None
+        for value in values:
+            names = format_names(value, table)
+            if not names:
+                return problem(406, "Not acceptable", f"format={value} is not offered for "
+                               f"{what}; offered: {', '.join(dict.fromkeys(offer.values()))}",
+                               offered=list(offer))
+            if agreed is not None and not agreed & names:
+                first = next(v for v in values if format_names(v, table) & agreed)
+                return problem(400, "Conflicting formats", f"format={first} and format={value} "
+                               f"ask for different formats ({', '.join(sorted(agreed))} and "
+                               f"{', '.join(sorted(names))}); send one")
+            agreed = names if agreed is None else agreed & names
+        # a value listing several types leaves a choice: the server's order of preference
+        return next(n for n in dict.fromkeys(table.values()) if n in agreed)
+
+    def _format(self, form: str | None, fmt_param: list[str] | None, accept: str | None):
         """The format name to answer in, "html" for the page, or a 406 response."""
         graph_kind = form in ("CONSTRUCT", "DESCRIBE")
         table = GRAPH_FORMAT_PARAM if graph_kind else RESULT_FORMAT_PARAM
         offer = GRAPH_OFFER if graph_kind else RESULT_OFFER
         if fmt_param:
-            if fmt_param in table:
-                return table[fmt_param]
-            return problem(406, "Not acceptable", f"format={fmt_param} is not offered for "
-                           f"{form or 'this'} queries; offered: {', '.join(offer.values())}",
-                           offered=list(offer))
+            return self._format_param(fmt_param, table, offer, f"{form or 'these'} queries")
+        if graph_kind:
+            offer = GRAPH_OFFER_JSON
         media = conneg.negotiate(accept, [*offer, "text/html"])
         if media is None:
             return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered for "
@@ -321,16 +365,38 @@ class SparqlService:
             return problem(502, "SERVICE endpoint failed", str(exc))
         return problem(400, "Malformed query", str(exc), line=exc.line, column=exc.column)
 
+    def _graph_store(self, request: Request, params, names, fmt_param, accept) -> Response:
+        """The read-only SPARQL 1.1 Graph Store Protocol: GET ?graph=IRI or ?default."""
+        from isecg_kg.web.documents import DOC_FORMATS, FORMAT_PARAM
+
+        if request.method == "POST":
+            return self._read_only()
+        graphs = [v for k, v in params if k == "graph"]
+        if len(graphs) + names.count("default") != 1:
+            return problem(400, "Bad request", "name exactly one graph: graph=IRI or default")
+        graph = graphs[0] if graphs else None
+        if graph is not None and graph not in GRAPHS:
+            return problem(404, "No such graph", f"<{graph}> is not a graph of this dataset; "
+                           f"its graphs are {', '.join(GRAPHS)}, or ask for ?default")
+        if fmt_param:
+            fmt = self._format_param(fmt_param, FORMAT_PARAM, {
+                m: n for n, (m, _) in DOC_FORMATS.items()}, "graphs")
+            if isinstance(fmt, Response):
+                return fmt
+        else:
+            fmt = conneg.negotiate_rdf(accept, DOC_FORMATS)
+        return self.graphs.response(request, graph, fmt, vary=True)
+
     # ---- service description and page
 
-    def _no_query(self, request: Request, accept: str | None, fmt_param: str | None) -> Response:
+    def _no_query(self, request: Request, accept: str | None,
+                  fmt_param: list[str] | None) -> Response:
         offer = {m: n for m, n in GRAPH_OFFER.items()}
         if fmt_param:
-            name = GRAPH_FORMAT_PARAM.get(fmt_param)
-            if name is None:
-                return problem(406, "Not acceptable", f"format={fmt_param}: the service "
-                               f"description is offered as {', '.join(offer.values())}",
-                               offered=list(offer))
+            name = self._format_param(fmt_param, GRAPH_FORMAT_PARAM, offer,
+                                      "the service description")
+            if isinstance(name, Response):
+                return name
         else:
             media = conneg.negotiate(accept, ["text/turtle", *list(offer)[1:], "text/html"])
             if media is None:
@@ -362,6 +428,9 @@ class SparqlService:
             f"""        [ a sd:NamedGraph ; sd:name <{g}> ;
           sd:graph [ a sd:Graph ; void:triples {counts[g]} ] ]""" for g in GRAPHS)
         allow = ", ".join(f"<{s}>" for s in self.service_allow) or "none"
+        declare = " ,\n        ".join(
+            f'[ sh:prefix "{p}" ; sh:namespace "{ns}"^^xsd:anyURI ]'
+            for p, ns in sorted(PREDECLARED.items()))
         limits = (f"Read-only. Each query is stopped after {self.timeout:g} s (HTTP 503 with "
                   f"Retry-After, never a partial 200). At most "
                   f"{self.max_rows if self.max_rows is not None else 'unlimited'} rows or triples "
@@ -374,8 +443,12 @@ class SparqlService:
 @prefix void: <http://rdfs.org/ns/void#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 
 <{self.endpoint_iri}> a sd:Service ;
+    rdfs:comment "Queries may use these prefixes without declaring them (sh:declare); a PREFIX in the query overrides one."@en ;
+    sh:declare {declare} ;
     sd:endpoint <{self.endpoint_iri}> ;
     sd:supportedLanguage sd:SPARQL11Query ;
     sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
@@ -417,7 +490,7 @@ class SparqlService:
         html = self._page.render(query=query or default, autorun=bool(query), examples=examples,
                                  examples_json=data, endpoint="/sparql", version=self.site.version,
                                  max_rows=self.max_rows, timeout=self.timeout,
-                                 prefixes=PREFIXES)
+                                 prefixes=PREFIXES, predeclared=PREDECLARED)
         return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Vary": "Accept",
                                            "X-Content-Type-Options": "nosniff",
                                            "Referrer-Policy": "no-referrer"})

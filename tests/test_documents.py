@@ -115,3 +115,95 @@ def test_rdflib_reads_the_graph_iris(server, store):
         g = rdflib.Graph()
         g.parse(server + "/graph/" + graph.rsplit("/", 1)[-1])
         assert len(g) == len(graph_of(store, graph))
+
+
+# ---- entity documents: one description per IRI
+
+ONT = "https://w3id.org/isecg/ontology#"
+ORG_MEMBER_OF = ox.NamedNode("http://www.w3.org/ns/org#memberOf")
+NASA = "https://w3id.org/isecg/id/agency/nasa"
+ISECG = ox.NamedNode("https://w3id.org/isecg/id/group/isecg")
+INFERRED = ox.NamedNode(GRAPHS[2])
+
+
+def one_entity_per_class(store) -> list[str]:
+    rows = store.query(f"""SELECT ?cls (MIN(STR(?s)) AS ?e) WHERE {{
+        GRAPH <{GRAPHS[1]}> {{ ?s a ?cls }} FILTER(STRSTARTS(STR(?cls), "{ONT}")) }}
+        GROUP BY ?cls""")
+    return sorted({r["e"].value for r in rows})
+
+
+def test_every_kind_of_entity_is_read_by_rdflib_from_its_iri(server, store):
+    """rdflib dereferences the IRI itself (303 to a document it negotiated) and gets what the
+    graph asserts about the entity and what was inferred."""
+    import rdflib
+
+    entities = one_entity_per_class(store)
+    assert len(entities) >= 20
+    for iri in entities:
+        g = rdflib.Graph()
+        g.parse(server + iri.removeprefix("https://w3id.org/isecg"))
+        subject = rdflib.URIRef(iri)
+        asserted = {q.triple for q in store.quads_for_pattern(ox.NamedNode(iri), None, None)}
+        got = {(str(p), str(o)) for p, o in g.predicate_objects(subject)}
+        assert {(t.predicate.value, t.object.value) for t in asserted} <= got, iri
+
+
+@pytest.mark.parametrize("suffix", ["trig", "nq", "jsonld"])
+def test_inferred_statements_are_in_their_named_graph(client, store, suffix):
+    got = quads(client.get(f"/id/agency/nasa.{suffix}"))
+    nasa = ox.NamedNode(NASA)
+    inferred = {q.triple for q in got if q.graph_name == INFERRED}
+    default = {q.triple for q in got if q.graph_name == ox.DefaultGraph()}
+    expected = {q.triple for q in store.quads_for_pattern(nasa, None, None, INFERRED)}
+    assert ox.Triple(nasa, ORG_MEMBER_OF, ISECG) in inferred
+    assert inferred == expected - {q.triple for q in store.quads_for_pattern(nasa, None, None)
+                                   if q.graph_name != INFERRED}
+    assert ox.Triple(nasa, ORG_MEMBER_OF, ISECG) not in default
+    # the membership record the page shows: its organization and sources
+    membership = ox.NamedNode("https://w3id.org/isecg/id/membership/nasa")
+    assert ox.Triple(membership, ox.NamedNode("http://www.w3.org/ns/org#organization"),
+                     ISECG) in default
+
+
+@pytest.mark.parametrize("suffix", ["ttl", "nt", "rdf"])
+def test_single_graph_formats_merge_inferred_and_point_to_trig(client, suffix):
+    resp = client.get(f"/id/agency/nasa.{suffix}")
+    triples = {q.triple for q in quads(resp)}
+    assert ox.Triple(ox.NamedNode(NASA), ORG_MEMBER_OF, ISECG) in triples
+    assert '/id/agency/nasa.trig>; rel="alternate"' in resp.headers["link"]
+
+
+def test_entity_page_shows_the_same_inferred_statements(client):
+    html = client.get("/id/agency/nasa.html").text
+    section = html[html.index('id="inferred"'):]
+    section = section[:section.index("</table>")]
+    assert "org:memberOf" in section and "/id/group/isecg" in section
+
+
+def test_entity_jsonld_is_compacted_with_the_published_context(client, dist):
+    import json
+
+    from pyld import jsonld
+
+    doc = client.get("/id/agency/nasa.jsonld").json()
+    published = json.loads((dist / "context.jsonld").read_text())["@context"]
+    assert doc["@context"] == published
+    node = next(n for n in doc["@graph"] if n.get("@id") == "agency:nasa")
+    assert "skos:prefLabel" in node and "isecg:SpaceAgency" in node["@type"]
+
+    def no_fetch(url, options=None):
+        raise AssertionError(f"pyld tried to fetch {url}")
+
+    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": no_fetch})
+    from_pyld = set(ox.parse(nquads.encode(), format=ox.RdfFormat.N_QUADS))
+    assert from_pyld == set(quads(client.get("/id/agency/nasa.nq")))
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/ld+json",
+                                    "application/json;q=0.9, text/html;q=0.1"])
+def test_application_json_is_answered_with_jsonld(client, accept):
+    resp = client.get("/id/agency/nasa", headers={"Accept": accept}, follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/id/agency/nasa.jsonld"
+    doc = client.get(resp.headers["location"])
+    assert doc.headers["content-type"].startswith("application/ld+json") and "@context" in doc.json()

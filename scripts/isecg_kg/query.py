@@ -447,12 +447,18 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                     raise QueryRefused(f"{what} <{iri}> is a relative IRI and there is no base")
                 iri = urljoin(base, iri)
             return iri
+        line = text.count("\n", 0, tok.start) + 1
+        column = tok.start - (text.rfind("\n", 0, tok.start) + 1) + 1
         if tok.kind == "pname":
             prefix, _, local = tok.text.partition(":")
             if prefix not in prefixes:
-                raise QueryError(f"{what} uses the undeclared prefix '{prefix}:'")
+                raise QueryError(f"syntax error at line {line}, column {column}: undeclared "
+                                 f"prefix `{prefix}:` after {what}; add `PREFIX {prefix}: <…>` "
+                                 "before the query", line=line, column=column)
             return prefixes[prefix] + _PN_ESCAPE.sub(r"\1", local)
-        raise QueryRefused(f"{what} must be followed by an IRI, not {tok.text!r}")
+        # not an IRI at all: a syntax error (nothing is run either way)
+        raise QueryError(f"syntax error at line {line}, column {column}: {what} must be "
+                         f"followed by an IRI, not `{tok.text}`", line=line, column=column)
 
     n = len(tokens)
     depth = unions = 0
@@ -739,12 +745,21 @@ class QueryResult:
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 
 
-def syntax_error(exc: SyntaxError) -> QueryError:
+def syntax_error(exc: SyntaxError, text: str | None = None,
+                 predeclared: dict[str, str] | None = PREDECLARED) -> QueryError:
+    """The parser's error as one line; with the query ``text``, in plain words
+    (sparql_errors.explain) at the position of the likeliest cause."""
     msg = str(exc)
     m = _SYNTAX.match(msg)
     if not m:
         return QueryError(f"syntax error: {msg[:500]}")
     line, col, detail = int(m.group(1)), int(m.group(2)), " ".join(m.group(3).split())
+    if text is not None:
+        from isecg_kg.sparql_errors import explain
+
+        line, col, sentence = explain(text, line, col, detail, predeclared)
+        return QueryError(f"syntax error at line {line}, column {col}: {sentence}", line=line,
+                          column=col)
     if len(detail) > 400:
         detail = detail[:400] + " ..."
     return QueryError(f"syntax error at line {line}, column {col}: {detail}", line=line,
@@ -830,7 +845,7 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
         return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0], body,
                            len(items), truncated or cut, time.perf_counter() - t0)
     except SyntaxError as exc:
-        raise syntax_error(exc) from None
+        raise syntax_error(exc, req.text) from None
     except (OSError, RuntimeError) as exc:  # evaluation, not syntax: e.g. an unknown function
         raise engine_error(exc) from None
 
@@ -1493,7 +1508,15 @@ def cli_query(args) -> int:
         req = QueryRequest(checked.text, solution_format=sol_fmt, graph_format=graph_fmt,
                            substitutions=subs, prefixes=checked.prefixes)
         dist = ensure_build(args.source, args.dist, quiet=args.quiet)
-        result = run_one_shot(dist, req, args.timeout)
+        try:
+            result = run_one_shot(dist, req, args.timeout)
+        except QueryError as exc:  # a SERVICE that failed is no malformed query: same words
+            if not checked.services or exc.line is not None or isinstance(
+                    exc, (QueryTimeout, QueryAborted, QueryRefused)):
+                raise
+            from isecg_kg.sparql_errors import service_failure
+
+            raise RemoteError(service_failure(str(exc), checked.services, mapping)[1]) from None
     out = sys.stdout.buffer
     out.write(result.body)
     out.flush()

@@ -450,7 +450,7 @@ class RemoteEngine:
                                 "answer was abandoned")
         if exc.store_status == 400:  # what our checks let through but the store refused
             if re.search(r"error at \d+:\d+: ", exc.detail):  # Oxigraph's words
-                return _store_syntax_error(exc.detail, _prologue(base, prefixes))
+                return _store_syntax_error(exc.detail, _prologue(base, prefixes), text)
             # another engine's words (Virtuoso: "SP030: SPARQL compiler, line 1: syntax error
             # at '}'"): the embedded engine's, when it finds a syntax error too
             return _local_syntax_error(text, base) or _store_syntax_error(exc.detail, "")
@@ -578,13 +578,13 @@ def _local_syntax_error(text: str, base: str | None) -> QueryError | None:
     try:
         ox.Store().query(text, base_iri=base, prefixes=dict(PREDECLARED))
     except SyntaxError as exc:
-        return syntax_error(exc)
+        return syntax_error(exc, text)
     except (OSError, RuntimeError, ValueError):  # an ASK's evaluation failed: no verdict here
         return None
     return None
 
 
-def _store_syntax_error(detail: str, prologue: str) -> QueryError:
+def _store_syntax_error(detail: str, prologue: str, text: str | None = None) -> QueryError:
     """The store's parse error as the embedded engine words it, columns of line 1 put back."""
     m = re.search(r"error at (\d+):(\d+): (.*)", detail, re.DOTALL)
     if not m:
@@ -592,6 +592,6 @@ def _store_syntax_error(detail: str, prologue: str) -> QueryError:
     line, col = int(m.group(1)), int(m.group(2))
     if line == 1:
         col = max(1, col - len(prologue))
-    return syntax_error(SyntaxError(f"error at {line}:{col}: {m.group(3)}"))
+    return syntax_error(SyntaxError(f"error at {line}:{col}: {m.group(3)}"), text)
 
 

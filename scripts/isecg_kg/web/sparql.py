@@ -255,6 +255,9 @@ class SparqlService:
             except _ClientGone:
                 return Response(status_code=499)
             except QueryError as exc:
+                if checked.services and exc.line is None and not isinstance(
+                        exc, (QueryTimeout, QueryBusy, QueryAborted, QueryRefused)):
+                    return self._service_failed(exc, checked.services)
                 return self._query_error(exc)
             if not checked.services:  # a remote endpoint's answers may change: never kept
                 self.answers.put(key, result, sys.getsizeof(result.body) + 200)
@@ -386,6 +389,14 @@ class SparqlService:
         else:
             fmt = conneg.negotiate_rdf(accept, DOC_FORMATS)
         return self.graphs.response(request, graph, fmt, vary=True)
+
+    def _service_failed(self, exc: QueryError, services: tuple[str, ...]) -> Response:
+        """A SERVICE endpoint failed (502) or timed out (504): a gateway error, not a
+        malformed query."""
+        from isecg_kg.sparql_errors import service_failure
+
+        status, detail = service_failure(str(exc), services, self.service_map)
+        return problem(status, "Bad gateway" if status == 502 else "Gateway timeout", detail)
 
     # ---- service description and page
 

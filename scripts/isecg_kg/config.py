@@ -31,7 +31,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
 QUERIES_DIR = PACKAGE_DIR / "queries"
 RULES_DIR = PACKAGE_DIR / "rules"
-DEFAULT_OUT = Path("dist")
+DEFAULT_OUT = Path("dist")  # relative to the project, see default_dist()
+
+
+def default_dist(cwd: Path | None = None) -> Path:
+    """Where builds are written and read unless --dist / --out say otherwise: the project's
+    dist/ when the command runs inside the project (this checkout), else a per-user data
+    directory, $XDG_DATA_HOME/isecg-kg/dist (~/.local/share/isecg-kg/dist), so that a command
+    run in some other folder never writes a dist/ there."""
+    cwd = Path(cwd or Path.cwd()).resolve()
+    if cwd == PROJECT_ROOT or PROJECT_ROOT in cwd.parents:
+        return PROJECT_ROOT / DEFAULT_OUT
+    data = os.environ.get("XDG_DATA_HOME") or ""
+    base = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local" / "share"
+    return base / "isecg-kg" / "dist"
 
 # Source layout below a --source directory.
 ONTOLOGY_GLOB = "ontology/*.ttl"

@@ -22,7 +22,7 @@ import pytest
 from isecg_kg.config import GRAPH_DATA
 from isecg_kg.query import check_query, named_queries
 from queries import CARTESIAN, MEMBERS_2022
-from servers import isecg_server, oxigraph_server, query_workers
+from servers import ROOT, isecg_server, oxigraph_server, query_workers
 
 EARLY = MEMBERS_2022.replace("isecg-15th-anniversary", "nasa-about-isecg")
 LIGHT = "ASK { ?s ?p ?o }"
@@ -625,3 +625,51 @@ def test_a_refused_query_is_refused_every_time(client, canary):
         resp = client.get("/sparql", params={"query": query})
         assert resp.status_code == 403 and "not allowed" in resp.json()["detail"]
     assert canary.count == before
+
+
+# ---- Comunica (npm @comunica/query-sparql, installed by scripts/test.sh into node_modules)
+
+COMUNICA = ROOT / "node_modules" / ".bin" / "comunica-sparql"
+
+
+def _comunica(server, query: str, media: str) -> str:
+    if not COMUNICA.exists():
+        pytest.fail("Comunica is not installed: run scripts/test.sh (npm ci) first")
+    proc = subprocess.run([str(COMUNICA), f"sparql@{server}/sparql", query, "-t", media],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
+@pytest.mark.parametrize("media", ["application/sparql-results+json",
+                                   "application/sparql-results+xml", "text/csv"])
+def test_comunica_select(server, media):
+    out = _comunica(server, MEMBERS_2022, media)
+    if media == "text/csv":
+        values = [v.strip().strip("<>") for v in out.strip().splitlines()[1:]]  # it writes <iri>
+    elif media.endswith("json"):  # Comunica appends a "metadata" member pyoxigraph refuses
+        values = [b["agency"]["value"] for b in json.loads(out)["results"]["bindings"]]
+    else:
+        values = [s["agency"].value for s in ox.parse_query_results(
+            out.encode(), format=ox.QueryResultsFormat.XML)]
+    assert len(values) == 27 and "https://w3id.org/isecg/id/agency/nasa" in values
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
+@pytest.mark.parametrize("media, rdf", [("application/n-triples", ox.RdfFormat.N_TRIPLES),
+                                        ("text/turtle", ox.RdfFormat.TURTLE)])
+def test_comunica_construct(server, media, rdf):
+    out = _comunica(server, MEMBERS_GRAPH, media)
+    triples = list(ox.parse(out.encode(), format=rdf))
+    assert len({t.subject for t in triples}) == 27
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
+def test_comunica_ask(server):
+    # Comunica parses queries itself: it knows no predeclared prefixes
+    ask = ("PREFIX isecg: <https://w3id.org/isecg/ontology#> "
+           "ASK { <https://w3id.org/isecg/id/agency/nasa> a isecg:{} }")
+    yes = _comunica(server, ask.replace("{}", "SpaceAgency"), "application/sparql-results+json")
+    no = _comunica(server, ask.replace("{}", "Country"), "application/sparql-results+json")
+    assert '"boolean":true' in yes.replace(" ", "") and '"boolean":false' in no.replace(" ", "")

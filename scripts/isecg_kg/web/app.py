@@ -341,6 +341,9 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
               methods=["GET", "HEAD"]),
         Route("/static/sparql-query.css", static_file("sparql-query.css", "text/css"),
               methods=["GET", "HEAD"]),
+        # the SPARQL editor, bundled from npm at set-up (404 until then; the page does without)
+        Route("/static/editor/editor.js", static_file("editor/editor.js", "text/javascript"),
+              methods=["GET", "HEAD"]),
     ]
     routes += documents.routes(site, store, service.graphs)  # /graph/{ontology,data,inferred}
     routes += list(linkeddata.routes(site, store))

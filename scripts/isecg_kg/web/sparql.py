@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import secrets
 import sys
 from urllib.parse import parse_qsl
 
@@ -80,8 +81,11 @@ def format_names(value: str, table: dict[str, str]) -> set[str]:
 
 LIMIT_HEADERS = ("ETag, Retry-After, Isecg-Row-Limit, Isecg-Byte-Limit, Isecg-Result-Truncated, "
                  "Isecg-Result-Rows, Content-Disposition")
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-       "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# The query page's editor (CodeMirror) writes its theme into one <style> element carrying a
+# nonce new with every response; scripts stay 'self' only.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
+            "connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")
 
 
 def problem(status: int, title: str, detail: str, *, headers: dict | None = None,
@@ -91,6 +95,30 @@ def problem(status: int, title: str, detail: str, *, headers: dict | None = None
     body.update({k: v for k, v in extra.items() if v is not None})
     return Response(json.dumps(body, ensure_ascii=False), status_code=status,
                     media_type="application/problem+json", headers=headers)
+
+
+_SUBJECT, _PREDICATE = ox.NamedNode("urn:isecg:s"), ox.NamedNode("urn:isecg:p")
+
+
+def parse_term(text: str):
+    """The one IRI or literal ``text`` spells in Turtle (predeclared prefixes known), or None.
+    Parsed as the object of one triple: anything that makes more or other triples is refused."""
+    if len(text) > 4096:
+        return None
+    doc = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREDECLARED.items())
+    doc += f"<{_SUBJECT.value}> <{_PREDICATE.value}> {text} .\n"
+    try:
+        triples = list(ox.parse(doc.encode("utf-8", "surrogatepass"),
+                                format=ox.RdfFormat.TURTLE))
+    except (SyntaxError, ValueError, UnicodeEncodeError):
+        return None
+    if len(triples) != 1:
+        return None
+    t = triples[0]
+    if (t.subject, t.predicate) != (_SUBJECT, _PREDICATE) or not isinstance(
+            t.object, (ox.NamedNode, ox.Literal)):
+        return None
+    return t.object
 
 
 class _BadRequest(Exception):
@@ -228,6 +256,9 @@ class SparqlService:
                 self.checked.put(text, checked, sys.getsizeof(checked.text))
         except QueryError as exc:
             return self._query_error(exc)
+        subs = self._substitutions(params, checked)
+        if isinstance(subs, Response):
+            return subs
         graph_kind = checked.form in ("CONSTRUCT", "DESCRIBE")
         choice = self._format(checked.form, fmt_param, accept)
         if isinstance(choice, Response):
@@ -242,9 +273,10 @@ class SparqlService:
             graph_format=choice if graph_kind else "turtle",
             default_graphs=tuple(default_graphs) if default_graphs or named else None,
             named_graphs=tuple(named) if default_graphs or named else None,
-            max_rows=self.max_rows, base_iri=self.endpoint_iri, prefixes=checked.prefixes)
+            max_rows=self.max_rows, base_iri=self.endpoint_iri, prefixes=checked.prefixes,
+            substitutions=subs)
         key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
-               req.named_graphs, req.max_rows)
+               req.named_graphs, req.max_rows, tuple(sorted((k, str(v)) for k, v in subs.items())))
         result = self.answers.get(key)
         cache_state = "hit" if result is not None else "miss"
         if result is None:
@@ -311,6 +343,27 @@ class SparqlService:
             return False
         tags = [t.strip() for t in inm.split(",")]
         return "*" in tags or any(t.removeprefix("W/") == self._etag for t in tags)
+
+    @staticmethod
+    def _substitutions(params, checked) -> dict | Response:
+        """``$NAME=TERM`` parameters (an extension of the protocol, used by the query page for
+        named queries): ?NAME is bound to TERM through the engine's substitutions, never by
+        editing the text. TERM is one RDF term in Turtle syntax (``<iri>``, ``prefix:name``,
+        ``"2015-06-30"^^xsd:date``, ``"text"@en``, ``42``)."""
+        subs = {}
+        for key, value in params:
+            if not key.startswith("$"):
+                continue
+            name = key[1:]
+            if name not in checked.variables:
+                return problem(400, "Bad request", f"${name}: the query has no variable ?{name}")
+            term = parse_term(value)
+            if term is None:
+                return problem(400, "Bad request", f"${name}={value[:200]} is not one RDF term; "
+                               'write <http://...>, prefix:name, "text" or '
+                               '"2015-06-30"^^xsd:date')
+            subs[name] = term
+        return subs
 
     @staticmethod
     def _format_param(values: list[str], table: dict[str, str], offer: dict[str, str],
@@ -480,37 +533,86 @@ class SparqlService:
 
     def _examples(self) -> list[dict]:
         try:
-            return [{"name": q.name, "title": q.title or q.name, "description": q.description,
-                     "query": q.text, "params": [p.name for p in q.params.values()]}
-                    for q in named_queries().values()]
+            queries = named_queries().values()
         except QueryError:
             return []
+        out = []
+        for q in queries:
+            # a parameter is required unless its description starts with "optional" or the
+            # query says what it does "without the parameter"
+            optional_query = "without the parameter" in q.description.lower()
+            params = [{"name": p.name, "type": p.type, "description": p.description,
+                       "required": not (optional_query or
+                                        p.description.lower().startswith("optional"))}
+                      for p in q.params.values()]
+            out.append({"name": q.name, "title": q.title or q.name,
+                        "description": q.description, "query": q.text, "params": params})
+        return out
 
     def page(self, request: Request, query: str | None = None) -> Response:
         if self._page is None:
-            self._page = environment().get_template("sparql_query.html")
+            self._page = environment(LICENCE="https://creativecommons.org/publicdomain/zero/1.0/"
+                                     ).get_template("sparql_query.html")
         examples = self._examples()
-        # JSON inside <script>: escape <, > and & so no label can close the element
-        data = (json.dumps(examples, ensure_ascii=False).replace("<", "\\u003c")
-                .replace(">", "\\u003e").replace("&", "\\u0026"))
         if query is None:
             query = request.query_params.get("query")
-        default = examples[0]["query"] if examples else (
-            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-            "SELECT ?s ?label WHERE {\n  ?s rdfs:label ?label\n}\nLIMIT 20\n")
-        html = self._page.render(query=query or default, autorun=bool(query), examples=examples,
-                                 examples_json=data, endpoint="/sparql", version=self.site.version,
+        name = request.query_params.get("name")
+        chosen = next((e for e in examples if e["name"] == name), None)
+        autorun = bool(query) or chosen is not None
+        if not query:
+            chosen = chosen or (examples[0] if examples else None)
+            query = chosen["query"] if chosen else (
+                "SELECT ?s ?label WHERE {\n  ?s rdfs:label ?label\n}\nLIMIT 20\n")
+        vocabulary = self._vocabulary()
+        nonce = secrets.token_urlsafe(18)
+        csp = PAGE_CSP.format(nonce=nonce)
+        data = {"nonce": nonce, "examples": examples, "dataBase": self.site.data_base,
+                "ontology": self.site.data_base + "ontology#", "prefixes": PREFIXES,
+                "predeclared": PREDECLARED, "vocabulary": vocabulary,
+                "chosen": chosen["name"] if chosen else ""}
+        # JSON inside <script>: escape <, > and & so no label can close the element
+        page_json = (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+                     .replace(">", "\\u003e").replace("&", "\\u0026"))
+        html = self._page.render(query=query, autorun=autorun, examples=examples,
+                                 chosen=chosen["name"] if chosen else "", page_json=page_json,
+                                 endpoint="/sparql", version=self.site.version,
                                  max_rows=self.max_rows, timeout=self.timeout,
-                                 prefixes=PREFIXES, predeclared=PREDECLARED)
-        return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Vary": "Accept",
+                                 predeclared=PREDECLARED, link=_PageLink(), csp=csp,
+                                 editor=(STATIC / "editor" / "editor.js").is_file())
+        return HTMLResponse(html, headers={"Content-Security-Policy": csp, "Vary": "Accept",
                                            "X-Content-Type-Options": "nosniff",
-                                           "Referrer-Policy": "no-referrer"})
+                                           "Referrer-Policy": "no-referrer",
+                                           "Cache-Control": "no-store"})
+
+    def _vocabulary(self) -> list[str]:
+        """Prefixed names of the classes and properties the data uses, for completion."""
+        if getattr(self, "_vocab", None) is None:
+            from isecg_kg.describe import compact
+
+            terms = set()
+            try:
+                for row in self.store.query(
+                        "SELECT DISTINCT ?t WHERE { { ?s a ?t } UNION { ?s ?t ?o } }",
+                        use_default_graph_as_union=True):
+                    terms.add(compact(row["t"].value))
+            except (OSError, RuntimeError, SyntaxError):  # an external store may refuse
+                pass
+            self._vocab = sorted(t for t in terms if ":" in t and "://" not in t)
+        return self._vocab
 
     async def query_page(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return problem(405, "Method not allowed", "the query page answers GET only",
                            headers={"Allow": "GET, HEAD"})
         return self.page(request)
+
+
+class _PageLink:
+    """What the site's base template asks of ``link``: the query page is served live only."""
+
+    @staticmethod
+    def path(path: str) -> str:
+        return path
 
 
 class _ClientGone(Exception):
@@ -563,6 +665,8 @@ def static_file(name: str, media_type: str):
     path = STATIC / name
 
     async def handler(request: Request) -> Response:
+        if not path.is_file():
+            return Response("404 Not Found\n", status_code=404, media_type="text/plain")
         return FileResponse(path, media_type=media_type,
                             headers={"Cache-Control": "public, max-age=3600",
                                      "X-Content-Type-Options": "nosniff"})

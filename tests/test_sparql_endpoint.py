@@ -673,3 +673,36 @@ def test_comunica_ask(server):
     yes = _comunica(server, ask.replace("{}", "SpaceAgency"), "application/sparql-results+json")
     no = _comunica(server, ask.replace("{}", "Country"), "application/sparql-results+json")
     assert '"boolean":true' in yes.replace(" ", "") and '"boolean":false' in no.replace(" ", "")
+
+
+# ---- $NAME=TERM: parameters bound by the engine (the query page's named queries)
+
+
+def test_parameters_are_bound_by_the_engine(client):
+    from isecg_kg.query import named_queries
+
+    text = named_queries()["members-as-of"].text
+    accept = {"Accept": "application/sparql-results+json"}
+    early = parsed(client.post("/sparql", data={"query": text,
+                                                "$date": '"2015-06-30"^^xsd:date'},
+                               headers=accept))
+    late = parsed(client.post("/sparql", data={"query": text,
+                                               "$date": '"2022-12-31"^^xsd:date'},
+                              headers=accept))
+    assert len(early) == 14 and len(late) == 27  # the founders; the 2022 list
+    claim = named_queries()["sources-of-claim"].text
+    rows = parsed(client.get("/sparql", params={"query": claim, "$claim": "membership:nasa"},
+                             headers=accept))
+    assert rows
+
+
+@pytest.mark.parametrize("name, value", [
+    ("date", '"a" . <urn:isecg:s> <urn:isecg:p> "b"'),   # two triples: not one term
+    ("date", "[]"), ("date", "nope:x"), ("nothere", '"1"'),
+])
+def test_bad_parameters_are_400(client, name, value):
+    from isecg_kg.query import named_queries
+
+    r = client.post("/sparql", data={"query": named_queries()["members-as-of"].text,
+                                     "$" + name: value})
+    assert r.status_code == 400 and f"${name}" in r.json()["detail"]

@@ -261,17 +261,19 @@
 
   function timeline(vars, rows) {
     let when = null, best = 0;
-    for (const v of vars) {  // ties go to the later column (results, not the date asked)
+    for (const v of vars) {  // ties go to the first such column
       const values = rows.filter((r) => r[v]);
       if (!values.length || !values.every((r) => isDate(r[v]))) continue;
       const distinct = new Set(values.map((r) => r[v].value)).size;
-      if (distinct >= best) { when = v; best = distinct; }
+      if (distinct > best) { when = v; best = distinct; }
     }
     if (!when) return null;
     const dated = rows.filter((r) => r[when] && year(r[when]) !== null);
     if (!dated.length || dated.length > 300) return null;
     const others = vars.filter((v) => v !== when && dated.every((r) => r[v] && !isDate(r[v])));
-    const label = others.find((v) => dated.every((r) => r[v].type === "literal")) || others[0];
+    const mean = (v) => dated.reduce((n, r) => n + r[v].value.length, 0) / dated.length;
+    const literal = others.filter((v) => dated.every((r) => r[v].type === "literal"));
+    const label = literal.sort((a, b) => mean(a) - mean(b))[0] || others[0];  // shortest names
     dated.sort((a, b) => year(a[when]) - year(b[when]));
     const lo = Math.floor(year(dated[0][when])), hi = Math.ceil(year(dated[dated.length - 1][when])) + 1;
     const rowH = 20, left = 24, axisW = 340, width = left + axisW + 150, top = 24;

@@ -287,8 +287,10 @@ class SparqlService:
             except _ClientGone:
                 return Response(status_code=499)
             except QueryError as exc:
-                if checked.services and exc.line is None and not isinstance(
-                        exc, (QueryTimeout, QueryBusy, QueryAborted, QueryRefused)):
+                # a SERVICE that failed: named as the query wrote it (a mirror's address stays
+                # private); the engine's other verdicts (501, 500) stand
+                if checked.services and exc.line is None and (
+                        isinstance(exc, QueryServiceFailed) or type(exc) is QueryError):
                     return self._service_failed(exc, checked.services)
                 return self._query_error(exc)
             if not checked.services:  # a remote endpoint's answers may change: never kept

@@ -290,7 +290,8 @@ class SparqlService:
                 # a SERVICE that failed: named as the query wrote it (a mirror's address stays
                 # private); the engine's other verdicts (501, 500) stand
                 if checked.services and exc.line is None and (
-                        isinstance(exc, QueryServiceFailed) or type(exc) is QueryError):
+                        isinstance(exc, QueryServiceFailed) or type(exc) is QueryError
+                        or isinstance(exc, QueryFailed) and "Parser error" in str(exc)):
                     return self._service_failed(exc, checked.services)
                 return self._query_error(exc)
             if not checked.services:  # a remote endpoint's answers may change: never kept

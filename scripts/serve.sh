@@ -4,6 +4,7 @@
 # (extra arguments go to serve, e.g. --port 8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/npm-setup.sh --optional  # the query page's editor; without npm, a plain textarea
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 # the kept releases (dist/releases/VERSION), rebuilt from their commits where missing

@@ -8,7 +8,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=""
   # virtuoso-t and nginx: the external-engine and proxy tests start their own on loopback
   for pair in rapper:raptor2-utils roqet:rasqal-utils chromium:chromium wrk:wrk \
-      virtuoso-t:virtuoso-opensource nginx:nginx; do
+      virtuoso-t:virtuoso-opensource nginx:nginx node:nodejs npm:npm; do
     command -v "${pair%%:*}" >/dev/null || missing="$missing ${pair#*:}"
   done
   if [ -n "$missing" ]; then
@@ -24,6 +24,9 @@ if [ ! -f "$fuseki" ] && command -v mvn >/dev/null && command -v java >/dev/null
     -DoutputDirectory=.cache/fuseki >/dev/null 2>&1 \
     || echo "test.sh: jena-fuseki-server 5.6.0 not fetched (Maven Central unreachable?); the Fuseki tests will skip" >&2
 fi
+# JavaScript from npm, pinned by package-lock.json into node_modules/ (gitignored): Comunica for
+# the client tests and the query page's editor, bundled here (tests never fetch anything)
+bash scripts/npm-setup.sh
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 export PATH="$PWD/.venv/bin:$PATH"  # isecg-kg, oxigraph, rdflib-endpoint for the tests

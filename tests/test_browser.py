@@ -132,10 +132,16 @@ def test_esa_page_shows_europe(page, full_server):
     check_json_ld(page)
 
 
+def set_query(pg, text: str) -> None:
+    """Put a query into the page's form field; the editor (CodeMirror) follows it."""
+    pg.wait_for_selector("#query", state="attached")
+    pg.evaluate("""t => { const q = document.querySelector('#query'); q.value = t;
+        q.dispatchEvent(new Event('input', {bubbles: true})); }""", text)
+
+
 def test_query_page_shows_a_results_table(page, full_server):
     page.goto(full_server + "/query")
-    # The named examples call Wikidata through SERVICE (no network here); this one is local.
-    page.fill("#query", """PREFIX isecg: <https://w3id.org/isecg/ontology#>
+    set_query(page, """PREFIX isecg: <https://w3id.org/isecg/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?agency ?label WHERE { ?agency a isecg:SpaceAgency ; skos:prefLabel ?label }
 ORDER BY ?label""")
@@ -192,8 +198,8 @@ def assert_inert(pg) -> None:
     assert pg.evaluate("window.__pwned") is None
     assert pg.locator("img").count() == 0
     assert pg.evaluate("""() => [...document.scripts].filter(s => !['application/json',
-        'application/ld+json'].includes(s.type) && !s.src.endsWith('/static/sparql-query.js'))
-        .length""") == 0
+        'application/ld+json'].includes(s.type) && !s.src.endsWith('/static/sparql-query.js')
+        && !s.src.endsWith('/static/editor/editor.js')).length""") == 0
     assert pg.locator("a[href^='javascript']").count() == 0
 
 
@@ -226,7 +232,7 @@ SELECT ?s ?value WHERE {{
 
 def test_hostile_results_stay_inert_on_the_query_page(page, hostile_full_server):
     page.goto(hostile_full_server + "/query")
-    page.fill("#query", HOSTILE_QUERY)
+    set_query(page, HOSTILE_QUERY)
     page.click("#run")
     page.wait_for_selector("#results table", timeout=20000)
     cells = page.locator("#results td").all_inner_texts()
@@ -258,3 +264,185 @@ def test_reconciliation_preview_stays_inert(page, hostile_full_server):
     r = httpx.get(hostile_full_server + "/reconcile/preview", params={"id": HOSTILE_SCRIPT})
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+# ---- the query page (issue 14): part of the site, a real editor, named queries with their
+# parameters, shareable links, local links, charts, and a phone's width
+
+EDITOR = Path(__file__).resolve().parents[1] / "scripts/isecg_kg/web/static/editor/editor.js"
+SAMPLE_PARAMS = {"date": "2015-06-30", "claim": "<https://w3id.org/isecg/id/membership/nasa>",
+                 "isecg": "<http://www.wikidata.org/entity/Q1>"}
+
+
+@pytest.fixture(scope="module")
+def query_server(request):
+    """The whole app, with SERVICE calls to Wikidata sent to a closed loopback port (tests
+    never reach the internet): the Wikidata queries then end in a gateway error."""
+    import socket
+
+    from servers import isecg_server
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    closed = s.getsockname()[1]
+    s.close()
+    with isecg_server(build_dir(request), "--wikidata-endpoint",
+                      f"http://127.0.0.1:{closed}/sparql") as url:
+        yield url
+
+
+def named_queries():
+    from isecg_kg.query import named_queries as load
+
+    return load()
+
+
+def expected_failure(pg, status: int) -> None:
+    """Chromium logs every non-2xx fetch as a console error: forget the one the test wanted."""
+    pg.problems[:] = [p for p in pg.problems if f"status of {status} " not in p]
+
+
+def run_named(pg, name: str, values: dict | None = None) -> str:
+    pg.select_option("#example", name)
+    for param, value in (values or {}).items():
+        pg.fill(f"#param-{param}", value)
+    pg.click("#run")
+    pg.wait_for_function("""() => { const s = document.querySelector('#status').textContent;
+        return s.startsWith('Done') || document.querySelector('#status').className === 'error'; }""",
+                         timeout=20000)
+    return pg.locator("#status").inner_text()
+
+
+def test_query_page_is_part_of_the_site_with_a_real_editor(page, query_server):
+    assert EDITOR.is_file(), "the editor bundle is missing: run scripts/test.sh (npm ci, build)"
+    page.goto(query_server + "/query")
+    assert page.locator("header.ld-nav nav a").all_inner_texts()[:2] == [
+        "ISECG knowledge graph", "Query"]
+    assert page.locator("link[href='/static/ld-style.css']").count() == 1
+    page.wait_for_selector(".cm-editor .cm-content")
+    # the editor highlights SPARQL and matches brackets
+    set_query(page, "SELECT ?s WHERE { ?s a isecg:SpaceAgency }")
+    assert page.locator(".cm-content span").count() > 3
+    page.click(".cm-content")
+    page.keyboard.press("Control+End")
+    page.keyboard.press("ArrowLeft")
+    assert page.locator(".cm-matchingBracket").count() == 2
+    # completion offers our vocabulary and the predeclared prefixes
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nisecg:Spa")
+    page.wait_for_selector(".cm-tooltip-autocomplete")
+    assert "isecg:SpaceAgency" in page.locator(".cm-tooltip-autocomplete").inner_text()
+    # the page shows the named query it holds, and lists the predeclared prefixes
+    page.goto(query_server + "/query")
+    chosen = page.locator("#example option:checked").inner_text()
+    assert chosen != "Your own query" and page.locator("#example-description").inner_text()
+    assert "rdfs:" in page.locator(".q-prefixes").text_content()
+
+
+@pytest.mark.parametrize("name", sorted(named_queries()))
+def test_each_named_query_runs_from_the_page(page, query_server, name):
+    q = named_queries()[name]
+    page.goto(query_server + "/query")
+    status = run_named(page, name, {p: SAMPLE_PARAMS[p] for p in q.params})
+    if "SERVICE" in q.text:
+        # Wikidata is not reachable from the tests: a gateway error, never a malformed query
+        # (a query that calls it only for some rows may still answer)
+        assert status.startswith(("Bad gateway", "Done")) and "Malformed" not in status, status
+        expected_failure(page, 502)
+    else:
+        assert status.startswith("Done"), status
+        assert page.locator("#results table tbody tr").count() >= 1, name
+
+
+def test_required_parameter_is_enforced(page, query_server):
+    page.goto(query_server + "/query")
+    page.select_option("#example", "members-as-of")
+    page.click("#run")
+    assert page.locator("#status").inner_text() == "Fill in the required parameters first."
+    assert page.locator("#results table").count() == 0
+    status = run_named(page, "members-as-of", {"date": "2015-06-30"})
+    assert status.startswith("Done")
+    statuses = page.locator("#results table tbody tr td:nth-child(5)").all_inner_texts()
+    assert sum(s.startswith("member") for s in statuses) == 14  # the founders but BNSC, + UKSA
+
+
+def test_shareable_link_reruns_the_query(page, query_server):
+    page.goto(query_server + "/query")
+    run_named(page, "members-as-of", {"date": "2015-06-30"})
+    rows = page.locator("#results table tbody tr").count()
+    link = page.locator("#share").get_attribute("href")
+    assert "name=members-as-of" in link and "date=2015-06-30" in link
+    page.goto(query_server + link)
+    page.wait_for_selector("#results table", timeout=20000)
+    assert page.locator("#param-date").input_value() == "2015-06-30"
+    assert page.locator("#results table tbody tr").count() == rows
+    # an own query too
+    own = "SELECT ?d WHERE { ?d a isecg:Document } LIMIT 3"
+    set_query(page, own)
+    page.click("#run")
+    page.wait_for_selector("#results table", timeout=20000)
+    page.goto(query_server + page.locator("#share").get_attribute("href"))
+    page.wait_for_selector("#results table", timeout=20000)
+    assert page.locator("#query").input_value() == own
+
+
+def test_result_iris_open_our_own_pages(page, query_server):
+    page.goto(query_server + "/query")
+    run_named(page, "members-2022")
+    hrefs = page.locator("#results td.uri a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert hrefs and all(h.startswith("/id/") for h in hrefs if "w3id" not in h)
+    assert not any("w3id.org" in h for h in hrefs)
+    page.click("#results td.uri a >> nth=0")
+    page.wait_for_selector("article.ld-entity")
+
+
+def test_bar_chart_and_timeline(page, query_server):
+    page.goto(query_server + "/query")
+    run_named(page, "agencies-per-country")
+    rows = page.locator("#results table tbody tr").count()
+    page.click("#views button:has-text('Bar chart')")
+    assert page.locator("svg.q-chart .q-bar").count() == rows
+    shot(page, "query-bar-chart")
+    # every agency on the time its membership may have begun at the earliest: the 14 founders
+    # (BNSC among them) in November 2007
+    run_named(page, "members-as-of", {"date": "2022-12-31"})
+    rows = page.locator("#results table tbody tr").count()
+    page.click("#views button:has-text('Timeline')")
+    assert page.locator("svg.q-timeline .q-event").count() == rows >= 27
+    labels = page.locator("svg.q-timeline .q-event text").evaluate_all(
+        "ts => ts.map(t => t.textContent)")
+    assert sum("(2007-11-01)" in t for t in labels) == 14
+    assert any(t.startswith("NASA ") for t in labels)  # labelled by the shortest names
+    shot(page, "query-timeline")
+
+
+def test_syntax_error_on_the_page_is_the_endpoints_sentence(page, query_server):
+    import httpx
+
+    page.goto(query_server + "/query")
+    set_query(page, "SELEC ?x WHERE { ?x ?p ?o }")
+    page.click("#run")
+    page.wait_for_selector("#status.error")
+    detail = httpx.post(query_server + "/sparql",
+                        data={"query": "SELEC ?x WHERE { ?x ?p ?o }"}).json()["detail"]
+    assert page.locator("#status").inner_text() == "Malformed query: " + detail
+    assert "did you mean `SELECT`?" in detail
+    expected_failure(page, 400)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_query_page_fits_the_width(browser, query_server, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    try:
+        pg.goto(query_server + "/query?name=members-as-of&date=2015-06-30")
+        pg.wait_for_selector("#results table", timeout=20000)
+        pg.wait_for_selector(".cm-editor")
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        shot(pg, f"query-{'phone-390' if width == 390 else 'desktop'}")
+        pg.click("#views button:has-text('Timeline')")
+        assert pg.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 390:
+            shot(pg, "query-phone-390-timeline")
+    finally:
+        context.close()

@@ -34,3 +34,38 @@ def test_console_script_is_installed():
 
 def test_unknown_subcommand_is_a_usage_error():
     assert run_cli("frobnicate").returncode == 2
+
+
+# ---- where builds go: the project's dist/ inside the project, a per-user directory elsewhere
+
+
+def test_default_dist_is_the_projects_inside_it_and_per_user_elsewhere(tmp_path, monkeypatch):
+    from isecg_kg.config import PROJECT_ROOT, default_dist
+
+    assert default_dist(PROJECT_ROOT) == PROJECT_ROOT / "dist"
+    assert default_dist(PROJECT_ROOT / "data") == PROJECT_ROOT / "dist"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_dist(tmp_path) == tmp_path / "xdg" / "isecg-kg" / "dist"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")  # the spec: only absolute paths
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_dist(tmp_path) == tmp_path / "home" / ".local" / "share" / "isecg-kg" / "dist"
+
+
+def test_query_run_elsewhere_writes_no_dist_there(tmp_path):
+    import os
+
+    elsewhere, xdg = tmp_path / "elsewhere", tmp_path / "xdg"
+    elsewhere.mkdir()
+    env = {**os.environ, "XDG_DATA_HOME": str(xdg)}
+    help_text = subprocess.run([sys.executable, "-m", "isecg_kg", "query", "--help"],
+                               cwd=elsewhere, env=env, capture_output=True, text=True,
+                               check=False).stdout
+    assert "XDG_DATA_HOME" in " ".join(help_text.split())
+    proc = subprocess.run([sys.executable, "-m", "isecg_kg", "query", "-n", "members-2022",
+                           "--format", "csv"], cwd=elsewhere, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 28  # header + the 27 members of 2022
+    assert list(elsewhere.iterdir()) == []
+    assert (xdg / "isecg-kg" / "dist" / "isecg.nq").is_file()
+    assert str(xdg / "isecg-kg" / "dist") in proc.stderr  # it says where it built

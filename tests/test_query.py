@@ -27,6 +27,7 @@ from isecg_kg.query import (
     execute,
     named_queries,
     parse_header,
+    prologue,
 )
 from queries import CARTESIAN
 
@@ -115,6 +116,48 @@ def test_tokenizer_agrees_with_rdflib_on_service(pieces):
     except QueryRefused:
         refused = True
     assert refused == any(found)
+
+
+# Predeclared prefixes (rdf, rdfs, wd, ours...): the checks resolve a prefixed SERVICE or FROM
+# with the same map the engine is given, and a query's own PREFIX overrides a predeclared one.
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { SERVICE wd:sparql { ?s ?p ?o } }",           # www.wikidata.org/entity/
+    "SELECT * WHERE { SERVICE wdt:x { ?s ?p ?o } }",
+    "SELECT * FROM rdfs:Class WHERE { ?s ?p ?o }",
+    "PREFIX isecg: <http://127.0.0.1:9/> SELECT * WHERE { SERVICE isecg:x { ?s ?p ?o } }",
+])
+def test_predeclared_prefixes_resolve_exactly_in_the_guard(query):
+    with pytest.raises(QueryRefused):
+        check_query(query)
+
+
+def test_a_query_prefix_overrides_a_predeclared_one_in_the_guard_and_the_engine():
+    q = ("PREFIX wd: <https://query.wikidata.org/> SELECT * WHERE { SERVICE wd:sparql "
+         "{ ?s ?p ?o } }")
+    checked = check_query(q)
+    assert checked.services == (WIKIDATA_SPARQL,) and checked.prefixes == ()
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("o")))
+    own = check_query("PREFIX rdfs: <http://x/> SELECT ?s { ?s rdfs:p ?o }")
+    assert own.prefixes == ()
+    assert len(list(store.query(own.text, prefixes=dict(own.prefixes)))) == 1
+
+
+def test_checked_query_carries_only_the_predeclared_prefixes_it_uses():
+    checked = check_query("PREFIX org: <http://www.w3.org/ns/org#> "
+                          "SELECT ?a { ?m org:member ?a . ?a rdfs:label ?l ; a isecg:SpaceAgency }")
+    assert dict(checked.prefixes) == {"rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+                                      "isecg": "https://w3id.org/isecg/ontology#"}
+    assert prologue(checked.prefixes) == (
+        "PREFIX isecg: <https://w3id.org/isecg/ontology#> "
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> ")
+
+
+def test_cli_accepts_predeclared_prefixes(dist):
+    proc = run_cli("query", "--dist", str(dist), "--format", "csv",
+                   "SELECT ?a { ?m org:member ?a ; dcterms:source doc:isecg-15th-anniversary }")
+    assert proc.returncode == 0, proc.stderr
+    assert len(set(proc.stdout.splitlines()[1:])) == 27
 
 
 # ---- named queries

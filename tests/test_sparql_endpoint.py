@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 import time
+from urllib.parse import quote
 
 import httpx
 import pyoxigraph as ox
@@ -21,7 +22,7 @@ import pytest
 from isecg_kg.config import GRAPH_DATA
 from isecg_kg.query import check_query, named_queries
 from queries import CARTESIAN, MEMBERS_2022
-from servers import isecg_server, oxigraph_server, query_workers
+from servers import ROOT, isecg_server, oxigraph_server, query_workers
 
 EARLY = MEMBERS_2022.replace("isecg-15th-anniversary", "nasa-about-isecg")
 LIGHT = "ASK { ?s ?p ?o }"
@@ -83,23 +84,157 @@ def agencies(rows) -> list[str]:
 # ---- real clients
 
 
-@pytest.mark.parametrize("method", ["GET", "POST"])
-@pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_sparqlwrapper(server, method, fmt):
-    from SPARQLWrapper import GET, JSON, POST, XML, SPARQLWrapper
+# SPARQLWrapper's formats and methods. It sends format= twice for TSV, JSON-LD and RDF/XML (a
+# short name and its Accept types), Accept lists for N3, and repeats the format as output= and
+# results=; every combination must give the members of 2022 (as rows, or as triples), exactly
+# the engine's own answer.
+MEMBERS_GRAPH = MEMBERS_2022.replace("SELECT DISTINCT ?agency WHERE", "CONSTRUCT { ?agency "
+                                     "org:memberOf <https://w3id.org/isecg/id/group/isecg> } "
+                                     "WHERE")
+SW_METHODS = ["GET", "POST", "POSTDIRECTLY"]
 
-    sw = SPARQLWrapper(server + "/sparql")
-    sw.setMethod(GET if method == "GET" else POST)
-    sw.setReturnFormat(JSON if fmt == "json" else XML)
-    sw.setQuery(MEMBERS_2022)
-    result = sw.query().convert()
-    if fmt == "json":
-        values = [b["agency"]["value"] for b in result["results"]["bindings"]]
+
+@pytest.fixture(scope="module")
+def members_2022(store) -> set[str]:
+    """The agencies MEMBERS_2022 finds, as the engine itself answers it over the build: what
+    every client must get back, whatever the format."""
+    found = {r["agency"].value for r in store.query(MEMBERS_2022, use_default_graph_as_union=True)}
+    assert len(found) >= 27 and "https://w3id.org/isecg/id/agency/nasa" in found
+    return found
+
+
+def _sparqlwrapper(server, query, fmt, method):
+    import SPARQLWrapper as S
+
+    sw = S.SPARQLWrapper(server + "/sparql")
+    sw.setQuery(query)
+    sw.setReturnFormat(fmt)
+    if method == "POSTDIRECTLY":
+        sw.setMethod(S.POST)
+        sw.setRequestMethod(S.POSTDIRECTLY)
     else:
+        sw.setMethod(getattr(S, method))
+    return sw.query()
+
+
+@pytest.mark.parametrize("method", SW_METHODS)
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_sparqlwrapper_select(server, method, fmt, members_2022):
+    result = _sparqlwrapper(server, MEMBERS_2022, fmt, method)
+    body = result.convert()
+    if fmt == "json":
+        values = [b["agency"]["value"] for b in body["results"]["bindings"]]
+    elif fmt == "xml":
         ns = "http://www.w3.org/2005/sparql-results#"  # a minidom Document
-        values = [u.firstChild.data for u in result.getElementsByTagNameNS(ns, "uri")]
-    assert len(values) == 27
-    assert "https://w3id.org/isecg/id/agency/nasa" in values
+        values = [u.firstChild.data for u in body.getElementsByTagNameNS(ns, "uri")]
+    else:
+        lines = body.decode("utf-8").splitlines()
+        assert lines[0] == ("agency" if fmt == "csv" else "?agency")
+        values = [v.strip("<>") for v in lines[1:]]
+    assert sorted(values) == sorted(members_2022)
+
+
+@pytest.mark.parametrize("method", SW_METHODS)
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_sparqlwrapper_ask(server, method, fmt):
+    body = _sparqlwrapper(server, "ASK { agency:nasa a isecg:SpaceAgency }", fmt, method).convert()
+    if fmt == "json":
+        assert body["boolean"] is True
+    elif fmt == "xml":
+        assert body.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    else:
+        assert body.strip() == b"true"
+
+
+@pytest.mark.parametrize("method", SW_METHODS)
+@pytest.mark.parametrize("fmt", ["turtle", "n3", "json-ld", "rdf+xml", "xml", "rdf", "json"])
+def test_sparqlwrapper_construct(server, method, fmt, members_2022):
+    import rdflib
+
+    result = _sparqlwrapper(server, MEMBERS_GRAPH, fmt, method)
+    media = result.response.headers["content-type"].split(";")[0]
+    body = result.convert()
+    if isinstance(body, bytes):  # Turtle and N3 come back as bytes; N3 is answered as Turtle
+        assert media == "text/turtle"
+        body = rdflib.Graph().parse(data=body, format="n3" if fmt == "n3" else "turtle")
+    members = set(body.subjects(rdflib.URIRef("http://www.w3.org/ns/org#memberOf"), None))
+    assert {str(m) for m in members} == members_2022
+
+
+@pytest.mark.parametrize("params, status, media", [
+    # a short name and a media type that agree (SPARQLWrapper's pairs), in either order
+    ("format=tsv&format=text/tab-separated-values", 200, "text/tab-separated-values"),
+    ("format=text/csv&format=csv", 200, "text/csv"),
+    ("format=json&format=application/sparql-results+json", 200,
+     "application/sparql-results+json"),
+    ("format=json&format=json", 200, "application/sparql-results+json"),
+    ("format=application/json", 200, "application/sparql-results+json"),
+    ("format=json&format=xml", 400, None),                        # a true conflict
+    ("format=csv&format=text/tab-separated-values", 400, None),
+    ("format=turtle", 406, None),                                 # not a result format
+])
+def test_format_parameter_repeated(client, params, status, media):
+    resp = client.get(f"/sparql?query=ASK%7B%7D&{params.replace('+', '%2B')}")
+    assert resp.status_code == status, resp.text
+    if media:
+        assert resp.headers["content-type"].startswith(media)
+    elif status == 400:  # the message names both values
+        first, second = (p.split("=", 1)[1] for p in params.split("&"))
+        detail = resp.json()["detail"]
+        assert f"format={first}" in detail and f"format={second}" in detail
+
+
+@pytest.mark.parametrize("params, media", [
+    ("format=json-ld&format=application/ld+json,application/x-json+ld", "application/ld+json"),
+    ("format=rdf+xml&format=application/rdf+xml", "application/rdf+xml"),
+    ("format=n3", "text/turtle"), ("format=text/n3", "text/turtle"),
+    ("format=json", "application/ld+json"), ("format=nt&format=application/n-triples",
+                                             "application/n-triples"),
+])
+def test_format_parameter_for_graphs(client, params, media, members_2022):
+    resp = client.get("/sparql", params={"query": MEMBERS_GRAPH}, headers={"Accept": "*/*"})
+    assert resp.status_code == 200
+    resp = client.get(f"/sparql?{params.replace('+', '%2B')}&query={quote(MEMBERS_GRAPH)}")
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].split(";")[0] == media
+    assert {t.subject.value for t in parsed(resp)} == members_2022
+
+
+@pytest.mark.parametrize("accept, media", [
+    ("text/n3", "text/turtle"), ("text/rdf+n3", "text/turtle"),
+    ("application/json", "application/ld+json"), ("application/x-json+ld", "application/ld+json"),
+])
+def test_accept_aliases_for_graphs(client, accept, media):
+    resp = client.get("/sparql", params={"query": MEMBERS_GRAPH}, headers={"Accept": accept})
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].split(";")[0] == media
+
+
+def test_predeclared_prefixes_answer_without_declaration(client, members_2022):
+    undeclared = ("SELECT ?a WHERE { ?m org:member ?a ; dcterms:source "
+                  "doc:isecg-15th-anniversary . ?a a isecg:SpaceAgency ; rdfs:label ?l }")
+    rows = parsed(client.get("/sparql", params={"query": undeclared},
+                             headers={"Accept": "application/sparql-results+json"}))
+    assert {r[0].value for r in rows} == members_2022
+    # the query's own PREFIX wins over the predeclared one
+    own = "PREFIX rdfs: <http://example.org/not-rdfs#> ASK { ?s rdfs:label ?l }"
+    assert parsed(client.get("/sparql", params={"query": own},
+                             headers={"Accept": "application/sparql-results+json"})) is False
+
+
+def test_service_description_lists_predeclared_prefixes(client):
+    from isecg_kg.config import PREDECLARED
+
+    resp = client.get("/sparql", headers={"Accept": "text/turtle"})
+    store = ox.Store()
+    store.load(resp.content, format=ox.RdfFormat.TURTLE)
+    rows = store.query("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?p ?ns WHERE { "
+                       "?service sh:declare [ sh:prefix ?p ; sh:namespace ?ns ] }")
+    declared = {r["p"].value: r["ns"].value for r in rows}
+    assert declared == PREDECLARED
+    for name in ("rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "org", "prov", "time",
+                 "schema", "wd", "isecg"):
+        assert name in declared
 
 
 @pytest.mark.skipif(shutil.which("roqet") is None, reason="roqet (rasqal-utils) not installed")
@@ -500,3 +635,87 @@ def test_a_refused_query_is_refused_every_time(client, canary):
         resp = client.get("/sparql", params={"query": query})
         assert resp.status_code == 403 and "not allowed" in resp.json()["detail"]
     assert canary.count == before
+
+
+# ---- Comunica (npm @comunica/query-sparql, installed by scripts/test.sh into node_modules)
+
+COMUNICA = ROOT / "node_modules" / ".bin" / "comunica-sparql"
+
+
+def _comunica(server, query: str, media: str) -> str:
+    if not COMUNICA.exists():
+        pytest.fail("Comunica is not installed: run scripts/test.sh (npm ci) first")
+    proc = subprocess.run([str(COMUNICA), f"sparql@{server}/sparql", query, "-t", media],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
+@pytest.mark.parametrize("media", ["application/sparql-results+json",
+                                   "application/sparql-results+xml", "text/csv"])
+def test_comunica_select(server, media, members_2022):
+    out = _comunica(server, MEMBERS_2022, media)
+    if media == "text/csv":
+        values = [v.strip().strip("<>") for v in out.strip().splitlines()[1:]]  # it writes <iri>
+    elif media.endswith("json"):  # Comunica appends a "metadata" member pyoxigraph refuses
+        values = [b["agency"]["value"] for b in json.loads(out)["results"]["bindings"]]
+    else:
+        values = [s["agency"].value for s in ox.parse_query_results(
+            out.encode(), format=ox.QueryResultsFormat.XML)]
+    assert sorted(values) == sorted(members_2022)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
+@pytest.mark.parametrize("media, rdf", [("application/n-triples", ox.RdfFormat.N_TRIPLES),
+                                        ("text/turtle", ox.RdfFormat.TURTLE)])
+def test_comunica_construct(server, media, rdf, members_2022):
+    out = _comunica(server, MEMBERS_GRAPH, media)
+    triples = list(ox.parse(out.encode(), format=rdf))
+    assert {t.subject.value for t in triples} == members_2022
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
+def test_comunica_ask(server):
+    # Comunica parses queries itself: it knows no predeclared prefixes
+    ask = ("PREFIX isecg: <https://w3id.org/isecg/ontology#> "
+           "ASK { <https://w3id.org/isecg/id/agency/nasa> a isecg:{} }")
+    yes = _comunica(server, ask.replace("{}", "SpaceAgency"), "application/sparql-results+json")
+    no = _comunica(server, ask.replace("{}", "Country"), "application/sparql-results+json")
+    assert '"boolean":true' in yes.replace(" ", "") and '"boolean":false' in no.replace(" ", "")
+
+
+# ---- $NAME=TERM: parameters bound by the engine (the query page's named queries)
+
+
+def test_parameters_are_bound_by_the_engine(client):
+    from isecg_kg.query import named_queries
+
+    text = named_queries()["members-as-of"].text
+    accept = {"Accept": "application/sparql-results+json"}
+    early = parsed(client.post("/sparql", data={"query": text,
+                                                "$date": '"2015-06-30"^^xsd:date'},
+                               headers=accept))
+    late = parsed(client.post("/sparql", data={"query": text,
+                                               "$date": '"2022-12-31"^^xsd:date'},
+                              headers=accept))
+    def members(rows):  # ?status is the fifth column
+        return sum(r[4].value == "member" for r in rows)
+
+    assert members(early) == 14 and members(late) == 27  # founders (BNSC→UKSA); 2022 list
+    claim = named_queries()["sources-of-claim"].text
+    rows = parsed(client.get("/sparql", params={"query": claim, "$claim": "membership:nasa"},
+                             headers=accept))
+    assert rows
+
+
+@pytest.mark.parametrize("name, value", [
+    ("date", '"a" . <urn:isecg:s> <urn:isecg:p> "b"'),   # two triples: not one term
+    ("date", "[]"), ("date", "nope:x"), ("nothere", '"1"'),
+])
+def test_bad_parameters_are_400(client, name, value):
+    from isecg_kg.query import named_queries
+
+    r = client.post("/sparql", data={"query": named_queries()["members-as-of"].text,
+                                     "$" + name: value})
+    assert r.status_code == 400 and f"${name}" in r.json()["detail"]

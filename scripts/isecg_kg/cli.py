@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from isecg_kg import __version__
-from isecg_kg.config import DEFAULT_OUT, PROJECT_ROOT, WIKIDATA_SPARQL
+from isecg_kg.config import PROJECT_ROOT, WIKIDATA_SPARQL, default_dist
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -100,8 +100,10 @@ def _source_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _dist_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dist", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help="build output to read (default: %(default)s)")
+    p.add_argument("--dist", type=Path, default=default_dist(), metavar="DIR",
+                   help="build output to read, built there first when missing or stale "
+                        "(default: the project's dist/ inside the project, else "
+                        "$XDG_DATA_HOME/isecg-kg/dist; here: %(default)s)")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -116,8 +118,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="load, validate, reason and write the dumps")
     _source_arg(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help="output directory, replaced atomically (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=default_dist(), metavar="DIR",
+                   help="output directory, replaced atomically (default: the project's dist/ "
+                        "inside the project, else $XDG_DATA_HOME/isecg-kg/dist; here: "
+                        "%(default)s)")
     p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules",
                    help="rules: the ontology's entailments as SPARQL rules (fast); owlrl: the "
                         "full OWL RL closure, the reference (default: %(default)s)")

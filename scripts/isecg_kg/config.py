@@ -31,7 +31,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
 QUERIES_DIR = PACKAGE_DIR / "queries"
 RULES_DIR = PACKAGE_DIR / "rules"
-DEFAULT_OUT = Path("dist")
+DEFAULT_OUT = Path("dist")  # relative to the project, see default_dist()
+
+
+def default_dist(cwd: Path | None = None) -> Path:
+    """Where builds are written and read unless --dist / --out say otherwise: the project's
+    dist/ when the command runs inside the project (this checkout), else a per-user data
+    directory, $XDG_DATA_HOME/isecg-kg/dist (~/.local/share/isecg-kg/dist), so that a command
+    run in some other folder never writes a dist/ there."""
+    cwd = Path(cwd or Path.cwd()).resolve()
+    if cwd == PROJECT_ROOT or PROJECT_ROOT in cwd.parents:
+        return PROJECT_ROOT / DEFAULT_OUT
+    data = os.environ.get("XDG_DATA_HOME") or ""
+    base = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local" / "share"
+    return base / "isecg-kg" / "dist"
 
 # Source layout below a --source directory.
 ONTOLOGY_GLOB = "ontology/*.ttl"
@@ -73,6 +86,15 @@ PREFIXES = {
     "sh": "http://www.w3.org/ns/shacl#",
     "vann": "http://purl.org/vocab/vann/",
 }
+
+# Prefixes every SPARQL query may use without declaring them (as the Wikidata Query Service
+# predeclares its own): the common vocabularies and ours. A query's own PREFIX overrides one.
+PREDECLARED = {p: PREFIXES[p] for p in (
+    "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "org", "prov", "time", "schema",
+    "dcat", "void", "wd", "isecg", "agency", "country", "region", "group", "doc", "membership",
+    "contribution", "event", "instant", "period", "theme", "destination", "pathway", "person",
+    "link")}
+PREDECLARED["wdt"] = "http://www.wikidata.org/prop/direct/"
 
 # One content-negotiation table, reused by the CLI, the endpoint and the pages.
 RDF_MEDIA_TYPES = {

@@ -3,9 +3,9 @@
 A description holds every asserted triple whose subject is the entity, the labels of what those
 triples point at, a bounded list of incoming links, and the provenance (period and sources) of
 the entity's memberships and contributions. The store is only read. Triples of the inferred
-graph are kept apart: pages show asserted facts and name inferred types separately, and RDF
-documents carry asserted triples only, so a client can tell what the sources say from what a
-reasoner added.
+graph are kept apart: pages show asserted facts and list what was inferred separately (types,
+and statements such as org:memberOf), and RDF documents carry the same two parts
+(``document``), so a client can tell what the sources say from what a reasoner added.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ class Description:
     contributions: list[Qualified] = field(default_factory=list)
     wikidata: list[str] = field(default_factory=list)
     acronym: str | None = None  # shown beside the full name
+    inferred: list[Statement] = field(default_factory=list)  # by the build's reasoner, not types
 
 
 def _asserted(store: ox.Store, s=None, p=None, o=None):
@@ -249,7 +250,48 @@ def describe(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT)
                   for t in incoming[:incoming_limit]]
     d.memberships = memberships(store, iri)
     d.contributions = contributions(store, iri)
+    d.inferred = [Statement(ref(store, t.predicate), ref(store, t.object))
+                  for t in inferred_triples(store, iri) if t.predicate != RDF_TYPE]
     return d
+
+
+def inferred_triples(store: ox.Store, iri: str) -> list[ox.Triple]:
+    """What the reasoner added about the entity (its inferred graph), minus what is asserted."""
+    node = ox.NamedNode(iri)
+    asserted = set(_asserted(store, node))
+    return sorted({q.triple for q in store.quads_for_pattern(node, None, None, _INFERRED)}
+                  - asserted, key=lambda t: (t.predicate.value, str(t.object)))
+
+
+def document(store: ox.Store, iri: str) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """(asserted, inferred) triples of the entity's RDF document: what its page shows. Asserted:
+    ``triples``, plus the records of its memberships and contributions (the other party, the
+    period and its beginning, the role, the sources the page cites). Inferred: its statements
+    in the inferred graph (types, org:memberOf, ...). Labels of everything mentioned are in the
+    asserted part, so a client can show them without more requests."""
+    asserted = triples(store, iri)
+    seen = set(asserted)
+    records = [q.node.term for q in memberships(store, iri) + contributions(store, iri)
+               if q.node.iri != iri]
+    extra: list[ox.Triple] = []
+    for node in records:
+        for t in _asserted(store, node):
+            extra.append(t)
+            if t.predicate == ORG_MEMBER_DURING:  # the period and its beginning, as shown
+                for p in _asserted(store, t.object):
+                    extra.append(p)
+                    if p.predicate == TIME_BEGINNING:
+                        extra += list(_asserted(store, p.object))
+    inferred = inferred_triples(store, iri)
+    linked = {t.object for t in extra + inferred if isinstance(t.object, ox.NamedNode)}
+    linked |= {t.predicate for t in extra + inferred} | {t.subject for t in extra}
+    extra += [t for other in sorted(linked, key=str) for prop in (SKOS_PREF, RDFS_LABEL)
+              for t in _asserted(store, other, prop)]
+    for t in extra:
+        if t not in seen:
+            seen.add(t)
+            asserted.append(t)
+    return asserted, inferred
 
 
 def triples(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT) -> list[ox.Triple]:

@@ -46,6 +46,7 @@ from isecg_kg.config import (
     DATA_GLOB,
     GRAPHS,
     ONTOLOGY_GLOB,
+    PREDECLARED,
     PREFIXES,
     QUERIES_DIR,
     RULES_DIR,
@@ -399,6 +400,9 @@ class CheckedQuery:
     services: tuple[str, ...] = ()
     from_graphs: tuple[str, ...] = ()
     from_named: tuple[str, ...] = ()   # those of from_graphs that FROM NAMED gave
+    # predeclared prefixes the query uses without declaring them: the engine is given these
+    # (and an external store a PREFIX line for each), exactly the map the checks resolved with
+    prefixes: tuple[tuple[str, str], ...] = ()
 
 
 def _unescape_iri(tok: str) -> str:
@@ -409,16 +413,21 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                 service_allow: tuple[str, ...] | list[str] = (WIKIDATA_SPARQL,),
                 service_map: dict[str, str] | None = None,
                 graphs: tuple[str, ...] = GRAPHS, base_iri: str | None = BASE,
-                _unescaped: bool = False) -> CheckedQuery:
+                _unescaped: bool = False,
+                predeclared: dict[str, str] | None = PREDECLARED) -> CheckedQuery:
     """Refuse what must never reach the engine; raise QueryTooLarge / QueryRefused / QueryError.
 
     ``service_map`` redirects allowed SERVICE IRIs (e.g. Wikidata's to a configured mirror).
+    ``predeclared`` prefixes hold unless the query declares the same name: the checks resolve
+    prefixed names with the very map the engine is then given (``CheckedQuery.prefixes``).
     """
     if max_bytes is not None and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise QueryTooLarge(f"the query is {len(text.encode('utf-8', 'surrogatepass'))} bytes; "
                             f"the limit is {max_bytes} bytes")
     tokens = tokenize(text)
-    prefixes: dict[str, str] = {}
+    predeclared = dict(predeclared or {})
+    prefixes: dict[str, str] = dict(predeclared)
+    declared: set[str] = set()
     base = base_iri
     form: str | None = None
     variables = set()
@@ -438,12 +447,18 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
                     raise QueryRefused(f"{what} <{iri}> is a relative IRI and there is no base")
                 iri = urljoin(base, iri)
             return iri
+        line = text.count("\n", 0, tok.start) + 1
+        column = tok.start - (text.rfind("\n", 0, tok.start) + 1) + 1
         if tok.kind == "pname":
             prefix, _, local = tok.text.partition(":")
             if prefix not in prefixes:
-                raise QueryError(f"{what} uses the undeclared prefix '{prefix}:'")
+                raise QueryError(f"syntax error at line {line}, column {column}: undeclared "
+                                 f"prefix `{prefix}:` after {what}; add `PREFIX {prefix}: <…>` "
+                                 "before the query", line=line, column=column)
             return prefixes[prefix] + _PN_ESCAPE.sub(r"\1", local)
-        raise QueryRefused(f"{what} must be followed by an IRI, not {tok.text!r}")
+        # not an IRI at all: a syntax error (nothing is run either way)
+        raise QueryError(f"syntax error at line {line}, column {column}: {what} must be "
+                         f"followed by an IRI, not `{tok.text}`", line=line, column=column)
 
     n = len(tokens)
     depth = unions = 0
@@ -480,6 +495,7 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
         if word == "PREFIX" and nxt is not None and nxt.kind == "pname" and nxt.text.endswith(":"):
             if i + 2 < n and tokens[i + 2].kind == "iri":
                 prefixes[nxt.text[:-1]] = resolve(tokens[i + 2], "PREFIX")
+                declared.add(nxt.text[:-1])
         elif word == "BASE" and nxt is not None and nxt.kind == "iri":
             base = resolve(nxt, "BASE")
         elif form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
@@ -522,12 +538,20 @@ def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
             text = text[:m.start()] + chr(int(m.group(1) or m.group(2), 16)) + text[m.end():]
         return check_query(text, max_bytes=max_bytes, service_allow=service_allow,
                            service_map=service_map, graphs=graphs, base_iri=base_iri,
-                           _unescaped=True)
+                           _unescaped=True, predeclared=predeclared)
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
+    used = {t.text.partition(":")[0] for t in tokens if t.kind == "pname"}
+    implicit = tuple(sorted((p, predeclared[p]) for p in used - declared if p in predeclared))
     return CheckedQuery(text=text, form=form, variables=frozenset(variables),
                         services=tuple(services), from_graphs=tuple(froms),
-                        from_named=tuple(named_froms))
+                        from_named=tuple(named_froms), prefixes=implicit)
+
+
+def prologue(prefixes) -> str:
+    """PREFIX declarations for ``CheckedQuery.prefixes``, on one line (an external store has not
+    heard of our predeclared ones; only columns of the query's first line shift)."""
+    return "".join(f"PREFIX {p}: <{iri}> " for p, iri in prefixes)
 
 
 def check_graphs(default_graphs: list[str], named_graphs: list[str],
@@ -704,6 +728,7 @@ class QueryRequest:
     max_rows: int | None = None
     base_iri: str | None = BASE
     max_bytes: int | None = None             # bytes of the written answer (cut at a row)
+    prefixes: tuple[tuple[str, str], ...] = ()     # CheckedQuery.prefixes
 
 
 @dataclass(frozen=True)
@@ -720,12 +745,21 @@ class QueryResult:
 _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 
 
-def syntax_error(exc: SyntaxError) -> QueryError:
+def syntax_error(exc: SyntaxError, text: str | None = None,
+                 predeclared: dict[str, str] | None = PREDECLARED) -> QueryError:
+    """The parser's error as one line; with the query ``text``, in plain words
+    (sparql_errors.explain) at the position of the likeliest cause."""
     msg = str(exc)
     m = _SYNTAX.match(msg)
     if not m:
         return QueryError(f"syntax error: {msg[:500]}")
     line, col, detail = int(m.group(1)), int(m.group(2)), " ".join(m.group(3).split())
+    if text is not None:
+        from isecg_kg.sparql_errors import explain
+
+        line, col, sentence = explain(text, line, col, detail, predeclared)
+        return QueryError(f"syntax error at line {line}, column {col}: {sentence}", line=line,
+                          column=col)
     if len(detail) > 400:
         detail = detail[:400] + " ..."
     return QueryError(f"syntax error at line {line}, column {col}: {detail}", line=line,
@@ -786,6 +820,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
         kwargs["use_default_graph_as_union"] = True
     if req.substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in req.substitutions.items()}
+    if req.prefixes:
+        kwargs["prefixes"] = dict(req.prefixes)
     try:
         result = store.query(req.text, base_iri=req.base_iri, **kwargs)
         if isinstance(result, ox.QueryBoolean):
@@ -809,7 +845,7 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
         return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0], body,
                            len(items), truncated or cut, time.perf_counter() - t0)
     except SyntaxError as exc:
-        raise syntax_error(exc) from None
+        raise syntax_error(exc, req.text) from None
     except (OSError, RuntimeError) as exc:  # evaluation, not syntax: e.g. an unknown function
         raise engine_error(exc) from None
 
@@ -1448,7 +1484,8 @@ def cli_query(args) -> int:
             raise QueryError("--param cannot be used with --endpoint: the SPARQL protocol has no "
                              "way to bind parameters; write the value into the query")
         checked = check_query(text, service_allow=allow, graphs=(), max_bytes=None)
-        checked = CheckedQuery(text, checked.form, checked.variables)  # remote: its own rules
+        # remote: its own rules, but our predeclared prefixes spelled out for it
+        checked = CheckedQuery(prologue(checked.prefixes) + text, checked.form, checked.variables)
     else:
         checked = check_query(text, service_allow=allow, service_map=mapping)
     sol_fmt = fmt if fmt in SOLUTION_FORMATS else "table"
@@ -1469,9 +1506,17 @@ def cli_query(args) -> int:
                 print(f"isecg-kg query: note: parameter {name} is not bound (--param "
                       f"{name}=VALUE)", file=sys.stderr)
         req = QueryRequest(checked.text, solution_format=sol_fmt, graph_format=graph_fmt,
-                           substitutions=subs)
+                           substitutions=subs, prefixes=checked.prefixes)
         dist = ensure_build(args.source, args.dist, quiet=args.quiet)
-        result = run_one_shot(dist, req, args.timeout)
+        try:
+            result = run_one_shot(dist, req, args.timeout)
+        except QueryError as exc:  # a SERVICE that failed is no malformed query: same words
+            if not checked.services or exc.line is not None or isinstance(
+                    exc, (QueryTimeout, QueryAborted, QueryRefused)):
+                raise
+            from isecg_kg.sparql_errors import service_failure
+
+            raise RemoteError(service_failure(str(exc), checked.services, mapping)[1]) from None
     out = sys.stdout.buffer
     out.write(result.body)
     out.flush()

@@ -37,7 +37,7 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 
-from isecg_kg.config import GRAPHS
+from isecg_kg.config import GRAPHS, PREDECLARED
 from isecg_kg.errors import QueryError, RemoteError
 from isecg_kg.query import (
     GRAPH_FORMATS,
@@ -51,6 +51,7 @@ from isecg_kg.query import (
     check_graphs,
     check_query,
     fit,
+    prologue,
     syntax_error,
     take,
     tokenize,
@@ -429,7 +430,7 @@ class RemoteEngine:
         self._running += 1
         cancelled = threading.Event()
         work = asyncio.get_running_loop().run_in_executor(
-            None, self._forward, req, default, named, cap, cancelled)
+            None, self._forward, req, default, named, cap, cancelled, checked.prefixes)
         work.add_done_callback(self._release)  # when the thread ends, not when we stop waiting
         try:
             return await asyncio.shield(work)
@@ -437,26 +438,26 @@ class RemoteEngine:
             cancelled.set()  # the client went away: the thread stops at the next chunk
             raise
         except StoreError as exc:
-            raise self._as_query_error(exc, req.base_iri, req.text) from None
+            raise self._as_query_error(exc, req.base_iri, req.text, checked.prefixes) from None
 
     def _release(self, _work) -> None:
         self._running -= 1
         self._slots.release()
 
-    def _as_query_error(self, exc: StoreError, base: str | None, text: str = ""):
+    def _as_query_error(self, exc: StoreError, base: str | None, text: str = "", prefixes=()):
         if exc.status == 504:
             return QueryTimeout(f"the query ran past its time limit of {self.timeout:g} s; its "
                                 "answer was abandoned")
         if exc.store_status == 400:  # what our checks let through but the store refused
             if re.search(r"error at \d+:\d+: ", exc.detail):  # Oxigraph's words
-                return _store_syntax_error(exc.detail, _prologue(base))
+                return _store_syntax_error(exc.detail, _prologue(base, prefixes), text)
             # another engine's words (Virtuoso: "SP030: SPARQL compiler, line 1: syntax error
             # at '}'"): the embedded engine's, when it finds a syntax error too
             return _local_syntax_error(text, base) or _store_syntax_error(exc.detail, "")
         return exc
 
     def _forward(self, req: QueryRequest, default, named, cap: int | None,
-                 cancelled: threading.Event) -> QueryResult:
+                 cancelled: threading.Event, prefixes=()) -> QueryResult:
         t0 = time.perf_counter()
         max_bytes = min((b for b in (req.max_bytes, self.max_bytes) if b is not None),
                         default=None)
@@ -482,14 +483,15 @@ class RemoteEngine:
             return QueryResult("SELECT", fmt, SOLUTION_FORMATS[fmt], out, len(rows),
                                truncated or cut, time.perf_counter() - t0)
 
-        return self.store.call(_prologue(req.base_iri) + _without_from(req.text), default, named,
-                               consume,
+        return self.store.call(_prologue(req.base_iri, prefixes) + _without_from(req.text), default,
+                               named, consume,
                                deadline=time.monotonic() + self.timeout, cancelled=cancelled)
 
 
-def _prologue(base: str | None) -> str:
-    # On one line with the query's first, so only columns of line 1 shift (see below).
-    return f"BASE <{base}> " if base else ""
+def _prologue(base: str | None, prefixes=()) -> str:
+    # On one line with the query's first, so only columns of line 1 shift (see below); the
+    # store has not heard of our predeclared prefixes, so those the query uses are spelled out.
+    return (f"BASE <{base}> " if base else "") + prologue(prefixes)
 
 
 def _with_values(text: str, substitutions: dict) -> str:
@@ -574,15 +576,15 @@ def _local_syntax_error(text: str, base: str | None) -> QueryError | None:
     """What the embedded engine says of ``text``, if it is a syntax error there: parsed here on
     an empty store (a SELECT or CONSTRUCT is not evaluated until read, and is never read)."""
     try:
-        ox.Store().query(text, base_iri=base)
+        ox.Store().query(text, base_iri=base, prefixes=dict(PREDECLARED))
     except SyntaxError as exc:
-        return syntax_error(exc)
+        return syntax_error(exc, text)
     except (OSError, RuntimeError, ValueError):  # an ASK's evaluation failed: no verdict here
         return None
     return None
 
 
-def _store_syntax_error(detail: str, prologue: str) -> QueryError:
+def _store_syntax_error(detail: str, prologue: str, text: str | None = None) -> QueryError:
     """The store's parse error as the embedded engine words it, columns of line 1 put back."""
     m = re.search(r"error at (\d+):(\d+): (.*)", detail, re.DOTALL)
     if not m:
@@ -590,6 +592,6 @@ def _store_syntax_error(detail: str, prologue: str) -> QueryError:
     line, col = int(m.group(1)), int(m.group(2))
     if line == 1:
         col = max(1, col - len(prologue))
-    return syntax_error(SyntaxError(f"error at {line}:{col}: {m.group(3)}"))
+    return syntax_error(SyntaxError(f"error at {line}:{col}: {m.group(3)}"), text)
 
 

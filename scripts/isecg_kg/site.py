@@ -21,8 +21,9 @@ from isecg_kg.errors import BuildError
 RULES_NOTE = """# Content negotiation for the static ISECG site
 
 This directory is the whole linked-data site as files. Every thing IRI
-`https://w3id.org/isecg/<path>` has five documents beside it: `<path>.html`, `<path>.ttl`,
-`<path>.jsonld`, `<path>.nt` and `<path>.rdf`. Pages link to the `.html` documents by relative
+`https://w3id.org/isecg/<path>` has seven documents beside it: `<path>.html`, `<path>.ttl`,
+`<path>.jsonld`, `<path>.nt`, `<path>.rdf`, and `<path>.trig` and `<path>.nq` (which keep
+inferred statements in their own named graph; not negotiated by the rules below). Pages link to the `.html` documents by relative
 paths, so any host serves a browsable site as is. To make the thing IRIs themselves
 dereferenceable, the server must answer a request for `<path>` with **303 See Other** to one of
 its documents, chosen from `Accept` (or `?format=html|ttl|jsonld|nt|rdf`), with `Vary: Accept`;
@@ -31,7 +32,8 @@ negotiation); the rules below approximate it: they pick the first RDF type named
 (in the order Turtle, JSON-LD, N-Triples, RDF/XML) and HTML otherwise, ignoring q-values.
 
 Media types: `.ttl` text/turtle, `.jsonld` application/ld+json, `.nt` application/n-triples,
-`.rdf` application/rdf+xml, `.nq` application/n-quads, `.gz` application/gzip.
+`.rdf` application/rdf+xml, `.nq` application/n-quads, `.trig` application/trig,
+`.gz` application/gzip.
 `/void` and `/.well-known/void` are `void.ttl`. Dumps are in `dumps/`.
 
 ## nginx
@@ -88,6 +90,7 @@ server {
         application/ld+json     jsonld;
         application/n-triples   nt;
         application/n-quads     nq;
+        application/trig        trig;
         application/rdf+xml     rdf;
         application/gzip        gz;
         text/markdown           md;
@@ -135,6 +138,7 @@ AddType text/turtle .ttl
 AddType application/ld+json .jsonld
 AddType application/n-triples .nt
 AddType application/n-quads .nq
+AddType application/trig .trig
 AddType application/rdf+xml .rdf
 AddType image/svg+xml .svg
 <Files "SHA256SUMS">

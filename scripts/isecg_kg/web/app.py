@@ -311,7 +311,7 @@ async def store_failed(request, exc: StoreError):
 
 
 def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
-    from isecg_kg.web import linkeddata, reconcile, releases
+    from isecg_kg.web import documents, linkeddata, reconcile, releases
     from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
 
     options = options or ServerOptions()
@@ -364,7 +364,11 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
               methods=["GET", "HEAD"]),
         Route("/static/sparql-query.css", static_file("sparql-query.css", "text/css"),
               methods=["GET", "HEAD"]),
+        # the SPARQL editor, bundled from npm at set-up (404 until then; the page does without)
+        Route("/static/editor/editor.js", static_file("editor/editor.js", "text/javascript"),
+              methods=["GET", "HEAD"]),
     ]
+    routes += documents.routes(site, store, service.graphs)  # /graph/{ontology,data,inferred}
     routes += list(linkeddata.routes(site, store))
     routes += list(releases.routes(site, store))
     routes += list(reconcile.routes(site, store))

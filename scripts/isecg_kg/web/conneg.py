@@ -26,12 +26,18 @@ RESULT_FORMATS: dict[str, str] = {
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
 }
-# Aliases clients send for the same representations.
+# Aliases clients send for the same representations. application/json is not one: it means
+# SPARQL JSON results to a SELECT and JSON-LD to an entity or a CONSTRUCT, so routes offer it.
+# N3 is answered as Turtle (every N3 parser reads Turtle).
 ALIASES: dict[str, str] = {
-    "application/json": "application/sparql-results+json",
     "application/xml": "application/sparql-results+xml",
     "text/xml": "application/rdf+xml",
     "application/x-turtle": "text/turtle",
+    "application/turtle": "text/turtle",
+    "text/n3": "text/turtle",
+    "text/rdf+n3": "text/turtle",
+    "application/n3": "text/turtle",
+    "application/x-json+ld": "application/ld+json",
     "text/plain": "application/n-triples",
     "application/xhtml+xml": "text/html",
 }
@@ -106,13 +112,19 @@ def negotiate(header: str | None, offered: list[str]) -> str | None:
     return best
 
 
-def negotiate_rdf(header: str | None) -> str | None:
-    """A format name of RDF_FORMATS for an entity request, or None (406)."""
-    media = negotiate(header, [m for m, _ in RDF_FORMATS.values()])
-    return next((n for n, (m, _) in RDF_FORMATS.items() if m == media), None)
+def negotiate_rdf(header: str | None, formats: dict | None = None) -> str | None:
+    """A format name of RDF_FORMATS (or ``formats``) for an entity request, or None (406).
+    application/json, offered last, is answered as JSON-LD."""
+    formats = formats or RDF_FORMATS
+    media = negotiate(header, [m for m, _ in formats.values()] + ["application/json"])
+    if media == "application/json" and "jsonld" in formats:
+        return "jsonld"
+    return next((n for n, (m, _) in formats.items() if m == media), None)
 
 
 def negotiate_results(header: str | None) -> str | None:
     """A format name of RESULT_FORMATS for SELECT/ASK results, or None (406)."""
-    media = negotiate(header, list(RESULT_FORMATS.values()))
+    media = negotiate(header, [*RESULT_FORMATS.values(), "application/json"])
+    if media == "application/json":
+        return "json"
     return next((n for n, m in RESULT_FORMATS.items() if m == media), None)

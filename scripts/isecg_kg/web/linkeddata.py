@@ -43,11 +43,15 @@ from isecg_kg.config import (
 from isecg_kg.web import conneg
 from isecg_kg.web.templates import STATIC, environment
 
-FORMATS = conneg.RDF_FORMATS  # name -> (media type, suffix), html first
+# name -> (media type, suffix), html first; TriG and N-Quads put inferred statements in their
+# own named graph (web/documents.py), and are served here, not negotiated by static hosting
+FORMATS = {**conneg.RDF_FORMATS, "trig": ("application/trig", "trig"),
+           "nq": ("application/n-quads", "nq")}
 SUFFIX_FORMAT = {suffix: name for name, (_, suffix) in FORMATS.items()}
 # ?format= accepts a suffix or a format name.
 FORMAT_PARAM = {**SUFFIX_FORMAT, **{name: name for name in FORMATS}, "json": "jsonld",
-                "xml": "xml", "rdfxml": "xml", "ntriples": "nt"}
+                "xml": "xml", "rdfxml": "xml", "ntriples": "nt", "n3": "turtle",
+                "json-ld": "jsonld"}
 OX_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
              "nt": ox.RdfFormat.N_TRIPLES, "xml": ox.RdfFormat.RDF_XML}
 VOID_TYPES = [m for n, (m, _) in FORMATS.items() if n != "html"]  # Turtle first
@@ -94,6 +98,10 @@ def _used_prefixes(triples) -> dict[str, str]:
 
 
 def serialize(triples, fmt: str) -> bytes:
+    if fmt not in OX_FORMAT or fmt == "jsonld":  # compacted JSON-LD, TriG, N-Quads
+        from isecg_kg.web import documents
+
+        return documents.write(list(triples), [], fmt)
     return ox.serialize(triples, format=OX_FORMAT[fmt], prefixes=_used_prefixes(triples))
 
 
@@ -207,7 +215,14 @@ class LinkedData:
         return D.triples(self.store, iri)
 
     def rdf(self, iri: str, fmt: str) -> bytes:
-        return serialize(self.triples(iri), fmt)
+        """The entity's document: what its page shows, inferred statements marked as such
+        where the format can (see web/documents.py)."""
+        if self.kind(iri) == "ontology":
+            return serialize(self.triples(iri), fmt)
+        from isecg_kg.web import documents
+
+        asserted, inferred = D.document(self.store, iri)
+        return documents.write(asserted, inferred, fmt)
 
     def unavailable(self, name: str) -> str | None:
         """Why a file of the build may not be used (see context.Release), or None."""
@@ -471,7 +486,7 @@ def routes(site, store) -> list:
         param = request.query_params.get("format")
         if param is not None:
             return FORMAT_PARAM.get(param.lower())
-        return conneg.negotiate_rdf(request.headers.get("accept"))
+        return conneg.negotiate_rdf(request.headers.get("accept"), FORMATS)
 
     def resource(request) -> Response:
         """A thing IRI (303 to its document) or a document URL (200)."""
@@ -494,7 +509,11 @@ def routes(site, store) -> list:
                 html, csp = ld.ontology
                 return page(html, csp=csp)
             return page(ld.entity_html(iri))
-        return rdf_response(ld.rdf(iri, fmt), fmt)
+        response = rdf_response(ld.rdf(iri, fmt), fmt)
+        if fmt in ("turtle", "nt", "xml"):  # one graph: inferred merged; TriG marks them
+            response.headers["Link"] = (f'<{thing}.trig>; rel="alternate"; '
+                                        'type="application/trig"')
+        return response
 
     def home(request) -> Response:
         return page(ld.home_html())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import secrets
 import sys
 from urllib.parse import parse_qsl
 
@@ -21,7 +22,7 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from isecg_kg.config import DATASET_IRI, GRAPHS, PREFIXES
+from isecg_kg.config import DATASET_IRI, GRAPHS, PREDECLARED, PREFIXES
 from isecg_kg.errors import QueryError, QueryRefused, QueryTimeout
 from isecg_kg.query import (
     GRAPH_FORMATS,
@@ -46,19 +47,45 @@ from isecg_kg.web.templates import STATIC, environment
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 # Media type -> format name, in the server's order of preference.
-RESULT_OFFER = {m: n for n, m in conneg.RESULT_FORMATS.items()}
+RESULT_OFFER = {**{m: n for n, m in conneg.RESULT_FORMATS.items()}, "application/json": "json"}
 GRAPH_OFFER = {GRAPH_FORMATS[n][0]: n for n in ("turtle", "jsonld", "nt", "xml")}
-# format= values (names or media types) -> format name, per kind of query.
+GRAPH_OFFER_JSON = {**GRAPH_OFFER, "application/json": "jsonld"}  # Accept, not format= lists
+# format= values (names or media types) -> format name, per kind of query. Clients send either:
+# SPARQLWrapper sends a short name and the media types of its Accept header together
+# (format=tsv&format=text/tab-separated-values, format=json-ld&format=application/ld+json,...).
 RESULT_FORMAT_PARAM = {**{n: n for n in conneg.RESULT_FORMATS}, **RESULT_OFFER,
-                       "application/json": "json", "application/xml": "xml", "text/xml": "xml"}
+                       "application/json": "json", "application/xml": "xml", "text/xml": "xml",
+                       "srj": "json", "srx": "xml"}
+# N3 is answered as Turtle, which every N3 parser reads.
 GRAPH_FORMAT_PARAM = {**{n: n for n in GRAPH_FORMATS}, **GRAPH_OFFER, "ttl": "turtle",
-                      "ntriples": "nt", "json": "jsonld", "json-ld": "jsonld", "rdfxml": "xml",
+                      "n3": "turtle", "text/n3": "turtle", "text/rdf+n3": "turtle",
+                      "application/n3": "turtle", "application/turtle": "turtle",
+                      "application/x-turtle": "turtle", "ntriples": "nt", "n-triples": "nt",
+                      "text/plain": "nt", "json": "jsonld", "json-ld": "jsonld",
+                      "application/x-json+ld": "jsonld", "rdfxml": "xml", "rdf+xml": "xml",
                       "rdf": "xml", "application/json": "jsonld", "application/xml": "xml",
                       "text/xml": "xml"}
+
+
+def format_names(value: str, table: dict[str, str]) -> set[str]:
+    """The format names one format= value stands for: a name, a media type, or a list of media
+    types as an Accept header writes them (parameters and q-values ignored). A space inside a
+    media type is read as the '+' an unencoded URL turned into one."""
+    out = set()
+    for part in value.split(","):
+        key = part.split(";")[0].strip().lower().replace(" ", "+")
+        if key in table:
+            out.add(table[key])
+    return out
+
+
 LIMIT_HEADERS = ("ETag, Retry-After, Isecg-Row-Limit, Isecg-Byte-Limit, Isecg-Result-Truncated, "
                  "Isecg-Result-Rows, Content-Disposition")
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-       "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# The query page's editor (CodeMirror) writes its theme into one <style> element carrying a
+# nonce new with every response; scripts stay 'self' only.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
+            "connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")
 
 
 def problem(status: int, title: str, detail: str, *, headers: dict | None = None,
@@ -68,6 +95,30 @@ def problem(status: int, title: str, detail: str, *, headers: dict | None = None
     body.update({k: v for k, v in extra.items() if v is not None})
     return Response(json.dumps(body, ensure_ascii=False), status_code=status,
                     media_type="application/problem+json", headers=headers)
+
+
+_SUBJECT, _PREDICATE = ox.NamedNode("urn:isecg:s"), ox.NamedNode("urn:isecg:p")
+
+
+def parse_term(text: str):
+    """The one IRI or literal ``text`` spells in Turtle (predeclared prefixes known), or None.
+    Parsed as the object of one triple: anything that makes more or other triples is refused."""
+    if len(text) > 4096:
+        return None
+    doc = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREDECLARED.items())
+    doc += f"<{_SUBJECT.value}> <{_PREDICATE.value}> {text} .\n"
+    try:
+        triples = list(ox.parse(doc.encode("utf-8", "surrogatepass"),
+                                format=ox.RdfFormat.TURTLE))
+    except (SyntaxError, ValueError, UnicodeEncodeError):
+        return None
+    if len(triples) != 1:
+        return None
+    t = triples[0]
+    if (t.subject, t.predicate) != (_SUBJECT, _PREDICATE) or not isinstance(
+            t.object, (ox.NamedNode, ox.Literal)):
+        return None
+    return t.object
 
 
 class _BadRequest(Exception):
@@ -97,6 +148,9 @@ class SparqlService:
         self.checked = AnswerCache(max_entries=1024, max_bytes=16 << 20)
         self._page = None
         self._description = None
+        from isecg_kg.web.documents import Graphs
+
+        self.graphs = Graphs(store, site.version)
 
     # ---- request parsing
 
@@ -178,11 +232,10 @@ class SparqlService:
         if len(queries) > 1:
             return problem(400, "Bad request", "exactly one query per request, not "
                            f"{len(queries)}")
-        formats = [v for k, v in params if k == "format"]
-        if len(formats) > 1:
-            return problem(400, "Bad request", "at most one format= parameter")
-        fmt_param = formats[0].strip().lower() if formats else None
+        fmt_param = [v for k, v in params if k == "format" and v.strip()] or None
         accept = request.headers.get("accept")
+        if not queries and ("graph" in names or "default" in names):
+            return self._graph_store(request, params, names, fmt_param, accept)
         if not queries:
             if request.method == "POST":
                 return problem(400, "Bad request", "no query: send query= in the form or an "
@@ -203,6 +256,9 @@ class SparqlService:
                 self.checked.put(text, checked, sys.getsizeof(checked.text))
         except QueryError as exc:
             return self._query_error(exc)
+        subs = self._substitutions(params, checked)
+        if isinstance(subs, Response):
+            return subs
         graph_kind = checked.form in ("CONSTRUCT", "DESCRIBE")
         choice = self._format(checked.form, fmt_param, accept)
         if isinstance(choice, Response):
@@ -217,9 +273,10 @@ class SparqlService:
             graph_format=choice if graph_kind else "turtle",
             default_graphs=tuple(default_graphs) if default_graphs or named else None,
             named_graphs=tuple(named) if default_graphs or named else None,
-            max_rows=self.max_rows, base_iri=self.endpoint_iri)
+            max_rows=self.max_rows, base_iri=self.endpoint_iri, prefixes=checked.prefixes,
+            substitutions=subs)
         key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
-               req.named_graphs, req.max_rows)
+               req.named_graphs, req.max_rows, tuple(sorted((k, str(v)) for k, v in subs.items())))
         result = self.answers.get(key)
         cache_state = "hit" if result is not None else "miss"
         if result is None:
@@ -230,6 +287,12 @@ class SparqlService:
             except _ClientGone:
                 return Response(status_code=499)
             except QueryError as exc:
+                # a SERVICE that failed: named as the query wrote it (a mirror's address stays
+                # private); the engine's other verdicts (501, 500) stand
+                if checked.services and exc.line is None and (
+                        isinstance(exc, QueryServiceFailed) or type(exc) is QueryError
+                        or isinstance(exc, QueryFailed) and "Parser error" in str(exc)):
+                    return self._service_failed(exc, checked.services)
                 return self._query_error(exc)
             if not checked.services:  # a remote endpoint's answers may change: never kept
                 self.answers.put(key, result, sys.getsizeof(result.body) + 200)
@@ -284,17 +347,57 @@ class SparqlService:
         tags = [t.strip() for t in inm.split(",")]
         return "*" in tags or any(t.removeprefix("W/") == self._etag for t in tags)
 
-    def _format(self, form: str | None, fmt_param: str | None, accept: str | None):
+    @staticmethod
+    def _substitutions(params, checked) -> dict | Response:
+        """``$NAME=TERM`` parameters (an extension of the protocol, used by the query page for
+        named queries): ?NAME is bound to TERM through the engine's substitutions, never by
+        editing the text. TERM is one RDF term in Turtle syntax (``<iri>``, ``prefix:name``,
+        ``"2015-06-30"^^xsd:date``, ``"text"@en``, ``42``)."""
+        subs = {}
+        for key, value in params:
+            if not key.startswith("$"):
+                continue
+            name = key[1:]
+            if name not in checked.variables:
+                return problem(400, "Bad request", f"${name}: the query has no variable ?{name}")
+            term = parse_term(value)
+            if term is None:
+                return problem(400, "Bad request", f"${name}={value[:200]} is not one RDF term; "
+                               'write <http://...>, prefix:name, "text" or '
+                               '"2015-06-30"^^xsd:date')
+            subs[name] = term
+        return subs
+
+    @staticmethod
+    def _format_param(values: list[str], table: dict[str, str], offer: dict[str, str],
+                      what: str):
+        """The one format all format= values agree on, or a 406 (none offered) / 400 (they ask
+        for different formats, each named)."""
+        agreed: set[str] | None = None
+        for value in values:
+            names = format_names(value, table)
+            if not names:
+                return problem(406, "Not acceptable", f"format={value} is not offered for "
+                               f"{what}; offered: {', '.join(dict.fromkeys(offer.values()))}",
+                               offered=list(offer))
+            if agreed is not None and not agreed & names:
+                first = next(v for v in values if format_names(v, table) & agreed)
+                return problem(400, "Conflicting formats", f"format={first} and format={value} "
+                               f"ask for different formats ({', '.join(sorted(agreed))} and "
+                               f"{', '.join(sorted(names))}); send one")
+            agreed = names if agreed is None else agreed & names
+        # a value listing several types leaves a choice: the server's order of preference
+        return next(n for n in dict.fromkeys(table.values()) if n in agreed)
+
+    def _format(self, form: str | None, fmt_param: list[str] | None, accept: str | None):
         """The format name to answer in, "html" for the page, or a 406 response."""
         graph_kind = form in ("CONSTRUCT", "DESCRIBE")
         table = GRAPH_FORMAT_PARAM if graph_kind else RESULT_FORMAT_PARAM
         offer = GRAPH_OFFER if graph_kind else RESULT_OFFER
         if fmt_param:
-            if fmt_param in table:
-                return table[fmt_param]
-            return problem(406, "Not acceptable", f"format={fmt_param} is not offered for "
-                           f"{form or 'this'} queries; offered: {', '.join(offer.values())}",
-                           offered=list(offer))
+            return self._format_param(fmt_param, table, offer, f"{form or 'these'} queries")
+        if graph_kind:
+            offer = GRAPH_OFFER_JSON
         media = conneg.negotiate(accept, [*offer, "text/html"])
         if media is None:
             return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered for "
@@ -321,16 +424,46 @@ class SparqlService:
             return problem(502, "SERVICE endpoint failed", str(exc))
         return problem(400, "Malformed query", str(exc), line=exc.line, column=exc.column)
 
+    def _graph_store(self, request: Request, params, names, fmt_param, accept) -> Response:
+        """The read-only SPARQL 1.1 Graph Store Protocol: GET ?graph=IRI or ?default."""
+        from isecg_kg.web.documents import DOC_FORMATS, FORMAT_PARAM
+
+        if request.method == "POST":
+            return self._read_only()
+        graphs = [v for k, v in params if k == "graph"]
+        if len(graphs) + names.count("default") != 1:
+            return problem(400, "Bad request", "name exactly one graph: graph=IRI or default")
+        graph = graphs[0] if graphs else None
+        if graph is not None and graph not in GRAPHS:
+            return problem(404, "No such graph", f"<{graph}> is not a graph of this dataset; "
+                           f"its graphs are {', '.join(GRAPHS)}, or ask for ?default")
+        if fmt_param:
+            fmt = self._format_param(fmt_param, FORMAT_PARAM, {
+                m: n for n, (m, _) in DOC_FORMATS.items()}, "graphs")
+            if isinstance(fmt, Response):
+                return fmt
+        else:
+            fmt = conneg.negotiate_rdf(accept, DOC_FORMATS)
+        return self.graphs.response(request, graph, fmt, vary=True)
+
+    def _service_failed(self, exc: QueryError, services: tuple[str, ...]) -> Response:
+        """A SERVICE endpoint failed (502) or timed out (504): a gateway error, not a
+        malformed query."""
+        from isecg_kg.sparql_errors import service_failure
+
+        status, detail = service_failure(str(exc), services, self.service_map)
+        return problem(status, "Bad gateway" if status == 502 else "Gateway timeout", detail)
+
     # ---- service description and page
 
-    def _no_query(self, request: Request, accept: str | None, fmt_param: str | None) -> Response:
+    def _no_query(self, request: Request, accept: str | None,
+                  fmt_param: list[str] | None) -> Response:
         offer = {m: n for m, n in GRAPH_OFFER.items()}
         if fmt_param:
-            name = GRAPH_FORMAT_PARAM.get(fmt_param)
-            if name is None:
-                return problem(406, "Not acceptable", f"format={fmt_param}: the service "
-                               f"description is offered as {', '.join(offer.values())}",
-                               offered=list(offer))
+            name = self._format_param(fmt_param, GRAPH_FORMAT_PARAM, offer,
+                                      "the service description")
+            if isinstance(name, Response):
+                return name
         else:
             media = conneg.negotiate(accept, ["text/turtle", *list(offer)[1:], "text/html"])
             if media is None:
@@ -362,6 +495,9 @@ class SparqlService:
             f"""        [ a sd:NamedGraph ; sd:name <{g}> ;
           sd:graph [ a sd:Graph ; void:triples {counts[g]} ] ]""" for g in GRAPHS)
         allow = ", ".join(f"<{s}>" for s in self.service_allow) or "none"
+        declare = " ,\n        ".join(
+            f'[ sh:prefix "{p}" ; sh:namespace "{ns}"^^xsd:anyURI ]'
+            for p, ns in sorted(PREDECLARED.items()))
         limits = (f"Read-only. Each query is stopped after {self.timeout:g} s (HTTP 503 with "
                   f"Retry-After, never a partial 200). At most "
                   f"{self.max_rows if self.max_rows is not None else 'unlimited'} rows or triples "
@@ -379,8 +515,12 @@ class SparqlService:
 @prefix void: <http://rdfs.org/ns/void#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 
 <{self.endpoint_iri}> a sd:Service ;
+    rdfs:comment "Queries may use these prefixes without declaring them (sh:declare); a PREFIX in the query overrides one."@en ;
+    sh:declare {declare} ;
     sd:endpoint <{self.endpoint_iri}> ;
     sd:supportedLanguage sd:SPARQL11Query ;
     sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
@@ -403,37 +543,86 @@ class SparqlService:
 
     def _examples(self) -> list[dict]:
         try:
-            return [{"name": q.name, "title": q.title or q.name, "description": q.description,
-                     "query": q.text, "params": [p.name for p in q.params.values()]}
-                    for q in named_queries().values()]
+            queries = named_queries().values()
         except QueryError:
             return []
+        out = []
+        for q in queries:
+            # a parameter is required unless its description starts with "optional" or the
+            # query says what it does "without the parameter"
+            optional_query = "without the parameter" in q.description.lower()
+            params = [{"name": p.name, "type": p.type, "description": p.description,
+                       "required": not (optional_query or
+                                        p.description.lower().startswith("optional"))}
+                      for p in q.params.values()]
+            out.append({"name": q.name, "title": q.title or q.name,
+                        "description": q.description, "query": q.text, "params": params})
+        return out
 
     def page(self, request: Request, query: str | None = None) -> Response:
         if self._page is None:
-            self._page = environment().get_template("sparql_query.html")
+            self._page = environment(LICENCE="https://creativecommons.org/publicdomain/zero/1.0/"
+                                     ).get_template("sparql_query.html")
         examples = self._examples()
-        # JSON inside <script>: escape <, > and & so no label can close the element
-        data = (json.dumps(examples, ensure_ascii=False).replace("<", "\\u003c")
-                .replace(">", "\\u003e").replace("&", "\\u0026"))
         if query is None:
             query = request.query_params.get("query")
-        default = examples[0]["query"] if examples else (
-            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-            "SELECT ?s ?label WHERE {\n  ?s rdfs:label ?label\n}\nLIMIT 20\n")
-        html = self._page.render(query=query or default, autorun=bool(query), examples=examples,
-                                 examples_json=data, endpoint="/sparql", version=self.site.version,
+        name = request.query_params.get("name")
+        chosen = next((e for e in examples if e["name"] == name), None)
+        autorun = bool(query) or chosen is not None
+        if not query:
+            chosen = chosen or (examples[0] if examples else None)
+            query = chosen["query"] if chosen else (
+                "SELECT ?s ?label WHERE {\n  ?s rdfs:label ?label\n}\nLIMIT 20\n")
+        vocabulary = self._vocabulary()
+        nonce = secrets.token_urlsafe(18)
+        csp = PAGE_CSP.format(nonce=nonce)
+        data = {"nonce": nonce, "examples": examples, "dataBase": self.site.data_base,
+                "ontology": self.site.data_base + "ontology#", "prefixes": PREFIXES,
+                "predeclared": PREDECLARED, "vocabulary": vocabulary,
+                "chosen": chosen["name"] if chosen else ""}
+        # JSON inside <script>: escape <, > and & so no label can close the element
+        page_json = (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+                     .replace(">", "\\u003e").replace("&", "\\u0026"))
+        html = self._page.render(query=query, autorun=autorun, examples=examples,
+                                 chosen=chosen["name"] if chosen else "", page_json=page_json,
+                                 endpoint="/sparql", version=self.site.version,
                                  max_rows=self.max_rows, timeout=self.timeout,
-                                 prefixes=PREFIXES)
-        return HTMLResponse(html, headers={"Content-Security-Policy": CSP, "Vary": "Accept",
+                                 predeclared=PREDECLARED, link=_PageLink(), csp=csp,
+                                 editor=(STATIC / "editor" / "editor.js").is_file())
+        return HTMLResponse(html, headers={"Content-Security-Policy": csp, "Vary": "Accept",
                                            "X-Content-Type-Options": "nosniff",
-                                           "Referrer-Policy": "no-referrer"})
+                                           "Referrer-Policy": "no-referrer",
+                                           "Cache-Control": "no-store"})
+
+    def _vocabulary(self) -> list[str]:
+        """Prefixed names of the classes and properties the data uses, for completion."""
+        if getattr(self, "_vocab", None) is None:
+            from isecg_kg.describe import compact
+
+            terms = set()
+            try:
+                for row in self.store.query(
+                        "SELECT DISTINCT ?t WHERE { { ?s a ?t } UNION { ?s ?t ?o } }",
+                        use_default_graph_as_union=True):
+                    terms.add(compact(row["t"].value))
+            except (OSError, RuntimeError, SyntaxError):  # an external store may refuse
+                pass
+            self._vocab = sorted(t for t in terms if ":" in t and "://" not in t)
+        return self._vocab
 
     async def query_page(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return problem(405, "Method not allowed", "the query page answers GET only",
                            headers={"Allow": "GET, HEAD"})
         return self.page(request)
+
+
+class _PageLink:
+    """What the site's base template asks of ``link``: the query page is served live only."""
+
+    @staticmethod
+    def path(path: str) -> str:
+        return path
 
 
 class _ClientGone(Exception):
@@ -486,6 +675,8 @@ def static_file(name: str, media_type: str):
     path = STATIC / name
 
     async def handler(request: Request) -> Response:
+        if not path.is_file():
+            return Response("404 Not Found\n", status_code=404, media_type="text/plain")
         return FileResponse(path, media_type=media_type,
                             headers={"Cache-Control": "public, max-age=3600",
                                      "X-Content-Type-Options": "nosniff"})

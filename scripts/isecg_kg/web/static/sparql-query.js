@@ -1,17 +1,35 @@
-// The query page: runs the query with fetch, renders results with textContent only (no HTML
-// from the data is ever parsed), offers downloads. No dependencies, works offline.
+// The query page: named queries with their parameters as form fields, a shareable link for any
+// query, results with IRIs opening our own pages, a bar chart for label + count and a timeline
+// for dates. Renders with textContent and DOM calls only (no HTML from the data is ever parsed),
+// links only http(s) IRIs. Uses the bundled editor when present, a plain textarea otherwise.
 "use strict";
 
 (function () {
   const form = document.getElementById("query-form");
-  const editor = document.getElementById("query");
+  const source = document.getElementById("query");
   const picker = document.getElementById("example");
   const about = document.getElementById("example-description");
+  const paramBox = document.getElementById("params");
+  const paramFields = document.getElementById("param-fields");
+  const share = document.getElementById("share");
   const statusLine = document.getElementById("status");
   const downloads = document.getElementById("downloads");
+  const views = document.getElementById("views");
   const results = document.getElementById("results");
   const endpoint = form.getAttribute("action");
-  const examples = JSON.parse(document.getElementById("examples-data").textContent || "[]");
+  const data = JSON.parse(document.getElementById("page-data").textContent || "{}");
+  const examples = data.examples || [];
+  const byName = Object.fromEntries(examples.map((q) => [q.name, q]));
+  const XSD = "http://www.w3.org/2001/XMLSchema#";
+  const SVG = "http://www.w3.org/2000/svg";
+  const NUMERIC = ["integer", "decimal", "double", "float", "int", "long", "short",
+    "nonNegativeInteger", "positiveInteger"].map((t) => XSD + t);
+  const DATES = ["date", "dateTime", "gYear", "gYearMonth"].map((t) => XSD + t);
+
+  if (window.isecgEditor) {
+    window.isecgEditor(source, { prefixes: data.predeclared, vocabulary: data.vocabulary,
+      nonce: data.nonce });
+  }
 
   function el(tag, text, cls) {
     const e = document.createElement(tag);
@@ -20,14 +38,115 @@
     return e;
   }
 
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
+  function setQuery(text) {
+    source.value = text;
+    source.dispatchEvent(new Event("input", { bubbles: true }));  // the editor follows
+  }
+
+  // ---- named queries and their parameters
+
+  function current() { return byName[picker.value] || null; }
+
+  function showParams(q, values) {
+    clear(paramFields);
+    const params = q ? q.params : [];
+    paramBox.hidden = params.length === 0;
+    for (const p of params) {
+      const id = "param-" + p.name;
+      const row = el("div", null, "q-row");
+      const label = el("label", p.name + (p.required ? " (required)" : " (optional)"));
+      label.htmlFor = id;
+      const input = el("input");
+      input.id = id;
+      input.name = "$" + p.name;
+      input.dataset.param = p.name;
+      input.dataset.type = p.type;
+      input.type = p.type === "xsd:date" ? "date" : p.type === "xsd:integer" ? "number" : "text";
+      input.required = p.required;
+      const example = (p.description.match(/e\.g\.\s*(\S+)/) || [])[1];
+      if (example) input.placeholder = example.replace(/[;,]$/, "");
+      if (values && values[p.name] !== undefined) input.value = values[p.name];
+      input.addEventListener("input", updateLinks);
+      row.appendChild(label);
+      row.appendChild(input);
+      row.appendChild(el("small", p.description, "q-note"));
+      paramFields.appendChild(row);
+    }
+  }
+
+  function describe(q) {
+    about.textContent = q ? q.description : "Write any SPARQL 1.1 query; the prefixes below need no declaration.";
+  }
+
   picker.addEventListener("change", function () {
-    const q = examples[Number(picker.value)];
-    if (!q || picker.value === "") return;
-    editor.value = q.query;
-    about.textContent = q.description + (q.params.length ? " Parameters: " + q.params.join(", ") + " (edit the query to bind them)." : "");
+    const q = current();
+    describe(q);
+    showParams(q, {});
+    if (q) setQuery(q.query);
+    clear(results); clear(views); views.hidden = true; statusLine.textContent = "";
+    updateLinks();
   });
+
+  // A parameter value as one RDF term in Turtle syntax, typed as the query's header declares.
+  function term(type, value) {
+    const v = value.trim();
+    if (type === "iri") {
+      if (/^<.*>$/.test(v) || /^[A-Za-z][\w-]*:[^/]/.test(v) && !/^https?:/.test(v)) return v;
+      return "<" + v + ">";
+    }
+    const quoted = '"' + v.replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"';
+    return type && type.startsWith("xsd:") && type !== "xsd:string" ? quoted + "^^" + type : quoted;
+  }
+
+  function uses(name) { return new RegExp("[?$]" + name + "\\b").test(source.value); }
+
+  // The filled parameters whose variable the query (perhaps edited since) still has.
+  function bindings() {
+    const out = [];
+    for (const input of paramFields.querySelectorAll("input")) {
+      if (uses(input.dataset.param) && input.value.trim() !== "") {
+        out.push([input.dataset.param, input.dataset.type, input.value]);
+      }
+    }
+    return out;
+  }
+
+  // ---- links: share this query, download its results
+
+  function updateLinks() {
+    const q = current();
+    const text = source.value;
+    const p = new URLSearchParams();
+    if (!q || text !== q.query) p.set("query", text);
+    if (q) p.set("name", q.name);
+    for (const [name, , value] of bindings()) p.set(name, value);
+    share.href = "/query?" + p.toString();
+    clear(downloads);
+    const graph = isGraphQuery(text);
+    const kinds = graph
+      ? [["turtle", "Turtle"], ["nt", "N-Triples"], ["jsonld", "JSON-LD"], ["xml", "RDF/XML"]]
+      : [["json", "JSON"], ["xml", "XML"], ["csv", "CSV"], ["tsv", "TSV"]];
+    downloads.appendChild(el("span", "Download: "));
+    for (const [fmt, label] of kinds) {
+      const d = new URLSearchParams({ query: text, format: fmt });
+      for (const [name, type, value] of bindings()) d.set("$" + name, term(type, value));
+      const a = el("a", label);
+      a.href = endpoint + "?" + d.toString();
+      a.setAttribute("download", "query-result." + fmt);
+      downloads.appendChild(a);
+    }
+  }
+
+  source.addEventListener("input", updateLinks);
 
   function isGraphQuery(text) {
     const stripped = text.replace(/#[^\n]*/g, " ").replace(/"[^"]*"|'[^']*'|<[^>\s]*>/g, " ");
@@ -35,79 +154,207 @@
     return !!m && /CONSTRUCT|DESCRIBE/i.test(m[1]);
   }
 
-  function downloadLinks(text) {
-    clear(downloads);
-    const kinds = isGraphQuery(text)
-      ? [["turtle", "Turtle"], ["nt", "N-Triples"], ["jsonld", "JSON-LD"], ["xml", "RDF/XML"]]
-      : [["json", "JSON"], ["xml", "XML"], ["csv", "CSV"], ["tsv", "TSV"]];
-    downloads.appendChild(el("span", "Download: "));
-    for (const [fmt, label] of kinds) {
-      const a = el("a", label);
-      a.href = endpoint + "?query=" + encodeURIComponent(text) + "&format=" + encodeURIComponent(fmt);
-      a.setAttribute("download", "query-result." + fmt);
-      downloads.appendChild(a);
+  // ---- results
+
+  function compact(iri) {
+    let best = null;
+    for (const [p, ns] of Object.entries(data.prefixes || {})) {
+      if (iri.startsWith(ns) && (!best || ns.length > best[1].length)) best = [p, ns];
     }
+    if (best && /^[\w.-]*$/.test(iri.slice(best[1].length))) return best[0] + ":" + iri.slice(best[1].length);
+    return iri;
   }
 
-  function cell(term) {
+  // Our IRIs open our own pages (this server maps the data's base onto itself).
+  function href(iri) {
+    if (data.ontology && iri.startsWith(data.ontology)) return "/ontology#" + iri.slice(data.ontology.length);
+    if (data.dataBase && iri.startsWith(data.dataBase)) return "/" + iri.slice(data.dataBase.length);
+    return /^https?:\/\//.test(iri) ? iri : null;
+  }
+
+  function cell(t) {
     const td = el("td");
-    if (!term) return td;
-    if (term.type === "uri") {
+    if (!t) return td;
+    if (t.type === "uri") {
       td.className = "uri";
-      const a = el("a", term.value);
-      if (/^https?:\/\//.test(term.value)) a.href = term.value;
+      const a = el("a", compact(t.value));
+      a.title = t.value;
+      const target = href(t.value);
+      if (target) a.href = target;
       td.appendChild(a);
-    } else if (term.type === "literal") {
-      td.appendChild(el("span", term.value));
-      if (term["xml:lang"]) td.appendChild(el("span", " @" + term["xml:lang"], "lang"));
-      else if (term.datatype) td.appendChild(el("span", " ^^" + term.datatype.replace("http://www.w3.org/2001/XMLSchema#", "xsd:"), "dt"));
-    } else if (term.type === "bnode") {
-      td.textContent = "_:" + term.value;
+    } else if (t.type === "literal") {
+      td.appendChild(el("span", t.value));
+      if (t["xml:lang"]) td.appendChild(el("span", " @" + t["xml:lang"], "lang"));
+      else if (t.datatype) td.appendChild(el("span", " " + compact(t.datatype), "dt"));
+      if (t.datatype && NUMERIC.includes(t.datatype)) td.className = "num";
+    } else if (t.type === "bnode") {
+      td.textContent = "_:" + t.value;
     } else {
-      td.textContent = JSON.stringify(term.value);
+      td.textContent = JSON.stringify(t.value);
     }
     return td;
   }
 
-  function renderResults(data) {
-    if (typeof data.boolean === "boolean") {
-      results.appendChild(el("p", "Answer: " + data.boolean));
-      return;
-    }
-    const vars = data.head.vars || [];
-    const rows = data.results.bindings || [];
-    const table = el("table");
+  function table(vars, rows) {
+    const wrap = el("div", null, "q-table");
+    const tableEl = el("table");
     const head = el("tr");
     for (const v of vars) head.appendChild(el("th", "?" + v));
-    const thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
+    const thead = el("thead"); thead.appendChild(head); tableEl.appendChild(thead);
     const tbody = el("tbody");
     for (const row of rows) {
       const tr = el("tr");
       for (const v of vars) tr.appendChild(cell(row[v]));
       tbody.appendChild(tr);
     }
-    table.appendChild(tbody);
-    results.appendChild(table);
+    tableEl.appendChild(tbody);
+    wrap.appendChild(tableEl);
+    return wrap;
+  }
+
+  function text(t) {
+    if (!t) return "";
+    return t.type === "uri" ? compact(t.value) : t.value;
+  }
+
+  function column(vars, rows, test) {
+    return vars.find((v) => rows.length && rows.every((r) => r[v] && test(r[v])));
+  }
+
+  // A bar chart when the rows have a label and a count.
+  function barChart(vars, rows) {
+    const count = column(vars, rows, (t) => t.type === "literal" && NUMERIC.includes(t.datatype));
+    const label = vars.find((v) => v !== count && rows.every((r) => !r[v] || !NUMERIC.includes(r[v].datatype)));
+    if (!count || !label || rows.length > 200) return null;
+    const max = Math.max(...rows.map((r) => Number(r[count].value)), 1);
+    const rowH = 22, labelW = 150, barW = 260, width = labelW + barW + 50;
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${rows.length * rowH + 4}`, class: "q-chart",
+      role: "img", "aria-label": `bar chart of ?${count} by ?${label}` });
+    rows.forEach((r, i) => {
+      const value = Number(r[count].value);
+      const y = i * rowH + 2;
+      const name = text(r[label]);
+      const g = svg("g", { class: "q-bar" });
+      g.appendChild(svg("title", {}, name + ": " + value));
+      g.appendChild(svg("text", { x: labelW - 6, y: y + 15, "text-anchor": "end" },
+        name.length > 22 ? name.slice(0, 21) + "…" : name));
+      g.appendChild(svg("rect", { x: labelW, y: y + 3, height: rowH - 6,
+        width: Math.max(1, (value / max) * barW) }));
+      g.appendChild(svg("text", { x: labelW + (value / max) * barW + 4, y: y + 15 }, String(value)));
+      chart.appendChild(g);
+    });
+    return chart;
+  }
+
+  function year(t) {
+    const m = /^(-?\d{4,})(?:-(\d{2}))?(?:-(\d{2}))?/.exec(t.value);
+    if (!m) return null;
+    return Number(m[1]) + ((Number(m[2] || 1) - 1) + (Number(m[3] || 1) - 1) / 31) / 12;
+  }
+
+  // A timeline when a column holds dates (xsd:date, gYear, gYearMonth, dateTime, or plain
+  // YYYY[-MM[-DD]] text); the column with the most distinct dates wins.
+  function isDate(t) {
+    return !!t && t.type === "literal" && (DATES.includes(t.datatype) ||
+      (!t.datatype || t.datatype === XSD + "string") && /^-?\d{4}(-\d{2}){0,2}$/.test(t.value));
+  }
+
+  function timeline(vars, rows) {
+    let when = null, best = 0;
+    for (const v of vars) {  // ties go to the first such column
+      const values = rows.filter((r) => r[v]);
+      if (!values.length || !values.every((r) => isDate(r[v]))) continue;
+      const distinct = new Set(values.map((r) => r[v].value)).size;
+      if (distinct > best) { when = v; best = distinct; }
+    }
+    if (!when) return null;
+    const dated = rows.filter((r) => r[when] && year(r[when]) !== null);
+    if (!dated.length || dated.length > 300) return null;
+    const others = vars.filter((v) => v !== when && dated.every((r) => r[v] && !isDate(r[v])));
+    const mean = (v) => dated.reduce((n, r) => n + r[v].value.length, 0) / dated.length;
+    const literal = others.filter((v) => dated.every((r) => r[v].type === "literal"));
+    const label = literal.sort((a, b) => mean(a) - mean(b))[0] || others[0];  // shortest names
+    dated.sort((a, b) => year(a[when]) - year(b[when]));
+    const lo = Math.floor(year(dated[0][when])), hi = Math.ceil(year(dated[dated.length - 1][when])) + 1;
+    const rowH = 20, left = 24, axisW = 340, width = left + axisW + 150, top = 24;
+    const x = (y) => left + ((y - lo) / Math.max(hi - lo, 1)) * axisW;
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${top + dated.length * rowH + 6}`,
+      class: "q-timeline", role: "img", "aria-label": `timeline of ?${when}` });
+    const step = Math.max(1, Math.ceil((hi - lo) / 8));
+    for (let y = lo; y <= hi; y += step) {
+      chart.appendChild(svg("line", { x1: x(y), x2: x(y), y1: top - 6, y2: top + dated.length * rowH, class: "q-grid" }));
+      chart.appendChild(svg("text", { x: x(y), y: top - 10, "text-anchor": "middle" }, String(y)));
+    }
+    dated.forEach((r, i) => {
+      const cx = x(year(r[when]));
+      const cy = top + i * rowH + rowH / 2;
+      const g = svg("g", { class: "q-event" });
+      const name = label ? text(r[label]) : r[when].value;
+      g.appendChild(svg("title", {}, name + " — " + r[when].value));
+      g.appendChild(svg("circle", { cx, cy, r: 5 }));
+      g.appendChild(svg("text", { x: cx + 9, y: cy + 4 }, (name.length > 24 ? name.slice(0, 23) + "…" : name) + " (" + r[when].value + ")"));
+      chart.appendChild(g);
+    });
+    return chart;
+  }
+
+  function renderSolutions(payload) {
+    if (typeof payload.boolean === "boolean") {
+      results.appendChild(el("p", "Answer: " + payload.boolean, "q-answer"));
+      return;
+    }
+    const vars = payload.head.vars || [];
+    const rows = payload.results.bindings || [];
     statusLine.textContent += " " + rows.length + " row" + (rows.length === 1 ? "" : "s") + ".";
+    const panes = [["Table", table(vars, rows)], ["Bar chart", barChart(vars, rows)],
+      ["Timeline", timeline(vars, rows)]].filter(([, node]) => node);
+    clear(views);
+    views.hidden = panes.length < 2;
+    panes.forEach(([name, node], i) => {
+      const button = el("button", name, "q-view");
+      button.type = "button";
+      button.setAttribute("role", "tab");
+      button.setAttribute("aria-selected", String(i === 0));
+      const pane = el("div", null, "q-pane");
+      pane.appendChild(node);
+      pane.hidden = i !== 0;
+      button.addEventListener("click", () => {
+        for (const b of views.children) b.setAttribute("aria-selected", String(b === button));
+        for (const p of results.querySelectorAll(".q-pane")) p.hidden = p !== pane;
+      });
+      views.appendChild(button);
+      results.appendChild(pane);
+    });
   }
 
   async function run(event) {
     if (event) event.preventDefault();
-    const text = editor.value;
-    clear(results);
+    const q = current();
+    for (const input of paramFields.querySelectorAll("input")) {  // required while it is used
+      const p = q && q.params.find((x) => x.name === input.dataset.param);
+      input.required = !!(p && p.required && uses(p.name));
+    }
+    if (!form.reportValidity()) {  // a required parameter left empty: say so, send nothing
+      statusLine.className = "error";
+      statusLine.textContent = "Fill in the required parameters first.";
+      return;
+    }
+    const textValue = source.value;
+    clear(results); clear(views); views.hidden = true;
     statusLine.className = "";
     statusLine.textContent = "Running…";
+    updateLinks();
     const started = performance.now();
-    const graph = isGraphQuery(text);
+    const graph = isGraphQuery(textValue);
+    const body = new URLSearchParams({ query: textValue });
+    for (const [name, type, value] of bindings()) body.set("$" + name, term(type, value));
     let response;
     try {
       response = await fetch(endpoint, {
         method: "POST",
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          "Accept": graph ? "text/turtle" : "application/sparql-results+json",
-        },
-        body: new URLSearchParams({ query: text }),
+        headers: { "Content-Type": "application/x-www-form-urlencoded",
+          "Accept": graph ? "text/turtle" : "application/sparql-results+json" },
+        body,
       });
     } catch (e) {
       statusLine.className = "error";
@@ -129,15 +376,23 @@
       return;
     }
     statusLine.textContent = "Done in " + seconds + " s.";
-    downloadLinks(text);
     if (response.headers.get("Isecg-Result-Truncated")) {
       results.appendChild(el("p", "Only the first " + response.headers.get("Isecg-Result-Rows") +
         " results are shown: the endpoint's row limit applies. Add LIMIT/OFFSET to page through.", "warning"));
     }
-    if (type.includes("sparql-results+json")) renderResults(await response.json());
+    if (type.includes("sparql-results+json")) renderSolutions(await response.json());
     else results.appendChild(el("pre", await response.text()));
   }
 
   form.addEventListener("submit", run);
-  if (editor.dataset.autorun === "true") run();
+
+  // ---- start: a named query and its parameters from the URL, or the text given
+  const params = new URLSearchParams(location.search);
+  const start = current();
+  const values = {};
+  if (start) for (const p of start.params) if (params.has(p.name)) values[p.name] = params.get(p.name);
+  describe(start);
+  showParams(start, values);
+  updateLinks();
+  if (source.dataset.autorun === "true") run();
 })();

@@ -1,0 +1,287 @@
+"""SPARQL syntax errors a person can act on: the parser's position plus one plain sentence.
+
+pyoxigraph reports where parsing stopped and what its grammar expected there; the expectation is
+often misleading (``SELEC ?x`` "expected CONSTRUCT") or a wall of Unicode ranges (an undeclared
+prefix). ``explain`` looks at the query with the same tokenizer the checks use and names the
+likeliest cause first:
+
+1. an empty query;
+2. a string or IRI that is never closed;
+3. unbalanced brackets: a closer with nothing open, a closer of the wrong kind, or an opener
+   never closed (named with the line and column where it was opened);
+4. an undeclared prefix (neither declared in the query nor predeclared);
+5. an unknown keyword, with the closest keyword ("did you mean SELECT?");
+6. otherwise the parser's own expectation, with character ranges and internal names replaced
+   by words ("a name", "a number") and the text found there quoted.
+
+The CLI, the endpoint and the query page all show this text (the page shows the endpoint's).
+Only syntax errors come here: refusals, time limits and engine failures are worded elsewhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+# Every word the SPARQL 1.1 grammar (and pyoxigraph's SPARQL 1.2 / extensions) treats as a
+# keyword or built-in function name, upper-cased; `a` is special.
+KEYWORDS = frozenset(["BASE", "PREFIX", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "DISTINCT", "REDUCED", "AS", "FROM", "NAMED", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "OFFSET", "VALUES", "OPTIONAL", "GRAPH", "SERVICE", "SILENT", "BIND", "UNDEF", "MINUS", "UNION", "FILTER", "EXISTS", "NOT", "IN", "TRUE", "FALSE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "INSERT", "DELETE", "DATA", "WITH", "USING", "DEFAULT", "ALL", "INTO", "TO", "LATERAL", "STR", "LANG", "LANGMATCHES", "DATATYPE", "BOUND", "IRI", "URI", "BNODE", "RAND", "ABS", "CEIL", "FLOOR", "ROUND", "CONCAT", "STRLEN", "UCASE", "LCASE", "ENCODE_FOR_URI", "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE", "STRAFTER", "YEAR", "MONTH", "DAY", "HOURS", "MINUTES", "SECONDS", "TIMEZONE", "TZ", "NOW", "UUID", "STRUUID", "MD5", "SHA1", "SHA256", "SHA384", "SHA512", "COALESCE", "IF", "STRLANG", "STRDT", "SAMETERM", "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "REGEX", "SUBSTR", "REPLACE", "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "SEPARATOR", "TRIPLE", "SUBJECT", "PREDICATE", "OBJECT", "ISTRIPLE", "ADJUST", "LANGDIR", "STRLANGDIR", "HASLANG", "HASLANGDIR"])
+# What people mean most often, for suggestions (a typo of a rare function is rarer).
+SUGGEST = sorted(KEYWORDS - {"TZ", "IF", "IN", "AS", "BY", "TO"}) + ["a"]
+
+_OPEN = {"{": "}", "(": ")", "[": "]"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+_RANGE = re.compile(r"\[[^\]]*\]")
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            return len(text)
+        start = nl + 1
+    return min(len(text), start + max(column - 1, 0))
+
+
+def _at(text: str, offset: int) -> str:
+    return "line {}, column {}".format(*_position(text, offset))
+
+
+def _found(text: str, offset: int, tokens) -> str:
+    """What stands where parsing stopped: the token there, or the end of the query."""
+    if not text[offset:].strip():
+        return "end of the query"
+    for t in tokens:
+        if t.end > offset:
+            return f"`{t.text[:40]}`"
+    return "end of the query"
+
+
+_WORDS = {'"?"': "a variable", '"$"': "a variable", '"<"': "an IRI", '":"': "a prefixed name",
+          '"_:"': "a blank node", '"\\""': "a string", '"\'"': "a string",
+          '"\'\'\'"': "a string", '"\\"\\"\\""': "a string", '"["': "a blank node",
+          '"true"': "a value", '"false"': "a value", '"<<"': "a quoted triple",
+          '"<<("': "a quoted triple"}
+_STRUCTURAL = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "WHERE", "FROM", "NAMED", "GROUP", "BY",
+               "HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES", "OPTIONAL", "GRAPH", "SERVICE",
+               "BIND", "MINUS", "UNION", "FILTER", "LATERAL", "AS", "DISTINCT", "REDUCED",
+               "ASC", "DESC", "UNDEF", "TRUE", "FALSE", "IN", "NOT", "EXISTS", "SEPARATOR",
+               "PREFIX", "BASE"}
+
+
+def _expected(detail: str) -> str:
+    """The parser's expectation in words: keywords and punctuation kept, character ranges and
+    token classes named (a variable, an IRI, a number), function names summed up."""
+    detail = re.sub(r"^expected (one of )?", "", detail.strip())
+    items: list[str] = []
+    functions = 0
+    for part in re.split(r",\s*(?![^\[]*\])", detail):
+        part = part.strip()
+        if not part or part == "[_]" or part in ("Prefix not found", "IRI parsing failed"):
+            continue
+        if part.startswith("["):
+            items.append("a number" if "'0'" in part and "'A'" not in part
+                         else "a prefixed name")
+        elif part in _WORDS:
+            items.append(_WORDS[part])
+        elif part.startswith('"'):
+            items.append(f"`{part[1:-1]}`")
+        elif " " in part:  # a sentence of the parser's own ("Duplicated variable name ...")
+            return part[0].lower() + part[1:]
+        elif part.upper() in KEYWORDS and part.upper() not in _STRUCTURAL:
+            functions += 1
+        else:
+            items.append(f"`{part}`")
+    if functions >= 3:
+        items.append("an expression (a variable, a value or a function call)")
+    elif functions:
+        items.append("a function call")
+    items = list(dict.fromkeys(items))
+    if not items:
+        return ""
+    more = f" (or {len(items) - 8} more)" if len(items) > 8 else ""
+    return "expected " + (" or ".join(items) if len(items) == 2 else ", ".join(items[:8])) + more
+
+
+_TERM = ("var", "iri", "pname", "string", "number", "bnode")
+
+
+def _is_term(t) -> bool:
+    return t.kind in _TERM or (t.kind == "word" and t.text.upper() in ("A", "TRUE", "FALSE")
+                               and t.text != "A")
+
+
+def _shape(text: str, tokens) -> tuple[int, int, str] | None:
+    """Mistakes recognisable from the tokens alone: a triple pattern missing its object, a
+    CONSTRUCT without a template, UNION outside the WHERE clause, a BIND to a variable the
+    group already uses."""
+    depth = 0
+    seen_top: dict[str, int] = {}
+    for i, t in enumerate(tokens):
+        upper = t.text.upper() if t.kind == "word" else ""
+        if depth == 0 and upper in ("LIMIT", "OFFSET", "HAVING", "ORDER", "GROUP"):
+            if upper in seen_top:
+                ln, col = _position(text, t.start)
+                oln, ocol = _position(text, seen_top[upper])
+                return ln, col, (f"`{upper}` appears a second time (first at line {oln}, "
+                                 f"column {ocol}); a query has one")
+            seen_top[upper] = t.start
+        if upper == "CONSTRUCT" and i + 1 < len(tokens) and tokens[i + 1].text not in ("{",) \
+                and tokens[i + 1].text.upper() != "WHERE":
+            ln, col = _position(text, tokens[i + 1].start)
+            return ln, col, ("CONSTRUCT needs a template in braces: CONSTRUCT { ?s ?p ?o } "
+                             "WHERE { … }")
+        if t.kind == "other" and t.text == "{":
+            depth += 1
+        elif t.kind == "other" and t.text == "}":
+            depth -= 1
+        if upper == "UNION" and depth == 0:
+            ln, col = _position(text, t.start)
+            return ln, col, ("UNION joins two groups inside the WHERE clause: "
+                             "WHERE { { … } UNION { … } }")
+        if upper == "BIND" and i + 1 < len(tokens):
+            close = next((j for j in range(i + 2, len(tokens)) if tokens[j].text.upper() == "AS"
+                          and j + 1 < len(tokens) and tokens[j + 1].kind == "var"), None)
+            if close is not None:
+                var = tokens[close + 1].text[1:]
+                opened = max((j for j in range(i) if tokens[j].text == "{"), default=0)
+                if any(x.kind == "var" and x.text[1:] == var for x in tokens[opened:i]):
+                    ln, col = _position(text, tokens[close + 1].start)
+                    return ln, col, (f"BIND assigns ?{var}, which the group already uses "
+                                     "before the BIND; bind a new variable")
+    # a triple pattern with a subject and a predicate but no object: `{ ?s ?p }`, `?s ?p .`
+    for i in range(1, len(tokens) - 2):
+        prev, s, p, nxt = tokens[i - 1], tokens[i], tokens[i + 1], tokens[i + 2]
+        if (prev.text in ("{", ".") and s.kind in ("var", "iri", "pname", "bnode")
+                and _is_term(p) and nxt.text in ("}", ".")
+                and not (prev.text == "{" and i > 1 and tokens[i - 2].kind == "var")):
+            ln, col = _position(text, s.start)
+            return ln, col, ("this triple pattern has a subject and a predicate but no object "
+                             "(write `?s ?p ?o`)")
+    for i in range(1, len(tokens) - 1):
+        if tokens[i - 1].text == ";" and _is_term(tokens[i]) and tokens[i + 1].text in ("}", "."):
+            ln, col = _position(text, tokens[i].start)
+            return ln, col, "after `;` this predicate needs its object"
+    return None
+
+
+def explain(text: str, line: int, column: int, detail: str,
+            predeclared: dict[str, str] | None = None) -> tuple[int, int, str]:
+    """(line, column, sentence) for a syntax error pyoxigraph reported at line:column."""
+    from isecg_kg.query import tokenize
+
+    if not text.strip() or not [t for t in tokenize(text)]:
+        return 1, 1, "the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query"
+    tokens = tokenize(text)
+    at = _offset(text, line, column)
+
+    # 2. a string or IRI never closed: the tokenizer saw a lone quote or '<' with no '>'
+    for t in tokens:
+        if t.kind == "other" and t.text in "\"'":
+            ln, col = _position(text, t.start)
+            return ln, col, (f"a string opened here is never closed: end it with {t.text} on the same line (or use {t.text * 3} for "
+                             "several lines)")
+        if t.kind == "other" and t.text == "<" and ">" not in text[t.start:text.find(
+                "\n", t.start) if "\n" in text[t.start:] else len(text)] and \
+                re.match(r"<[A-Za-z][\w+.-]*:", text[t.start:]):
+            ln, col = _position(text, t.start)
+            return ln, col, "an IRI opened here with < is never closed with >"
+        if t.kind == "other" and t.text == "<" and re.match(r"<[^>\s]*\s[^>]*>", text[t.start:]):
+            ln, col = _position(text, t.start)
+            return ln, col, "this IRI contains a space; IRIs cannot (write %20)"
+
+    # 3. brackets
+    stack: list = []
+    for t in tokens:
+        if t.kind != "other":
+            continue
+        if t.text in _OPEN:
+            stack.append(t)
+        elif t.text in _CLOSE:
+            ln, col = _position(text, t.start)
+            if not stack:
+                return ln, col, (f"unbalanced brackets: this `{t.text}` closes nothing (no "
+                                 f"`{_CLOSE[t.text]}` is open here); remove it")
+            opener = stack.pop()
+            if _OPEN[opener.text] != t.text:
+                oln, ocol = _position(text, opener.start)
+                return ln, col, (f"unbalanced brackets: this `{t.text}` does not match the "
+                                 f"`{opener.text}` opened at line {oln}, column {ocol}; close "
+                                 f"that with `{_OPEN[opener.text]}` first")
+    if stack:
+        opener = stack[-1]
+        oln, ocol = _position(text, opener.start)
+        if at >= opener.start:
+            return line, column, (f"unbalanced brackets: the `{opener.text}` opened at line "
+                                  f"{oln}, column {ocol} is never closed; add "
+                                  f"`{_OPEN[opener.text]}`")
+
+    # 4. undeclared prefixes
+    declared = set(predeclared or {})
+    for i, t in enumerate(tokens):
+        if (t.kind == "word" and t.text.upper() == "PREFIX" and i + 1 < len(tokens)
+                and tokens[i + 1].kind == "pname"):
+            declared.add(tokens[i + 1].text.partition(":")[0])
+    for t in tokens:
+        if t.kind == "pname":
+            prefix = t.text.partition(":")[0]
+            if prefix not in declared:
+                ln, col = _position(text, t.start)
+                return ln, col, (f"undeclared prefix `{prefix}:`; add `PREFIX {prefix}: <…>` before the query"
+                                 + (" (predeclared prefixes are listed in the service "
+                                    "description and on the query page)" if predeclared else ""))
+
+    # 5. unknown keywords, before the point where parsing stopped
+    for i, t in enumerate(tokens):
+        if t.start > at:
+            break
+        if t.kind == "word" and t.text.upper() not in KEYWORDS and t.text != "a":
+            ln, col = _position(text, t.start)
+            before = tokens[i - 1].text.upper() if i else ""
+            if before == "PREFIX":
+                return ln, col, (f"a prefix name ends with a colon: PREFIX {t.text}: <…>")
+            if before in ("LIMIT", "OFFSET"):
+                return ln, col, f"{before} takes a whole number, not `{t.text}`"
+            close = difflib.get_close_matches(t.text.upper(), SUGGEST, n=1, cutoff=0.7)
+            hint = f" — did you mean `{close[0]}`?" if close else (
+                "; names need a prefix (`rdfs:label`), variables a `?` (`?x`)")
+            return ln, col, f"unknown keyword `{t.text}`{hint}"
+
+    # 6. shapes the parser words poorly
+    found = _shape(text, tokens)
+    if found is not None:
+        return found
+
+    # 7. the parser's expectation, in words
+    expected = _expected(detail)
+    found = _found(text, at, tokens)
+    if "IRI parsing failed" in detail:
+        return line, column, "invalid IRI"
+    if found == "end of the query" and not text[at:].strip() and len(text.rstrip()) > at - 2:
+        sentence = "the parser stopped at the end of the query"
+    else:
+        sentence = f"unexpected {found}"
+    return line, column, sentence + (f"; {expected}" if expected else "")
+
+
+def service_failure(message: str, services: tuple[str, ...],
+                    service_map: dict[str, str] | None = None) -> tuple[int, str]:
+    """(HTTP status, sentence) for a query with SERVICE whose evaluation failed: the remote
+    endpoint was unreachable, answered an error or something unparsable (502), or timed out
+    (504). The query itself was fine, so this is never "malformed". Where a SERVICE IRI is
+    redirected (a Wikidata mirror), the message names the IRI the query wrote."""
+    reason = message.removeprefix("the query failed: ")
+    for public, actual in (service_map or {}).items():
+        reason = reason.replace(actual, public)
+    endpoints = ", ".join(f"<{s}>" for s in dict.fromkeys(services))
+    status = 504 if re.search(r"time[d ]?out", reason, re.IGNORECASE) else 502
+    what = "did not answer in time" if status == 504 else "failed"
+    return status, (f"the remote endpoint of SERVICE {endpoints} {what}: {reason} (the query "
+                    "itself is well-formed; add SILENT to SERVICE to go on without it)")

@@ -261,7 +261,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="a new version (must be the one data/releases/releases.toml declares "
                         "at HEAD) or a kept one (rebuilt from its commit and checked)")
     _source_arg(p)
-    p.add_argument("--releases", type=Path, default=DEFAULT_OUT / "releases", metavar="DIR",
+    p.add_argument("--releases", type=Path, default=default_dist() / "releases", metavar="DIR",
                    help="where release directories are kept (default: %(default)s)")
     p.add_argument("--issued", metavar="YYYY-MM-DD",
                    help="release date of a new release (default: today, UTC)")

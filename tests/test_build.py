@@ -70,12 +70,31 @@ def test_jsonld_through_pyld_with_no_remote_fetch(dist, asserted):
     assert isomorphic(g, asserted)
 
 
-@pytest.mark.parametrize("name, syntax", [("isecg.ttl", "turtle"), ("isecg.rdf", "rdfxml")])
+@pytest.mark.parametrize("name, syntax", [("isecg.ttl", "turtle"), ("isecg.rdf", "rdfxml"),
+                                          ("isecg.nt", "ntriples")])
 def test_rapper_parses_the_dump(dist, asserted, name, syntax):
     proc = subprocess.run(["rapper", "-i", syntax, "-c", str(dist / name)],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert f"returned {len(asserted)} triples" in proc.stderr
+
+
+def test_rapper_parses_the_quads_and_the_inferred_dump(dist):
+    inferred = sum(1 for _ in ox.parse(path=str(dist / "isecg-inferred.nt"),
+                                       format=ox.RdfFormat.N_TRIPLES))
+    quads = sum(1 for _ in ox.parse(path=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS))
+    for name, syntax, count in (("isecg.nq", "nquads", quads),
+                                ("isecg-inferred.nt", "ntriples", inferred)):
+        proc = subprocess.run(["rapper", "-i", syntax, "-c", str(dist / name)],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 0 and f"returned {count} " in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("name, fmt", [
+    ("isecg.ttl", ox.RdfFormat.TURTLE), ("isecg.nt", ox.RdfFormat.N_TRIPLES),
+    ("isecg.rdf", ox.RdfFormat.RDF_XML), ("isecg.jsonld", ox.RdfFormat.JSON_LD)])
+def test_oxigraph_reads_every_asserted_dump_whole(dist, asserted, name, fmt):
+    assert sum(1 for _ in ox.parse(path=str(dist / name), format=fmt)) == len(asserted)
 
 
 def test_sha256sums_verify(dist):
@@ -94,9 +113,9 @@ def test_void_counts_and_linkset(dist, asserted):
              ?ls a void:Linkset ; void:triples ?links }"""
     row = next(iter(void.query(q)))
     assert int(row["triples"].value) == len(asserted)
-    # wikidata.md gives QIDs for 24 agencies, 25 countries, Europe, Moon, Mars, Socrates, Laozi,
-    # and the International Space Station.
-    assert int(row["links"].value) == 24 + 25 + 1 + 2 + 2 + 1  # and the ISS
+    # wikidata.md gives QIDs for 24 member agencies and BNSC, 25 countries, Europe, Moon, Mars,
+    # Socrates, Laozi, and the International Space Station.
+    assert int(row["links"].value) == 25 + 25 + 1 + 2 + 2 + 1  # and the ISS
     assert row["space"].value == "https://w3id.org/isecg/id/"
 
 

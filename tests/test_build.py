@@ -13,7 +13,15 @@ import pytest
 import rdflib
 from conftest import ROOT, run_cli
 from isecg_kg.load import load_sources
-from rdflib.compare import isomorphic
+from rdflib.compare import graph_diff, to_isomorphic
+
+
+def isomorphic(a, b) -> bool:
+    """Equal up to blank-node labels. rdflib's own isomorphic() compares one digest of each
+    graph and answered False for these isomorphic graphs once the ontology's blank-node lists
+    grew; the canonical triples themselves agree."""
+    _, only_a, only_b = graph_diff(to_isomorphic(a), to_isomorphic(b))
+    return not only_a and not only_b
 
 FILES = ["isecg.ttl", "isecg.nt", "isecg.nq", "isecg.jsonld", "isecg.rdf", "isecg-inferred.nt",
          "context.jsonld", "shacl-report.ttl", "void.ttl", "SHA256SUMS"]

@@ -110,5 +110,5 @@ def test_document_triples_are_about_the_entity_and_label_what_they_link(source_s
 def test_kind_of_unknown_ontology_and_version_iris(source_store):
     assert D.kind(source_store, ID + "agency/no-such-agency") is None
     assert D.kind(source_store, "https://w3id.org/isecg/ontology") == "ontology"
-    assert D.kind(source_store, "https://w3id.org/isecg/ontology/0.1.0") == "ontology"
+    assert D.kind(source_store, "https://w3id.org/isecg/ontology/0.2.0") == "ontology"
     assert D.kind(source_store, ID + "agency/nasa") == "entity"

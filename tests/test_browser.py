@@ -388,7 +388,7 @@ def test_shareable_link_reruns_the_query(page, query_server):
 
 def test_result_iris_open_our_own_pages(page, query_server):
     page.goto(query_server + "/query")
-    run_named(page, "members-2022")
+    assert run_named(page, "members-2022").startswith("Done")
     hrefs = page.locator("#results td.uri a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
     assert hrefs and all(h.startswith("/id/") for h in hrefs if "w3id" not in h)
     assert not any("w3id.org" in h for h in hrefs)

@@ -20,6 +20,7 @@ SHAPES = "https://w3id.org/isecg/shapes#"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 PREFIXES = """
 PREFIX agency: <https://w3id.org/isecg/id/agency/>
+PREFIX claim: <https://w3id.org/isecg/id/claim/>
 PREFIX contribution: <https://w3id.org/isecg/id/contribution/>
 PREFIX country: <https://w3id.org/isecg/id/country/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -32,10 +33,12 @@ PREFIX instant: <https://w3id.org/isecg/id/instant/>
 PREFIX isecg: <https://w3id.org/isecg/ontology#>
 PREFIX link: <https://w3id.org/isecg/id/link/>
 PREFIX membership: <https://w3id.org/isecg/id/membership/>
+PREFIX name: <https://w3id.org/isecg/id/name/>
 PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX pathway: <https://w3id.org/isecg/id/pathway/>
 PREFIX period: <https://w3id.org/isecg/id/period/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX theme: <https://w3id.org/isecg/id/theme/>
@@ -45,7 +48,35 @@ PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 """
 SRC = "dcterms:source doc:exploring-together"
 LINKED = "doc:ger isecg:qualifiedContribution contribution:x ."
+# A well-formed start claim; each DateClaim fixture below breaks one part of it.
+CLAIM = ("claim:x a isecg:MembershipStartClaim ; rdfs:label \"x\"@en ; {source} {certainty} {excerpt} {when} .")
+CLAIM_PARTS = {"source": "dcterms:source doc:exploring-together ;", "certainty": "isecg:certainty isecg:Stated ;",
+               "excerpt": 'isecg:excerpt "x"@en ;', "when": "isecg:claimedTime instant:2007-11"}
+
+
+def claim(**broken: str) -> str:
+    return CLAIM.format(**{**CLAIM_PARTS, **broken})
+
+
 FIXTURES = {
+    "CitedSourceShape": "agency:nasa dcterms:source doc:unaddressed . doc:unaddressed a isecg:Report .",
+    "DateClaim-certainty": claim(certainty="isecg:certainty isecg:Rumoured ;"),
+    "DateClaim-claimedTime": claim(when='isecg:claimedTime "2007"'),
+    # a warning alone leaves the report conforming, so the fixture also drops the certainty
+    "DateClaim-excerpt": claim(excerpt="", certainty=""),
+    "DateClaim-notAfter": claim(when='isecg:notBefore "2007-01-01"^^xsd:date ; isecg:notAfter "2007"'),
+    "DateClaim-notBefore": claim(when='isecg:notBefore "2007" ; isecg:notAfter "2007-12-31"^^xsd:date'),
+    "DateClaim-oneForm": claim(when='isecg:notBefore "2008-01-01"^^xsd:date ; isecg:notAfter "2007-12-31"^^xsd:date'),
+    "DateClaim-source": claim(source=""),
+    "Existence-authorship": ("contribution:x a isecg:Contribution ; prov:agent agency:uksa ; prov:hadRole isecg:AuthorRole ;"
+                             f" {SRC} . doc:ges-framework isecg:qualifiedAuthorship contribution:x ."),
+    "Existence-membership": "membership:uksa isecg:startClaim claim:bnsc-start-formation .",
+    "NameStatement-asserted": ('name:x a isecg:NameStatement ; rdfs:label "x"@en ; rdf:subject agency:nasa ;'
+                               f' rdf:predicate isecg:acronym ; rdf:object "NASDA" ; {SRC} .'),
+    "NameStatement-source": ('name:x a isecg:NameStatement ; rdfs:label "x"@en ; rdf:subject agency:nasa ;'
+                             ' rdf:predicate isecg:acronym ; rdf:object "NASA" .'),
+    "NamedAgency-sourced": 'agency:nasa isecg:nativeName "Made up"@fr .',
+    "TitledDocument-titleSource": 'doc:ger-2 dcterms:title "Made up"@en .',
     "Contribution-agent": f"contribution:x a isecg:Contribution ; prov:hadRole isecg:AuthorRole ; {SRC} . {LINKED}",
     "Contribution-hadRole": f"contribution:x a isecg:Contribution ; prov:agent agency:nasa ; {SRC} . {LINKED}",
     "Contribution-owner": f"contribution:x a isecg:Contribution ; prov:agent agency:nasa ; prov:hadRole isecg:AuthorRole ; {SRC} .",

@@ -7,10 +7,9 @@ build being served. Every request names its dataset (``default-graph-uri`` /
 ``named-graph-uri``), so a query sees what the embedded store would show it, and never any
 other graph the store holds:
 
-* without a dataset in the request, the default graph is the union of the release's three
-  graphs and the named graphs are those three, or only those FROM NAMED lists when the query
-  has FROM clauses (pyoxigraph's ``use_default_graph_as_union`` replaces the query's FROM
-  graphs but keeps its FROM NAMED ones);
+* without a dataset in the request, the query's own FROM / FROM NAMED clauses, or where it has
+  none, the union of the release's three graphs as the default graph and those three as the
+  named graphs;
 * with ``default-graph-uri`` / ``named-graph-uri`` in the request, exactly those.
 
 Answers are asked for as SPARQL JSON results (SELECT, ASK) or N-Triples (CONSTRUCT, DESCRIBE),
@@ -371,8 +370,11 @@ def dataset(req: QueryRequest, from_graphs: tuple[str, ...], from_named: tuple[s
     graph: Virtuoso reads an absent named-graph-uri as "every graph the store holds"."""
     if req.default_graphs is not None or req.named_graphs is not None:
         default, named = tuple(req.default_graphs or ()), tuple(req.named_graphs or ())
+    elif from_graphs:  # the query's own FROM / FROM NAMED, as the embedded engine reads them
+        default = tuple(g for g in from_graphs if g not in from_named)
+        named = tuple(from_named)
     else:
-        default, named = tuple(graphs), (tuple(from_named) if from_graphs else tuple(graphs))
+        default, named = tuple(graphs), tuple(graphs)
     return default, (named or ((NO_NAMED_GRAPH,) if default else ()))
 
 

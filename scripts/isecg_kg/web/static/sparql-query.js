@@ -298,14 +298,14 @@
     return chart;
   }
 
+  // Draws the answer; returns what the status line adds to "Done" (the row count).
   function renderSolutions(payload) {
     if (typeof payload.boolean === "boolean") {
       results.appendChild(el("p", "Answer: " + payload.boolean, "q-answer"));
-      return;
+      return "";
     }
     const vars = payload.head.vars || [];
     const rows = payload.results.bindings || [];
-    statusLine.textContent += " " + rows.length + " row" + (rows.length === 1 ? "" : "s") + ".";
     const panes = [["Table", table(vars, rows)], ["Bar chart", barChart(vars, rows)],
       ["Timeline", timeline(vars, rows)]].filter(([, node]) => node);
     clear(views);
@@ -325,6 +325,7 @@
       views.appendChild(button);
       results.appendChild(pane);
     });
+    return " " + rows.length + " row" + (rows.length === 1 ? "" : "s") + ".";
   }
 
   async function run(event) {
@@ -375,13 +376,15 @@
       statusLine.textContent = detail;
       return;
     }
-    statusLine.textContent = "Done in " + seconds + " s.";
     if (response.headers.get("Isecg-Result-Truncated")) {
       results.appendChild(el("p", "Only the first " + response.headers.get("Isecg-Result-Rows") +
         " results are shown: the endpoint's row limit applies. Add LIMIT/OFFSET to page through.", "warning"));
     }
-    if (type.includes("sparql-results+json")) renderSolutions(await response.json());
+    // "Done" only once the answer is on the page: the body may still be arriving after the head
+    let rows = "";
+    if (type.includes("sparql-results+json")) rows = renderSolutions(await response.json());
     else results.appendChild(el("pre", await response.text()));
+    statusLine.textContent = "Done in " + seconds + " s." + rows;
   }
 
   form.addEventListener("submit", run);

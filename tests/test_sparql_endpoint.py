@@ -583,18 +583,25 @@ def test_client_disconnect_frees_its_worker(client, server):
 def test_a_query_that_ends_soon_after_its_client_left_is_kept(client, server):
     """~0.07 s of work, a client that gives up after 0.01 s: within the grace the query ends,
     its answer is cached and its worker is not killed (killing made every load test's end, with
-    its hundred hung-up clients, kill every worker)."""
-    query = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f "
-             "FILTER(isLiteral(?c) && isLiteral(?f)) } # left-early")
-    workers = set(query_workers(server.pid))
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.get(server + "/sparql", params={"query": query}, timeout=0.01)
-    deadline = time.monotonic() + 3
-    while client.get("/healthz").json()["running"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    again = client.get("/sparql", params={"query": query})
-    assert again.status_code == 200 and again.headers["isecg-answer-cache"] == "hit"
-    assert set(query_workers(server.pid)) == workers
+    its hundred hung-up clients, kill every worker). On a busy machine the work can outlast the
+    0.5 s grace (then killing it is right), so the case gets three tries, each a new query."""
+    seen = []
+    for attempt in range(3):
+        query = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f "
+                 f"FILTER(isLiteral(?c) && isLiteral(?f)) }} # left-early {attempt}")
+        workers = set(query_workers(server.pid))
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(server + "/sparql", params={"query": query}, timeout=0.01)
+        deadline = time.monotonic() + 3
+        while client.get("/healthz").json()["running"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        again = client.get("/sparql", params={"query": query})
+        assert again.status_code == 200
+        seen.append(again.headers["isecg-answer-cache"])
+        if seen[-1] == "hit":
+            assert set(query_workers(server.pid)) == workers
+            return
+    pytest.fail(f"the answer was never kept: {seen}")
 
 
 def test_cold_start_many_first_queries_in_parallel(dist):

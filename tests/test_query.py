@@ -18,17 +18,11 @@ from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from isecg_kg.config import GRAPH_DATA, WIKIDATA_SPARQL
-from isecg_kg.errors import QueryError, QueryRefused
-from isecg_kg.query import (
-    QueryEngine,
-    QueryRequest,
-    QueryTooLarge,
-    check_query,
-    execute,
-    named_queries,
-    parse_header,
-    prologue,
-)
+from isecg_kg.errors import QueryError, QueryRefused, QueryTooLarge
+from isecg_kg.sparql.catalogue import named_queries, parse_header
+from isecg_kg.sparql.engine import QueryRequest, execute
+from isecg_kg.sparql.guard import check_query, prologue
+from isecg_kg.sparql.workers import QueryEngine
 from queries import CARTESIAN
 
 PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>

@@ -13,7 +13,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import run_cli
 from isecg_kg.errors import QueryError
-from isecg_kg.query import QueryRequest, check_query, execute
+from isecg_kg.sparql.engine import QueryRequest, execute
+from isecg_kg.sparql.guard import check_query
 from servers import LoopbackHTTP, isecg_server
 
 # (query, line, column, words the message must contain)

@@ -60,11 +60,11 @@ def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "
 
     The answer is untrusted: XML with a DTD is refused, JSON-LD remote contexts are never
     fetched (pyoxigraph has no document loader), and parsing runs on a big stack."""
+    from isecg_kg.sparql import http  # httpx only where a query goes over HTTP
+
     accept = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
               "text/turtle;q=0.8, application/n-triples;q=0.7, application/rdf+xml;q=0.5")
     t0 = time.perf_counter()
-    from isecg_kg.sparql import http
-
     media, body = http.fetch(endpoint, checked.text, accept, timeout)
     results_formats = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
                        "application/json": ox.QueryResultsFormat.JSON,

@@ -54,11 +54,15 @@ class ChallengeAuth(httpx.Auth):
 
 
 def client(timeout: float | httpx.Timeout, *, credentials: tuple[str, str] | None = None,
-           user_agent: str | None = USER_AGENT) -> httpx.Client:
-    """An httpx client for SPARQL endpoints and Graph Stores."""
-    return httpx.Client(timeout=timeout,
-                        headers={"User-Agent": user_agent} if user_agent else None,
-                        auth=ChallengeAuth(*credentials) if credentials else None)
+           user_agent: str | None = USER_AGENT, headers: dict[str, str] | None = None,
+           **options) -> httpx.Client:
+    """An httpx client for SPARQL endpoints and Graph Stores: our User-Agent (None: httpx's),
+    ``credentials`` answered as the server's challenge asks, more default ``headers`` (e.g. an
+    Accept for every request) and any other httpx.Client option (e.g. follow_redirects)."""
+    sent = {"User-Agent": user_agent} if user_agent else {}
+    sent.update(headers or {})
+    return httpx.Client(timeout=timeout, headers=sent or None,
+                        auth=ChallengeAuth(*credentials) if credentials else None, **options)
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:

@@ -1,4 +1,4 @@
-"""SPARQL syntax errors a person can act on (sparql_errors.py): for each malformed query, the
+"""SPARQL syntax errors a person can act on (sparql/explain.py): for each malformed query, the
 position of the likeliest cause and one plain sentence, the same from the library, the CLI and
 the endpoint (whose text the query page shows). And a SERVICE whose remote end fails is a
 gateway error (502/504), never a malformed query."""

@@ -32,6 +32,7 @@ from isecg_kg.sparql.engine import (
     DEFAULT_TIMEOUT,
     QueryRequest,
     QueryResult,
+    answer,
     execute,
     on_big_stack,
     open_store,
@@ -47,9 +48,6 @@ from isecg_kg.sparql.guard import (
 from isecg_kg.sparql.results import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
-    write_boolean,
-    write_solutions,
-    write_triples,
 )
 
 
@@ -78,20 +76,10 @@ def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "
 
     def parse() -> QueryResult:
         if media in results_formats:
-            parsed = ox.parse_query_results(body, format=results_formats[media])
-            if isinstance(parsed, ox.QueryBoolean):
-                return QueryResult("ASK", solution_format, SOLUTION_FORMATS[solution_format],
-                                   write_boolean(bool(parsed), solution_format), 1, False,
-                                   time.perf_counter() - t0)
-            variables = [v.value for v in parsed.variables]
-            rows = [tuple(s) for s in parsed]
-            return QueryResult("SELECT", solution_format, SOLUTION_FORMATS[solution_format],
-                               write_solutions(variables, rows, solution_format), len(rows),
-                               False, time.perf_counter() - t0)
-        triples = [q.triple for q in ox.parse(body, format=rdf_formats[media])]
-        return QueryResult("GRAPH", graph_format, GRAPH_FORMATS[graph_format][0],
-                           write_triples(triples, graph_format), len(triples), False,
-                           time.perf_counter() - t0)
+            result = ox.parse_query_results(body, format=results_formats[media])
+        else:
+            result = [q.triple for q in ox.parse(body, format=rdf_formats[media])]
+        return answer(result, solution_format, graph_format, started=t0)
 
     try:
         return on_big_stack(parse)

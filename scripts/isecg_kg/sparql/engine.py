@@ -99,6 +99,32 @@ class QueryResult:
     seconds: float = 0.0
 
 
+def answer(result, solution_format: str, graph_format: str, *, max_rows: int | None = None,
+           max_bytes: int | None = None, started: float, term=None) -> QueryResult:
+    """An engine's answer written in the format asked, under the caps (the row cap cuts before
+    writing): a boolean (ASK), solutions (SELECT), or triples (CONSTRUCT, DESCRIBE).
+
+    The one writer of answers: the embedded engine's (``execute``), an external store's and a
+    remote endpoint's. ``term`` maps each solution's terms on the way (a store's lexical forms
+    to ours); ``started`` is the ``time.perf_counter()`` the answer's time counts from."""
+    if isinstance(result, (bool, ox.QueryBoolean)):
+        return QueryResult("ASK", solution_format, SOLUTION_FORMATS.get(solution_format, ""),
+                           write_boolean(bool(result), solution_format), 1, False,
+                           time.perf_counter() - started)
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = map(tuple, result) if term is None else (tuple(map(term, s)) for s in result)
+        items, truncated = take(rows, max_rows, max_bytes)
+        body, items, cut = fit(items, lambda rows: write_solutions(variables, rows,
+                                                                   solution_format), max_bytes)
+        return QueryResult("SELECT", solution_format, SOLUTION_FORMATS[solution_format], body,
+                           len(items), truncated or cut, time.perf_counter() - started)
+    items, truncated = take(result, max_rows, max_bytes)
+    body, items, cut = fit(items, lambda triples: write_triples(triples, graph_format), max_bytes)
+    return QueryResult("GRAPH", graph_format, GRAPH_FORMATS[graph_format][0], body, len(items),
+                       truncated or cut, time.perf_counter() - started)
+
+
 def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
     """Evaluate and serialize one checked query (the row cap cuts before serializing)."""
     t0 = time.perf_counter()
@@ -117,26 +143,8 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
         kwargs["prefixes"] = dict(req.prefixes)
     try:
         result = store.query(req.text, base_iri=req.base_iri, **kwargs)
-        if isinstance(result, ox.QueryBoolean):
-            value = bool(result)
-            body = write_boolean(value, req.solution_format)
-            return QueryResult("ASK", req.solution_format,
-                               SOLUTION_FORMATS.get(req.solution_format, ""), body, 1, False,
-                               time.perf_counter() - t0)
-        if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            items, truncated = take(map(tuple, result), req.max_rows, req.max_bytes)
-            body, items, cut = fit(items, lambda rows: write_solutions(variables, rows,
-                                                                       req.solution_format),
-                                   req.max_bytes)
-            return QueryResult("SELECT", req.solution_format,
-                               SOLUTION_FORMATS[req.solution_format], body, len(items),
-                               truncated or cut, time.perf_counter() - t0)
-        items, truncated = take(result, req.max_rows, req.max_bytes)
-        body, items, cut = fit(items, lambda triples: write_triples(triples, req.graph_format),
-                               req.max_bytes)
-        return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0], body,
-                           len(items), truncated or cut, time.perf_counter() - t0)
+        return answer(result, req.solution_format, req.graph_format, max_rows=req.max_rows,
+                      max_bytes=req.max_bytes, started=t0)
     except SyntaxError as exc:
         raise syntax_error(exc, req.text) from None
     except (OSError, RuntimeError) as exc:  # evaluation, not syntax: e.g. an unknown function

@@ -52,17 +52,8 @@ from isecg_kg.sparql.dialects import (
     with_values,
     without_from,
 )
-from isecg_kg.sparql.engine import QueryRequest, QueryResult
+from isecg_kg.sparql.engine import QueryRequest, QueryResult, answer
 from isecg_kg.sparql.guard import check_graphs, check_query, prologue
-from isecg_kg.sparql.results import (
-    GRAPH_FORMATS,
-    SOLUTION_FORMATS,
-    fit,
-    take,
-    write_boolean,
-    write_solutions,
-    write_triples,
-)
 
 NO_NAMED_GRAPH = "urn:x-isecg:no-named-graph"  # holds nothing: an empty set of named graphs
 # Quads the pages' lookups keep (least recently used dropped). The release is read-only and
@@ -432,24 +423,13 @@ class RemoteEngine:
 
         def consume(media, body):
             if media == NTRIPLES:
-                triples, truncated = take((canonical_triple(q.triple) for q in ox.parse(
-                    body, format=ox.RdfFormat.N_TRIPLES)), cap, max_bytes)
-                out, triples, cut = fit(triples, lambda t: write_triples(t, req.graph_format),
-                                        max_bytes)
-                return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0],
-                                   out, len(triples), truncated or cut, time.perf_counter() - t0)
-            parsed = ask_answer(req.text, ox.parse_query_results(
-                body, format=ox.QueryResultsFormat.JSON))
-            fmt = req.solution_format
-            if isinstance(parsed, (bool, ox.QueryBoolean)):
-                return QueryResult("ASK", fmt, SOLUTION_FORMATS.get(fmt, ""),
-                                   write_boolean(bool(parsed), fmt), 1, False,
-                                   time.perf_counter() - t0)
-            rows, truncated = take((tuple(map(canonical, s)) for s in parsed), cap, max_bytes)
-            variables = [v.value for v in parsed.variables]
-            out, rows, cut = fit(rows, lambda r: write_solutions(variables, r, fmt), max_bytes)
-            return QueryResult("SELECT", fmt, SOLUTION_FORMATS[fmt], out, len(rows),
-                               truncated or cut, time.perf_counter() - t0)
+                result = (canonical_triple(q.triple)
+                          for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+            else:
+                result = ask_answer(req.text, ox.parse_query_results(
+                    body, format=ox.QueryResultsFormat.JSON))
+            return answer(result, req.solution_format, req.graph_format, max_rows=cap,
+                          max_bytes=max_bytes, started=t0, term=canonical)
 
         return self.store.call(_prologue(req.base_iri, prefixes) + without_from(req.text), default,
                                named, consume,

@@ -292,7 +292,7 @@ def query_server(request):
 
 
 def named_queries():
-    from isecg_kg.query import named_queries as load
+    from isecg_kg.sparql.catalogue import named_queries as load
 
     return load()
 

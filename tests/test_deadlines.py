@@ -204,7 +204,7 @@ def test_a_client_that_disconnects_frees_its_worker(server, client):
 
 
 def test_heavy_slots_never_exceed_the_cores(dist):
-    from isecg_kg.query import QueryEngine
+    from isecg_kg.sparql.workers import QueryEngine
 
     for workers in (1, 2, 4, 8, 32):
         engine = QueryEngine(dist, workers=workers)

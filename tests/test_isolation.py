@@ -316,14 +316,15 @@ def test_a_remote_endpoint_that_drips_is_cut_at_the_timeout(endpoint):
 
 
 def test_a_remote_answer_over_the_size_limit_is_refused(endpoint, monkeypatch):
-    from isecg_kg import query
     from isecg_kg.errors import RemoteError
+    from isecg_kg.sparql import http
+    from isecg_kg.sparql.command import run_remote
+    from isecg_kg.sparql.guard import check_query
 
-    monkeypatch.setattr(query, "MAX_REMOTE_BYTES", 1 << 20)
+    monkeypatch.setattr(http, "MAX_REMOTE_BYTES", 1 << 20)
     endpoint.media, endpoint.body = "text/turtle", b"# " + b"x" * (2 << 20) + b"\n"
     with pytest.raises(RemoteError, match="more than 1 MiB"):
-        query.run_remote(endpoint.url, query.check_query("CONSTRUCT WHERE { ?s ?p ?o }"),
-                         timeout=10)
+        run_remote(endpoint.url, check_query("CONSTRUCT WHERE { ?s ?p ?o }"), timeout=10)
 
 
 # ---- the build reads Turtle only, and follows no link in it ---------------------------------------

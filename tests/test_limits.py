@@ -214,7 +214,9 @@ def test_while_the_heavy_slots_are_full_a_query_others_wait_for_is_stopped_at_50
     import asyncio
 
     from isecg_kg.bench import HEAVY_QUERY
-    from isecg_kg.query import QueryBusy, QueryEngine, QueryRequest
+    from isecg_kg.errors import QueryBusy
+    from isecg_kg.sparql.engine import QueryRequest
+    from isecg_kg.sparql.workers import QueryEngine
 
     async def scenario():
         engine = QueryEngine(dist, workers=2, timeout=5, max_heavy=1, heavy_after=0.3)
@@ -241,7 +243,7 @@ def test_while_the_heavy_slots_are_full_a_query_others_wait_for_is_stopped_at_50
 
 def test_take_stops_at_the_row_cap_or_once_the_terms_pass_the_byte_cap():
     import pyoxigraph as ox
-    from isecg_kg.query import take
+    from isecg_kg.sparql.results import take
 
     rows = [(ox.Literal("x" * 100), ox.NamedNode("http://e/" + "y" * 10)) for _ in range(50)]
     assert take(iter(rows), None, None) == (rows, False)
@@ -257,7 +259,7 @@ def test_take_stops_at_the_row_cap_or_once_the_terms_pass_the_byte_cap():
 
 
 def test_fit_writes_fewer_items_until_the_document_is_under_the_cap():
-    from isecg_kg.query import fit
+    from isecg_kg.sparql.results import fit
 
     def write(items):  # markup of 40 bytes per item around 10 bytes of terms
         return b"[" + b",".join(b"<" + b"x" * 48 + b">" for _ in items) + b"]"

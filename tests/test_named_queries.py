@@ -13,7 +13,8 @@ import json
 import pyoxigraph as ox
 import pytest
 from conftest import run_cli
-from isecg_kg.query import QueryRequest, execute, named_queries
+from isecg_kg.sparql.catalogue import named_queries
+from isecg_kg.sparql.engine import QueryRequest, execute
 
 ID = "https://w3id.org/isecg/id/"
 

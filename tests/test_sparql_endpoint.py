@@ -20,7 +20,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from isecg_kg.config import GRAPH_DATA
-from isecg_kg.query import check_query, named_queries
+from isecg_kg.sparql.catalogue import named_queries
+from isecg_kg.sparql.guard import check_query
 from queries import CARTESIAN, MEMBERS_2022
 from servers import ROOT, isecg_server, oxigraph_server, query_workers
 
@@ -696,7 +697,7 @@ def test_comunica_ask(server):
 
 
 def test_parameters_are_bound_by_the_engine(client):
-    from isecg_kg.query import named_queries
+    from isecg_kg.sparql.catalogue import named_queries
 
     text = named_queries()["members-as-of"].text
     accept = {"Accept": "application/sparql-results+json"}
@@ -721,7 +722,7 @@ def test_parameters_are_bound_by_the_engine(client):
     ("date", "[]"), ("date", "nope:x"), ("nothere", '"1"'),
 ])
 def test_bad_parameters_are_400(client, name, value):
-    from isecg_kg.query import named_queries
+    from isecg_kg.sparql.catalogue import named_queries
 
     r = client.post("/sparql", data={"query": named_queries()["members-as-of"].text,
                                      "$" + name: value})

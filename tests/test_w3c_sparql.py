@@ -16,7 +16,7 @@ protocol manifest) gets three observations, compared with the reviewed table
 * ``endpoint``: the HTTP status of a real ``isecg-kg serve`` (over the project's data) for the
   query: 200 for a valid query, 400 only for a malformed one, 403 refused, 501 unsupported;
 * ``result`` (evaluation tests): the query run by the endpoint's own code (``check_query`` then
-  ``query.execute``, the worker's function) on a store loaded with the test's data, compared
+  ``sparql.engine.execute``, the worker's function) on a store loaded with the test's data, compared
   with the expected results: ``pass`` or ``differs`` (solutions as multisets, blank nodes
   alike, order not compared; graphs by isomorphism), ``refused`` or the error's class.
 
@@ -40,7 +40,8 @@ import rdflib
 import rdflib.compare
 from conftest import ROOT
 from isecg_kg.errors import QueryError, QueryRefused
-from isecg_kg.query import QueryRequest, check_query, execute
+from isecg_kg.sparql.engine import QueryRequest, execute
+from isecg_kg.sparql.guard import check_query
 from servers import isecg_server
 from w3c_suites import suite_dir
 

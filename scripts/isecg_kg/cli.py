@@ -33,14 +33,38 @@ def _format(args: argparse.Namespace) -> int:
     return cli_format(args)
 
 
-def _query(args: argparse.Namespace) -> int:
-    from isecg_kg.query import cli_query
+def ensure_build(source: Path, dist: Path, *, quiet: bool = False) -> Path:
+    """``dist``, built first when it has no dump or is older than any source or rule (what
+    `query` and `serve` read: the CLI decides whether to build, the wings never do)."""
+    from isecg_kg.config import DATA_GLOB, ONTOLOGY_GLOB, RULES_DIR, SHAPES_GLOB
 
-    return cli_query(args)
+    source, dist = Path(source), Path(dist)
+    nq = dist / "isecg.nq"
+    inputs = [p for g in (ONTOLOGY_GLOB, DATA_GLOB, SHAPES_GLOB) for p in source.glob(g)]
+    inputs += list(Path(RULES_DIR).glob("*.rq")) + list(source.glob("data/releases/*.toml"))
+    if nq.is_file() and (dist / "SHA256SUMS").is_file():
+        built = nq.stat().st_mtime
+        if all(p.stat().st_mtime <= built for p in inputs):
+            return dist
+        reason = "older than its sources"
+    else:
+        reason = "missing"
+    if not quiet:
+        print(f"isecg-kg: the build in {dist} is {reason}; building it now", file=sys.stderr)
+    from isecg_kg.build import build
+
+    build(source, dist)
+    return dist
+
+
+def _query(args: argparse.Namespace) -> int:
+    from isecg_kg.sparql.command import cli_query
+
+    return cli_query(args, lambda: ensure_build(args.source, args.dist, quiet=args.quiet))
 
 
 def _queries(args: argparse.Namespace) -> int:
-    from isecg_kg.query import cli_list_queries
+    from isecg_kg.sparql.command import cli_list_queries
 
     return cli_list_queries(args)
 
@@ -48,6 +72,7 @@ def _queries(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from isecg_kg.web.server import cli_serve
 
+    args.dist = ensure_build(Path(args.source), Path(args.dist), quiet=args.quiet)
     return cli_serve(args)
 
 
@@ -70,7 +95,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from isecg_kg.store import cli_load
+    from isecg_kg.sparql.store import cli_load
 
     return cli_load(args)
 

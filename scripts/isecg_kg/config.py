@@ -29,7 +29,7 @@ WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
-QUERIES_DIR = PACKAGE_DIR / "queries"
+QUERIES_DIR = PACKAGE_DIR / "sparql" / "queries"
 RULES_DIR = PACKAGE_DIR / "rules"
 DEFAULT_OUT = Path("dist")  # relative to the project, see default_dist()
 

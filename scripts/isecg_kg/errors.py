@@ -71,3 +71,53 @@ class RemoteError(IsecgError):
 
 class ReleaseError(IsecgError):
     """A release cannot be made, rebuilt or checked (no git history, a mismatch) (exit 2)."""
+
+
+# SPARQL
+# QueryError's subclasses below are what the SPARQL endpoint answers with an HTTP status each:
+# QueryTooLarge 413 (a QueryRefused), QueryBusy 503 with Retry-After, QueryAborted 503,
+# QueryUnsupported 501, QueryFailed 500, QueryServiceFailed 502; StoreError (a RemoteError)
+# 502, 503 or 504 from the external store behind `serve --store`.
+
+
+class QueryTooLarge(QueryRefused):
+    """The query text is larger than the configured maximum (HTTP 413)."""
+
+
+class QueryBusy(QueryError):
+    """No worker can take the query now; retry after ``retry_after`` seconds (HTTP 503)."""
+
+    def __init__(self, message: str, *, retry_after: int = 1):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class QueryAborted(QueryError):
+    """The worker running the query died (e.g. past its memory limit) (HTTP 503)."""
+
+
+class QueryUnsupported(QueryError):
+    """A valid query that uses what the engine does not implement, such as a custom function
+    (HTTP 501): not the client's syntax error."""
+
+
+class QueryFailed(QueryError):
+    """The engine failed to evaluate a valid query for another reason (HTTP 500)."""
+
+
+class QueryServiceFailed(QueryError):
+    """An allowed SERVICE endpoint could not be queried (HTTP 502)."""
+
+
+class StoreError(RemoteError):
+    """An external SPARQL store failed. ``status`` is what the web layer answers and ``reason``
+    what it tells the client; the store's address and what it said (``detail``, which may name
+    its files) are only in the message, for the log and the command line. ``store_status`` is
+    the store's own HTTP status when it answered one."""
+
+    def __init__(self, url: str, reason: str, *, status: int = 502,
+                 store_status: int | None = None, detail: str = ""):
+        self.url, self.reason, self.status = url, reason, status
+        self.store_status, self.detail = store_status, detail
+        said = f": {detail[:300]}" if detail else ""
+        super().__init__(f"the SPARQL store at {url} {reason}{said}")

@@ -2,7 +2,7 @@
 
 ``running(cmd, ready_url, log)`` starts a command with its output in a log file, waits (bounded)
 until ``ready_url`` answers below 500, yields the process, and stops it on exit: terminate, then
-kill. ``oxigraph_command`` gives the command line of an Oxigraph server, loading a dump first
+kill (children.stop). ``oxigraph_command`` gives the command line of an Oxigraph server, loading a dump first
 for a read-only one.
 """
 
@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from isecg_kg import children
 from isecg_kg.errors import RemoteError
 
 
@@ -43,16 +44,6 @@ def wait_ready(proc: subprocess.Popen, url: str, timeout: float, log: Path) -> N
                       f"{log.read_text(errors='replace')[-3000:]}")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def running(cmd: list[str], ready_url: str, log: Path, *, timeout: float = 60, append: bool = False,
             **popen) -> Iterator[subprocess.Popen]:
@@ -62,7 +53,7 @@ def running(cmd: list[str], ready_url: str, log: Path, *, timeout: float = 60, a
         wait_ready(proc, ready_url, timeout, log)
         yield proc
     finally:
-        stop(proc)
+        children.stop(proc, grace=10)
 
 
 def oxigraph_command(location: Path, port: int, *, load: Path | None = None,

@@ -30,7 +30,7 @@ class Step:
 
 
 def _standing(store: ox.Store, day: str) -> list[dict[str, str]]:
-    from isecg_kg.query import named_queries
+    from isecg_kg.sparql.catalogue import named_queries
 
     text = named_queries()["members-as-of"].text
     rows = store.query(text, use_default_graph_as_union=True,

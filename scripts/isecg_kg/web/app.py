@@ -22,16 +22,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from isecg_kg.config import WIKIDATA_SPARQL
-from isecg_kg.errors import InputError
-from isecg_kg.query import (
-    DEFAULT_MAX_ANSWER_BYTES,
-    DEFAULT_MAX_QUERY_BYTES,
-    DEFAULT_MAX_ROWS,
-    DEFAULT_MEMORY_LIMIT,
-    QueryEngine,
-    open_store,
-)
-from isecg_kg.remote import RemoteEngine, RemoteStore, StoreError, check_release
+from isecg_kg.errors import InputError, StoreError
+from isecg_kg.sparql.engine import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_ROWS, open_store
+from isecg_kg.sparql.guard import DEFAULT_MAX_QUERY_BYTES
+from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
+from isecg_kg.sparql.workers import DEFAULT_MEMORY_LIMIT, QueryEngine
 from isecg_kg.web.context import Site
 
 log = logging.getLogger(__name__)

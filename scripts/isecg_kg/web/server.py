@@ -25,7 +25,6 @@ def max_request_head(max_query_bytes: int) -> int:
 def cli_serve(args) -> int:
     import uvicorn
 
-    from isecg_kg.query import ensure_build
     from isecg_kg.web.app import ServerOptions, create_app
     from isecg_kg.web.context import Site
     from isecg_kg.web.http11 import protocol
@@ -39,7 +38,7 @@ def cli_serve(args) -> int:
             if isinstance(captured, list):
                 captured.clear()
 
-    dist = ensure_build(Path(args.source), Path(args.dist), quiet=args.quiet)
+    dist = Path(args.dist)  # built by the CLI when missing or stale
     site = Site.from_dist(dist, base=args.base, source=Path(args.source))
     for kept in site.kept:
         if kept.problems:

@@ -23,22 +23,22 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from isecg_kg.config import DATASET_IRI, GRAPHS, PREDECLARED, PREFIXES
-from isecg_kg.errors import QueryError, QueryRefused, QueryTimeout
-from isecg_kg.query import (
-    GRAPH_FORMATS,
+from isecg_kg.errors import (
     QueryAborted,
     QueryBusy,
-    QueryEngine,
+    QueryError,
     QueryFailed,
-    QueryRequest,
+    QueryRefused,
     QueryServiceFailed,
+    QueryTimeout,
     QueryTooLarge,
     QueryUnsupported,
-    check_graphs,
-    check_query,
-    named_queries,
-    write_triples,
 )
+from isecg_kg.sparql.catalogue import named_queries
+from isecg_kg.sparql.engine import QueryRequest
+from isecg_kg.sparql.guard import check_graphs, check_query
+from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
+from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web import conneg
 from isecg_kg.web.body import BodyTooLarge, read_body
 from isecg_kg.web.cache import AnswerCache
@@ -449,7 +449,7 @@ class SparqlService:
     def _service_failed(self, exc: QueryError, services: tuple[str, ...]) -> Response:
         """A SERVICE endpoint failed (502) or timed out (504): a gateway error, not a
         malformed query."""
-        from isecg_kg.sparql_errors import service_failure
+        from isecg_kg.sparql.explain import service_failure
 
         status, detail = service_failure(str(exc), services, self.service_map)
         return problem(status, "Bad gateway" if status == 502 else "Gateway timeout", detail)

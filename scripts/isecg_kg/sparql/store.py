@@ -16,7 +16,6 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
@@ -46,55 +45,18 @@ def graphs_of(nquads: Path) -> dict[str, bytes]:
             for g, ts in by_graph.items()}
 
 
-def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """(the URL without its user:password, (user, password) or None)."""
-    parts = urlsplit(url)
-    if parts.username is None:
-        return url, None
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    bare = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return bare, (unquote(parts.username), unquote(parts.password or ""))
-
-
-def _auth(credentials: tuple[str, str] | None):
-    """Basic or Digest, whichever the store's 401 challenge names (Virtuoso asks for Digest)."""
-    import httpx
-
-    if credentials is None:
-        return None
-
-    class ChallengeAuth(httpx.Auth):
-        def __init__(self):
-            self._chosen: httpx.Auth | None = None
-
-        def auth_flow(self, request):
-            if self._chosen is not None:
-                yield from self._chosen.auth_flow(request)
-                return
-            response = yield request
-            if response.status_code != 401:
-                return
-            scheme = response.headers.get("www-authenticate", "").split(" ")[0].lower()
-            self._chosen = (httpx.DigestAuth if scheme == "digest" else httpx.BasicAuth)(
-                *credentials)
-            yield from self._chosen.auth_flow(request)
-
-    return ChallengeAuth()
-
-
 def load_into(url: str, dist: Path, *, timeout: float = 120.0,
               log: Callable[[str], None] | None = None) -> dict[str, int]:
     """PUT each named graph of `dist`/isecg.nq to the Graph Store at `url`; return triples each."""
     import httpx
 
+    from isecg_kg.sparql import http
+
     counts: dict[str, int] = {}
     graphs = graphs_of(Path(dist) / "isecg.nq")
-    url, credentials = split_credentials(url)  # from here on `url` is safe to print
-    with httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0),
-                      auth=_auth(credentials)) as client:
+    url, credentials = http.split_credentials(url)  # from here on `url` is safe to print
+    with http.client(httpx.Timeout(timeout, connect=10.0), credentials=credentials,
+                     user_agent=None) as client:
         for graph, body in graphs.items():
             try:
                 resp = client.put(url, params={"graph": graph}, content=body,
@@ -115,9 +77,11 @@ def load_into(url: str, dist: Path, *, timeout: float = 120.0,
 
 
 def cli_load(args: argparse.Namespace) -> int:
+    from isecg_kg.sparql import http
+
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
     counts = load_into(args.into, args.dist, log=log)
     if not args.quiet:
         print(f"loaded {sum(counts.values())} triples in {len(counts)} graphs into "
-              f"{split_credentials(args.into)[0]}", file=sys.stderr)
+              f"{http.split_credentials(args.into)[0]}", file=sys.stderr)
     return 0

@@ -1,4 +1,4 @@
-"""SPARQL syntax errors a person can act on (sparql_errors.py): for each malformed query, the
+"""SPARQL syntax errors a person can act on (sparql/explain.py): for each malformed query, the
 position of the likeliest cause and one plain sentence, the same from the library, the CLI and
 the endpoint (whose text the query page shows). And a SERVICE whose remote end fails is a
 gateway error (502/504), never a malformed query."""
@@ -13,7 +13,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import run_cli
 from isecg_kg.errors import QueryError
-from isecg_kg.query import QueryRequest, check_query, execute
+from isecg_kg.sparql.engine import QueryRequest, execute
+from isecg_kg.sparql.guard import check_query
 from servers import LoopbackHTTP, isecg_server
 
 # (query, line, column, words the message must contain)

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 import pytest
 from conftest import run_cli
 from isecg_kg.config import GRAPHS, ID_BASE
-from isecg_kg.query import named_queries
+from isecg_kg.sparql.catalogue import named_queries
 from servers import (
     ENGINES,
     LoopbackHTTP,

@@ -15,13 +15,25 @@ likeliest cause first:
    by words ("a name", "a number") and the text found there quoted.
 
 The CLI, the endpoint and the query page all show this text (the page shows the endpoint's).
-Only syntax errors come here: refusals, time limits and engine failures are worded elsewhere.
+``syntax_error`` turns the parser's exception into a QueryError worded this way;
+``engine_error`` and ``service_failure`` word what fails after parsing (an unsupported function,
+an engine failure, a SERVICE endpoint that failed). Refusals and time limits are worded where
+they are decided (guard, workers).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+
+from isecg_kg.config import PREDECLARED
+from isecg_kg.errors import (
+    QueryError,
+    QueryFailed,
+    QueryServiceFailed,
+    QueryUnsupported,
+)
+from isecg_kg.sparql.guard import tokenize
 
 # Every word the SPARQL 1.1 grammar (and pyoxigraph's SPARQL 1.2 / extensions) treats as a
 # keyword or built-in function name, upper-cased; `a` is special.
@@ -175,8 +187,6 @@ def _shape(text: str, tokens) -> tuple[int, int, str] | None:
 def explain(text: str, line: int, column: int, detail: str,
             predeclared: dict[str, str] | None = None) -> tuple[int, int, str]:
     """(line, column, sentence) for a syntax error pyoxigraph reported at line:column."""
-    from isecg_kg.query import tokenize
-
     if not text.strip() or not [t for t in tokenize(text)]:
         return 1, 1, "the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query"
     tokens = tokenize(text)
@@ -285,3 +295,36 @@ def service_failure(message: str, services: tuple[str, ...],
     what = "did not answer in time" if status == 504 else "failed"
     return status, (f"the remote endpoint of SERVICE {endpoints} {what}: {reason} (the query "
                     "itself is well-formed; add SILENT to SERVICE to go on without it)")
+
+
+_SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+def syntax_error(exc: SyntaxError, text: str | None = None,
+                 predeclared: dict[str, str] | None = PREDECLARED) -> QueryError:
+    """The parser's error as one line; with the query ``text``, in plain words (``explain``)
+    at the position of the likeliest cause."""
+    msg = str(exc)
+    m = _SYNTAX.match(msg)
+    if not m:
+        return QueryError(f"syntax error: {msg[:500]}")
+    line, col, detail = int(m.group(1)), int(m.group(2)), " ".join(m.group(3).split())
+    if text is not None:
+        line, col, sentence = explain(text, line, col, detail, predeclared)
+        return QueryError(f"syntax error at line {line}, column {col}: {sentence}", line=line,
+                          column=col)
+    if len(detail) > 400:
+        detail = detail[:400] + " ..."
+    return QueryError(f"syntax error at line {line}, column {col}: {detail}", line=line,
+                      column=col)
+
+
+def engine_error(exc: Exception) -> QueryError:
+    """A non-syntax pyoxigraph error as what it is (pyoxigraph 0.5 raises RuntimeError
+    "The custom function <...> is not supported" for an unknown function)."""
+    msg = " ".join(str(exc).split())[:500]
+    if isinstance(exc, OSError):  # pyoxigraph's SERVICE client: the remote end failed
+        return QueryServiceFailed(f"a SERVICE endpoint failed: {msg}")
+    if isinstance(exc, RuntimeError) and "is not supported" in msg:
+        return QueryUnsupported(f"the query could not be evaluated: {msg}")
+    return QueryFailed(f"the query could not be evaluated: {type(exc).__name__}: {msg}")

@@ -1,11 +1,11 @@
 """Serve from an external SPARQL 1.1 store instead of the embedded one (`serve --store URL`).
 
 ``RemoteStore`` answers the two calls the pages make of a pyoxigraph ``Store``
-(``quads_for_pattern`` and ``query``) over the SPARQL 1.1 Protocol; ``RemoteEngine`` stands in
-for ``query.QueryEngine`` at /sparql; ``check_release`` refuses a store that does not hold the
-build being served. Every request names its dataset (``default-graph-uri`` /
-``named-graph-uri``), so a query sees what the embedded store would show it, and never any
-other graph the store holds:
+(``quads_for_pattern`` and ``query``) over the SPARQL 1.1 Protocol (sparql.http);
+``RemoteEngine`` stands in for ``sparql.workers.QueryEngine`` at /sparql; ``check_release``
+refuses a store that does not hold the build being served. Every request names its dataset
+(``default-graph-uri`` / ``named-graph-uri``), so a query sees what the embedded store would
+show it, and never any other graph the store holds:
 
 * without a dataset in the request, the query's own FROM / FROM NAMED clauses, or where it has
   none, the union of the release's three graphs as the default graph and those three as the
@@ -16,7 +16,8 @@ Answers are asked for as SPARQL JSON results (SELECT, ASK) or N-Triples (CONSTRU
 one media type by the query's form, since a store given both may answer a CONSTRUCT with the
 first (Virtuoso 7 does, and fails), and parsed by pyoxigraph as they arrive, so reading stops at
 the row cap. An ASK answered as one row of one value (Virtuoso 7 writes its boolean as
-``__ASK_RETVAL`` = 1 or 0 whenever the request names a dataset) is read as that boolean. Every call has a deadline. Failures are
+``__ASK_RETVAL`` = 1 or 0 whenever the request names a dataset) is read as that boolean
+(sparql.dialects evens out such differences). Every call has a deadline. Failures are
 ``StoreError``s carrying the status the web layer answers: 503 when the store cannot be reached
 (or says it is unavailable), 504 when it is too slow, 502 when it answers an error or garbage.
 """
@@ -29,40 +30,31 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
 
-from isecg_kg.config import GRAPHS, PREDECLARED
-from isecg_kg.errors import QueryError, RemoteError
-from isecg_kg.query import (
-    GRAPH_FORMATS,
-    MAX_REMOTE_BYTES,
-    SOLUTION_FORMATS,
-    USER_AGENT,
-    QueryBusy,
-    QueryRequest,
-    QueryResult,
-    QueryTimeout,
-    check_graphs,
-    check_query,
-    fit,
-    prologue,
-    syntax_error,
-    take,
-    tokenize,
-    write_boolean,
-    write_solutions,
-    write_triples,
+from isecg_kg.config import GRAPHS
+from isecg_kg.errors import QueryBusy, QueryError, QueryTimeout, StoreError
+from isecg_kg.sparql import http
+from isecg_kg.sparql.dialects import (
+    NTRIPLES,
+    SOLUTIONS,
+    accept,
+    ask_answer,
+    canonical,
+    canonical_triple,
+    local_syntax_error,
+    store_syntax_error,
+    virtuoso_bnodes,
+    with_values,
+    without_from,
 )
+from isecg_kg.sparql.engine import QueryRequest, QueryResult, answer
+from isecg_kg.sparql.guard import check_graphs, check_query, prologue
 
-SOLUTIONS = "application/sparql-results+json"
-NTRIPLES = "application/n-triples"
-ACCEPT = f"{SOLUTIONS}, {NTRIPLES};q=0.9"
-FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 NO_NAMED_GRAPH = "urn:x-isecg:no-named-graph"  # holds nothing: an empty set of named graphs
 # Quads the pages' lookups keep (least recently used dropped). The release is read-only and
 # checked at start-up, so what the store answered once stays true while this process serves it.
@@ -71,69 +63,27 @@ QUERIES_KEPT = 256
 SAMPLE = 1000  # quads of the dump looked up in the store at start-up, spread over the file
 
 
-class StoreError(RemoteError):
-    """The store failed. ``status`` is what the web layer answers and ``reason`` what it tells
-    the client; the store's address and what it said (``detail``, which may name its files)
-    are only in the message, for the log and the command line. ``store_status`` is the store's
-    own HTTP status when it answered one."""
-
-    def __init__(self, url: str, reason: str, *, status: int = 502,
-                 store_status: int | None = None, detail: str = ""):
-        self.url, self.reason, self.status = url, reason, status
-        self.store_status, self.detail = store_status, detail
-        said = f": {detail[:300]}" if detail else ""
-        super().__init__(f"the SPARQL store at {url} {reason}{said}")
-
-
 class _Body(io.RawIOBase):
-    """A response body for pyoxigraph's parsers, read as it arrives and cut off at the deadline,
-    at MAX_REMOTE_BYTES or when ``cancelled`` is set (the client went away)."""
+    """A response body for pyoxigraph's parsers, read as it arrives (``http.bounded``: cut off
+    at the deadline, at MAX_REMOTE_BYTES or when the client went away)."""
 
-    def __init__(self, resp: httpx.Response, url: str, deadline: float,
-                 cancelled: threading.Event | None, *, json: bool = False):
-        self._chunks = _virtuoso_bnodes(resp.iter_bytes()) if json else resp.iter_bytes()
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
         self._pending = b""
-        self._size = 0
-        self._url, self._deadline, self._cancelled = url, deadline, cancelled
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buf) -> int:
         while not self._pending:
-            if self._cancelled is not None and self._cancelled.is_set():
-                raise StoreError(self._url, "was still answering when the client went away")
             chunk = next(self._chunks, None)
             if chunk is None:
                 return 0
-            self._size += len(chunk)
-            if self._size > MAX_REMOTE_BYTES:
-                raise StoreError(self._url, f"answered more than {MAX_REMOTE_BYTES >> 20} MiB")
-            if time.monotonic() > self._deadline:
-                raise StoreError(self._url, "did not finish answering in time", status=504)
             self._pending = chunk
         n = min(len(buf), len(self._pending))
         buf[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
-
-
-VIRTUOSO_BNODE = b'"nodeID://'
-
-
-def _virtuoso_bnodes(chunks):
-    """JSON results with Virtuoso 7's blank node values ("nodeID://b10005", which no SPARQL
-    JSON parser takes as a blank node label) written as plain labels ("b10005"). A string
-    value beginning with those 10 bytes loses them too; none of the release's does."""
-    keep = len(VIRTUOSO_BNODE) - 1  # a match may straddle two chunks
-    tail = b""
-    for chunk in chunks:
-        data = (tail + chunk).replace(VIRTUOSO_BNODE, b'"')
-        tail, data = data[-keep:], data[:-keep]
-        if data:
-            yield data
-    if tail:
-        yield tail
 
 
 def _parts(quad: ox.Quad) -> tuple:
@@ -145,7 +95,7 @@ class RemoteStore:
 
     def __init__(self, url: str, *, timeout: float = 10.0, graphs: tuple[str, ...] = GRAPHS):
         self.url, self.timeout, self.graphs = url, timeout, tuple(graphs)
-        self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
+        self._client = http.client(timeout)
         self._cache: OrderedDict[tuple, list[ox.Quad]] = OrderedDict()  # least recent first
         self._held = 0  # quads in the cache
         self._answers: OrderedDict[tuple, object] = OrderedDict()  # of query(), oldest first
@@ -167,25 +117,32 @@ class RemoteStore:
             raise exc.with_traceback(None) from None
 
     def _exchange(self, text, default, named, consume, deadline, cancelled):
-        accept = _accept(text)
-        form = [("query", text), *(("default-graph-uri", g) for g in default),
-                *(("named-graph-uri", g) for g in named)]
+        asked = accept(text)
         left = deadline - time.monotonic()
         if left <= 0:
             raise StoreError(self.url, "was not asked: no time was left", status=504)
+
+        def fail(why: str) -> StoreError:
+            if why == "cancelled":
+                return StoreError(self.url, "was still answering when the client went away")
+            if why == "size":
+                return StoreError(self.url,
+                                  f"answered more than {http.MAX_REMOTE_BYTES >> 20} MiB")
+            return StoreError(self.url, "did not finish answering in time", status=504)
+
         try:
-            with self._client.stream(
-                    "POST", self.url, content=urlencode(form).encode(), timeout=left,
-                    headers={"Accept": accept,
-                             "Content-Type": "application/x-www-form-urlencoded"}) as resp:
+            with http.post_query(self._client, self.url, text, accept=asked, default=default,
+                                 named=named, timeout=left) as resp:
                 media = resp.headers.get("content-type", "").split(";")[0].strip().lower()
                 if resp.status_code != 200:
                     raise self._refusal(resp, deadline)
                 if media not in (SOLUTIONS, NTRIPLES):
                     raise StoreError(self.url, f"answered an unexpected media type {media!r} "
-                                     f"(asked for {accept})")
-                body = io.BufferedReader(_Body(resp, self.url, deadline, cancelled,
-                                               json=media == SOLUTIONS))
+                                     f"(asked for {asked})")
+                chunks = virtuoso_bnodes(resp.iter_bytes()) if media == SOLUTIONS else \
+                    resp.iter_bytes()
+                body = io.BufferedReader(_Body(http.bounded(
+                    chunks, deadline=deadline, fail=fail, cancelled=cancelled)))
                 try:
                     return consume(media, body)
                 except (SyntaxError, ValueError) as exc:
@@ -237,7 +194,7 @@ class RemoteStore:
         s, p, o, g = (names[i] if t is None else str(t) for i, t in enumerate(key))
         rows = self.query_solutions(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}", (),
                                     self.graphs)
-        quads = [ox.Quad(*(_canonical(row[n[1:]]) if t is None else t
+        quads = [ox.Quad(*(canonical(row[n[1:]]) if t is None else t
                            for n, t in zip(names, key)))
                  for row in rows]
         with self._lock:
@@ -255,7 +212,7 @@ class RemoteStore:
         queries, so the answers are kept (the last QUERIES_KEPT). ``substitutions`` (variable →
         term, as pyoxigraph's) go into the query as a VALUES block opening its WHERE clause."""
         if substitutions:
-            query = _with_values(query, substitutions)
+            query = with_values(query, substitutions)
         key = (query, use_default_graph_as_union)
         with self._lock:
             if key in self._answers:
@@ -265,7 +222,7 @@ class RemoteStore:
         def consume(media, body):
             if media == NTRIPLES:
                 return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-            parsed = _ask_answer(query, ox.parse_query_results(
+            parsed = ask_answer(query, ox.parse_query_results(
                 body, format=ox.QueryResultsFormat.JSON))
             if isinstance(parsed, (bool, ox.QueryBoolean)):
                 return parsed
@@ -452,10 +409,10 @@ class RemoteEngine:
                                 "answer was abandoned")
         if exc.store_status == 400:  # what our checks let through but the store refused
             if re.search(r"error at \d+:\d+: ", exc.detail):  # Oxigraph's words
-                return _store_syntax_error(exc.detail, _prologue(base, prefixes), text)
+                return store_syntax_error(exc.detail, _prologue(base, prefixes), text)
             # another engine's words (Virtuoso: "SP030: SPARQL compiler, line 1: syntax error
             # at '}'"): the embedded engine's, when it finds a syntax error too
-            return _local_syntax_error(text, base) or _store_syntax_error(exc.detail, "")
+            return local_syntax_error(text, base) or store_syntax_error(exc.detail, "")
         return exc
 
     def _forward(self, req: QueryRequest, default, named, cap: int | None,
@@ -466,26 +423,15 @@ class RemoteEngine:
 
         def consume(media, body):
             if media == NTRIPLES:
-                triples, truncated = take((_canonical_triple(q.triple) for q in ox.parse(
-                    body, format=ox.RdfFormat.N_TRIPLES)), cap, max_bytes)
-                out, triples, cut = fit(triples, lambda t: write_triples(t, req.graph_format),
-                                        max_bytes)
-                return QueryResult("GRAPH", req.graph_format, GRAPH_FORMATS[req.graph_format][0],
-                                   out, len(triples), truncated or cut, time.perf_counter() - t0)
-            parsed = _ask_answer(req.text, ox.parse_query_results(
-                body, format=ox.QueryResultsFormat.JSON))
-            fmt = req.solution_format
-            if isinstance(parsed, (bool, ox.QueryBoolean)):
-                return QueryResult("ASK", fmt, SOLUTION_FORMATS.get(fmt, ""),
-                                   write_boolean(bool(parsed), fmt), 1, False,
-                                   time.perf_counter() - t0)
-            rows, truncated = take((tuple(map(_canonical, s)) for s in parsed), cap, max_bytes)
-            variables = [v.value for v in parsed.variables]
-            out, rows, cut = fit(rows, lambda r: write_solutions(variables, r, fmt), max_bytes)
-            return QueryResult("SELECT", fmt, SOLUTION_FORMATS[fmt], out, len(rows),
-                               truncated or cut, time.perf_counter() - t0)
+                result = (canonical_triple(q.triple)
+                          for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+            else:
+                result = ask_answer(req.text, ox.parse_query_results(
+                    body, format=ox.QueryResultsFormat.JSON))
+            return answer(result, req.solution_format, req.graph_format, max_rows=cap,
+                          max_bytes=max_bytes, started=t0, term=canonical)
 
-        return self.store.call(_prologue(req.base_iri, prefixes) + _without_from(req.text), default,
+        return self.store.call(_prologue(req.base_iri, prefixes) + without_from(req.text), default,
                                named, consume,
                                deadline=time.monotonic() + self.timeout, cancelled=cancelled)
 
@@ -496,104 +442,7 @@ def _prologue(base: str | None, prefixes=()) -> str:
     return (f"BASE <{base}> " if base else "") + prologue(prefixes)
 
 
-def _with_values(text: str, substitutions: dict) -> str:
-    """TEXT with ``VALUES (?v ...) { (term ...) }`` first in its WHERE clause, so the query
-    (BINDs, FILTERs, the projection) sees the variables bound as pyoxigraph's substitutions."""
-    names = [v.value if isinstance(v, ox.Variable) else str(v).lstrip("?$")
-             for v in substitutions]
-    block = (f"VALUES ({' '.join('?' + n for n in names)}) "
-             f"{{ ({' '.join(str(t) for t in substitutions.values())}) }} ")
-    seen_form = False
-    for tok in tokenize(text):
-        if tok.kind == "word" and tok.text.upper() in ("SELECT", "ASK"):
-            seen_form = True
-        elif seen_form and tok.kind == "other" and tok.text == "{":
-            return text[:tok.end] + " " + block + text[tok.end:]
-    raise QueryError("variables can be bound only in a SELECT or ASK query sent to a store")
-
-
-def _without_from(text: str) -> str:
-    """TEXT without its FROM / FROM NAMED clauses. Every request names its dataset, which the
-    SPARQL Protocol says replaces them; Virtuoso 7 keeps the query's FROM graphs beside the
-    request's, so they are not sent."""
-    tokens = tokenize(text)
-    cuts = []
-    for i, tok in enumerate(tokens):
-        if tok.kind == "word" and tok.text.upper() == "FROM":
-            j = i + 1
-            if j < len(tokens) and tokens[j].kind == "word" and tokens[j].text.upper() == "NAMED":
-                j += 1
-            if j < len(tokens):
-                cuts.append((tok.start, tokens[j].end))
-    for start, end in reversed(cuts):
-        text = text[:start] + " " * (end - start) + text[end:]  # columns stay where they were
-    return text
-
-
-XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
-_BOOLEANS = {"1": "true", "0": "false"}
-
-
-def _canonical(term):
-    """A term as the embedded engine writes it: Virtuoso 7 stores an xsd:boolean as 1 or 0, and
-    answers "1"^^xsd:boolean for "true"^^xsd:boolean (the same value, another lexical form)."""
-    if isinstance(term, ox.Literal) and term.value in _BOOLEANS and term.datatype == XSD_BOOLEAN:
-        return ox.Literal(_BOOLEANS[term.value], datatype=XSD_BOOLEAN)
-    return term
-
-
-def _canonical_triple(triple: ox.Triple) -> ox.Triple:
-    obj = _canonical(triple.object)
-    return triple if obj is triple.object else ox.Triple(triple.subject, triple.predicate, obj)
-
-
-def _form(text: str) -> str | None:
-    for tok in tokenize(text):
-        if tok.kind == "word" and tok.text.upper() in FORMS:
-            return tok.text.upper()
-    return None
-
-
-def _accept(text: str) -> str:
-    form = _form(text)
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        return NTRIPLES
-    return SOLUTIONS if form in ("SELECT", "ASK") else ACCEPT
-
-
-def _ask_answer(text: str, parsed):
-    """An ASK's answer: the QueryBoolean, or Virtuoso 7's one row of one 0/1 value as a bool."""
-    if isinstance(parsed, ox.QueryBoolean) or _form(text) != "ASK":
-        return parsed
-    if len(parsed.variables) != 1:
-        raise ValueError("an ASK query was answered with solutions of "
-                         f"{len(parsed.variables)} variables")
-    rows = [row[0] for row in parsed]
-    if len(rows) > 1:
-        raise ValueError(f"an ASK query was answered with {len(rows)} rows")
-    return bool(rows) and rows[0] is not None and rows[0].value in ("1", "true")
-
-
-def _local_syntax_error(text: str, base: str | None) -> QueryError | None:
-    """What the embedded engine says of ``text``, if it is a syntax error there: parsed here on
-    an empty store (a SELECT or CONSTRUCT is not evaluated until read, and is never read)."""
-    try:
-        ox.Store().query(text, base_iri=base, prefixes=dict(PREDECLARED))
-    except SyntaxError as exc:
-        return syntax_error(exc, text)
-    except (OSError, RuntimeError, ValueError):  # an ASK's evaluation failed: no verdict here
-        return None
-    return None
-
-
-def _store_syntax_error(detail: str, prologue: str, text: str | None = None) -> QueryError:
-    """The store's parse error as the embedded engine words it, columns of line 1 put back."""
-    m = re.search(r"error at (\d+):(\d+): (.*)", detail, re.DOTALL)
-    if not m:
-        return QueryError(f"the store refused the query: {detail[:300]}")
-    line, col = int(m.group(1)), int(m.group(2))
-    if line == 1:
-        col = max(1, col - len(prologue))
-    return syntax_error(SyntaxError(f"error at {line}:{col}: {m.group(3)}"), text)
-
-
+def _prologue(base: str | None, prefixes=()) -> str:
+    # On one line with the query's first, so only columns of line 1 shift (see below); the
+    # store has not heard of our predeclared prefixes, so those the query uses are spelled out.
+    return (f"BASE <{base}> " if base else "") + prologue(prefixes)

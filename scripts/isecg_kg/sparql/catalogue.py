@@ -1,0 +1,156 @@
+"""The named queries: the ``.rq`` files of queries/, their headers, and their parameters.
+
+Each file's ``# title:``, ``# description:``, ``# returns:`` and ``# param: NAME TYPE text``
+comment lines describe it; ``bind_params`` turns ``NAME=VALUE`` strings into the engine's
+substitutions, typed as the header declares (never by string formatting).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from isecg_kg.config import PREFIXES, QUERIES_DIR
+from isecg_kg.errors import InputError, QueryError
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str            # "iri" or an xsd datatype written as xsd:NAME
+    description: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    path: Path
+    text: str
+    title: str = ""
+    description: str = ""
+    returns: str = ""
+    params: dict[str, Param] = field(default_factory=dict)
+
+
+_HEADER_LINE = re.compile(r"#\s*([A-Za-z]+)\s*:\s?(.*)$")
+
+
+def parse_header(text: str, where: str = "<query>") -> dict:
+    """The ``# key: value`` comment lines at the top of a .rq file (continuations: indented #)."""
+    fields: dict[str, str] = {}
+    params: dict[str, Param] = {}
+    last: str | None = None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("#"):
+            break
+        m = _HEADER_LINE.match(line)
+        if m and m.group(1).lower() in ("title", "description", "returns", "param"):
+            key, value = m.group(1).lower(), m.group(2).strip()
+            if key == "param":
+                parts = value.split(None, 2)
+                if len(parts) < 2:
+                    raise QueryError(f"{where}:{lineno}: a param line needs NAME TYPE description",
+                                     line=lineno)
+                name, ptype = parts[0].lstrip("?$"), parts[1]
+                if ptype != "iri" and not ptype.startswith("xsd:"):
+                    raise QueryError(f"{where}:{lineno}: parameter type {ptype!r} is neither "
+                                     "'iri' nor an xsd: datatype", line=lineno)
+                params[name] = Param(name, ptype, parts[2] if len(parts) > 2 else "")
+                last = None
+            else:
+                fields[key] = (fields[key] + " " + value) if key in fields else value
+                last = key
+        elif last and line.lstrip("#").strip():
+            fields[last] += " " + line.lstrip("#").strip()
+    fields["params"] = params
+    return fields
+
+
+def load_named_query(path: Path) -> NamedQuery:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read query: {exc}", path=str(path)) from exc
+    h = parse_header(text, str(path))
+    return NamedQuery(name=path.stem, path=path, text=text, title=h.get("title", ""),
+                      description=h.get("description", ""), returns=h.get("returns", ""),
+                      params=h["params"])
+
+
+def named_queries(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
+    """The named queries: every ``.rq`` file of the package's queries/ folder, by file stem."""
+    return {p.stem: load_named_query(p) for p in sorted(Path(directory).glob("*.rq"))}
+
+
+# Parameters
+
+
+_CHECKS = {
+    "xsd:date": re.compile(r"-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$"),
+    "xsd:dateTime": re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"),
+    "xsd:gYear": re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?$"),
+    "xsd:integer": re.compile(r"[+-]?\d+$"),
+    "xsd:decimal": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)$"),
+    "xsd:boolean": re.compile(r"(true|false|1|0)$"),
+}
+
+
+def _iri_value(value: str, what: str) -> ox.NamedNode:
+    v = value.strip()
+    if v.startswith("<") and v.endswith(">"):
+        v = v[1:-1]
+    else:
+        prefix, sep, local = v.partition(":")
+        if sep and prefix in PREFIXES and not local.startswith("//"):
+            v = PREFIXES[prefix] + local
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", v):
+        raise QueryError(f"{what}: {value!r} is not an IRI; write <http://...> or prefix:name")
+    return ox.NamedNode(v)
+
+
+def typed_value(param: Param | None, value: str, what: str) -> ox.NamedNode | ox.Literal:
+    """The RDF term a ``--param`` value stands for, typed as the query header declares."""
+    if param is None:  # undeclared: <iri> or a plain string
+        if value.startswith("<") and value.endswith(">"):
+            return _iri_value(value, what)
+        return ox.Literal(value)
+    if param.type == "iri":
+        return _iri_value(value, what)
+    check = _CHECKS.get(param.type)
+    if check and not check.match(value.strip()):
+        raise QueryError(f"{what}: {value!r} is not a valid {param.type}")
+    if param.type in ("xsd:string", "xsd:"):
+        return ox.Literal(value)
+    return ox.Literal(value.strip(), datatype=ox.NamedNode(XSD + param.type[4:]))
+
+
+def bind_params(raw: list[str] | dict[str, str], declared: dict[str, Param],
+                variables: frozenset[str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    """``NAME=VALUE`` strings -> substitutions; an unknown NAME is an error naming it."""
+    pairs = raw.items() if isinstance(raw, dict) else []
+    if not isinstance(raw, dict):
+        pairs = []
+        for item in raw:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise QueryError(f"--param {item!r}: write NAME=VALUE")
+            pairs.append((name, value))
+    bound: dict[str, ox.NamedNode | ox.Literal] = {}
+    for name, value in pairs:
+        name = name.strip().lstrip("?$")
+        if declared:
+            if name not in declared:
+                raise QueryError(f"unknown parameter {name!r}: this query takes "
+                                 f"{', '.join(sorted(declared)) or 'no parameters'}")
+        elif name not in variables:
+            raise QueryError(f"unknown parameter {name!r}: the query has no variable ?{name}")
+        bound[name] = typed_value(declared.get(name), value, f"parameter {name!r}")
+    return bound

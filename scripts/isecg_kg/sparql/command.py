@@ -1,0 +1,189 @@
+"""What ``isecg-kg query`` and ``isecg-kg queries`` run: the query checked, then evaluated in a
+forked one-shot child killed at the deadline, or sent to a SPARQL endpoint (``--endpoint``);
+either answer written by the same writers.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from isecg_kg import children
+from isecg_kg.config import WIKIDATA_SPARQL
+from isecg_kg.errors import (
+    QueryAborted,
+    QueryError,
+    QueryRefused,
+    QueryTimeout,
+    RemoteError,
+)
+from isecg_kg.sparql.catalogue import (
+    Param,
+    bind_params,
+    load_named_query,
+    named_queries,
+    parse_header,
+)
+from isecg_kg.sparql.engine import (
+    DEFAULT_TIMEOUT,
+    QueryRequest,
+    QueryResult,
+    answer,
+    execute,
+    on_big_stack,
+    open_store,
+)
+from isecg_kg.sparql.explain import service_failure
+from isecg_kg.sparql.guard import (
+    GRAPH_FORMS,
+    SOLUTION_FORMS,
+    CheckedQuery,
+    check_query,
+    prologue,
+)
+from isecg_kg.sparql.results import (
+    GRAPH_FORMATS,
+    SOLUTION_FORMATS,
+)
+
+
+def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "table",
+               graph_format: str = "turtle", timeout: float = DEFAULT_TIMEOUT) -> QueryResult:
+    """Run a query on a SPARQL endpoint over HTTP; the answer is parsed completely and written
+    by the same writers as a local answer (garbage or a cut-off body is a RemoteError).
+
+    The answer is untrusted: XML with a DTD is refused, JSON-LD remote contexts are never
+    fetched (pyoxigraph has no document loader), and parsing runs on a big stack."""
+    from isecg_kg.sparql import http  # httpx only where a query goes over HTTP
+
+    accept = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
+              "text/turtle;q=0.8, application/n-triples;q=0.7, application/rdf+xml;q=0.5")
+    t0 = time.perf_counter()
+    media, body = http.fetch(endpoint, checked.text, accept, timeout)
+    results_formats = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
+                       "application/json": ox.QueryResultsFormat.JSON,
+                       "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+                       "application/xml": ox.QueryResultsFormat.XML}
+    rdf_formats = {m: f for m, f in ((v[0], v[1]) for v in GRAPH_FORMATS.values())}
+    if media not in results_formats and media not in rdf_formats:
+        raise RemoteError(f"{endpoint} answered with an unexpected media type {media!r}")
+    if media.endswith("xml"):
+        http.refuse_dtd(body, endpoint)
+
+    def parse() -> QueryResult:
+        if media in results_formats:
+            result = ox.parse_query_results(body, format=results_formats[media])
+        else:
+            result = [q.triple for q in ox.parse(body, format=rdf_formats[media])]
+        return answer(result, solution_format, graph_format, started=t0)
+
+    try:
+        return on_big_stack(parse)
+    except (SyntaxError, ValueError) as exc:
+        raise RemoteError(f"{endpoint} answered a {media} body that does not parse: "
+                          f"{' '.join(str(exc).split())[:300]}") from None
+
+
+def _query_text(args) -> tuple[str, dict[str, Param]]:
+    if args.name:
+        queries = named_queries()
+        if args.name not in queries:
+            raise QueryError(f"no named query {args.name!r}; `isecg-kg queries` lists them: "
+                             f"{', '.join(queries) or 'none yet'}")
+        q = queries[args.name]
+        return q.text, q.params
+    if args.file:
+        q = load_named_query(Path(args.file))
+        return q.text, q.params
+    text = args.query
+    return text, parse_header(text)["params"]
+
+
+def _evaluate(dist: Path, req: QueryRequest) -> tuple:
+    """In the one-shot child: the result or the error's words, never a traceback."""
+    try:
+        return ("ok", on_big_stack(lambda: execute(open_store(dist), req)))
+    except QueryError as exc:
+        return ("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, never a traceback
+        return ("error", f"the query failed: {exc}")
+
+
+def run_one_shot(dist: Path, req: QueryRequest, timeout: float) -> QueryResult:
+    """One query in a forked child killed at the deadline (the CLI's path).
+
+    A forked child costs milliseconds where the server's forkserver workers cost a start-up;
+    the deadline is just as real: pyoxigraph cannot be interrupted, so the child is killed.
+    """
+    try:
+        kind, value = children.run(_evaluate, dist, req, timeout=timeout, method="fork")
+    except TimeoutError:
+        raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s "
+                           "(raise --timeout)") from None
+    except ChildProcessError as exc:
+        raise QueryAborted(f"the query process died before it answered ({exc})") from None
+    if kind == "error":
+        raise QueryError(value)
+    return value
+
+
+def cli_query(args, built: Callable[[], Path]) -> int:
+    """``isecg-kg query``: ``built()`` gives the build to query, building it first if the CLI
+    decides so (asked only once the query passed its checks, and never for --endpoint)."""
+    text, declared = _query_text(args)
+    mapping = {WIKIDATA_SPARQL: args.wikidata_endpoint}
+    allow = (WIKIDATA_SPARQL, args.wikidata_endpoint)
+    fmt = args.format
+    if fmt is not None and fmt not in SOLUTION_FORMATS and fmt not in GRAPH_FORMATS:
+        raise QueryError(f"--format {fmt!r}: use {'|'.join(SOLUTION_FORMATS)} for SELECT/ASK or "
+                         f"{'|'.join(GRAPH_FORMATS)} for CONSTRUCT/DESCRIBE")
+    if args.endpoint:
+        if args.param:
+            raise QueryError("--param cannot be used with --endpoint: the SPARQL protocol has no "
+                             "way to bind parameters; write the value into the query")
+        checked = check_query(text, service_allow=allow, graphs=(), max_bytes=None)
+        # remote: its own rules, but our predeclared prefixes spelled out for it
+        checked = CheckedQuery(prologue(checked.prefixes) + text, checked.form, checked.variables)
+    else:
+        checked = check_query(text, service_allow=allow, service_map=mapping)
+    sol_fmt = fmt if fmt in SOLUTION_FORMATS else "table"
+    graph_fmt = fmt if fmt in GRAPH_FORMATS else "turtle"
+    if fmt and checked.form in SOLUTION_FORMS and fmt not in SOLUTION_FORMATS:
+        raise QueryError(f"--format {fmt}: a {checked.form} query gives results as "
+                         f"{'|'.join(SOLUTION_FORMATS)}")
+    if fmt and checked.form in GRAPH_FORMS and fmt not in GRAPH_FORMATS:
+        raise QueryError(f"--format {fmt}: a {checked.form} query gives RDF as "
+                         f"{'|'.join(GRAPH_FORMATS)}")
+    if args.endpoint:
+        result = run_remote(args.endpoint, checked, solution_format=sol_fmt,
+                            graph_format=graph_fmt, timeout=args.timeout)
+    else:
+        subs = bind_params(args.param, declared, checked.variables)
+        for name in sorted(set(declared) - set(subs)):
+            if not args.quiet:
+                print(f"isecg-kg query: note: parameter {name} is not bound (--param "
+                      f"{name}=VALUE)", file=sys.stderr)
+        req = QueryRequest(checked.text, solution_format=sol_fmt, graph_format=graph_fmt,
+                           substitutions=subs, prefixes=checked.prefixes)
+        dist = built()
+        try:
+            result = run_one_shot(dist, req, args.timeout)
+        except QueryError as exc:  # a SERVICE that failed is no malformed query: same words
+            if not checked.services or exc.line is not None or isinstance(
+                    exc, (QueryTimeout, QueryAborted, QueryRefused)):
+                raise
+            raise RemoteError(service_failure(str(exc), checked.services, mapping)[1]) from None
+    out = sys.stdout.buffer
+    out.write(result.body)
+    out.flush()
+    return 0
+
+
+def cli_list_queries(args) -> int:
+    for name, q in named_queries().items():
+        print(f"{name}\t{q.title}")
+    return 0

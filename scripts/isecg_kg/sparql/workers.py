@@ -1,0 +1,434 @@
+"""The server's query workers: processes that run queries under a deadline, and the pool
+that admits queries to them (``QueryEngine``).
+
+Neither Python API can cancel a running query, so every query runs in a worker process that
+loaded the store once at start; the parent kills it at the deadline and starts a replacement
+(children.py starts and kills them). Each worker evaluates with ``engine.execute``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import pickle
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+from typing import Self
+
+from isecg_kg import children
+from isecg_kg.errors import (
+    InputError,
+    QueryAborted,
+    QueryBusy,
+    QueryError,
+    QueryFailed,
+    QueryServiceFailed,
+    QueryTimeout,
+    QueryUnsupported,
+)
+from isecg_kg.sparql.engine import (
+    DEFAULT_TIMEOUT,
+    QueryRequest,
+    QueryResult,
+    execute,
+    on_big_stack,
+    open_store,
+)
+from isecg_kg.sparql.explain import engine_error
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MEMORY_LIMIT = 2 << 30  # address space per worker: a runaway ORDER BY dies, not the host
+# Why a worker dies mid-query: the address-space limit, or a panic inside pyoxigraph (ORDER BY
+# over pairs of mixed literals aborts the process: "comparison function does not correctly
+# implement a total order", pyoxigraph 0.5.13).
+WORKER_DIED = "the query's worker died: it ran out of memory or the query engine crashed"
+# Engine errors that cross the worker pipe by name (any other is a plain QueryError).
+_ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
+
+
+def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | None = None) -> None:
+    import signal
+
+    # Ctrl-C and SIGTERM are the parent's to handle: a SIGTERM sent to the whole process group
+    # (systemd, docker stop) must not kill queries the server is still draining. The parent
+    # stops workers with SIGKILL, and a worker whose parent is gone exits at EOF on its pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if memory_limit:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    try:
+        on_big_stack(_worker_loop, conn, nq_path, sha256, memory_limit)
+    except Exception as exc:  # noqa: BLE001 - e.g. no room for the stack: the parent says why
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(("fail", f"{type(exc).__name__}: {exc}{_limit_hint(memory_limit)}"))
+
+
+def _worker_loop(conn, nq_path: str, sha256: str | None = None,
+                 memory_limit: int | None = None) -> None:
+    try:
+        store = open_store(nq_path, sha256)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send(("fail", str(exc)))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            req = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = ("ok", execute(store, req))
+        except QueryError as exc:
+            reply = ("error", str(exc), exc.line, exc.column, type(exc).__name__)
+        except MemoryError:  # the worker lives on (the failed allocation is freed): not 400
+            reply = ("aborted", "the query needed more memory than a worker may use"
+                     + _limit_hint(memory_limit))
+        except Exception as exc:  # noqa: BLE001 - any engine failure is the query's error
+            failed = engine_error(exc)
+            reply = ("error", str(failed), None, None, type(failed).__name__)
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+def _unpack(msg) -> QueryResult:
+    if msg[0] == "ok":
+        return msg[1]
+    if msg[0] == "aborted":
+        raise QueryAborted(msg[1])
+    cls = _ENGINE_ERRORS.get(msg[4], QueryError) if len(msg) > 4 else QueryError
+    raise cls(msg[1], line=msg[2], column=msg[3])
+
+
+def _limit_hint(memory_limit: int | None) -> str:
+    return (f" (its address space is limited to {memory_limit >> 20} MiB: raise --worker-memory)"
+            if memory_limit else "")
+
+
+class _Worker:
+    """One query process, loaded and ready (the constructor waits for its handshake)."""
+
+    def __init__(self, ctx, nq_path: str, memory_limit: int | None, start_timeout: float = 120,
+                 sha256: str | None = None):
+        self.process, parent = children.start(ctx, _worker_main, nq_path, memory_limit, sha256,
+                                              name="isecg-query-worker")
+        self.conn = parent
+        try:
+            if not parent.poll(start_timeout):
+                raise QueryError(f"a query worker did not load {nq_path} within "
+                                 f"{start_timeout:.0f} s")
+            msg = parent.recv()
+        except (EOFError, OSError):
+            self.process.join(timeout=5)
+            code = self.process.exitcode
+            self.kill()
+            # a failed allocation under the address-space limit aborts (a signal); a Python
+            # error exits 1 after printing its reason to the server's stderr
+            hint = _limit_hint(memory_limit) if code is not None and code < 0 else \
+                f" (exit status {code}; the server's log says why)"
+            raise QueryError(f"a query worker died while loading the store{hint}") from None
+        except QueryError:
+            self.kill()
+            raise
+        if msg[0] != "ready":
+            self.kill()
+            raise InputError(f"a query worker could not load the store: {msg[1]}")
+
+    def kill(self) -> None:
+        children.stop(self.process)
+        self.conn.close()
+
+
+class _Pool:
+    """Idle workers, and the queries waiting for one.
+
+    Waiters are served first come, first served, except while ``lifo()`` holds (the heavy slots
+    are full: the engine is overloaded). Then the newest waiter is served first, so a light query
+    arriving behind a burst of heavy ones is not stuck behind all of them; the oldest waiters run
+    out of admission time and are refused with Retry-After (adaptive LIFO, a known defence of
+    servers under overload).
+    """
+
+    def __init__(self, lifo):
+        self.idle: deque = deque()
+        self.waiters: deque = deque()
+        self.lifo = lifo
+
+    def put(self, worker: _Worker) -> None:
+        while self.waiters:
+            fut = self.waiters.pop() if self.lifo() else self.waiters.popleft()
+            if not fut.done():
+                fut.set_result(worker)
+                return
+        self.idle.append(worker)
+
+    async def get(self, timeout: float) -> _Worker:
+        if self.idle:
+            return self.idle.popleft()
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append(fut)
+        try:
+            await asyncio.wait({fut}, timeout=timeout)
+        except BaseException:  # cancelled (the client went away): nothing may be lost
+            self._abandon(fut)
+            raise
+        if not fut.done():
+            self._abandon(fut)
+            raise TimeoutError
+        return fut.result()
+
+    def _abandon(self, fut) -> None:
+        with contextlib.suppress(ValueError):
+            self.waiters.remove(fut)
+        if fut.done() and not fut.cancelled():
+            self.put(fut.result())  # handed a worker at the last moment: pass it on
+        else:
+            fut.cancel()
+
+    def waiting(self) -> int:
+        return sum(1 for f in self.waiters if not f.done())
+
+
+class QueryEngine:
+    """Worker processes that run queries under a deadline.
+
+    Admission: a query waits at most ``admission_wait`` seconds for an idle worker. A query still
+    running after ``heavy_after`` seconds is "heavy"; at most ``max_heavy`` run at once (fewer
+    than the workers and never more than the cores, so light queries always find a worker and a
+    core) and a heavy query over that number is stopped at once with QueryBusy. While the heavy
+    slots are full and other queries wait, a query still running after ``contended_after`` is
+    stopped too (QueryBusy), and waiting queries are served newest first (see _Pool): a burst of
+    heavy queries then costs the light ones at most about ``contended_after``. A query text seen
+    to be heavy is remembered, so a repeat is refused before it takes a worker while the heavy
+    slots are full. Any query still running at ``timeout`` is killed (QueryTimeout). A killed or
+    cancelled query's worker is replaced in the background.
+    """
+
+    def __init__(self, dist: Path | str, *, workers: int = 2, timeout: float = DEFAULT_TIMEOUT,
+                 max_rows: int | None = None, heavy_after: float | None = None,
+                 max_heavy: int | None = None, admission_wait: float = 2.0,
+                 contended_after: float = 0.05,
+                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT, sha256: str | None = None,
+                 max_bytes: int | None = None):
+        path = Path(dist)
+        self.max_bytes = max_bytes  # bytes per answer; none larger is read from a worker
+        self._max_message = max_bytes + (1 << 20) if max_bytes is not None else None
+        self.nq_path = str(path / "isecg.nq" if path.is_dir() else path)
+        self.size = max(1, workers)
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.heavy_after = heavy_after if heavy_after is not None else min(0.5, timeout / 4)
+        cores = os.cpu_count() or 1
+        self.max_heavy = max_heavy if max_heavy is not None else max(
+            1, min(cores, self.size - max(1, self.size // 4)))
+        self.admission_wait = admission_wait
+        self.contended_after = min(contended_after, self.heavy_after)
+        self.memory_limit = memory_limit
+        self.sha256 = sha256  # of isecg.nq: every worker checks the bytes it loads against it
+        self._ctx = None
+        self._workers: list[_Worker] = []
+        self._spares: list[_Worker] = []  # loaded and waiting to replace a killed worker at once
+        self._pool: _Pool | None = None
+        self._heavy = 0
+        self._running = 0
+        self._closed = False
+        self._respawns: set = set()
+        self._known_heavy: dict[int, None] = {}  # insertion-ordered: oldest evicted first
+
+    # life cycle
+    def start(self) -> Self:
+        if self._workers:  # started already (serve starts it before uvicorn to fail cleanly)
+            return self
+        if not Path(self.nq_path).is_file():
+            raise InputError("no N-Quads dump; run `isecg-kg build` first", path=self.nq_path)
+        # forked from a server that imported only these: fast, and no uvicorn threads copied
+        self._ctx = children.context("forkserver", ["pyoxigraph", "isecg_kg.sparql.workers"])
+        self._workers = [self._spawn() for _ in range(self.size)]
+        return self
+
+    def start_spare(self) -> None:
+        """Keep one loaded worker in reserve (the server does; a one-off engine need not)."""
+        if not self._spares and self._ctx is not None:
+            self._spares.append(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        return _Worker(self._ctx, self.nq_path, self.memory_limit, sha256=self.sha256)
+
+    def close(self) -> None:
+        self._closed = True
+        for w in self._workers + self._spares:
+            w.kill()
+        self._workers, self._spares = [], []
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def status(self) -> dict:
+        return {"workers": len(self._workers), "running": self._running, "heavy": self._heavy,
+                "max_heavy": self.max_heavy,
+                "waiting": self._pool.waiting() if self._pool is not None else 0}
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        if worker in self._workers:
+            self._workers.remove(worker)
+
+    # running queries (on the server's event loop)
+    def _overloaded(self) -> bool:
+        return self._heavy >= self.max_heavy
+
+    def _queue(self) -> _Pool:
+        if self._pool is None:
+            self._pool = _Pool(self._overloaded)
+            for w in self._workers:
+                self._pool.put(w)
+        return self._pool
+
+    def _replace(self, worker: _Worker) -> None:
+        self._retire(worker)
+        if self._closed:
+            return
+        if self._spares:  # a loaded spare takes over now; a new one loads in the background
+            spare = self._spares.pop()
+            self._workers.append(spare)
+            self._queue().put(spare)
+        task = asyncio.get_running_loop().create_task(self._respawn())
+        self._respawns.add(task)
+        task.add_done_callback(self._respawns.discard)
+
+    async def _respawn(self) -> None:
+        attempt = 0
+        while not self._closed:  # until it works (the operator may repair the build)
+            try:
+                w = await asyncio.to_thread(self._spawn)
+            except Exception as exc:  # noqa: BLE001 - logged, retried, never fatal to the server
+                attempt += 1
+                log.error("could not start a query worker (attempt %d): %s", attempt, exc)
+                await asyncio.sleep(min(30, attempt))
+                continue
+            if self._closed:
+                w.kill()
+                return
+            if len(self._workers) >= self.size:
+                self._spares.append(w)
+            else:
+                self._workers.append(w)
+                self._queue().put(w)
+            return
+
+    def _busy(self, retry: int) -> QueryBusy:
+        return QueryBusy(f"{self._heavy} long-running queries are already running (the limit); "
+                         f"this one ran past {self.heavy_after:g} s before. Retry in {retry} s",
+                         retry_after=retry)
+
+    def _remember_heavy(self, key: int) -> None:
+        self._known_heavy[key] = None
+        while len(self._known_heavy) > 1024:
+            del self._known_heavy[next(iter(self._known_heavy))]
+
+    async def run(self, req: QueryRequest) -> QueryResult:
+        pool = self._queue()
+        retry = max(1, math.ceil(self.timeout))
+        key = hash((req.text, req.default_graphs, req.named_graphs,
+                    tuple(sorted((k, str(v)) for k, v in req.substitutions.items()))))
+        if key in self._known_heavy and self._overloaded():
+            raise self._busy(retry)
+        for attempt in range(self.size + 2):
+            try:
+                worker = await pool.get(self.admission_wait)
+            except TimeoutError:
+                if not self._workers:
+                    raise QueryBusy(f"no query worker is running (the server log says why); "
+                                    f"retry in {retry} s", retry_after=retry) from None
+                raise QueryBusy(f"all {self.size} query workers are busy; retry in {retry} s",
+                                retry_after=retry) from None
+            if key in self._known_heavy and self._overloaded():
+                pool.put(worker)
+                raise self._busy(retry)
+            try:
+                worker.conn.send(_with_cap(req, self.max_rows, self.max_bytes))
+                break
+            except (OSError, ValueError):  # it died while idle (killed, out of memory):
+                self._replace(worker)      # replace it and take the next one
+        else:
+            raise QueryAborted(f"no query worker stayed alive; retry in {retry} s")
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        fd = worker.conn.fileno()
+        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+        healthy, heavy = False, False
+        start = loop.time()
+        self._running += 1
+        try:
+            if key in self._known_heavy:  # it will be long: hold a heavy slot from the start
+                self._heavy += 1
+                heavy = True
+            while not ready.done():
+                elapsed = loop.time() - start
+                if elapsed >= self.timeout:
+                    if heavy:
+                        self._remember_heavy(key)
+                    raise QueryTimeout(f"the query ran past its time limit of {self.timeout:g} "
+                                       "s and was stopped")
+                if not heavy and elapsed >= self.heavy_after:
+                    self._remember_heavy(key)
+                    if self._overloaded():
+                        raise QueryBusy(f"{self._heavy} long-running queries are already "
+                                        f"running (the limit); this one was stopped after "
+                                        f"{self.heavy_after:g} s. Retry in {retry} s",
+                                        retry_after=retry)
+                    self._heavy += 1
+                    heavy = True
+                elif (not heavy and elapsed >= self.contended_after and self._overloaded()
+                      and pool.waiting()):
+                    raise QueryBusy(f"the server is busy with long-running queries and others "
+                                    f"are waiting; this one was stopped after "
+                                    f"{self.contended_after:g} s. Retry in {retry} s",
+                                    retry_after=retry)
+                if heavy:
+                    step = self.timeout - elapsed
+                else:  # look again soon: the heavy slots may fill and others start waiting
+                    step = min(0.02 if self._overloaded() else 0.05, self.heavy_after - elapsed)
+                await asyncio.wait({ready}, timeout=max(step, 0.001))
+            try:
+                # read no message longer than an answer may be (the worker cuts answers at
+                # max_bytes; this holds even if it did not): the length comes first
+                msg = worker.conn.recv_bytes(self._max_message)
+            except EOFError:
+                raise QueryAborted(WORKER_DIED + _limit_hint(self.memory_limit)) from None
+            except OSError:
+                if self._max_message is None or worker.process.exitcode is not None:
+                    raise QueryAborted(WORKER_DIED + _limit_hint(self.memory_limit)) from None
+                raise QueryAborted(f"the answer was larger than {self.max_bytes} bytes, the "
+                                   "limit for one answer") from None
+            healthy = True
+            return _unpack(pickle.loads(msg))
+        finally:
+            loop.remove_reader(fd)
+            self._running -= 1
+            if heavy:
+                self._heavy -= 1
+            if healthy:
+                pool.put(worker)
+            else:  # timed out, refused, died or the client went away: never reuse mid-query
+                self._replace(worker)
+
+
+def _with_cap(req: QueryRequest, cap: int | None, max_bytes: int | None = None
+              ) -> QueryRequest:
+    if cap is not None and req.max_rows is None:
+        req = replace(req, max_rows=cap)
+    if max_bytes is not None and (req.max_bytes is None or req.max_bytes > max_bytes):
+        req = replace(req, max_bytes=max_bytes)
+    return req

@@ -228,7 +228,7 @@ def test_check_flags_a_link_without_its_link_record(wikidata, tmp_path):
 
 def test_link_coverage_per_class():
     from isecg_kg.load import load_sources
-    from isecg_kg.wikidata import coverage, read_entities
+    from isecg_kg.wikidata.entities import coverage, read_entities
 
     cov = coverage(read_entities(load_sources(ROOT)))
     # wikidata.md gives QIDs for 24 of the 27 member agencies and for BNSC, all 25 countries, Europe, the Moon
@@ -241,7 +241,7 @@ def test_link_coverage_per_class():
 
 def test_links_are_the_reference_qids():
     from isecg_kg.load import load_sources
-    from isecg_kg.wikidata import read_entities
+    from isecg_kg.wikidata.entities import read_entities
 
     entities = read_entities(load_sources(ROOT))
     agencies = {e.iri.rsplit("/", 1)[-1]: e.qids for e in entities.values() if e.kind == "agency"}
@@ -266,14 +266,14 @@ def test_quickstatements_refuses_without_isecg_qid():
 
 @pytest.mark.parametrize("bad", ["ISECG", "Q0", "Q012", "P463", "Q12x", "L1"])
 def test_quickstatements_rejects_a_malformed_qid(bad):
-    from isecg_kg.wikidata import normalize_qid
+    from isecg_kg.wikidata.quickstatements import normalize_qid
 
     with pytest.raises(InputError, match="not a Wikidata item id"):
         normalize_qid(bad)
 
 
 def test_quickstatements_accepts_qid_forms():
-    from isecg_kg.wikidata import normalize_qid
+    from isecg_kg.wikidata.quickstatements import normalize_qid
 
     for form in ("Q42", "wd:Q42", WD + "Q42", "https://www.wikidata.org/wiki/Q42"):
         assert normalize_qid(form) == "Q42"
@@ -318,7 +318,7 @@ def test_quickstatements_never_put_uksa_before_2010():
 
 
 def test_quickstatements_window_becomes_its_calendar_unit():
-    from isecg_kg.wikidata import _window_time
+    from isecg_kg.wikidata.quickstatements import _window_time
 
     assert _window_time("2020-03-13", "2020-03-31") == "+2020-03-00T00:00:00Z/10"
     assert _window_time("2020-03-13", "2020-09-09") == "+2020-00-00T00:00:00Z/9"
@@ -327,7 +327,11 @@ def test_quickstatements_window_becomes_its_calendar_unit():
 
 def test_quickstatements_retrieved_date_stands_in_only_where_none_is_recorded():
     from isecg_kg.load import load_sources
-    from isecg_kg.wikidata import MembershipStatement, membership_statements, quickstatements
+    from isecg_kg.wikidata.quickstatements import (
+        MembershipStatement,
+        membership_statements,
+        quickstatements,
+    )
 
     statements, skipped = membership_statements(load_sources(ROOT))
     lines = quickstatements(statements, "Q1", retrieved=date(2030, 1, 2))
@@ -435,7 +439,7 @@ def test_federation_through_the_query_command(wikidata, dist):
 
 
 def test_user_agent_names_the_tool_and_its_version(stub):
-    from isecg_kg.wikidata import SparqlClient
+    from isecg_kg.wikidata.client import SparqlClient
 
     s = stub((200, JSON, EMPTY, 0))
     with SparqlClient(s.url) as client:
@@ -447,7 +451,7 @@ def test_user_agent_names_the_tool_and_its_version(stub):
 
 
 def test_429_retry_after_is_honoured(stub):
-    from isecg_kg.wikidata import SparqlClient
+    from isecg_kg.wikidata.client import SparqlClient
 
     s = stub((429, {"Retry-After": "1"}, b"slow down", 0), (200, JSON, EMPTY, 0))
     with SparqlClient(s.url, backoff=0.01) as client:
@@ -457,7 +461,7 @@ def test_429_retry_after_is_honoured(stub):
 
 
 def test_503_is_retried_with_backoff(stub):
-    from isecg_kg.wikidata import SparqlClient
+    from isecg_kg.wikidata.client import SparqlClient
 
     waits = []
     s = stub((503, {}, b"", 0), (502, {}, b"", 0), (200, JSON, EMPTY, 0))
@@ -467,7 +471,7 @@ def test_503_is_retried_with_backoff(stub):
 
 
 def test_retries_are_bounded(stub):
-    from isecg_kg.wikidata import SparqlClient
+    from isecg_kg.wikidata.client import SparqlClient
 
     s = stub((503, {"Retry-After": "0"}, b"", 0))
     with SparqlClient(s.url, retries=3) as client, pytest.raises(RemoteError, match="4 attempts"):
@@ -476,7 +480,7 @@ def test_retries_are_bounded(stub):
 
 
 def test_a_retry_after_beyond_the_limit_is_not_waited_for(stub):
-    from isecg_kg.wikidata import SparqlClient
+    from isecg_kg.wikidata.client import SparqlClient
 
     s = stub((429, {"Retry-After": "3600"}, b"", 0))
     with SparqlClient(s.url, max_wait=60) as client, pytest.raises(RemoteError, match="3600"):
@@ -485,7 +489,7 @@ def test_a_retry_after_beyond_the_limit_is_not_waited_for(stub):
 
 
 def test_timeout_ends_as_remote_error(stub):
-    from isecg_kg.wikidata import SparqlClient
+    from isecg_kg.wikidata.client import SparqlClient
 
     s = stub((200, JSON, EMPTY, 3))
     t0 = time.monotonic()

@@ -14,7 +14,7 @@ Content-negotiation policy (one for every thing IRI, the ontology IRI included):
   * An IRI the graph does not describe is 404 (HTML or text, as negotiated), at the thing's
     path and at every suffixed path; an Accept header or ?format that offers none of the five
     types is 406, with the offered types listed.
-The same policy is what the rewrite rules of the static export (isecg_kg.site) implement.
+The same policy is what the rewrite rules of the static export (isecg_kg.web.export) implement.
 """
 
 from __future__ import annotations
@@ -302,7 +302,7 @@ class LinkedData:
         return data
 
     def home_html(self) -> str:
-        from isecg_kg.svg import membership_svg
+        from isecg_kg.web.svg import membership_svg
 
         def order(row):  # the things people look for first; n-ary records last
             local = row[0].iri[len(ONTOLOGY_NS):]
@@ -411,7 +411,7 @@ class LinkedData:
         return self.render("ld_error.html", page=page, status=status, message=message)
 
     def membership_svg(self) -> str:
-        from isecg_kg.svg import membership_svg
+        from isecg_kg.web.svg import membership_svg
 
         return membership_svg(self.store)
 

@@ -33,14 +33,13 @@ import functools
 import html
 import json
 import math
-import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from urllib.parse import parse_qs
 
 from isecg_kg.config import ID_BASE, ONTOLOGY_NS, PREFIXES
+from isecg_kg.names import initials, normalize
 from isecg_kg.web.body import BodyTooLarge, read_body
 
 ISECG = ONTOLOGY_NS
@@ -75,17 +74,6 @@ MAX_QUERY_WORDS = 24   # words of a query that are scored (names are shorter; th
 BATCH_BUDGET = 5.0     # seconds of scoring per request; a batch that needs more is refused (503)
 SCORING_SLOTS = 2      # requests scoring at once; others wait up to SLOT_WAIT s, then get 503
 SLOT_WAIT = 2.0
-STOPWORDS = frozenset(["of", "and", "the", "for", "de", "di", "del", "della", "des", "du", "la", "le", "el", "y", "et", "und", "fur"])
-
-
-def normalize(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive form of a name, without a leading "the"."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    words = re.sub(r"[^\w]+", " ", text).split()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    return " ".join(words)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -103,11 +91,6 @@ def _word_similarity(a: str, b: str) -> float:
         return 0.0
     ratio = m.ratio()
     return ratio if ratio >= TOKEN_MIN else 0.0
-
-
-def initials(norm: str) -> str:
-    words = [w for w in norm.split() if w not in STOPWORDS]
-    return "".join(w[0] for w in words) if len(words) > 1 else ""
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.errors import BuildError
+from isecg_kg.web.headers import PAGE_CSP
 
 RULES_NOTE = """# Content negotiation for the static ISECG site
 
@@ -97,7 +98,7 @@ server {
         text/plain              SHA256SUMS;
     }
     add_header X-Content-Type-Options nosniff always;
-    add_header Content-Security-Policy "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'" always;
+    add_header Content-Security-Policy """ + f'"{PAGE_CSP}"' + r""" always;
 
     location = / { try_files /index.html =404; }
     location = /void { default_type text/turtle; try_files /void.ttl =404; }
@@ -145,7 +146,7 @@ AddType image/svg+xml .svg
     ForceType text/plain
 </Files>
 Header always set X-Content-Type-Options nosniff
-Header always set Content-Security-Policy "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+Header always set Content-Security-Policy """ + f'"{PAGE_CSP}"' + r"""
 ErrorDocument 404 /404.html
 
 AddType text/markdown .md

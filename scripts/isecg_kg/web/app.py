@@ -34,14 +34,22 @@ from isecg_kg.query import (
 )
 from isecg_kg.remote import RemoteEngine, RemoteStore, StoreError, check_release
 from isecg_kg.web.context import Site
-from isecg_kg.web.headers import EXPOSED_HEADERS, PAGE_CSP
+from isecg_kg.web.defaults import (
+    BODY_TIMEOUT,
+    EXPOSED_HEADERS,
+    HEAD_TIMEOUT,
+    MAX_CONNECTIONS,
+    MAX_PATH_BYTES,
+    MEMORY_CHECK,
+    MIN_WORKER_MEMORY,
+    PAGE_CSP,
+    SERVER_MEMORY,
+)
 from isecg_kg.web.responses import problem, static_file
 
 log = logging.getLogger(__name__)
 
 WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
-MIN_WORKER_MEMORY = 640  # MiB of address space: 512 could not load even the real data
-MAX_PATH_BYTES = 8 * 1024  # no IRI of ours is longer than a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -56,11 +64,11 @@ class ServerOptions:
     max_heavy: int | None = None                  # None: the engine's default (per core)
     heavy_after: float | None = None
     worker_memory: int | None = DEFAULT_MEMORY_LIMIT  # bytes of address space per worker
-    max_connections: int = 1024
+    max_connections: int = MAX_CONNECTIONS
     max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES
-    server_memory: int | None = 2048 << 20        # bytes of resident memory of this process
-    head_timeout: float = 10.0
-    body_timeout: float = 30.0
+    server_memory: int | None = SERVER_MEMORY
+    head_timeout: float = HEAD_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
     store: str | None = None                      # an external SPARQL store's query URL
     extra: dict = field(default_factory=dict)
 
@@ -222,8 +230,6 @@ class MemoryGuard:
                 self.over = None
             await asyncio.sleep(MEMORY_CHECK)
 
-
-MEMORY_CHECK = 0.5  # seconds between two readings of the server's resident memory
 
 
 def _trim() -> None:

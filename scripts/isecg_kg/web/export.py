@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from isecg_kg.errors import BuildError
 from isecg_kg.web.context import Site
-from isecg_kg.web.headers import PAGE_CSP
+from isecg_kg.web.defaults import PAGE_CSP
 from isecg_kg.web.render import FORMATS, LinkedData, dump_files
 from isecg_kg.web.templates import STATIC
 

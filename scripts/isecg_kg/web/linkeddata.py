@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from isecg_kg.web import conneg
-from isecg_kg.web.headers import PAGE_CSP, PAGE_HEADERS, SVG_CSP
+from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS, SVG_CSP
 from isecg_kg.web.render import FORMATS, SUFFIX_FORMAT, LinkedData, dump_type
 from isecg_kg.web.responses import checked_file, read_routes
 from isecg_kg.web.templates import STATIC

@@ -13,7 +13,7 @@ from isecg_kg.config import PREDECLARED, PREFIXES
 from isecg_kg.errors import QueryError
 from isecg_kg.query import named_queries
 from isecg_kg.web.context import Site
-from isecg_kg.web.headers import QUERY_PAGE_CSP
+from isecg_kg.web.defaults import QUERY_PAGE_CSP
 from isecg_kg.web.responses import problem
 from isecg_kg.web.templates import STATIC, environment
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from isecg_kg.web import conneg
 from isecg_kg.web.context import verify_release
-from isecg_kg.web.headers import PAGE_CSP, PAGE_HEADERS
+from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS
 from isecg_kg.web.linkeddata import CONTENT_TYPE, FORMAT_PARAM
 from isecg_kg.web.render import FORMATS, SUFFIX_FORMAT, LinkedData, dump_type
 from isecg_kg.web.responses import checked_file, read_routes

@@ -26,7 +26,7 @@ from isecg_kg.config import (
     WIKIDATA_ENTITY,
 )
 from isecg_kg.web import conneg
-from isecg_kg.web.headers import PAGE_CSP, page_csp
+from isecg_kg.web.defaults import PAGE_CSP, page_csp
 from isecg_kg.web.templates import environment
 
 # name -> (media type, suffix), html first; TriG and N-Quads put inferred statements in their

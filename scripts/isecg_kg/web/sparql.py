@@ -41,6 +41,7 @@ from isecg_kg.web.body import read_body
 from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.conneg import DOC_FORMATS
 from isecg_kg.web.context import Site
+from isecg_kg.web.defaults import DISCONNECT_GRACE
 from isecg_kg.web.documents import FORMAT_PARAM, Graphs
 from isecg_kg.web.query_page import QueryPage
 from isecg_kg.web.responses import problem
@@ -374,15 +375,8 @@ class SparqlService:
         return Response(body, media_type=GRAPH_FORMATS[name][0], headers=self._cache_headers())
 
 
-
 class _ClientGone(Exception):
     pass
-
-
-# A query whose client hangs up may finish within this many seconds (its answer is cached and
-# its worker kept); past it, the query is cancelled and its worker killed and replaced. Killing at
-# once made a load generator's end, 100 clients hanging up on cheap queries, kill every worker.
-DISCONNECT_GRACE = 0.5
 
 
 async def _unless_disconnected(request: Request, work):

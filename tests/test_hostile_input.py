@@ -103,7 +103,7 @@ def test_bad_percent_encoding_or_non_utf8_in_path_is_400(server, path):
 def test_unknown_iris_are_not_remembered(dist, store):
     """The IRI-kind cache keeps only what the graph describes: misses cannot grow the server."""
     from isecg_kg.web.context import Site
-    from isecg_kg.web.linkeddata import LinkedData
+    from isecg_kg.web.render import LinkedData
 
     ld = LinkedData(Site.from_dist(dist), store)
     assert ld.kind("https://w3id.org/isecg/id/agency/nasa") == "entity"

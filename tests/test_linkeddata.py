@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import sys
 from pathlib import Path
 
@@ -333,7 +332,7 @@ def jsonld_blocks(html: str) -> list:
 
 def test_every_entity_page_embeds_json_ld_about_its_entity(client, ld_store):
     from isecg_kg.describe import kind
-    from isecg_kg.site import entity_iris
+    from isecg_kg.web.export import entity_iris
 
     for iri in entity_iris(ld_store, BASE):
         # The version IRI's page is the ontology's documentation, about the ontology IRI.
@@ -380,21 +379,3 @@ def test_ontology_page_is_pylode_with_term_anchors(client):
     assert 'id="SpaceAgency"' in html and 'id="Membership"' in html
     ttl = client.get("/ontology", headers={"Accept": "text/turtle"})
     assert ttl.headers["location"] == "/ontology.ttl"
-
-
-def test_pylode_makes_the_ontology_page_offline(ld_dist, ld_store, monkeypatch):
-    """pyLODE must not fetch anything: any connection attempt fails the test."""
-    from isecg_kg.web.context import Site
-    from isecg_kg.web.linkeddata import LinkedData
-
-    attempts = []
-
-    def refuse(self, address, *a, **k):
-        attempts.append(address)
-        raise OSError(f"network refused in test: {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **k: refuse(None, address))
-    html, csp = LinkedData(Site.from_dist(ld_dist), ld_store).ontology
-    assert attempts == [] and "ISECG ontology" in html
-    assert "'sha256-" in csp  # pyLODE's inline style is allowed by hash, nothing else inline

@@ -223,20 +223,6 @@ def test_predeclared_prefixes_answer_without_declaration(client, members_2022):
                              headers={"Accept": "application/sparql-results+json"})) is False
 
 
-def test_service_description_lists_predeclared_prefixes(client):
-    from isecg_kg.config import PREDECLARED
-
-    resp = client.get("/sparql", headers={"Accept": "text/turtle"})
-    store = ox.Store()
-    store.load(resp.content, format=ox.RdfFormat.TURTLE)
-    rows = store.query("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?p ?ns WHERE { "
-                       "?service sh:declare [ sh:prefix ?p ; sh:namespace ?ns ] }")
-    declared = {r["p"].value: r["ns"].value for r in rows}
-    assert declared == PREDECLARED
-    for name in ("rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "foaf", "org", "prov", "time",
-                 "schema", "wd", "isecg"):
-        assert name in declared
-
 
 @pytest.mark.skipif(shutil.which("roqet") is None, reason="roqet (rasqal-utils) not installed")
 def test_roqet(server):
@@ -436,35 +422,6 @@ def test_own_graphs_by_protocol_dataset(client):
     assert [row[0].value for row in parsed(r)] == [GRAPH_DATA]
 
 
-def test_service_description(client):
-    r = client.get("/sparql")
-    assert r.headers["content-type"].startswith("text/turtle")
-    triples = parsed(r)
-    sd = "http://www.w3.org/ns/sparql-service-description#"
-    preds = {(t.predicate.value, t.object.value) for t in triples}
-    assert (sd + "feature", sd + "UnionDefaultGraph") in preds
-    assert (sd + "defaultEntailmentRegime", "http://www.w3.org/ns/entailment/Simple") in preds
-    names = {t.object.value for t in triples if t.predicate.value == sd + "name"}
-    assert GRAPH_DATA in names
-    assert parsed(client.get("/sparql", headers={"Accept": "application/ld+json"}))
-
-
-def test_query_page_for_browsers_escapes_everything(client):
-    evil = "</textarea><script>alert(1)</script>"
-    r = client.get("/sparql", params={"query": evil},
-                   headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert "<script>alert(1)" not in r.text and "&lt;/textarea&gt;" in r.text
-    assert "script-src 'self'" in r.headers["content-security-policy"]
-    page = client.get("/query")
-    assert "<textarea" in page.text and "/static/sparql-query.js" in page.text
-    assert "https://" not in page.text.split("<body>")[0].replace("https://w3id", "")  # no CDN
-    js = client.get("/static/sparql-query.js")
-    assert js.status_code == 200 and "innerHTML" not in js.text
-    from markupsafe import escape  # the page's own (Jinja) escaping
-
-    for q in named_queries().values():
-        assert str(escape(q.title or q.name)) in page.text
 
 
 def test_cors(client):

@@ -1,8 +1,8 @@
-"""Wikidata linking: the checker, suggestions, QuickStatements, federation queries, the client.
+"""Wikidata linking (wikidata/entities.py, linking.py, suggestions.py): the checker, suggestions,
+federation queries. QuickStatements and the client have their own test modules.
 
 A real Oxigraph server loaded with tests/fixtures/wikidata/wikidata.ttl stands in for the
-Wikidata Query Service; a small stdlib HTTP stub is used only for 429 / Retry-After, 5xx, garbage
-and timeout behaviour. No test reaches the internet. Expected QIDs come from
+Wikidata Query Service. No test reaches the internet. Expected QIDs come from
 shared/reference/wikidata.md, expected memberships from the sources (as recorded in data/), and
 expected faults from the fixture's header, never from running the code.
 """
@@ -12,17 +12,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
-from datetime import date
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, run_cli
-from isecg_kg import __version__
 from isecg_kg.config import QUERIES_DIR, WIKIDATA_SPARQL
-from isecg_kg.errors import InputError, RemoteError
-from servers import LoopbackHTTP, free_port, oxigraph_server
+from servers import oxigraph_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"
 TEST_ISECG_QID = "Q999999999"  # placeholder: ISECG's real QID is unknown (wikidata.md)
@@ -69,66 +64,6 @@ def wikidata(tmp_path_factory) -> str:
     with oxigraph_server(FIXTURE, tmp_path_factory.mktemp("wikidata"),
                          union_default_graph=False) as url:
         yield url + "/query"
-
-
-# --------------------------------------------------------------------------------------------
-# A tiny stub for what a real server will not do on demand (429, 503, garbage, slowness)
-
-
-class Stub:
-    """Answers each POST with the next scripted reply: (status, headers, body, delay)."""
-
-    def __init__(self, replies):
-        self.replies = list(replies)
-        self.requests: list[dict] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                stub.requests.append({"headers": dict(self.headers),
-                                      "body": self.rfile.read(length).decode(),
-                                      "at": time.monotonic()})
-                status, headers, body, delay = (stub.replies.pop(0) if len(stub.replies) > 1
-                                                else stub.replies[0])
-                if delay:
-                    time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.http = LoopbackHTTP(Handler, "/sparql")
-        self.url = self.http.url
-
-    def close(self):
-        self.http.close()
-
-
-EMPTY = json.dumps({"head": {"vars": ["item"]}, "results": {"bindings": []}}).encode()
-JSON = {"Content-Type": "application/sparql-results+json"}
-
-
-@pytest.fixture
-def stub():
-    made = []
-
-    def make(*replies):
-        s = Stub(replies)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,7 +163,7 @@ def test_check_flags_a_link_without_its_link_record(wikidata, tmp_path):
 
 def test_link_coverage_per_class():
     from isecg_kg.load import load_sources
-    from isecg_kg.wikidata import coverage, read_entities
+    from isecg_kg.wikidata.entities import coverage, read_entities
 
     cov = coverage(read_entities(load_sources(ROOT)))
     # wikidata.md gives QIDs for 24 of the 27 member agencies and for BNSC, all 25 countries, Europe, the Moon
@@ -241,114 +176,12 @@ def test_link_coverage_per_class():
 
 def test_links_are_the_reference_qids():
     from isecg_kg.load import load_sources
-    from isecg_kg.wikidata import read_entities
+    from isecg_kg.wikidata.entities import read_entities
 
     entities = read_entities(load_sources(ROOT))
     agencies = {e.iri.rsplit("/", 1)[-1]: e.qids for e in entities.values() if e.kind == "agency"}
     assert {a: q for a, q in agencies.items() if q} == {a: [q] for a, q in AGENCY_QIDS.items()}
     assert {a for a, q in agencies.items() if not q} == NO_QID_AGENCIES
-
-
-# --------------------------------------------------------------------------------------------
-# link quickstatements
-
-
-def qs_lines(stdout: str) -> list[list[str]]:
-    return [ln.split("\t") for ln in stdout.splitlines() if ln]
-
-
-def test_quickstatements_refuses_without_isecg_qid():
-    proc = run_cli("link", "quickstatements")
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    assert "--isecg-qid is required" in proc.stderr
-
-
-@pytest.mark.parametrize("bad", ["ISECG", "Q0", "Q012", "P463", "Q12x", "L1"])
-def test_quickstatements_rejects_a_malformed_qid(bad):
-    from isecg_kg.wikidata import normalize_qid
-
-    with pytest.raises(InputError, match="not a Wikidata item id"):
-        normalize_qid(bad)
-
-
-def test_quickstatements_accepts_qid_forms():
-    from isecg_kg.wikidata import normalize_qid
-
-    for form in ("Q42", "wd:Q42", WD + "Q42", "https://www.wikidata.org/wiki/Q42"):
-        assert normalize_qid(form) == "Q42"
-
-
-def test_quickstatements_batch():
-    proc = run_cli("link", "quickstatements", "--isecg-qid", TEST_ISECG_QID)
-    assert proc.returncode == 0, proc.stderr
-    rows = qs_lines(proc.stdout)
-    by_qid = {v: k for k, v in AGENCY_QIDS.items()}
-    seen = set()
-    for row in rows:
-        # Qagency P463 Qisecg [P580 time] [P582 time] S854 "url" S813 time
-        assert row[1:3] == ["P463", TEST_ISECG_QID], row
-        agency = by_qid[row[0]]
-        seen.add(agency)
-        pairs = dict(zip(row[3::2], row[4::2]))
-        assert len(row) % 2 == 1 and set(pairs) <= {"P580", "P582", "S854", "S813"}, row
-        if agency in FOUNDERS:
-            assert pairs["P580"] == "+2007-11-00T00:00:00Z/10"
-        else:
-            assert pairs["P580"] == LATER_STARTS.get(agency), (agency, pairs)
-        # BNSC's membership ended when UKSA replaced it; no other has ended
-        assert pairs.get("P582") == ("+2010-04-01T00:00:00Z/11" if agency == "bnsc" else None)
-        # the public address where the source was read, never our own document IRI
-        assert re.fullmatch(r'"https?://[^"\s]+"', pairs["S854"]) and "w3id.org" not in pairs["S854"]
-        assert pairs["S813"] == "+2026-12-03T00:00:00Z/11"  # isecg-facts.md: read on 2026-12-03
-    assert seen == set(AGENCY_QIDS)
-    nasa = {dict(zip(r[3::2], r[4::2]))["S854"] for r in rows if r[0] == "Q23548"}
-    # NASA's page and the 2022 article, at their public addresses (isecg-facts.md §5); the
-    # brochure has none and cannot be cited
-    assert {'"http://www.nasa.gov/exploration/about/isecg/index.html"',
-            '"https://www.globalspaceexploration.org/?p=1180"'} <= nasa
-    assert "agency:csiro" in proc.stderr  # reported as skipped (no QID)
-
-
-def test_quickstatements_never_put_uksa_before_2010():
-    proc = run_cli("link", "quickstatements", "--isecg-qid", TEST_ISECG_QID, check=True)
-    uksa = {dict(zip(r[3::2], r[4::2])).get("P580") for r in qs_lines(proc.stdout)
-            if r[0] == "Q1140638"}
-    assert uksa == {"+2010-04-01T00:00:00Z/11"}
-
-
-def test_quickstatements_window_becomes_its_calendar_unit():
-    from isecg_kg.wikidata import _window_time
-
-    assert _window_time("2020-03-13", "2020-03-31") == "+2020-03-00T00:00:00Z/10"
-    assert _window_time("2020-03-13", "2020-09-09") == "+2020-00-00T00:00:00Z/9"
-    assert _window_time("2020-12-01", "2021-01-31") is None
-
-
-def test_quickstatements_retrieved_date_stands_in_only_where_none_is_recorded():
-    from isecg_kg.load import load_sources
-    from isecg_kg.wikidata import MembershipStatement, membership_statements, quickstatements
-
-    statements, skipped = membership_statements(load_sources(ROOT))
-    lines = quickstatements(statements, "Q1", retrieved=date(2030, 1, 2))
-    assert all(ln.endswith("S813\t+2026-12-03T00:00:00Z/11") for ln in lines)
-    assert {s.rsplit("/", 1)[-1] for s in skipped} == NO_QID_AGENCIES
-    unread = MembershipStatement("a", "A", "Q5", None, None, (("https://example.org/", None),))
-    assert quickstatements([unread], "Q1", retrieved=date(2030, 1, 2)) == [
-        'Q5\tP463\tQ1\tS854\t"https://example.org/"\tS813\t+2030-01-02T00:00:00Z/11']
-
-
-def test_quickstatements_skips_statements_the_endpoint_has(wikidata):
-    proc = run_cli("link", "quickstatements", "--isecg-qid", TEST_ISECG_QID,
-                   "--endpoint", wikidata, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    items = {row[0] for row in qs_lines(proc.stdout)}
-    # the fixture's NASA and ESA items already say member of the placeholder ISECG item
-    assert items == set(AGENCY_QIDS.values()) - {"Q23548", "Q42262"}
-    # another ISECG QID: nothing to skip
-    proc = run_cli("link", "quickstatements", "--isecg-qid", "Q999999998",
-                   "--endpoint", wikidata, timeout=120)
-    assert {row[0] for row in qs_lines(proc.stdout)} == set(AGENCY_QIDS.values())
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,92 +261,3 @@ def test_federation_through_the_query_command(wikidata, dist):
     rows = {r["agency"]["value"].rsplit("/", 1)[-1]: r
             for r in json.loads(proc.stdout)["results"]["bindings"]}
     assert rows["esa"]["website"]["value"] == "https://esa.int"
-
-
-# --------------------------------------------------------------------------------------------
-# The polite client
-
-
-def test_user_agent_names_the_tool_and_its_version(stub):
-    from isecg_kg.wikidata import SparqlClient
-
-    s = stub((200, JSON, EMPTY, 0))
-    with SparqlClient(s.url) as client:
-        assert client.select("SELECT ?item WHERE {}") == []
-    ua = s.requests[0]["headers"]["User-Agent"]
-    assert ua.startswith(f"isecg-kg/{__version__} (")
-    assert "https://" in ua  # contact information, as the Wikimedia policy asks
-    assert s.requests[0]["headers"]["Accept"] == "application/sparql-results+json"
-
-
-def test_429_retry_after_is_honoured(stub):
-    from isecg_kg.wikidata import SparqlClient
-
-    s = stub((429, {"Retry-After": "1"}, b"slow down", 0), (200, JSON, EMPTY, 0))
-    with SparqlClient(s.url, backoff=0.01) as client:
-        assert client.select("SELECT ?item WHERE {}") == []
-    assert len(s.requests) == 2
-    assert s.requests[1]["at"] - s.requests[0]["at"] >= 0.95  # waited Retry-After, not backoff
-
-
-def test_503_is_retried_with_backoff(stub):
-    from isecg_kg.wikidata import SparqlClient
-
-    waits = []
-    s = stub((503, {}, b"", 0), (502, {}, b"", 0), (200, JSON, EMPTY, 0))
-    with SparqlClient(s.url, backoff=0.5, sleep=waits.append) as client:
-        client.select("SELECT ?item WHERE {}")
-    assert waits == [0.5, 1.0]
-
-
-def test_retries_are_bounded(stub):
-    from isecg_kg.wikidata import SparqlClient
-
-    s = stub((503, {"Retry-After": "0"}, b"", 0))
-    with SparqlClient(s.url, retries=3) as client, pytest.raises(RemoteError, match="4 attempts"):
-        client.select("SELECT ?item WHERE {}")
-    assert len(s.requests) == 4
-
-
-def test_a_retry_after_beyond_the_limit_is_not_waited_for(stub):
-    from isecg_kg.wikidata import SparqlClient
-
-    s = stub((429, {"Retry-After": "3600"}, b"", 0))
-    with SparqlClient(s.url, max_wait=60) as client, pytest.raises(RemoteError, match="3600"):
-        client.select("SELECT ?item WHERE {}")
-    assert len(s.requests) == 1
-
-
-def test_timeout_ends_as_remote_error(stub):
-    from isecg_kg.wikidata import SparqlClient
-
-    s = stub((200, JSON, EMPTY, 3))
-    t0 = time.monotonic()
-    with SparqlClient(s.url, timeout=0.3, retries=1, backoff=0) as client, \
-            pytest.raises(RemoteError, match="no answer within 0.3 s"):
-        client.select("SELECT ?item WHERE {}")
-    assert time.monotonic() - t0 < 2.5
-    assert len(s.requests) == 2
-
-
-def test_cli_exits_2_when_the_endpoint_keeps_failing(stub):
-    s = stub((503, {"Retry-After": "0"}, b"", 0))
-    proc = run_cli("link", "check", "--endpoint", s.url)
-    assert proc.returncode == 2
-    assert "HTTP 503 after 4 attempts" in proc.stderr
-    assert proc.stdout == ""
-
-
-def test_cli_exits_2_on_an_answer_that_is_not_sparql_results(stub):
-    s = stub((200, {"Content-Type": "text/html"}, b"<html>maintenance</html>", 0))
-    proc = run_cli("link", "check", "--endpoint", s.url)
-    assert proc.returncode == 2
-    assert "not SPARQL JSON results" in proc.stderr
-
-
-def test_cli_exits_2_when_nothing_listens():
-    port = free_port()
-    proc = run_cli("link", "check", "--endpoint", f"http://127.0.0.1:{port}/sparql",
-                   "--timeout", "1", timeout=120)
-    assert proc.returncode == 2
-    assert "cannot connect" in proc.stderr

@@ -261,7 +261,7 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
         with step("void"):
             write_void(tmp, asserted.void, len(inferred), digests)
         if site:
-            from isecg_kg.site import write_site
+            from isecg_kg.web.export import write_site
 
             with step("site"):
                 write_site(tmp, tmp / "site", base, releases=Path(out) / KEPT, source=source)

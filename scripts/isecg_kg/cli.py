@@ -77,7 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _link(args: argparse.Namespace) -> int:
-    from isecg_kg.wikidata import cli_link
+    from isecg_kg.wikidata.command import cli_link
 
     return cli_link(args)
 

@@ -121,3 +121,33 @@ class StoreError(RemoteError):
         self.store_status, self.detail = store_status, detail
         said = f": {detail[:300]}" if detail else ""
         super().__init__(f"the SPARQL store at {url} {reason}{said}")
+
+
+# web
+
+
+class BodyTooLarge(IsecgError):
+    """A request body is (or declares itself) over the limit; ``size`` is as far as it got."""
+
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+class ReconcileError(IsecgError, ValueError):
+    """A reconciliation request the service refuses; ``status`` is its HTTP status (400)."""
+
+    status = 400
+
+
+class ReconcileTooLarge(ReconcileError):
+    """A reconciliation request body over the limit (413)."""
+
+    status = 413
+
+
+class ReconcileOverBudget(ReconcileError):
+    """A reconciliation batch needs more scoring time than a request may take, or every scoring
+    slot stays busy (503)."""
+
+    status = 503

@@ -18,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -28,12 +29,22 @@ from isecg_kg.sparql.guard import DEFAULT_MAX_QUERY_BYTES
 from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
 from isecg_kg.sparql.workers import DEFAULT_MEMORY_LIMIT, QueryEngine
 from isecg_kg.web.context import Site
+from isecg_kg.web.defaults import (
+    BODY_TIMEOUT,
+    EXPOSED_HEADERS,
+    HEAD_TIMEOUT,
+    MAX_CONNECTIONS,
+    MAX_PATH_BYTES,
+    MEMORY_CHECK,
+    MIN_WORKER_MEMORY,
+    PAGE_CSP,
+    SERVER_MEMORY,
+)
+from isecg_kg.web.responses import problem, static_file
 
 log = logging.getLogger(__name__)
 
 WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
-MIN_WORKER_MEMORY = 640  # MiB of address space: 512 could not load even the real data
-MAX_PATH_BYTES = 8 * 1024  # no IRI of ours is longer than a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -48,11 +59,11 @@ class ServerOptions:
     max_heavy: int | None = None                  # None: the engine's default (per core)
     heavy_after: float | None = None
     worker_memory: int | None = DEFAULT_MEMORY_LIMIT  # bytes of address space per worker
-    max_connections: int = 1024
+    max_connections: int = MAX_CONNECTIONS
     max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES
-    server_memory: int | None = 2048 << 20        # bytes of resident memory of this process
-    head_timeout: float = 10.0
-    body_timeout: float = 30.0
+    server_memory: int | None = SERVER_MEMORY
+    head_timeout: float = HEAD_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
     store: str | None = None                      # an external SPARQL store's query URL
     extra: dict = field(default_factory=dict)
 
@@ -90,8 +101,6 @@ class ReadOnly:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in WRITE_METHODS:
-            from isecg_kg.web.sparql import problem
-
             response = problem(405, "Method not allowed", f"{scope['method']} is refused: this "
                                "service is read-only", headers={"Allow": "GET, HEAD, POST, OPTIONS"})
             await response(scope, receive, send)
@@ -112,8 +121,6 @@ class UriLimit:
             path = len(scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape"))
             query = len(scope.get("query_string", b""))
             if path > MAX_PATH_BYTES or query > self.max_query_string:
-                from isecg_kg.web.sparql import problem
-
                 what = "path" if path > MAX_PATH_BYTES else "query string"
                 limit = MAX_PATH_BYTES if path > MAX_PATH_BYTES else self.max_query_string
                 response = problem(414, "URI too long", f"the request's {what} is "
@@ -126,8 +133,6 @@ class UriLimit:
             if b"%" in raw:  # uvicorn decodes %FF and a stray % silently (to U+FFFD or as is)
                 detail = _bad_escape(raw)
                 if detail:
-                    from isecg_kg.web.sparql import problem
-
                     response = problem(400, "Bad request", f"the request's path {detail}")
                     await response(scope, receive, send)
                     return
@@ -158,8 +163,6 @@ class ClientGone:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        from starlette.requests import ClientDisconnect
-
         try:
             await self.app(scope, receive, send)
         except ClientDisconnect:
@@ -192,8 +195,6 @@ class MemoryGuard:
 
     async def __call__(self, scope, receive, send):
         if self.over is not None and scope["type"] == "http" and scope["path"] != "/healthz":
-            from isecg_kg.web.sparql import problem
-
             response = problem(503, "Server memory limit", f"the server process holds "
                                f"{self.over >> 20} MiB, over its limit of {self.limit >> 20} "
                                "MiB (--server-memory); retry shortly",
@@ -225,8 +226,6 @@ class MemoryGuard:
             await asyncio.sleep(MEMORY_CHECK)
 
 
-MEMORY_CHECK = 0.5  # seconds between two readings of the server's resident memory
-
 
 def _trim() -> None:
     """Give freed heap back to the system (glibc keeps it otherwise)."""
@@ -236,17 +235,16 @@ def _trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'")
+class ResponseHeaders:
+    """Headers every response carries: ``Isecg-Release: VERSION``, the data release it comes
+    from (the current one, unless a route about a kept release named that one), and
+    ``X-Content-Type-Options: nosniff``; an HTML response that set no Content-Security-Policy of
+    its own (an error page of the framework, say) gets the strict page policy, so no page of
+    this server can run a script it did not ship."""
 
-
-class SecurityHeaders:
-    """Every response says ``X-Content-Type-Options: nosniff``; an HTML response that set no
-    Content-Security-Policy of its own (an error page of the framework, say) gets a strict one,
-    so no page of this server can run a script it did not ship."""
-
-    def __init__(self, app):
+    def __init__(self, app, release: str):
         self.app = app
+        self.release = (b"isecg-release", release.encode("ascii", "replace"))
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -257,6 +255,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
+                if b"isecg-release" not in names:
+                    headers.append(self.release)
                 if b"x-content-type-options" not in names:
                     headers.append((b"x-content-type-options", b"nosniff"))
                 ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
@@ -268,46 +268,31 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class ReleaseHeader:
-    """``Isecg-Release: VERSION`` on every response: the data release it comes from (the
-    current one, unless a route about a kept release named that one)."""
-
-    def __init__(self, app, release: str):
-        self.app = app
-        self.header = (b"isecg-release", release.encode("ascii", "replace"))
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_header(message):
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == b"isecg-release" for k, _ in headers):
-                    message = {**message, "headers": [*headers, self.header]}
-            await send(message)
-
-        await self.app(scope, receive, with_header)
-
-
 STORE_FAILURES = {502: "Bad gateway", 503: "Store unavailable", 504: "Gateway timeout"}
 
 
 async def store_failed(request, exc: StoreError):
     """An external store that failed (serve --store): 502, 503 or 504; its address goes to the
     log, not to the client."""
-    from isecg_kg.web.sparql import problem
-
     log.warning("%s %s: %s", request.method, request.url.path, exc)
     headers = {"Retry-After": "5"} if exc.status in (503, 504) else None
     return problem(exc.status, STORE_FAILURES.get(exc.status, "Bad gateway"),
                    f"the SPARQL store behind this server {exc.reason}", headers=headers)
 
 
+async def healthz_payload(site: Site, engine) -> JSONResponse:
+    withheld = dict(site.release.problems) if site.release is not None else {}
+    status = engine.status()
+    body = {"status": "degraded" if withheld or not status["workers"] else "ok",
+            "version": site.version, **status}
+    if withheld:
+        body["withheld"] = withheld  # files of the build that failed their SHA-256 check
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
 def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     from isecg_kg.web import documents, linkeddata, reconcile, releases
-    from isecg_kg.web.sparql import SparqlService, healthz_payload, static_file
+    from isecg_kg.web.sparql import SparqlService
 
     options = options or ServerOptions()
     if site.release is None:  # refuse a damaged build, withhold damaged dumps (context.py)
@@ -337,7 +322,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map, timeout=options.query_timeout)
     if options.store:  # asked on the event loop for GET /sparql: ask the store now, once
-        service.description_turtle()
+        service.description.turtle()
     every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
     guard: MemoryGuard | None = None
@@ -354,7 +339,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/sparql", service.endpoint, methods=every),
         Route("/sparql/", service.endpoint, methods=every),
-        Route("/query", service.query_page, methods=every),
+        Route("/query", service.pages.handler, methods=every),
         Route("/static/sparql-query.js", static_file("sparql-query.js", "text/javascript"),
               methods=["GET", "HEAD"]),
         Route("/static/sparql-query.css", static_file("sparql-query.css", "text/css"),
@@ -389,17 +374,13 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         StoreError: store_failed}, middleware=[
         Middleware(ClientGone),
         Middleware(remember_guard, limit=options.server_memory),
-        Middleware(SecurityHeaders),
-        Middleware(ReleaseHeader, release=site.release_version),
+        Middleware(ResponseHeaders, release=site.release_version),
         Middleware(UriLimit, max_query_bytes=options.max_query_bytes),
         Middleware(ReadOnly),
         Middleware(CORSMiddleware, allow_origins=["*"],
                    allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
                    allow_headers=["Accept", "Content-Type", "If-None-Match"],
-                   expose_headers=["ETag", "Retry-After", "Isecg-Release", "Isecg-Row-Limit",
-                                   "Isecg-Byte-Limit",
-                                   "Isecg-Result-Truncated", "Isecg-Result-Rows",
-                                   "Content-Disposition"],
+                   expose_headers=EXPOSED_HEADERS,
                    max_age=86400),
     ])
     app.state.engine = engine

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-
-class BodyTooLarge(Exception):
-    """The body is (or declares itself) larger than the limit; ``size`` is as far as it got."""
-
-    def __init__(self, size: int):
-        super().__init__(size)
-        self.size = size
+from isecg_kg.errors import BodyTooLarge
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -19,6 +19,13 @@ RDF_FORMATS: dict[str, tuple[str, str]] = {
     "nt": ("application/n-triples", "nt"),
     "xml": ("application/rdf+xml", "rdf"),
 }
+# Every RDF document (no HTML), Turtle first: the linked-data syntaxes, then TriG and N-Quads,
+# which keep inferred statements in their own named graph (web/documents.py).
+DOC_FORMATS: dict[str, tuple[str, str]] = {
+    **{name: f for name, f in RDF_FORMATS.items() if name != "html"},
+    "trig": ("application/trig", "trig"),
+    "nq": ("application/n-quads", "nq"),
+}
 # SPARQL results of SELECT / ASK, in preference order.
 RESULT_FORMATS: dict[str, str] = {
     "json": "application/sparql-results+json",

@@ -25,16 +25,8 @@ import pyoxigraph as ox
 from isecg_kg.config import GRAPH_INFERRED, GRAPHS, PREFIXES
 from isecg_kg.serialize import _Compactor, context_document, jsonld_nodes
 from isecg_kg.web import conneg
+from isecg_kg.web.conneg import DOC_FORMATS
 
-# Every RDF document format: name -> (media type, suffix), Turtle first (the default).
-DOC_FORMATS: dict[str, tuple[str, str]] = {
-    "turtle": ("text/turtle", "ttl"),
-    "jsonld": ("application/ld+json", "jsonld"),
-    "nt": ("application/n-triples", "nt"),
-    "xml": ("application/rdf+xml", "rdf"),
-    "trig": ("application/trig", "trig"),
-    "nq": ("application/n-quads", "nq"),
-}
 QUAD_FORMATS = {"trig": ox.RdfFormat.TRIG, "nq": ox.RdfFormat.N_QUADS}
 TRIPLE_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
                   "xml": ox.RdfFormat.RDF_XML}

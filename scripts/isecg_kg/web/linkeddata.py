@@ -14,432 +14,36 @@ Content-negotiation policy (one for every thing IRI, the ontology IRI included):
   * An IRI the graph does not describe is 404 (HTML or text, as negotiated), at the thing's
     path and at every suffixed path; an Accept header or ?format that offers none of the five
     types is 406, with the offered types listed.
-The same policy is what the rewrite rules of the static export (isecg_kg.site) implement.
+The same policy is what the rewrite rules of the static export (web/export.py) implement.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import logging
-import posixpath
-import re
-import sys
-import threading
-import types
-from functools import cached_property
 from pathlib import Path
 
-import pyoxigraph as ox
-
-from isecg_kg import describe as D
-from isecg_kg.config import (
-    DATASET_IRI,
-    ONTOLOGY_NS,
-    PREFIXES,
-    WIKIDATA_ENTITY,
-)
 from isecg_kg.web import conneg
-from isecg_kg.web.templates import STATIC, environment
+from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS, SVG_CSP
+from isecg_kg.web.render import FORMATS, SUFFIX_FORMAT, LinkedData, dump_type
+from isecg_kg.web.responses import checked_file, read_routes
+from isecg_kg.web.templates import STATIC
 
-# name -> (media type, suffix), html first; TriG and N-Quads put inferred statements in their
-# own named graph (web/documents.py), and are served here, not negotiated by static hosting
-FORMATS = {**conneg.RDF_FORMATS, "trig": ("application/trig", "trig"),
-           "nq": ("application/n-quads", "nq")}
-SUFFIX_FORMAT = {suffix: name for name, (_, suffix) in FORMATS.items()}
 # ?format= accepts a suffix or a format name.
 FORMAT_PARAM = {**SUFFIX_FORMAT, **{name: name for name in FORMATS}, "json": "jsonld",
                 "xml": "xml", "rdfxml": "xml", "ntriples": "nt", "n3": "turtle",
                 "json-ld": "jsonld"}
-OX_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
-             "nt": ox.RdfFormat.N_TRIPLES, "xml": ox.RdfFormat.RDF_XML}
 VOID_TYPES = [m for n, (m, _) in FORMATS.items() if n != "html"]  # Turtle first
 CONTENT_TYPE = {name: media + ("; charset=utf-8" if media.startswith("text/") else "")
                 for name, (media, _) in FORMATS.items()}
 
-# Media types of the build's files under /dumps/ (gzip files are served as gzip, not decoded).
-DUMP_TYPES = {".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads",
-              ".jsonld": "application/ld+json", ".rdf": "application/rdf+xml",
-              ".gz": "application/gzip", ".svg": "image/svg+xml", ".json": "application/json",
-              ".txt": "text/plain"}
-DUMP_NAMES = {"SHA256SUMS": "text/plain"}
-
-# Pages carry no inline script; the pyLODE page's inline style is allowed by its hash.
-CSP = ("default-src 'none'; style-src 'self'{style}; img-src 'self' data:; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-
-SCHEMA_TYPES = {  # isecg class -> schema.org type of the embedded JSON-LD
-    "SpaceAgency": "GovernmentOrganization", "CoordinationGroup": "Organization",
-    "WorkingGroup": "Organization", "Country": "Country", "Region": "Place", "Place": "Place",
-    "Report": "Report", "ReferenceArchitecture": "Report", "WebPage": "WebPage",
-    "Article": "Article", "Person": "Person", "Event": "Event", "FormationEvent": "Event",
-    "ExtensionEvent": "Event", "PublicationEvent": "Event", "StudyEvent": "Event",
-    "DiscussionEvent": "Event", "RenamingEvent": "Event", "Destination": "Place",
-}
-DOCUMENT_CLASSES = {"Document", "StrategyDocument", "Roadmap", "RoadmapEdition", "Supplement",
-                    "Brochure"}
-HOME_ORDER = ["SpaceAgency", "CoordinationGroup", "Country", "Region"]
-HOME_LAST = {"Membership", "Contribution", "LinkRecord", "ContributionRole"}
-LICENCE = "https://creativecommons.org/publicdomain/zero/1.0/"
-SAFE_SCHEMES = ("http://", "https://", "mailto:")
-
-
-def script_json(data) -> str:
-    """JSON for an HTML <script> block: <, > and & escaped so no label can close the element."""
-    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _used_prefixes(triples) -> dict[str, str]:
-    text = " ".join(str(t) for t in triples)
-    return {p: ns for p, ns in PREFIXES.items() if ns in text}
-
-
-def serialize(triples, fmt: str) -> bytes:
-    if fmt not in OX_FORMAT or fmt == "jsonld":  # compacted JSON-LD, TriG, N-Quads
-        from isecg_kg.web import documents
-
-        return documents.write(list(triples), [], fmt)
-    return ox.serialize(triples, format=OX_FORMAT[fmt], prefixes=_used_prefixes(triples))
-
-
-def _import_pylode():
-    """pyLODE 3.4.1 reads its version from a pyproject.toml its wheel does not ship; give it one
-    in memory so the import works (the version only appears in the page footer). Its import also
-    sets the root logger to DEBUG on stderr and logs a traceback: keep the logging as it was."""
-    if "pylode" in sys.modules:
-        return sys.modules["pylode"].OntPub
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    logging.disable(logging.CRITICAL)
-    try:
-        try:
-            import pylode.version  # noqa: F401
-        except (FileNotFoundError, ModuleNotFoundError):
-            stub = types.ModuleType("pylode.version")
-            stub.__version__ = "3.4.1"
-            sys.modules["pylode.version"] = stub
-        from pylode import OntPub
-    finally:
-        logging.disable(logging.NOTSET)
-        root.setLevel(level)
-        root.handlers[:] = handlers
-    return OntPub
-
-
-class Linker:
-    """Where a link to an IRI points: its server path, or in the static export the relative path
-    of its .html document (plain hosting has no content negotiation)."""
-
-    def __init__(self, ld: LinkedData, page: str):
-        self.ld, self.page = ld, page
-
-    def _rel(self, path: str) -> str:
-        if not self.ld.static:
-            return path
-        return posixpath.relpath(path, posixpath.dirname(self.page) or "/")
-
-    def path(self, path: str) -> str:
-        """A link to a server path ('/', '/ontology', '/query', '/dumps/x') from this page."""
-        if self.ld.static:
-            if path == "/query":  # a static host has no endpoint: point at the live one
-                return self.ld.site.base + "query"
-            if path == "/":
-                path = "/index.html"
-            elif path == "/void":
-                path = "/void.ttl"
-            elif path == "/releases":
-                path = "/releases.html"
-            elif path == "/ontology" or path.startswith("/id/"):
-                path += ".html"
-        return self._rel(path)
-
-    def iri(self, iri: str) -> str | None:
-        """Link for an IRI: ours to its page, ontology terms to their anchor, safe others as is."""
-        if iri.startswith(ONTOLOGY_NS):
-            return self.path("/ontology") + "#" + iri[len(ONTOLOGY_NS):]
-        path = self.ld.site.path_of(iri)
-        if path is None:
-            return iri if iri.startswith(SAFE_SCHEMES) else None
-        if self.ld.kind(iri) is not None:
-            return self._rel(path + ".html") if self.ld.static else path
-        return self._rel(path) if path.startswith("/dumps/") else None
-
-    def doc(self, path: str, fmt: str) -> str:
-        return self._rel(f"{path}.{FORMATS[fmt][1]}")
-
-
-class LinkedData:
-    """Everything the routes and the static export render, for one site and store."""
-
-    def __init__(self, site, store: ox.Store, *, static: bool = False):
-        self.site, self.store, self.static = site, store, static
-        self.env = environment(compact=D.compact, FORMATS=FORMATS, WIKIDATA=WIKIDATA_ENTITY,
-                               LICENCE=LICENCE)
-        self._lock = threading.Lock()
-        self._kinds: dict[str, str | None] = {}
-
-    # --- what an IRI is ---------------------------------------------------------------------
-    def kind(self, iri: str) -> str | None:
-        """What the graph says the IRI is (see describe.kind); None for anything else.
-
-        A request path can spell a string that is no IRI at all (a space, a NUL, '%ZZ' once
-        decoded): that is simply not ours, a 404, never an error. Only IRIs the graph describes
-        are remembered, so the cache is bounded by the graph, not by what clients ask for.
-        """
-        found = self._kinds.get(iri)
-        if found is not None:
-            return found
-        try:
-            found = D.kind(self.store, iri)
-        except ValueError:  # pyoxigraph: "Invalid IRI code point", "Invalid IRI percent encoding"
-            return None
-        if found is not None:
-            self._kinds[iri] = found
-        return found
-
-    def split(self, path: str) -> tuple[str, str | None]:
-        """(thing path, format) for a request path: '/id/x.ttl' -> ('/id/x', 'turtle')."""
-        stem, dot, suffix = path.rpartition(".")
-        # A suffix names a document unless the whole path is itself an IRI in the graph.
-        if dot and suffix in SUFFIX_FORMAT and self.kind(self.site.iri_of(path)) is None:
-            return stem, SUFFIX_FORMAT[suffix]
-        return path, None
-
-    # --- RDF ----------------------------------------------------------------------------------
-    def triples(self, iri: str) -> list[ox.Triple]:
-        if self.kind(iri) == "ontology":
-            return D.ontology_triples(self.store)
-        return D.triples(self.store, iri)
-
-    def rdf(self, iri: str, fmt: str) -> bytes:
-        """The entity's document: what its page shows, inferred statements marked as such
-        where the format can (see web/documents.py)."""
-        if self.kind(iri) == "ontology":
-            return serialize(self.triples(iri), fmt)
-        from isecg_kg.web import documents
-
-        asserted, inferred = D.document(self.store, iri)
-        return documents.write(asserted, inferred, fmt)
-
-    def unavailable(self, name: str) -> str | None:
-        """Why a file of the build may not be used (see context.Release), or None."""
-        release = self.site.release
-        return None if release is None else release.problem(name)
-
-    @cached_property
-    def void(self) -> ox.Store:
-        s = ox.Store()
-        path = Path(self.site.dist) / "void.ttl"
-        if path.exists() and self.unavailable("void.ttl") is None:
-            s.load(path=str(path), format=ox.RdfFormat.TURTLE)
-        return s
-
-    def void_rdf(self, fmt: str) -> bytes:
-        return serialize([q.triple for q in self.void], fmt)
-
-    # --- pages ----------------------------------------------------------------------------------
-    def render(self, template: str, page: str, **context) -> str:
-        link = Linker(self, page)
-        return self.env.get_template(template).render(link=link, static=self.static,
-                                                      csp=CSP.format(style=""), **context)
-
-    def entity_html(self, iri: str) -> str:
-        d = D.describe(self.store, iri)
-        thing = self.site.path_of(iri)
-        notes: list[D.Ref] = []  # the sources of memberships and contributions, numbered
-
-        def note(source: D.Ref) -> int:
-            if source not in notes:
-                notes.append(source)
-            return notes.index(source) + 1
-
-        groups: dict[str, list] = {}
-        for st in d.statements:
-            groups.setdefault(st.predicate, []).append(st.value)
-        return self.render("ld_entity.html", page=f"{thing}.html", d=d, thing=thing,
-                           groups=groups, note=note, notes=notes,
-                           jsonld=script_json(self.schema_org(d)))
-
-    def schema_org(self, d: D.Description) -> dict:
-        """A schema.org description of the entity (inline @vocab: parses offline)."""
-        local = [t.iri[len(ONTOLOGY_NS):] for t in d.types
-                 if t.iri and t.iri.startswith(ONTOLOGY_NS)]
-        stype = next((SCHEMA_TYPES[c] for c in local if c in SCHEMA_TYPES), None)
-        if stype is None:
-            stype = "CreativeWork" if DOCUMENT_CLASSES & set(local) else "Thing"
-        data = {"@context": {"@vocab": "https://schema.org/"}, "@id": d.iri, "@type": stype,
-                "name": d.label, "url": d.iri}
-        same = d.wikidata
-        if same:
-            data["sameAs"] = same
-        by_pred = {}
-        for st in d.statements:
-            by_pred.setdefault(D.compact(st.predicate.term.value), []).append(st.value)
-        for key, prop in (("skos:scopeNote", "description"), ("isecg:acronym", "alternateName")):
-            values = [v.label for v in by_pred.get(key, [])]
-            if values:
-                data[prop] = values[0] if len(values) == 1 else values
-        for key in ("isecg:country", "isecg:region"):
-            for v in by_pred.get(key, []):
-                data.setdefault("areaServed", []).append({"@id": v.iri, "name": v.label})
-        member_of = [m.other for m in d.memberships if m.other and m.other.iri != d.iri
-                     and any(t.iri and t.iri.endswith("#SpaceAgency") for t in d.types)]
-        if member_of:
-            data["memberOf"] = [{"@id": o.iri, "name": o.label} for o in member_of]
-        if stype in ("Organization",) and d.memberships:
-            data["member"] = [{"@id": m.other.iri, "name": m.other.label}
-                              for m in d.memberships if m.other]
-        authors = [c.other for c in d.contributions
-                   if c.other and c.document and c.document.iri == d.iri]
-        if authors:
-            data["contributor"] = [{"@id": a.iri, "name": a.label} for a in authors]
-        sources = by_pred.get("dcterms:source", [])
-        if sources:
-            data["isBasedOn"] = [{"@id": s.iri} for s in sources if s.iri]
-        return data
-
-    def home_html(self) -> str:
-        from isecg_kg.svg import membership_svg
-
-        def order(row):  # the things people look for first; n-ary records last
-            local = row[0].iri[len(ONTOLOGY_NS):]
-            first = HOME_ORDER.index(local) if local in HOME_ORDER else len(HOME_ORDER)
-            return (local in HOME_LAST, first, -row[1], row[0].label)
-
-        counts = sorted(D.class_counts(self.store, ONTOLOGY_NS), key=order)
-        lists = [(cls, D.instances(self.store, cls.iri)) for cls, _ in counts]
-        downloads = self.downloads()
-        dataset = {"@context": {"@vocab": "https://schema.org/"}, "@id": DATASET_IRI,
-                   "@type": "Dataset", "name": "ISECG knowledge graph", "license": LICENCE,
-                   "url": DATASET_IRI, "version": self.site.release_version,
-                   "distribution": [{"@type": "DataDownload", "contentUrl": d["url"],
-                                     "encodingFormat": d["media"]} for d in downloads]}
-        return self.render("ld_home.html", page="/index.html", counts=counts, lists=lists,
-                           downloads=downloads, svg=membership_svg(self.store),
-                           closed={ONTOLOGY_NS + c for c in HOME_LAST},
-                           jsonld=script_json(dataset), dataset=DATASET_IRI,
-                           release=self.site.release_info())
-
-    def releases_html(self) -> str:
-        """The page listing every kept release, newest first."""
-        kept = list(self.site.kept)
-        sizes = {k.version: {name: (k.directory / name).stat().st_size for name in k.sums}
-                 for k in kept if k.available}
-        return self.render("ld_releases.html", page="/releases.html", releases=kept,
-                           sizes=sizes, current=self.site.release_info())
-
-    def catalogue_rdf(self, fmt: str) -> bytes:
-        """The DCAT description of the release series (catalog.py) in an RDF syntax."""
-        from isecg_kg.catalog import catalogue_turtle
-
-        turtle = catalogue_turtle(list(self.site.kept))
-        if fmt == "turtle":
-            return turtle
-        return serialize(list(ox.parse(turtle, format=ox.RdfFormat.TURTLE)), fmt)
-
-    def downloads(self) -> list[dict]:
-        """Rows of the downloads table, from void.ttl (DCAT), completed from SHA256SUMS."""
-        sums = {}
-        sums_file = Path(self.site.dist) / "SHA256SUMS"
-        if sums_file.exists():
-            for line in sums_file.read_text().splitlines():
-                digest, _, name = line.partition("  ")
-                sums[name.strip().lstrip("*")] = digest.strip()
-        q = """PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX spdx: <http://spdx.org/rdf/terms#>
-        SELECT ?url ?media ?size ?sum WHERE { ?d dcat:downloadURL ?url .
-          OPTIONAL { ?d dcat:mediaType ?media } OPTIONAL { ?d dcat:byteSize ?size }
-          OPTIONAL { ?d spdx:checksum/spdx:checksumValue ?sum } }"""
-        rows, seen = [], set()
-        for r in self.void.query(q, use_default_graph_as_union=True):
-            url = r["url"].value
-            name = url.rsplit("/", 1)[-1]
-            if name in seen:
-                continue
-            seen.add(name)
-            media = r["media"].value if r["media"] is not None else ""
-            media = media.rsplit("/media-types/", 1)[-1]
-            rows.append(self._download(name, url, media, r["size"] and int(r["size"].value),
-                                       r["sum"].value if r["sum"] is not None else
-                                       sums.get(name)))
-        for name, digest in sums.items():  # files the VoID does not describe (void.ttl itself)
-            if name not in seen and (Path(self.site.dist) / name).is_file():
-                rows.append(self._download(name, self.site.data_base + "dumps/" + name,
-                                           dump_type(name), None, digest))
-        return sorted((r for r in rows if self.unavailable(r["name"]) is None),
-                      key=lambda r: r["name"])
-
-    def _download(self, name, url, media, size, digest) -> dict:
-        path = Path(self.site.dist) / name
-        if size is None and path.is_file():
-            size = path.stat().st_size
-        return {"name": name, "url": url, "path": self.site.path_of(url) or f"/dumps/{name}",
-                "media": media or dump_type(name), "size": size, "sha256": digest}
-
-    @cached_property
-    def ontology(self) -> tuple[str, str]:
-        """(HTML, CSP) of the ontology documentation made by pyLODE, offline, once."""
-        import rdflib
-
-        OntPub = _import_pylode()
-        g = rdflib.Graph()
-        g.parse(data=serialize(D.ontology_triples(self.store), "nt").decode(), format="nt")
-        for prefix, ns in PREFIXES.items():
-            g.bind(prefix, ns, replace=True)
-        with self._lock:
-            od = OntPub(ontology=g)
-            html = od.make_html()
-        # pyLODE's anchors are lower-cased labels; make the term's own local name the anchor
-        # so https://w3id.org/isecg/ontology#SpaceAgency lands on SpaceAgency.
-        ids = set(re.findall(r'id="([^"]+)"', html))
-        for iri, fid in od.fids.items():
-            if iri.startswith(ONTOLOGY_NS):
-                local = iri[len(ONTOLOGY_NS):]
-                if local != fid and local not in ids:
-                    html = html.replace(f'id="{fid}"', f'id="{local}"', 1)
-                    html = html.replace(f'href="#{fid}"', f'href="#{local}"')
-                    ids.add(local)
-        styles = re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.DOTALL)
-        hashes = "".join(
-            f" 'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
-            for s in styles)
-        return html, CSP.format(style=hashes)
-
-    def error_html(self, status: int, message: str, page: str = "/error.html") -> str:
-        return self.render("ld_error.html", page=page, status=status, message=message)
-
-    def membership_svg(self) -> str:
-        from isecg_kg.svg import membership_svg
-
-        return membership_svg(self.store)
-
-
-def dump_type(name: str) -> str:
-    if name in DUMP_NAMES:
-        return DUMP_NAMES[name]
-    return DUMP_TYPES.get(Path(name).suffix, "application/octet-stream")
-
-
-def dump_files(dist: Path) -> dict[str, Path]:
-    """The files the build wrote at the top of dist/ (never below, never the site)."""
-    return {p.name: p for p in Path(dist).iterdir() if p.is_file() and not p.is_symlink()
-            and not p.name.startswith(".")} if Path(dist).is_dir() else {}
-
-
-# --- Starlette ---------------------------------------------------------------------------------
 
 def routes(site, store) -> list:
     """Starlette routes serving the linked-data side of the site for one build and store."""
     from starlette.responses import FileResponse, PlainTextResponse, Response
-    from starlette.routing import Route
 
     if site.release is None:
         site = site.verified()
     release = site.release
     ld = LinkedData(site, store)
-    methods = ["GET", "HEAD"]
 
     def withheld(name: str, reason: str) -> Response:
         return PlainTextResponse(
@@ -449,7 +53,7 @@ def routes(site, store) -> list:
 
     def page(body: str, *, status: int = 200, csp: str | None = None,
              vary: bool = False) -> Response:
-        headers = {**PAGE_HEADERS, "Content-Security-Policy": csp or CSP.format(style="")}
+        headers = {**PAGE_HEADERS, "Content-Security-Policy": csp or PAGE_CSP}
         if vary:
             headers["Vary"] = "Accept"
         return Response(body, status_code=status, headers=headers,
@@ -559,15 +163,15 @@ def routes(site, store) -> list:
         # Only names SHA256SUMS lists, matched exactly ('..', '%2e%2e', '/' never name a file),
         # and only while they match it.
         name = request.path_params["name"]
-        if name != "SHA256SUMS" and name not in release.sums:
+
+        def missing() -> Response:
             return PlainTextResponse(
                 f"404 Not Found: no dump named {name!r}; the files are listed on the home "
                 "page and in /void.\n", status_code=404, headers=PAGE_HEADERS)
-        reason = None if name == "SHA256SUMS" else release.problem(name)
-        if reason is not None:
-            return withheld(name, reason)
-        return FileResponse(Path(site.dist) / name, media_type=dump_type(name),
-                            headers=PAGE_HEADERS, content_disposition_type="inline")
+
+        return checked_file(release, site.dist, name, media_type=dump_type(name),
+                            headers=PAGE_HEADERS, missing=missing,
+                            withheld=lambda reason: withheld(name, reason))
 
     def static(request) -> Response:
         name = "ld-" + request.path_params["name"]
@@ -585,29 +189,27 @@ def routes(site, store) -> list:
 
     def svg(request) -> Response:
         return Response(ld.membership_svg(), media_type="image/svg+xml",
-                        headers={**PAGE_HEADERS, "Content-Security-Policy": "default-src 'none'"})
+                        headers={**PAGE_HEADERS, "Content-Security-Policy": SVG_CSP})
 
-    return [
-        Route("/", home, methods=methods),
-        Route("/index.html", home, methods=methods),
-        Route("/id/{rest:path}", resource, methods=methods),
-        Route("/ontology", resource, methods=methods),
-        Route("/ontology.{suffix}", resource, methods=methods),
-        Route("/ontology/{rest:path}", resource, methods=methods),
-        Route("/dataset", dataset, methods=methods),
-        Route("/void", void, methods=methods),
-        Route("/void.{suffix}", void, methods=methods),
-        Route("/.well-known/void", void, methods=methods),
-        Route("/dumps/{name}", dumps, methods=methods),
-        Route("/static/ld-{name}", static, methods=methods),
-        Route("/ld-membership.svg", svg, methods=methods),
-        Route("/favicon.ico", favicon, methods=methods),
-    ]
-
+    return read_routes(
+        ("/", home),
+        ("/index.html", home),
+        ("/id/{rest:path}", resource),
+        ("/ontology", resource),
+        ("/ontology.{suffix}", resource),
+        ("/ontology/{rest:path}", resource),
+        ("/dataset", dataset),
+        ("/void", void),
+        ("/void.{suffix}", void),
+        ("/.well-known/void", void),
+        ("/dumps/{name}", dumps),
+        ("/static/ld-{name}", static),
+        ("/ld-membership.svg", svg),
+        ("/favicon.ico", favicon),
+    )
 
 def app(site, store):
     """A Starlette app of these routes alone (tests, and serving before the full app exists)."""
     from starlette.applications import Starlette
 
     return Starlette(routes=routes(site, store))
-

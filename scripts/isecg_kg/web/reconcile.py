@@ -33,15 +33,20 @@ import functools
 import html
 import json
 import math
-import re
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from urllib.parse import parse_qs
 
 from isecg_kg.config import ID_BASE, ONTOLOGY_NS, PREFIXES
-from isecg_kg.web.body import BodyTooLarge, read_body
+from isecg_kg.errors import (
+    BodyTooLarge,
+    ReconcileError,
+    ReconcileOverBudget,
+    ReconcileTooLarge,
+)
+from isecg_kg.names import initials, normalize
+from isecg_kg.web.body import read_body
 
 ISECG = ONTOLOGY_NS
 RDFS = PREFIXES["rdfs"]
@@ -75,17 +80,6 @@ MAX_QUERY_WORDS = 24   # words of a query that are scored (names are shorter; th
 BATCH_BUDGET = 5.0     # seconds of scoring per request; a batch that needs more is refused (503)
 SCORING_SLOTS = 2      # requests scoring at once; others wait up to SLOT_WAIT s, then get 503
 SLOT_WAIT = 2.0
-STOPWORDS = frozenset(["of", "and", "the", "for", "de", "di", "del", "della", "des", "du", "la", "le", "el", "y", "et", "und", "fur"])
-
-
-def normalize(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive form of a name, without a leading "the"."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    words = re.sub(r"[^\w]+", " ", text).split()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
-    return " ".join(words)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -103,11 +97,6 @@ def _word_similarity(a: str, b: str) -> float:
         return 0.0
     ratio = m.ratio()
     return ratio if ratio >= TOKEN_MIN else 0.0
-
-
-def initials(norm: str) -> str:
-    words = [w for w in norm.split() if w not in STOPWORDS]
-    return "".join(w[0] for w in words) if len(words) > 1 else ""
 
 
 @dataclass
@@ -253,15 +242,17 @@ class Index:
             best = max(best, ACRONYM)  # "Agenzia Spaziale Italiana", "Canadian Space Agency (CSA)"
         return best, False
 
+    def _of_type(self, type_: str | None):
+        """The entries of class ``type_`` (every entry for None), in index order."""
+        return (e for e in self.entries.values() if not type_ or type_ in e.types)
+
     def reconcile(self, query: str, *, type_: str | None = None, limit: int = DEFAULT_LIMIT
                   ) -> list[dict]:
         norm = " ".join(normalize(query).split()[:MAX_QUERY_WORDS])
         if not norm:
             return []
         scored = []
-        for e in self.entries.values():
-            if type_ and type_ not in e.types:
-                continue
+        for e in self._of_type(type_):
             s, exact = self.score(norm, e)
             if s >= THRESHOLD:
                 scored.append((s, exact, e))
@@ -282,9 +273,7 @@ class Index:
         if not norm:
             return []
         hits = []
-        for e in self.entries.values():
-            if type_ and type_ not in e.types:
-                continue
+        for e in self._of_type(type_):
             names = e.current | e.former
             if any(n.startswith(norm) for n in names):
                 rank = 0 if any(n == norm for n in names) else 1
@@ -300,18 +289,6 @@ class Index:
 # HTTP
 
 
-class BadRequest(ValueError):
-    status = 400
-
-
-class TooLarge(BadRequest):
-    status = 413
-
-
-class OverBudget(BadRequest):
-    status = 503
-
-
 def _limit(value) -> int:
     try:
         n = int(value)
@@ -324,10 +301,10 @@ def _one(index: Index, q) -> dict:
     if isinstance(q, str):
         q = {"query": q}
     if not isinstance(q, dict) or not isinstance(q.get("query"), str):
-        raise BadRequest('each query must be an object with a "query" string')
+        raise ReconcileError('each query must be an object with a "query" string')
     text = q["query"]
     if len(text) > MAX_QUERY_CHARS:
-        raise BadRequest(f"a query is longer than {MAX_QUERY_CHARS} characters")
+        raise ReconcileError(f"a query is longer than {MAX_QUERY_CHARS} characters")
     return {"result": index.reconcile(text, type_=index.resolve_type(q.get("type")),
                                       limit=_limit(q.get("limit", DEFAULT_LIMIT)))}
 
@@ -335,24 +312,24 @@ def _one(index: Index, q) -> dict:
 def answer(index: Index, params: dict[str, str], *, budget: float | None = None) -> dict | None:
     """The JSON answer for the request parameters, or None when the manifest is wanted.
 
-    With ``budget`` (seconds), a batch still scoring after that long is abandoned (OverBudget).
+    With ``budget`` (seconds), a batch still scoring after that long is abandoned (ReconcileOverBudget).
     """
     if "queries" in params:
         try:
             batch = json.loads(params["queries"])
         except ValueError as exc:
-            raise BadRequest(f"queries= is not valid JSON ({exc})") from None
+            raise ReconcileError(f"queries= is not valid JSON ({exc})") from None
         except RecursionError:  # [[[[... nested deeper than the parser's stack
-            raise BadRequest("queries= is nested too deeply to be a batch of queries") from None
+            raise ReconcileError("queries= is nested too deeply to be a batch of queries") from None
         if not isinstance(batch, dict):
-            raise BadRequest('queries= must be a JSON object like {"q0": {"query": "NASA"}}')
+            raise ReconcileError('queries= must be a JSON object like {"q0": {"query": "NASA"}}')
         if len(batch) > MAX_QUERIES:
-            raise BadRequest(f"at most {MAX_QUERIES} queries per batch, got {len(batch)}")
+            raise ReconcileError(f"at most {MAX_QUERIES} queries per batch, got {len(batch)}")
         deadline = None if budget is None else time.monotonic() + budget
         out = {}
         for key, q in batch.items():
             if deadline is not None and time.monotonic() > deadline:
-                raise OverBudget(f"this batch needs more than {budget:g} s of scoring; send "
+                raise ReconcileOverBudget(f"this batch needs more than {budget:g} s of scoring; send "
                                  "smaller batches or shorter queries")
             out[str(key)] = _one(index, q)
         return out
@@ -392,7 +369,7 @@ def routes(site, store) -> list:
             try:
                 body = await read_body(request, MAX_BODY)
             except BodyTooLarge:
-                raise TooLarge(f"request body larger than {MAX_BODY} bytes") from None
+                raise ReconcileTooLarge(f"request body larger than {MAX_BODY} bytes") from None
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
             text = body.decode("utf-8", errors="replace")
             if kind == "application/json":
@@ -431,12 +408,12 @@ def routes(site, store) -> list:
             try:
                 await asyncio.wait_for(slots.acquire(), SLOT_WAIT)
             except TimeoutError:
-                raise OverBudget("the reconciliation service is busy; retry in a second") from None
+                raise ReconcileOverBudget("the reconciliation service is busy; retry in a second") from None
             try:  # scoring is pure Python: in a thread, so the event loop keeps serving meanwhile
                 data = await asyncio.to_thread(answer, index, params, budget=BATCH_BUDGET)
             finally:
                 slots.release()
-        except BadRequest as exc:
+        except ReconcileError as exc:
             headers = {"Retry-After": "1"} if exc.status == 503 else None
             return as_json({"error": str(exc)}, status=exc.status, headers=headers)
         if data is None:

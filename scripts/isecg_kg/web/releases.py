@@ -10,20 +10,12 @@ Responses about a kept release say which in ``Isecg-Release``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from isecg_kg.web import conneg
 from isecg_kg.web.context import verify_release
-from isecg_kg.web.linkeddata import (
-    CONTENT_TYPE,
-    CSP,
-    FORMAT_PARAM,
-    FORMATS,
-    PAGE_HEADERS,
-    SUFFIX_FORMAT,
-    LinkedData,
-    dump_type,
-)
+from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS
+from isecg_kg.web.linkeddata import CONTENT_TYPE, FORMAT_PARAM
+from isecg_kg.web.render import FORMATS, SUFFIX_FORMAT, LinkedData, dump_type
+from isecg_kg.web.responses import checked_file, read_routes
 
 FILE_TYPES = {"changelog.md": "text/markdown; charset=utf-8",
               "changelog.html": "text/html; charset=utf-8",
@@ -31,12 +23,10 @@ FILE_TYPES = {"changelog.md": "text/markdown; charset=utf-8",
 
 
 def routes(site, store) -> list:
-    from starlette.responses import FileResponse, PlainTextResponse, Response
-    from starlette.routing import Route
+    from starlette.responses import PlainTextResponse, Response
 
     ld = LinkedData(site, store)
     checked = {k.version: verify_release(k.directory) for k in site.kept if k.available}
-    methods = ["GET", "HEAD"]
 
     def choose(request) -> str | None:
         param = request.query_params.get("format")
@@ -73,7 +63,7 @@ def routes(site, store) -> list:
         if fmt == "html":
             return Response(ld.releases_html(), media_type="text/html; charset=utf-8",
                             headers={**PAGE_HEADERS, "Content-Security-Policy":
-                                     CSP.format(style="")})
+                                     PAGE_CSP})
         return Response(ld.catalogue_rdf(fmt), media_type=CONTENT_TYPE[fmt],
                         headers={**PAGE_HEADERS, "ETag": f'"{site.version}-releases-{fmt}"'})
 
@@ -93,27 +83,24 @@ def routes(site, store) -> list:
                 f"503 Service Unavailable: release {version} is not available on this server "
                 f"({'; '.join(kept.problems)}).\n", status_code=503,
                 headers={**PAGE_HEADERS, "Isecg-Release": version})
-        kept_files = checked[version]
-        if name not in kept_files.sums and name != "SHA256SUMS":
-            return not_found(f"release {version} has no file {name!r}")
-        reason = None if name == "SHA256SUMS" else kept_files.problem(name)
-        if reason is not None:
-            return PlainTextResponse(f"503 Service Unavailable: {name} of release {version} "
-                                     f"is not served because {reason}.\n", status_code=503,
-                                     headers={**PAGE_HEADERS, "Isecg-Release": version})
         headers = {**PAGE_HEADERS, "Isecg-Release": version,
                    # a kept release never changes: its files may be cached for good
                    "Cache-Control": "public, max-age=31536000, immutable"}
         if name == "changelog.html":
-            headers["Content-Security-Policy"] = CSP.format(style="")
-        return FileResponse(Path(kept.directory) / name,
-                            media_type=FILE_TYPES.get(name) or dump_type(name),
-                            headers=headers, content_disposition_type="inline")
+            headers["Content-Security-Policy"] = PAGE_CSP
+        return checked_file(
+            checked[version], kept.directory, name,
+            media_type=FILE_TYPES.get(name) or dump_type(name), headers=headers,
+            missing=lambda: not_found(f"release {version} has no file {name!r}"),
+            withheld=lambda reason: PlainTextResponse(
+                f"503 Service Unavailable: {name} of release {version} is not served because "
+                f"{reason}.\n", status_code=503,
+                headers={**PAGE_HEADERS, "Isecg-Release": version}))
 
-    return [
-        Route("/releases", series, methods=methods),
-        Route("/releases.{suffix}", document, methods=methods),
-        Route("/release/{version}", release, methods=methods),
-        Route("/release/{version}/", release, methods=methods),
-        Route("/release/{version}/{name}", release_file, methods=methods),
-    ]
+    return read_routes(
+        ("/releases", series),
+        ("/releases.{suffix}", document),
+        ("/release/{version}", release),
+        ("/release/{version}/", release),
+        ("/release/{version}/{name}", release_file),
+    )

@@ -11,11 +11,7 @@ import math
 import sys
 from pathlib import Path
 
-# Bytes of request line and headers a connection may send before the request is complete.
-# It must hold a GET whose query string carries a query at the size limit, percent-encoded
-# (3 bytes per byte): with h11's default of 16 KiB such requests were cut off with a reset.
-HEADER_ROOM = 16 * 1024
-GRACE = 5.0  # seconds beyond the query time limit that a shutdown waits for requests in flight
+from isecg_kg.web.defaults import GRACE, HEADER_ROOM
 
 
 def max_request_head(max_query_bytes: int) -> int:

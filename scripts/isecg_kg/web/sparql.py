@@ -1,4 +1,4 @@
-"""The SPARQL 1.1 Protocol at /sparql, read-only and honest about its limits, and the query page.
+"""The SPARQL 1.1 Protocol at /sparql, read-only and honest about its limits.
 
 Status codes: 400 malformed query or request; 403 refused (update, SERVICE to a host not on the
 allow-list, a graph that is not ours); 405 wrong method; 406 no acceptable format (the body lists
@@ -12,18 +12,17 @@ says so in ``Isecg-Result-Truncated: true`` (the cap in force is always in ``Ise
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-import secrets
 import sys
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import Response
 
-from isecg_kg.config import DATASET_IRI, GRAPHS, PREDECLARED, PREFIXES
+from isecg_kg.config import GRAPHS
 from isecg_kg.errors import (
+    BodyTooLarge,
     QueryAborted,
     QueryBusy,
     QueryError,
@@ -34,91 +33,29 @@ from isecg_kg.errors import (
     QueryTooLarge,
     QueryUnsupported,
 )
-from isecg_kg.sparql.catalogue import named_queries
 from isecg_kg.sparql.engine import QueryRequest
 from isecg_kg.sparql.guard import check_graphs, check_query
 from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
 from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web import conneg
-from isecg_kg.web.body import BodyTooLarge, read_body
+from isecg_kg.web.body import read_body
 from isecg_kg.web.cache import AnswerCache
+from isecg_kg.web.conneg import DOC_FORMATS
 from isecg_kg.web.context import Site
-from isecg_kg.web.templates import STATIC, environment
+from isecg_kg.web.defaults import DISCONNECT_GRACE
+from isecg_kg.web.documents import FORMAT_PARAM, Graphs
+from isecg_kg.web.query_page import QueryPage
+from isecg_kg.web.responses import problem
+from isecg_kg.web.service_description import ServiceDescription
+from isecg_kg.web.sparql_formats import (
+    GRAPH_FORMAT_PARAM,
+    GRAPH_OFFER,
+    agreed_format,
+    choose_format,
+    parse_term,
+)
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
-# Media type -> format name, in the server's order of preference.
-RESULT_OFFER = {**{m: n for n, m in conneg.RESULT_FORMATS.items()}, "application/json": "json"}
-GRAPH_OFFER = {GRAPH_FORMATS[n][0]: n for n in ("turtle", "jsonld", "nt", "xml")}
-GRAPH_OFFER_JSON = {**GRAPH_OFFER, "application/json": "jsonld"}  # Accept, not format= lists
-# format= values (names or media types) -> format name, per kind of query. Clients send either:
-# SPARQLWrapper sends a short name and the media types of its Accept header together
-# (format=tsv&format=text/tab-separated-values, format=json-ld&format=application/ld+json,...).
-RESULT_FORMAT_PARAM = {**{n: n for n in conneg.RESULT_FORMATS}, **RESULT_OFFER,
-                       "application/json": "json", "application/xml": "xml", "text/xml": "xml",
-                       "srj": "json", "srx": "xml"}
-# N3 is answered as Turtle, which every N3 parser reads.
-GRAPH_FORMAT_PARAM = {**{n: n for n in GRAPH_FORMATS}, **GRAPH_OFFER, "ttl": "turtle",
-                      "n3": "turtle", "text/n3": "turtle", "text/rdf+n3": "turtle",
-                      "application/n3": "turtle", "application/turtle": "turtle",
-                      "application/x-turtle": "turtle", "ntriples": "nt", "n-triples": "nt",
-                      "text/plain": "nt", "json": "jsonld", "json-ld": "jsonld",
-                      "application/x-json+ld": "jsonld", "rdfxml": "xml", "rdf+xml": "xml",
-                      "rdf": "xml", "application/json": "jsonld", "application/xml": "xml",
-                      "text/xml": "xml"}
-
-
-def format_names(value: str, table: dict[str, str]) -> set[str]:
-    """The format names one format= value stands for: a name, a media type, or a list of media
-    types as an Accept header writes them (parameters and q-values ignored). A space inside a
-    media type is read as the '+' an unencoded URL turned into one."""
-    out = set()
-    for part in value.split(","):
-        key = part.split(";")[0].strip().lower().replace(" ", "+")
-        if key in table:
-            out.add(table[key])
-    return out
-
-
-LIMIT_HEADERS = ("ETag, Retry-After, Isecg-Row-Limit, Isecg-Byte-Limit, Isecg-Result-Truncated, "
-                 "Isecg-Result-Rows, Content-Disposition")
-# The query page's editor (CodeMirror) writes its theme into one <style> element carrying a
-# nonce new with every response; scripts stay 'self' only.
-PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
-            "connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
-            "frame-ancestors 'none'")
-
-
-def problem(status: int, title: str, detail: str, *, headers: dict | None = None,
-            **extra) -> Response:
-    """An RFC 9457 problem body; never a traceback or a path."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    body.update({k: v for k, v in extra.items() if v is not None})
-    return Response(json.dumps(body, ensure_ascii=False), status_code=status,
-                    media_type="application/problem+json", headers=headers)
-
-
-_SUBJECT, _PREDICATE = ox.NamedNode("urn:isecg:s"), ox.NamedNode("urn:isecg:p")
-
-
-def parse_term(text: str):
-    """The one IRI or literal ``text`` spells in Turtle (predeclared prefixes known), or None.
-    Parsed as the object of one triple: anything that makes more or other triples is refused."""
-    if len(text) > 4096:
-        return None
-    doc = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREDECLARED.items())
-    doc += f"<{_SUBJECT.value}> <{_PREDICATE.value}> {text} .\n"
-    try:
-        triples = list(ox.parse(doc.encode("utf-8", "surrogatepass"),
-                                format=ox.RdfFormat.TURTLE))
-    except (SyntaxError, ValueError, UnicodeEncodeError):
-        return None
-    if len(triples) != 1:
-        return None
-    t = triples[0]
-    if (t.subject, t.predicate) != (_SUBJECT, _PREDICATE) or not isinstance(
-            t.object, (ox.NamedNode, ox.Literal)):
-        return None
-    return t.object
 
 
 class _BadRequest(Exception):
@@ -146,11 +83,10 @@ class SparqlService:
         self._inflight: dict = {}  # answer key -> [task of the engine run, requests awaiting it]
         # check_query is ~0.15 ms of Python per request; its verdict on a text never changes
         self.checked = AnswerCache(max_entries=1024, max_bytes=16 << 20)
-        self._page = None
-        self._description = None
-        from isecg_kg.web.documents import Graphs
-
         self.graphs = Graphs(store, site.version)
+        self.pages = QueryPage(site, store, max_rows=max_rows, timeout=timeout)
+        self.description = ServiceDescription(site, store, self.endpoint_iri, max_rows,
+                                              max_query_bytes, service_allow, timeout)
 
     # ---- request parsing
 
@@ -260,11 +196,11 @@ class SparqlService:
         if isinstance(subs, Response):
             return subs
         graph_kind = checked.form in ("CONSTRUCT", "DESCRIBE")
-        choice = self._format(checked.form, fmt_param, accept)
+        choice = choose_format(checked.form, fmt_param, accept)
         if isinstance(choice, Response):
             return choice
         if choice == "html":
-            return self.page(request, query=text)
+            return self.pages.render(request, query=text)
         if request.method in ("GET", "HEAD") and self._not_modified(request):
             return Response(status_code=304, headers=self._cache_headers())
         req = QueryRequest(
@@ -298,7 +234,7 @@ class SparqlService:
                 self.answers.put(key, result, sys.getsizeof(result.body) + 200)
         if checked.form is None and (result.form == "GRAPH") != graph_kind:
             # the tokenizer could not tell the form: negotiate again now that it is known
-            again = self._format("CONSTRUCT" if result.form == "GRAPH" else "SELECT", fmt_param,
+            again = choose_format("CONSTRUCT" if result.form == "GRAPH" else "SELECT", fmt_param,
                                  accept)
             if isinstance(again, Response):
                 return again
@@ -368,43 +304,6 @@ class SparqlService:
             subs[name] = term
         return subs
 
-    @staticmethod
-    def _format_param(values: list[str], table: dict[str, str], offer: dict[str, str],
-                      what: str):
-        """The one format all format= values agree on, or a 406 (none offered) / 400 (they ask
-        for different formats, each named)."""
-        agreed: set[str] | None = None
-        for value in values:
-            names = format_names(value, table)
-            if not names:
-                return problem(406, "Not acceptable", f"format={value} is not offered for "
-                               f"{what}; offered: {', '.join(dict.fromkeys(offer.values()))}",
-                               offered=list(offer))
-            if agreed is not None and not agreed & names:
-                first = next(v for v in values if format_names(v, table) & agreed)
-                return problem(400, "Conflicting formats", f"format={first} and format={value} "
-                               f"ask for different formats ({', '.join(sorted(agreed))} and "
-                               f"{', '.join(sorted(names))}); send one")
-            agreed = names if agreed is None else agreed & names
-        # a value listing several types leaves a choice: the server's order of preference
-        return next(n for n in dict.fromkeys(table.values()) if n in agreed)
-
-    def _format(self, form: str | None, fmt_param: list[str] | None, accept: str | None):
-        """The format name to answer in, "html" for the page, or a 406 response."""
-        graph_kind = form in ("CONSTRUCT", "DESCRIBE")
-        table = GRAPH_FORMAT_PARAM if graph_kind else RESULT_FORMAT_PARAM
-        offer = GRAPH_OFFER if graph_kind else RESULT_OFFER
-        if fmt_param:
-            return self._format_param(fmt_param, table, offer, f"{form or 'these'} queries")
-        if graph_kind:
-            offer = GRAPH_OFFER_JSON
-        media = conneg.negotiate(accept, [*offer, "text/html"])
-        if media is None:
-            return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered for "
-                           f"{form or 'this'} queries; offered: {', '.join(offer)}",
-                           offered=list(offer))
-        return "html" if media == "text/html" else offer[media]
-
     def _query_error(self, exc: QueryError) -> Response:
         if isinstance(exc, QueryTooLarge):
             return problem(413, "Query too large", str(exc), limit=self.max_query_bytes)
@@ -426,8 +325,6 @@ class SparqlService:
 
     def _graph_store(self, request: Request, params, names, fmt_param, accept) -> Response:
         """The read-only SPARQL 1.1 Graph Store Protocol: GET ?graph=IRI or ?default."""
-        from isecg_kg.web.documents import DOC_FORMATS, FORMAT_PARAM
-
         if request.method == "POST":
             return self._read_only()
         graphs = [v for k, v in params if k == "graph"]
@@ -438,7 +335,7 @@ class SparqlService:
             return problem(404, "No such graph", f"<{graph}> is not a graph of this dataset; "
                            f"its graphs are {', '.join(GRAPHS)}, or ask for ?default")
         if fmt_param:
-            fmt = self._format_param(fmt_param, FORMAT_PARAM, {
+            fmt = agreed_format(fmt_param, FORMAT_PARAM, {
                 m: n for n, (m, _) in DOC_FORMATS.items()}, "graphs")
             if isinstance(fmt, Response):
                 return fmt
@@ -454,13 +351,12 @@ class SparqlService:
         status, detail = service_failure(str(exc), services, self.service_map)
         return problem(status, "Bad gateway" if status == 502 else "Gateway timeout", detail)
 
-    # ---- service description and page
-
+    # ---- the service description
     def _no_query(self, request: Request, accept: str | None,
                   fmt_param: list[str] | None) -> Response:
         offer = {m: n for m, n in GRAPH_OFFER.items()}
         if fmt_param:
-            name = self._format_param(fmt_param, GRAPH_FORMAT_PARAM, offer,
+            name = agreed_format(fmt_param, GRAPH_FORMAT_PARAM, offer,
                                       "the service description")
             if isinstance(name, Response):
                 return name
@@ -471,168 +367,17 @@ class SparqlService:
                                f"the service description is {', '.join(offer)}",
                                offered=[*offer, "text/html"])
             if media == "text/html":
-                return self.page(request)
+                return self.pages.render(request)
             name = offer[media]
         if request.method in ("GET", "HEAD") and self._not_modified(request):
             return Response(status_code=304, headers=self._cache_headers())
-        body = (self.description_turtle().encode() if name == "turtle"
-                else write_triples(self.description(), name))
+        body = (self.description.turtle().encode() if name == "turtle"
+                else write_triples(self.description.triples(), name))
         return Response(body, media_type=GRAPH_FORMATS[name][0], headers=self._cache_headers())
-
-    def description(self) -> list:
-        """The SPARQL 1.1 Service Description of this endpoint (as triples)."""
-        if self._description is None:
-            self._description = list(ox.parse(self.description_turtle().encode(),
-                                              format=ox.RdfFormat.TURTLE))
-        return self._description
-
-    def description_turtle(self) -> str:
-        counts = {}
-        for g in GRAPHS:
-            res = self.store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
-            counts[g] = int(next(iter(res))["n"].value)
-        named = ",\n".join(
-            f"""        [ a sd:NamedGraph ; sd:name <{g}> ;
-          sd:graph [ a sd:Graph ; void:triples {counts[g]} ] ]""" for g in GRAPHS)
-        allow = ", ".join(f"<{s}>" for s in self.service_allow) or "none"
-        declare = " ,\n        ".join(
-            f'[ sh:prefix "{p}" ; sh:namespace "{ns}"^^xsd:anyURI ]'
-            for p, ns in sorted(PREDECLARED.items()))
-        limits = (f"Read-only. Each query is stopped after {self.timeout:g} s (HTTP 503 with "
-                  f"Retry-After, never a partial 200). At most "
-                  f"{self.max_rows if self.max_rows is not None else 'unlimited'} rows or triples "
-                  "per answer; a capped answer carries the header Isecg-Result-Truncated: true. "
-                  f"Queries up to {self.max_query_bytes} bytes. SERVICE only to {allow}. FROM, "
-                  "FROM NAMED, default-graph-uri and named-graph-uri accept only the graphs "
-                  "listed here; nothing is ever fetched.")
-        release_note = (f"Queries are always answered from the current release, "
-                        f"{self.site.release_version}; earlier releases are not queryable "
-                        "here, they are kept as downloads under /release/VERSION/ (listed at "
-                        "/releases).")
-        return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
-@prefix dcat: <http://www.w3.org/ns/dcat#> .
-@prefix formats: <http://www.w3.org/ns/formats/> .
-@prefix void: <http://rdfs.org/ns/void#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix sh: <http://www.w3.org/ns/shacl#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-
-<{self.endpoint_iri}> a sd:Service ;
-    rdfs:comment "Queries may use these prefixes without declaring them (sh:declare); a PREFIX in the query overrides one."@en ;
-    sh:declare {declare} ;
-    sd:endpoint <{self.endpoint_iri}> ;
-    sd:supportedLanguage sd:SPARQL11Query ;
-    sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
-    sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
-    sd:resultFormat formats:SPARQL_Results_JSON , formats:SPARQL_Results_XML ,
-        formats:SPARQL_Results_CSV , formats:SPARQL_Results_TSV , formats:Turtle ,
-        formats:N-Triples , formats:JSON-LD , formats:RDF_XML ;
-    rdfs:comment {json.dumps(limits)}@en ;
-    sd:defaultDataset [
-        a sd:Dataset ;
-        dcterms:source <{DATASET_IRI}> ;
-        dcat:version {json.dumps(self.site.release_version)} ;
-        rdfs:comment "The default graph is the union of the named graphs (sd:UnionDefaultGraph). The inferred graph holds entailments materialized by the build, so queries are evaluated under simple entailment."@en ;
-        rdfs:comment {json.dumps(release_note)}@en ;
-        sd:defaultGraph [ a sd:Graph ; void:triples {sum(counts.values())} ] ;
-        sd:namedGraph
-{named}
-    ] .
-"""
-
-    def _examples(self) -> list[dict]:
-        try:
-            queries = named_queries().values()
-        except QueryError:
-            return []
-        out = []
-        for q in queries:
-            # a parameter is required unless its description starts with "optional" or the
-            # query says what it does "without the parameter"
-            optional_query = "without the parameter" in q.description.lower()
-            params = [{"name": p.name, "type": p.type, "description": p.description,
-                       "required": not (optional_query or
-                                        p.description.lower().startswith("optional"))}
-                      for p in q.params.values()]
-            out.append({"name": q.name, "title": q.title or q.name,
-                        "description": q.description, "query": q.text, "params": params})
-        return out
-
-    def page(self, request: Request, query: str | None = None) -> Response:
-        if self._page is None:
-            self._page = environment(LICENCE="https://creativecommons.org/publicdomain/zero/1.0/"
-                                     ).get_template("sparql_query.html")
-        examples = self._examples()
-        if query is None:
-            query = request.query_params.get("query")
-        name = request.query_params.get("name")
-        chosen = next((e for e in examples if e["name"] == name), None)
-        autorun = bool(query) or chosen is not None
-        if not query:
-            chosen = chosen or (examples[0] if examples else None)
-            query = chosen["query"] if chosen else (
-                "SELECT ?s ?label WHERE {\n  ?s rdfs:label ?label\n}\nLIMIT 20\n")
-        vocabulary = self._vocabulary()
-        nonce = secrets.token_urlsafe(18)
-        csp = PAGE_CSP.format(nonce=nonce)
-        data = {"nonce": nonce, "examples": examples, "dataBase": self.site.data_base,
-                "ontology": self.site.data_base + "ontology#", "prefixes": PREFIXES,
-                "predeclared": PREDECLARED, "vocabulary": vocabulary,
-                "chosen": chosen["name"] if chosen else ""}
-        # JSON inside <script>: escape <, > and & so no label can close the element
-        page_json = (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-                     .replace(">", "\\u003e").replace("&", "\\u0026"))
-        html = self._page.render(query=query, autorun=autorun, examples=examples,
-                                 chosen=chosen["name"] if chosen else "", page_json=page_json,
-                                 endpoint="/sparql", version=self.site.version,
-                                 max_rows=self.max_rows, timeout=self.timeout,
-                                 predeclared=PREDECLARED, link=_PageLink(), csp=csp,
-                                 editor=(STATIC / "editor" / "editor.js").is_file())
-        return HTMLResponse(html, headers={"Content-Security-Policy": csp, "Vary": "Accept",
-                                           "X-Content-Type-Options": "nosniff",
-                                           "Referrer-Policy": "no-referrer",
-                                           "Cache-Control": "no-store"})
-
-    def _vocabulary(self) -> list[str]:
-        """Prefixed names of the classes and properties the data uses, for completion."""
-        if getattr(self, "_vocab", None) is None:
-            from isecg_kg.describe import compact
-
-            terms = set()
-            try:
-                for row in self.store.query(
-                        "SELECT DISTINCT ?t WHERE { { ?s a ?t } UNION { ?s ?t ?o } }",
-                        use_default_graph_as_union=True):
-                    terms.add(compact(row["t"].value))
-            except (OSError, RuntimeError, SyntaxError):  # an external store may refuse
-                pass
-            self._vocab = sorted(t for t in terms if ":" in t and "://" not in t)
-        return self._vocab
-
-    async def query_page(self, request: Request) -> Response:
-        if request.method not in ("GET", "HEAD"):
-            return problem(405, "Method not allowed", "the query page answers GET only",
-                           headers={"Allow": "GET, HEAD"})
-        return self.page(request)
-
-
-class _PageLink:
-    """What the site's base template asks of ``link``: the query page is served live only."""
-
-    @staticmethod
-    def path(path: str) -> str:
-        return path
 
 
 class _ClientGone(Exception):
     pass
-
-
-# A query whose client hangs up may finish within this many seconds (its answer is cached and
-# its worker kept); past it, the query is cancelled and its worker killed and replaced. Killing at
-# once made a load generator's end, 100 clients hanging up on cheap queries, kill every worker.
-DISCONNECT_GRACE = 0.5
 
 
 async def _unless_disconnected(request: Request, work):
@@ -669,26 +414,3 @@ async def _unless_disconnected(request: Request, work):
     except (asyncio.CancelledError, QueryError):
         pass
     raise _ClientGone
-
-
-def static_file(name: str, media_type: str):
-    path = STATIC / name
-
-    async def handler(request: Request) -> Response:
-        if not path.is_file():
-            return Response("404 Not Found\n", status_code=404, media_type="text/plain")
-        return FileResponse(path, media_type=media_type,
-                            headers={"Cache-Control": "public, max-age=3600",
-                                     "X-Content-Type-Options": "nosniff"})
-
-    return handler
-
-
-async def healthz_payload(site: Site, engine: QueryEngine) -> JSONResponse:
-    withheld = dict(site.release.problems) if site.release is not None else {}
-    status = engine.status()
-    body = {"status": "degraded" if withheld or not status["workers"] else "ok",
-            "version": site.version, **status}
-    if withheld:
-        body["withheld"] = withheld  # files of the build that failed their SHA-256 check
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})

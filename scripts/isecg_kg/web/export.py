@@ -1,7 +1,7 @@
 """The static export: the whole linked-data site as files, for any web host.
 
 ``write_site(dist, out, base)`` renders, from a build directory, every page and document the
-server (isecg_kg.web.linkeddata) would answer: for each entity below the base an ``.html``,
+server (web/linkeddata.py) would answer: for each entity below the base an ``.html``,
 ``.ttl``, ``.jsonld``, ``.nt`` and ``.rdf`` file at its IRI's path, the ontology documentation,
 the home page, the dumps under ``dumps/`` and the VoID. Pages link to each other by relative
 ``.html`` paths, so the site also works without content negotiation (or below a sub-path);
@@ -17,6 +17,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.errors import BuildError
+from isecg_kg.web.context import Site
+from isecg_kg.web.defaults import PAGE_CSP
+from isecg_kg.web.render import FORMATS, LinkedData, dump_files
+from isecg_kg.web.templates import STATIC
 
 RULES_NOTE = """# Content negotiation for the static ISECG site
 
@@ -97,7 +101,7 @@ server {
         text/plain              SHA256SUMS;
     }
     add_header X-Content-Type-Options nosniff always;
-    add_header Content-Security-Policy "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'" always;
+    add_header Content-Security-Policy """ + f'"{PAGE_CSP}"' + r""" always;
 
     location = / { try_files /index.html =404; }
     location = /void { default_type text/turtle; try_files /void.ttl =404; }
@@ -145,7 +149,7 @@ AddType image/svg+xml .svg
     ForceType text/plain
 </Files>
 Header always set X-Content-Type-Options nosniff
-Header always set Content-Security-Policy "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+Header always set Content-Security-Policy """ + f'"{PAGE_CSP}"' + r"""
 ErrorDocument 404 /404.html
 
 AddType text/markdown .md
@@ -217,10 +221,6 @@ def write_site(dist: Path, out: Path, base: str | None, *, releases: Path | None
     """Write the static site for the build in ``dist`` into ``out`` (created or replaced);
     with ``source`` (the project root) also the kept releases of its registry found in
     ``releases``: the releases page, their catalogue and every file under release/VERSION/."""
-    from isecg_kg.web.context import Site
-    from isecg_kg.web.linkeddata import FORMATS, LinkedData, dump_files
-    from isecg_kg.web.templates import STATIC
-
     dist, out = Path(dist), Path(out)
     nq = dist / "isecg.nq"
     if not nq.is_file():

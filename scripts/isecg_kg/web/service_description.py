@@ -1,0 +1,87 @@
+"""The SPARQL 1.1 Service Description of /sparql: its graphs, formats, limits and prefixes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from isecg_kg.config import DATASET_IRI, GRAPHS, PREDECLARED
+from isecg_kg.web.context import Site
+
+
+@dataclass
+class ServiceDescription:
+    """What GET /sparql without a query describes (asked of the store once, then kept)."""
+
+    site: Site
+    store: object
+    endpoint_iri: str
+    max_rows: int | None
+    max_query_bytes: int
+    service_allow: tuple[str, ...]
+    timeout: float
+    _description: list | None = field(default=None, repr=False)
+
+    def triples(self) -> list:
+        """The SPARQL 1.1 Service Description of this endpoint (as triples)."""
+        if self._description is None:
+            self._description = list(ox.parse(self.turtle().encode(),
+                                              format=ox.RdfFormat.TURTLE))
+        return self._description
+
+    def turtle(self) -> str:
+        counts = {}
+        for g in GRAPHS:
+            res = self.store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")
+            counts[g] = int(next(iter(res))["n"].value)
+        named = ",\n".join(
+            f"""        [ a sd:NamedGraph ; sd:name <{g}> ;
+          sd:graph [ a sd:Graph ; void:triples {counts[g]} ] ]""" for g in GRAPHS)
+        allow = ", ".join(f"<{s}>" for s in self.service_allow) or "none"
+        declare = " ,\n        ".join(
+            f'[ sh:prefix "{p}" ; sh:namespace "{ns}"^^xsd:anyURI ]'
+            for p, ns in sorted(PREDECLARED.items()))
+        limits = (f"Read-only. Each query is stopped after {self.timeout:g} s (HTTP 503 with "
+                  f"Retry-After, never a partial 200). At most "
+                  f"{self.max_rows if self.max_rows is not None else 'unlimited'} rows or triples "
+                  "per answer; a capped answer carries the header Isecg-Result-Truncated: true. "
+                  f"Queries up to {self.max_query_bytes} bytes. SERVICE only to {allow}. FROM, "
+                  "FROM NAMED, default-graph-uri and named-graph-uri accept only the graphs "
+                  "listed here; nothing is ever fetched.")
+        release_note = (f"Queries are always answered from the current release, "
+                        f"{self.site.release_version}; earlier releases are not queryable "
+                        "here, they are kept as downloads under /release/VERSION/ (listed at "
+                        "/releases).")
+        return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix formats: <http://www.w3.org/ns/formats/> .
+@prefix void: <http://rdfs.org/ns/void#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+<{self.endpoint_iri}> a sd:Service ;
+    rdfs:comment "Queries may use these prefixes without declaring them (sh:declare); a PREFIX in the query overrides one."@en ;
+    sh:declare {declare} ;
+    sd:endpoint <{self.endpoint_iri}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
+    sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
+    sd:resultFormat formats:SPARQL_Results_JSON , formats:SPARQL_Results_XML ,
+        formats:SPARQL_Results_CSV , formats:SPARQL_Results_TSV , formats:Turtle ,
+        formats:N-Triples , formats:JSON-LD , formats:RDF_XML ;
+    rdfs:comment {json.dumps(limits)}@en ;
+    sd:defaultDataset [
+        a sd:Dataset ;
+        dcterms:source <{DATASET_IRI}> ;
+        dcat:version {json.dumps(self.site.release_version)} ;
+        rdfs:comment "The default graph is the union of the named graphs (sd:UnionDefaultGraph). The inferred graph holds entailments materialized by the build, so queries are evaluated under simple entailment."@en ;
+        rdfs:comment {json.dumps(release_note)}@en ;
+        sd:defaultGraph [ a sd:Graph ; void:triples {sum(counts.values())} ] ;
+        sd:namedGraph
+{named}
+    ] .
+"""

@@ -1,0 +1,104 @@
+"""Which format a SPARQL answer is written in: the offers, the names and media types format=
+may give, and the choice from format= or Accept (a 406 or 400 problem when there is none)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from isecg_kg.config import PREDECLARED
+from isecg_kg.sparql.results import GRAPH_FORMATS
+from isecg_kg.web import conneg
+from isecg_kg.web.responses import problem
+
+# Media type -> format name, in the server's order of preference.
+RESULT_OFFER = {**{m: n for n, m in conneg.RESULT_FORMATS.items()}, "application/json": "json"}
+GRAPH_OFFER = {GRAPH_FORMATS[n][0]: n for n in ("turtle", "jsonld", "nt", "xml")}
+GRAPH_OFFER_JSON = {**GRAPH_OFFER, "application/json": "jsonld"}  # Accept, not format= lists
+# format= values (names or media types) -> format name, per kind of query. Clients send either:
+# SPARQLWrapper sends a short name and the media types of its Accept header together
+# (format=tsv&format=text/tab-separated-values, format=json-ld&format=application/ld+json,...).
+RESULT_FORMAT_PARAM = {**{n: n for n in conneg.RESULT_FORMATS}, **RESULT_OFFER,
+                       "application/json": "json", "application/xml": "xml", "text/xml": "xml",
+                       "srj": "json", "srx": "xml"}
+# N3 is answered as Turtle, which every N3 parser reads.
+GRAPH_FORMAT_PARAM = {**{n: n for n in GRAPH_FORMATS}, **GRAPH_OFFER, "ttl": "turtle",
+                      "n3": "turtle", "text/n3": "turtle", "text/rdf+n3": "turtle",
+                      "application/n3": "turtle", "application/turtle": "turtle",
+                      "application/x-turtle": "turtle", "ntriples": "nt", "n-triples": "nt",
+                      "text/plain": "nt", "json": "jsonld", "json-ld": "jsonld",
+                      "application/x-json+ld": "jsonld", "rdfxml": "xml", "rdf+xml": "xml",
+                      "rdf": "xml", "application/json": "jsonld", "application/xml": "xml",
+                      "text/xml": "xml"}
+
+
+def format_names(value: str, table: dict[str, str]) -> set[str]:
+    """The format names one format= value stands for: a name, a media type, or a list of media
+    types as an Accept header writes them (parameters and q-values ignored). A space inside a
+    media type is read as the '+' an unencoded URL turned into one."""
+    out = set()
+    for part in value.split(","):
+        key = part.split(";")[0].strip().lower().replace(" ", "+")
+        if key in table:
+            out.add(table[key])
+    return out
+
+
+def agreed_format(values: list[str], table: dict[str, str], offer: dict[str, str], what: str):
+    """The one format all format= values agree on, or a 406 (none offered) / 400 (they ask
+    for different formats, each named)."""
+    agreed: set[str] | None = None
+    for value in values:
+        names = format_names(value, table)
+        if not names:
+            return problem(406, "Not acceptable", f"format={value} is not offered for "
+                           f"{what}; offered: {', '.join(dict.fromkeys(offer.values()))}",
+                           offered=list(offer))
+        if agreed is not None and not agreed & names:
+            first = next(v for v in values if format_names(v, table) & agreed)
+            return problem(400, "Conflicting formats", f"format={first} and format={value} "
+                           f"ask for different formats ({', '.join(sorted(agreed))} and "
+                           f"{', '.join(sorted(names))}); send one")
+        agreed = names if agreed is None else agreed & names
+    # a value listing several types leaves a choice: the server's order of preference
+    return next(n for n in dict.fromkeys(table.values()) if n in agreed)
+
+
+def choose_format(form: str | None, fmt_param: list[str] | None, accept: str | None):
+    """The format name to answer in, "html" for the page, or a 406 response."""
+    graph_kind = form in ("CONSTRUCT", "DESCRIBE")
+    table = GRAPH_FORMAT_PARAM if graph_kind else RESULT_FORMAT_PARAM
+    offer = GRAPH_OFFER if graph_kind else RESULT_OFFER
+    if fmt_param:
+        return agreed_format(fmt_param, table, offer, f"{form or 'these'} queries")
+    if graph_kind:
+        offer = GRAPH_OFFER_JSON
+    media = conneg.negotiate(accept, [*offer, "text/html"])
+    if media is None:
+        return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered for "
+                       f"{form or 'this'} queries; offered: {', '.join(offer)}",
+                       offered=list(offer))
+    return "html" if media == "text/html" else offer[media]
+
+
+_SUBJECT, _PREDICATE = ox.NamedNode("urn:isecg:s"), ox.NamedNode("urn:isecg:p")
+
+
+def parse_term(text: str):
+    """The one IRI or literal ``text`` spells in Turtle (predeclared prefixes known), or None.
+    Parsed as the object of one triple: anything that makes more or other triples is refused."""
+    if len(text) > 4096:
+        return None
+    doc = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREDECLARED.items())
+    doc += f"<{_SUBJECT.value}> <{_PREDICATE.value}> {text} .\n"
+    try:
+        triples = list(ox.parse(doc.encode("utf-8", "surrogatepass"),
+                                format=ox.RdfFormat.TURTLE))
+    except (SyntaxError, ValueError, UnicodeEncodeError):
+        return None
+    if len(triples) != 1:
+        return None
+    t = triples[0]
+    if (t.subject, t.predicate) != (_SUBJECT, _PREDICATE) or not isinstance(
+            t.object, (ox.NamedNode, ox.Literal)):
+        return None
+    return t.object

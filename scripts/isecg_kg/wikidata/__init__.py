@@ -1,0 +1,46 @@
+"""Wikidata linking: check the links, suggest missing ones, export QuickStatements.
+
+Modules: ``entities`` (our side: the linkable entities, their names and links), ``client`` (the
+polite SPARQL client), ``linking`` (``link check``), ``suggestions`` (``--suggest``),
+``quickstatements`` (``link quickstatements``), ``command`` (the ``link`` subcommand).
+
+The links
+    ``data/wikidata-links.ttl`` holds every link: ``skos:exactMatch wd:Q…`` on the entity, plus one
+    ``isecg:LinkRecord`` per link saying where the QID was seen (``isecg:evidence``), when it was
+    recorded (``dcterms:created``) and against which reference (``dcterms:source``). Only QIDs that
+    ``shared/reference/wikidata.md`` gives are linked; everything else stays unlinked and is
+    listed by ``link check``.
+
+Why ``skos:exactMatch`` and not ``owl:sameAs``
+    ``owl:sameAs`` would state that our IRI and the Wikidata IRI denote one resource, so an OWL RL
+    reasoner copies every statement about either IRI onto the other (owlrl's run time grows about
+    n³ with sameAs chains; see the stack pitfalls), and every Wikidata statement a consumer merges
+    in would become a statement about our entity, including Wikidata's errors. ``skos:exactMatch``
+    says "these two can be used interchangeably" without that entailment, is transitive and
+    symmetric only within SKOS, and is what ISO 25964 / SKOS mappings and many LOD hubs use for
+    curated cross-dataset links. The inferred dump therefore never merges identities.
+
+``link check``
+    Asks a Wikidata SPARQL endpoint about every link in batches (``VALUES``): does the item exist,
+    is it a redirect (Wikidata models a redirect as ``owl:sameAs`` from the old item to the new one),
+    does any of its labels, aliases or short names (P1813) agree with one of our names, and does
+    its country (P17) agree with ours. One line per problem, ``[SEVERITY] file: entity: message``;
+    then one ``[INFO]`` line per unlinked entity; with ``suggest`` one ``[SUGGEST]`` line per
+    candidate found by exact name / acronym match (nothing is written). Exit codes as
+    ``validate``: 0 every link agrees, 1 mismatches found, 2 error (endpoint unreachable, garbage).
+
+``link quickstatements``
+    QuickStatements v1 (tab-separated) for "member of (P463) ISECG": one command line per membership
+    and reference, ``Qagency P463 Qisecg [P580 start] [P582 end] S854 "public address" S813 day``.
+    Sources on one line form one reference, so each source gets its own line (the tool merges the
+    repeated statement and adds the reference). P580 and P582 come from the claims the membership's
+    period adopts, at the source's precision (``/9`` year, ``/10`` month, ``/11`` day; a window of
+    days inside one month or year gives that month or year): BNSC from November 2007 to 1 April
+    2010, UKSA from 1 April 2010. The reference is the address where the source was read (S854)
+    and the day it was read (S813); a source without a public address (the brochure) cannot be
+    cited. ISECG has no known QID, hence ``--isecg-qid`` is required.
+
+The HTTP client is polite per the Wikimedia User-Agent policy: a descriptive User-Agent naming
+isecg-kg and its version, timeouts, and bounded retries with exponential backoff that honour
+``Retry-After`` on 429 and 5xx answers.
+"""

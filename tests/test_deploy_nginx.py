@@ -110,3 +110,26 @@ def test_requests_survive_a_replica_being_killed(dist, tmp_path):
     # a request meant for the dead replica was passed on to the live one ("A, B")
     assert f"127.0.0.1:{ports[0]}, 127.0.0.1:{ports[1]}" in "\n".join(after)
     assert all(line.split()[1] == "200" for line in after)
+
+
+def test_replicas_charge_query_time_to_the_client_nginx_names(dist, tmp_path):
+    """Behind the shipped config with --trust-proxy, a client that writes its own
+    X-Forwarded-For is still charged as itself (nginx replaces the header), and another client
+    (127.0.0.2: another loopback address) keeps its own budget."""
+    budget = ("--trust-proxy", "127.0.0.1", "--client-budget", "0.2", "--budget-window", "600")
+    heavy = ("SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f "
+             "FILTER(isLiteral(?c) && isLiteral(?f)) }} # {}")
+    with isecg_server(dist, *budget) as first, isecg_server(dist, *budget) as second:
+        ports = tuple(int(u.rsplit(":", 1)[1]) for u in (first, second))
+        with nginx(tmp_path, ports) as proxy, \
+                httpx.Client(timeout=30) as greedy, httpx.Client(
+                    timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
+            codes = [greedy.get(proxy + "/sparql", params={"query": heavy.format(i)},
+                                headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                     for i in range(60)]
+            assert 429 in codes and set(codes) <= {200, 429}, codes
+            # both replicas have charged it past its budget by now, whichever this goes to
+            refused = greedy.get(proxy + "/sparql", params={"query": heavy.format(0) + "x"})
+            assert refused.status_code == 429
+            assert "127.0.0.1 has used its query time" in refused.json()["detail"]
+            assert other.get(proxy + "/sparql", params={"query": heavy.format("o")}).status_code == 200

@@ -231,6 +231,14 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
                    help="time to send a request body once its head is in; then 408 (default: "
                         "%(default)s)")
+    p.add_argument("--client-budget", type=float, default=60.0, metavar="SECONDS",
+                   help="query time each client may spend in any --budget-window; then 429 with "
+                        "Retry-After; 0: no budget (default: %(default)s)")
+    p.add_argument("--budget-window", type=float, default=60.0, metavar="SECONDS",
+                   help="the sliding window of --client-budget (default: %(default)s)")
+    p.add_argument("--trust-proxy", action="append", default=None, metavar="ADDRESS",
+                   help="a proxy's address (repeatable): requests from it are charged to the "
+                        "first X-Forwarded-For address; never believed from anyone else")
     p.add_argument("--service-allow", action="append", default=None, metavar="URL",
                    help="SERVICE endpoints allowed (repeatable; default: Wikidata's)")
     p.add_argument("--wikidata-endpoint", default=WIKIDATA_SPARQL, metavar="URL")

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from ipaddress import ip_address
 from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
@@ -28,9 +29,12 @@ from isecg_kg.sparql.engine import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_ROWS, o
 from isecg_kg.sparql.guard import DEFAULT_MAX_QUERY_BYTES
 from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
 from isecg_kg.sparql.workers import DEFAULT_MEMORY_LIMIT, QueryEngine
+from isecg_kg.web.budget import ClientBudgets
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import (
     BODY_TIMEOUT,
+    BUDGET_WINDOW,
+    CLIENT_BUDGET,
     EXPOSED_HEADERS,
     HEAD_TIMEOUT,
     MAX_CONNECTIONS,
@@ -64,6 +68,9 @@ class ServerOptions:
     server_memory: int | None = SERVER_MEMORY
     head_timeout: float = HEAD_TIMEOUT
     body_timeout: float = BODY_TIMEOUT
+    client_budget: float | None = CLIENT_BUDGET  # None: no per-client budget
+    budget_window: float = BUDGET_WINDOW
+    trust_proxy: tuple[str, ...] = ()             # proxies whose X-Forwarded-For is believed
     store: str | None = None                      # an external SPARQL store's query URL
     extra: dict = field(default_factory=dict)
 
@@ -71,10 +78,18 @@ class ServerOptions:
     def from_args(cls, args) -> ServerOptions:
         for name in ("query_timeout", "max_rows", "max_query_bytes", "workers", "max_heavy",
                      "heavy_after", "admission_wait", "worker_memory", "max_connections",
-                     "max_answer_bytes", "server_memory", "head_timeout", "body_timeout"):
+                     "max_answer_bytes", "server_memory", "head_timeout", "body_timeout",
+                     "budget_window"):
             value = getattr(args, name, None)
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, not {value}")
+        if args.client_budget is not None and args.client_budget < 0:
+            raise InputError(f"--client-budget must be 0 (none) or positive, not {args.client_budget}")
+        for proxy in args.trust_proxy or ():
+            try:
+                ip_address(proxy)
+            except ValueError:
+                raise InputError(f"--trust-proxy takes an IP address, not {proxy!r}") from None
         if args.worker_memory < MIN_WORKER_MEMORY:
             raise InputError(f"--worker-memory must be at least {MIN_WORKER_MEMORY} MiB (a "
                              "worker's 256 MiB query stack, Python and the store), not "
@@ -87,7 +102,8 @@ class ServerOptions:
                    worker_memory=args.worker_memory << 20, max_connections=args.max_connections,
                    max_answer_bytes=args.max_answer_bytes, server_memory=args.server_memory << 20,
                    head_timeout=args.head_timeout, body_timeout=args.body_timeout,
-                   store=args.store)
+                   client_budget=args.client_budget or None, budget_window=args.budget_window,
+                   trust_proxy=tuple(args.trust_proxy or ()), store=args.store)
 
     def worker_count(self) -> int:
         return self.workers if self.workers else max(2, os.cpu_count() or 2)
@@ -320,7 +336,10 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                              max_bytes=options.max_answer_bytes)
     service = SparqlService(site, engine, store, max_rows=options.max_rows,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
-                            service_map=service_map, timeout=options.query_timeout)
+                            service_map=service_map, timeout=options.query_timeout,
+                            budgets=ClientBudgets(options.client_budget, options.budget_window,
+                                                  options.trust_proxy)
+                            if options.client_budget else None)
     if options.store:  # asked on the event loop for GET /sparql: ask the store now, once
         service.description.turtle()
     every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]

@@ -41,6 +41,10 @@ MAX_CONNECTIONS = 1024
 SERVER_MEMORY = 2048 << 20  # bytes of resident memory of the server process
 HEAD_TIMEOUT = 10.0  # seconds to receive a request's line and headers
 BODY_TIMEOUT = 30.0  # seconds to receive a request's body
+# Query time per client: CLIENT_BUDGET seconds of engine time in any BUDGET_WINDOW seconds, as the
+# Wikidata Query Service gives each client 60 s a minute (web/budget.py)
+CLIENT_BUDGET = 60.0
+BUDGET_WINDOW = 60.0
 MAX_PATH_BYTES = 8 * 1024  # no IRI of ours is longer than a few hundred bytes
 MIN_WORKER_MEMORY = 640  # MiB of address space: 512 could not load even the real data
 MEMORY_CHECK = 0.5  # seconds between two readings of the server's resident memory

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+import time
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -39,6 +40,7 @@ from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
 from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web import conneg
 from isecg_kg.web.body import read_body
+from isecg_kg.web.budget import ClientBudgets
 from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.conneg import DOC_FORMATS
 from isecg_kg.web.context import Site
@@ -68,8 +70,10 @@ class SparqlService:
 
     def __init__(self, site: Site, engine: QueryEngine, store: ox.Store, *, max_rows: int | None,
                  max_query_bytes: int, service_allow: tuple[str, ...],
-                 service_map: dict[str, str], timeout: float):
+                 service_map: dict[str, str], timeout: float,
+                 budgets: ClientBudgets | None = None):
         self.site = site
+        self.budgets = budgets
         self.engine = engine
         self.store = store
         self.max_rows = max_rows
@@ -218,6 +222,10 @@ class SparqlService:
         if result is None:
             if key in self._inflight:
                 cache_state = "shared"  # joins the run another request started
+            client = self.budgets.client(request) if self.budgets is not None else None
+            if client is not None and (retry := self.budgets.retry_after(client)) is not None:
+                return self._over_budget(client, retry)
+            started = time.monotonic()
             try:
                 result = await self._run_shared(key, req, request)
             except _ClientGone:
@@ -230,6 +238,9 @@ class SparqlService:
                         or isinstance(exc, QueryFailed) and "Parser error" in str(exc)):
                     return self._service_failed(exc, checked.services)
                 return self._query_error(exc)
+            finally:
+                if client is not None:
+                    self.budgets.charge(client, time.monotonic() - started)
             if not checked.services:  # a remote endpoint's answers may change: never kept
                 self.answers.put(key, result, sys.getsizeof(result.body) + 200)
         if checked.form is None and (result.form == "GRAPH") != graph_kind:
@@ -251,6 +262,13 @@ class SparqlService:
                    "nt": "nt", "jsonld": "jsonld"}.get(result.format, "rdf")
             headers["Content-Disposition"] = f'inline; filename="query-result.{ext}"'
         return Response(result.body, media_type=result.media_type, headers=headers)
+
+    def _over_budget(self, client: str, retry: int) -> Response:
+        b = self.budgets
+        return problem(429, "Too many requests",
+                       f"{client} has used its query time: {b.seconds:g} s in any {b.window:g} s "
+                       f"(--client-budget, --budget-window); cached answers stay free. Retry "
+                       f"after {retry} s.", headers={"Retry-After": str(retry)})
 
     async def _run_shared(self, key, req: QueryRequest, request: Request):
         """One engine run for all the requests of the same query in flight at once (a burst of

@@ -1,0 +1,99 @@
+"""Query time per client (web/budget.py): spent in a sliding window, 429 with Retry-After beyond,
+cached answers free, clients told apart by their address (loopback has many: 127.0.0.2 is
+another client) and by X-Forwarded-For only from a proxy given with --trust-proxy."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import run_cli
+from servers import isecg_server
+
+from isecg_kg.web.budget import ClientBudgets
+
+# Uncached work: every run is a new text (the comment), ~0.1 s of engine time each.
+HEAVY = ("SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f FILTER(isLiteral(?c) && isLiteral(?f)) }}"
+         " # {tag}")
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_client_over_its_budget_waits_until_its_spending_leaves_the_window():
+    clock = Clock()
+    b = ClientBudgets(10, 60, clock=clock)
+    b.charge("a", 4)
+    clock.now += 20
+    b.charge("a", 7)           # 11 s in the window
+    assert b.retry_after("b") is None
+    assert b.retry_after("a") == 40  # the first 4 s leave the window 60 s after they were spent
+    clock.now += 40
+    assert b.retry_after("a") is None  # 7 s left in the window
+
+
+def test_the_table_of_clients_is_bounded_and_forgets_idle_ones():
+    clock = Clock()
+    b = ClientBudgets(10, 60, clock=clock, max_clients=3)
+    for c in "abcde":
+        b.charge(c, 1)
+    assert len(b) == 3
+    clock.now += 61
+    assert b.retry_after("e") is None and len(b) == 2  # e's record emptied and dropped
+
+
+def heavy(client: httpx.Client, url: str, tag: str) -> httpx.Response:
+    return client.get(url + "/sparql", params={"query": HEAVY.format(tag=tag)},
+                      headers={"Accept": "application/sparql-results+json"})
+
+
+def client_at(address: str) -> httpx.Client:
+    return httpx.Client(timeout=30, transport=httpx.HTTPTransport(local_address=address))
+
+
+def test_over_budget_is_429_naming_the_limit_and_others_still_run(dist):
+    with isecg_server(dist, "--client-budget", "0.2", "--budget-window", "600") as url, \
+            client_at("127.0.0.1") as greedy, client_at("127.0.0.2") as other:
+        answers = [heavy(greedy, url, f"g{i}") for i in range(40)]
+        refused = [r for r in answers if r.status_code == 429]
+        assert refused, [r.status_code for r in answers]
+        assert all(r.status_code in (200, 429) for r in answers)
+        last = refused[-1]
+        assert 1 <= int(last.headers["Retry-After"]) <= 600
+        assert "--client-budget" in last.json()["detail"]
+        assert "127.0.0.1" in last.json()["detail"]
+        # a cached answer costs nothing; another address has its own budget
+        assert heavy(greedy, url, "g0").status_code == 200
+        assert heavy(other, url, "o0").status_code == 200
+
+
+def test_forwarded_addresses_count_only_from_a_trusted_proxy(dist):
+    with isecg_server(dist, "--client-budget", "0.2", "--budget-window", "600",
+                      "--trust-proxy", "127.0.0.1") as url, client_at("127.0.0.1") as proxy, \
+            client_at("127.0.0.2") as liar:
+        def via(address: str, tag: str) -> int:
+            return proxy.get(url + "/sparql", params={"query": HEAVY.format(tag=tag)},
+                             headers={"X-Forwarded-For": f"{address}, 127.0.0.9"}).status_code
+
+        codes = [via("192.0.2.1", f"a{i}") for i in range(40)]
+        assert 429 in codes
+        assert via("192.0.2.2", "b0") == 200  # the proxy's next client is not charged for it
+        # from an address not trusted, the header is ignored: its own address is charged
+        lies = [liar.get(url + "/sparql", params={"query": HEAVY.format(tag=f"l{i}")},
+                         headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                for i in range(40)]
+        assert 429 in lies
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--client-budget", "-1"], "--client-budget must be 0 (none) or positive"),
+    (["--budget-window", "0"], "--budget-window must be positive"),
+    (["--trust-proxy", "proxy.example"], "--trust-proxy takes an IP address"),
+])
+def test_bad_budget_options_are_named(dist, args, message):
+    proc = run_cli("serve", "--dist", str(dist), "--port", "0", *args)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr

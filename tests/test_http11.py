@@ -185,3 +185,32 @@ def test_a_client_that_drops_mid_body_leaves_one_log_line(server):
     assert "Exception in ASGI application" not in new and "Traceback" not in new, new
     lines = [line for line in new.splitlines() if "body" in line]
     assert len(lines) == 2, new
+
+
+def test_one_address_holds_at_most_its_share_of_the_connections(dist):
+    """Slow clients from one address fill only their own share: past --max-client-connections
+    its next connection is 429 and closed, while another address (127.0.0.2, loopback too) and
+    connections closed since are served."""
+    with isecg_server(dist, "--max-client-connections", "8", "--head-timeout", "30") as url:
+        host, port = url.removeprefix("http://").split(":")
+        held = [socket.create_connection((host, int(port))) for _ in range(8)]
+        try:
+            for s in held:
+                s.sendall(b"GET /healthz HTTP/1.1\r\n")  # a head that never completes
+            answer, closed = exchange(url, NEXT)
+            assert statuses(answer) == [429] and closed, answer
+            assert b"retry-after: 1" in answer.lower() and b"--max-client-connections" in answer
+            other = socket.create_connection((host, int(port)), source_address=("127.0.0.2", 0))
+            with other:
+                other.sendall(NEXT)
+                assert statuses(read_all(other)[0]) == [200]
+        finally:
+            for s in held:
+                s.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the server notices the closes, and frees the share
+            if statuses(exchange(url, NEXT)[0]) == [200]:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the address's connections were never freed")

@@ -219,6 +219,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-connections", type=int, default=1024, metavar="N",
                    help="connections served at once; uvicorn answers 503 beyond "
                         "(default: %(default)s)")
+    p.add_argument("--max-client-connections", type=int, default=256, metavar="N",
+                   help="connections one client address may hold open at once; 429 beyond "
+                        "(--trust-proxy addresses are not capped) (default: %(default)s)")
     p.add_argument("--max-answer-bytes", type=int, default=16 << 20, metavar="N",
                    help="bytes per answer; a longer one is cut at a row and flagged like the "
                         "row cap (default: %(default)s)")

@@ -37,6 +37,7 @@ from isecg_kg.web.defaults import (
     CLIENT_BUDGET,
     EXPOSED_HEADERS,
     HEAD_TIMEOUT,
+    MAX_CLIENT_CONNECTIONS,
     MAX_CONNECTIONS,
     MAX_PATH_BYTES,
     MEMORY_CHECK,
@@ -64,6 +65,7 @@ class ServerOptions:
     heavy_after: float | None = None
     worker_memory: int | None = DEFAULT_MEMORY_LIMIT  # bytes of address space per worker
     max_connections: int = MAX_CONNECTIONS
+    max_client_connections: int = MAX_CLIENT_CONNECTIONS
     max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES
     server_memory: int | None = SERVER_MEMORY
     head_timeout: float = HEAD_TIMEOUT
@@ -79,7 +81,7 @@ class ServerOptions:
         for name in ("query_timeout", "max_rows", "max_query_bytes", "workers", "max_heavy",
                      "heavy_after", "admission_wait", "worker_memory", "max_connections",
                      "max_answer_bytes", "server_memory", "head_timeout", "body_timeout",
-                     "budget_window"):
+                     "budget_window", "max_client_connections"):
             value = getattr(args, name, None)
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, not {value}")
@@ -100,6 +102,7 @@ class ServerOptions:
                    wikidata_endpoint=args.wikidata_endpoint, admission_wait=args.admission_wait,
                    max_heavy=args.max_heavy, heavy_after=args.heavy_after,
                    worker_memory=args.worker_memory << 20, max_connections=args.max_connections,
+                   max_client_connections=args.max_client_connections,
                    max_answer_bytes=args.max_answer_bytes, server_memory=args.server_memory << 20,
                    head_timeout=args.head_timeout, body_timeout=args.body_timeout,
                    client_budget=args.client_budget or None, budget_window=args.budget_window,

@@ -38,6 +38,9 @@ EXPOSED_HEADERS = ["ETag", "Retry-After", "Isecg-Release", "Isecg-Row-Limit", "I
 # --- server limits ------------------------------------------------------------------------------
 # serve's defaults that only the web layer reads (ServerOptions; the CLI states them too)
 MAX_CONNECTIONS = 1024
+# connections one client address may hold open at once: a quarter of the slots, so slow clients
+# from one address cannot take them all (web/http11.py); 100-connection load tools still fit
+MAX_CLIENT_CONNECTIONS = 256
 SERVER_MEMORY = 2048 << 20  # bytes of resident memory of the server process
 HEAD_TIMEOUT = 10.0  # seconds to receive a request's line and headers
 BODY_TIMEOUT = 30.0  # seconds to receive a request's body

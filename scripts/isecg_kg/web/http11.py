@@ -13,7 +13,8 @@ which h11 enforces only on a head still incomplete (a head sent in one write was
 Read deadlines: the request head must be complete within ``head_timeout`` seconds of the
 connection (or the previous response) being ready for it, and a request body within
 ``body_timeout`` seconds of its head; otherwise 408 and the connection is closed (slow clients
-could otherwise hold the connection slots indefinitely).
+could otherwise hold the connection slots indefinitely). Connections per client address are
+capped, so the slots a slow client can hold at once are bounded too.
 """
 
 from __future__ import annotations
@@ -109,8 +110,14 @@ class StrictConnection(h11.Connection):
             raise
 
 
-def protocol(head_limit: int, head_timeout: float, body_timeout: float) -> type:
-    """The uvicorn protocol class (``uvicorn.Config(http=...)``) for these limits."""
+def protocol(head_limit: int, head_timeout: float, body_timeout: float, *,
+             per_client: int | None = None, exempt: frozenset[str] = frozenset()) -> type:
+    """The uvicorn protocol class (``uvicorn.Config(http=...)``) for these limits.
+
+    ``per_client``: connections one address may hold open at once; beyond, the new connection is
+    answered 429 and closed before anything is read, so one client cannot take every connection
+    slot. Addresses in ``exempt`` (trusted proxies, which carry many clients) are not capped."""
+    open_from: dict[str, int] = {}  # per server process: address -> connections open
 
     class StrictH11Protocol(H11Protocol):
         def __init__(self, *args, **kwargs):
@@ -119,13 +126,32 @@ def protocol(head_limit: int, head_timeout: float, body_timeout: float) -> type:
             self._deadline: asyncio.TimerHandle | None = None
             self._reading: object = None  # h11.IDLE (a head) or h11.SEND_BODY (a body) or None
             self._received = False
+            self._peer: str | None = None
 
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
+            peer = (transport.get_extra_info("peername") or ("",))[0]
+            if per_client is not None and peer not in exempt:
+                self._peer = peer
+                open_from[peer] = open_from.get(peer, 0) + 1
+                if open_from[peer] > per_client:
+                    log.warning("%s: over %d connections at once; refused", peer, per_client)
+                    self._write_error(429, f"{peer} has {per_client} connections open; the "
+                                           "server's limit per client (--max-client-connections)"
+                                           " is reached", retry_after=1)
+                    transport.close()
+                    return
             self._follow()
 
         def connection_lost(self, exc) -> None:
             self._cancel()
+            if self._peer is not None:
+                left = open_from.get(self._peer, 1) - 1
+                if left > 0:
+                    open_from[self._peer] = left
+                else:
+                    open_from.pop(self._peer, None)
+                self._peer = None
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
@@ -178,12 +204,13 @@ def protocol(head_limit: int, head_timeout: float, body_timeout: float) -> type:
                                        "(the server's read deadline)")
             self.transport.close()
 
-        def _write_error(self, status: int, detail: str) -> None:
+        def _write_error(self, status: int, detail: str, retry_after: int | None = None) -> None:
             body = (detail + "\n").encode("utf-8", "replace")
+            retry = b"retry-after: %d\r\n" % retry_after if retry_after is not None else b""
             self.transport.write(
                 b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                b"content-length: %d\r\nconnection: close\r\nx-content-type-options: nosniff"
-                b"\r\n\r\n%s" % (status, STATUS_PHRASES.get(status, b""), len(body), body))
+                b"content-length: %d\r\nconnection: close\r\n%sx-content-type-options: nosniff"
+                b"\r\n\r\n%s" % (status, STATUS_PHRASES.get(status, b""), len(body), retry, body))
 
         def send_400_response(self, msg: str) -> None:
             exc = self.conn.error

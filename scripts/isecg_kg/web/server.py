@@ -60,7 +60,8 @@ def cli_serve(args) -> int:
         # h11 explicitly, with strict framing and read deadlines (web/http11.py); uvicorn would
         # pick httptools wherever it happens to be installed (measured: no faster here)
         http=protocol(max_request_head(options.max_query_bytes), options.head_timeout,
-                      options.body_timeout), loop="asyncio",
+                      options.body_timeout, per_client=options.max_client_connections,
+                      exempt=frozenset(options.trust_proxy)), loop="asyncio",
         h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
         timeout_graceful_shutdown=math.ceil(options.query_timeout + GRACE))
     Server(config).run()

@@ -332,8 +332,8 @@ def jsonld_blocks(html: str) -> list:
 
 
 def test_every_entity_page_embeds_json_ld_about_its_entity(client, ld_store):
-    from isecg_kg.describe import kind
     from isecg_kg.site import entity_iris
+    from isecg_kg.web.describe import kind
 
     for iri in entity_iris(ld_store, BASE):
         # The version IRI's page is the ontology's documentation, about the ontology IRI.

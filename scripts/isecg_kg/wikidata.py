@@ -399,7 +399,7 @@ def check_links(sources, client: SparqlClient, *, suggest: bool = False,
     entities = read_entities(sources)
     records = _link_records(sources)
     report = CheckReport(endpoint=client.endpoint, checked=0)
-    from isecg_kg.validate import shorten
+    from isecg_kg.rdf import shorten
 
     # Local checks: canonical IRIs, one link per entity, a link record for each link.
     by_item: dict[str, list[Entity]] = defaultdict(list)
@@ -526,7 +526,7 @@ def suggest_links(unlinked: list[Entity], entities: dict[str, Entity], client: S
                   batch_size: int = 50) -> list[Problem]:
     """Candidates for unlinked entities: items whose label, alias or short name (P1813) is
     exactly one of the entity's names (English or language-neutral ``mul``). Writes nothing."""
-    from isecg_kg.validate import shorten
+    from isecg_kg.rdf import shorten
 
     wanted: dict[str, list[Entity]] = defaultdict(list)
     for e in unlinked:
@@ -735,7 +735,7 @@ def _client(args: argparse.Namespace, endpoint: str) -> SparqlClient:
 
 
 def cli_link(args: argparse.Namespace) -> int:
-    from isecg_kg.load import load_sources
+    from isecg_kg.build.load import load_sources
 
     quiet = getattr(args, "quiet", False)
     if args.link_command == "quickstatements":
@@ -751,7 +751,7 @@ def cli_link(args: argparse.Namespace) -> int:
         for line in lines:
             print(line)
         if not quiet:
-            from isecg_kg.validate import shorten
+            from isecg_kg.rdf import shorten
 
             kept = [s for s in statements if s.item not in skip]
             already = f"; {len(statements) - len(kept)} already at {args.endpoint}" \

@@ -33,7 +33,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg import describe as D
 from isecg_kg.config import (
     DATASET_IRI,
     ONTOLOGY_NS,
@@ -41,6 +40,7 @@ from isecg_kg.config import (
     WIKIDATA_ENTITY,
 )
 from isecg_kg.web import conneg
+from isecg_kg.web import describe as D
 from isecg_kg.web.templates import STATIC, environment
 
 # name -> (media type, suffix), html first; TriG and N-Quads put inferred statements in their
@@ -333,7 +333,7 @@ class LinkedData:
 
     def catalogue_rdf(self, fmt: str) -> bytes:
         """The DCAT description of the release series (catalog.py) in an RDF syntax."""
-        from isecg_kg.catalog import catalogue_turtle
+        from isecg_kg.build.catalog import catalogue_turtle
 
         turtle = catalogue_turtle(list(self.site.kept))
         if fmt == "turtle":

@@ -54,12 +54,7 @@ from itertools import count
 import pyoxigraph as ox
 
 from isecg_kg.errors import InputError
-
-SH = "http://www.w3.org/ns/shacl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-OWL = "http://www.w3.org/2002/07/owl#"
+from isecg_kg.rdf import OWL, RDF, RDFS, SH, XSD
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 RDF_FIRST = ox.NamedNode(RDF + "first")
@@ -172,7 +167,7 @@ def _is_true(term) -> bool:
 
 def surrogates(literals: Iterable[ox.Literal]) -> dict[ox.Literal, ox.Literal]:
     """For every literal Oxigraph would not store as written, the literal that stands for it."""
-    from isecg_kg.literals import ill_typed
+    from isecg_kg.build.literals import ill_typed
 
     out, check = {}, []
     for lit in set(literals):

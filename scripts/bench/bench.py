@@ -117,7 +117,7 @@ def run_timed(cmd: list[str], timeout: float = 3600) -> tuple[float, float]:
 # --------------------------------------------------------------------------- real data
 
 def bench_real(source: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
-    from isecg_kg.build import build
+    from isecg_kg.build.pipeline import build
 
     runs = cfg["runs"]
     stages: dict[str, list[float]] = {}
@@ -145,7 +145,7 @@ def bench_real(source: Path, work: Path, cfg: dict, log: Callable[[str], None]) 
 # --------------------------------------------------------------------------- scale
 
 def bench_scale(work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
-    from isecg_kg.synth import count_triples, write_synthetic
+    from bench.synth import count_triples, write_synthetic
 
     rows = []
     for n in cfg["sizes"]:

@@ -1,0 +1,6 @@
+"""The build wing: sources in, release out.
+
+load → validate (literals, locate, shacl_compile/shacl_sparql) → reason → serialize → void,
+written atomically by ``pipeline``; ``format`` keeps the Turtle sources canonical; ``release``,
+``diff``/``changelog`` and ``catalog`` make, compare and describe the kept releases.
+"""

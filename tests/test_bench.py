@@ -14,7 +14,8 @@ import subprocess
 import sys
 
 import pytest
-from bench.bench import QUERIES, SERVERS, parse_wrk
+from bench.bench import QUERIES
+from bench.endpoint import SERVERS, parse_wrk
 from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("oxigraph") is None,

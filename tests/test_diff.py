@@ -15,15 +15,9 @@ from html.parser import HTMLParser
 import pyoxigraph as ox
 import pytest
 from conftest import run_cli
-from isecg_kg.build.diff import (
-    CS,
-    compact,
-    diff_releases,
-    lines_of,
-    to_html,
-    to_markdown,
-    to_triples,
-)
+from isecg_kg.builder.changelog import lines_of, to_html, to_markdown, to_triples
+from isecg_kg.builder.diff import compact, diff_releases
+from isecg_kg.rdf import CS
 from releases import PLANTED
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -32,7 +26,7 @@ INFERRED = "https://w3id.org/isecg/graph/inferred"
 
 
 def statements(change) -> set[tuple[str, str, str]]:
-    from isecg_kg.build.diff import term_text
+    from isecg_kg.builder.changelog import term_text
 
     return {("+", compact(t.predicate.value), term_text(t.object)) for t in change.added} | \
         {("-", compact(t.predicate.value), term_text(t.object)) for t in change.removed}
@@ -116,7 +110,7 @@ def test_the_changelog_as_rdf_reifies_every_added_and_removed_statement(fixture_
                 if t.predicate.value == kind:
                     p, o = one(t.object, RDF + "predicate"), one(t.object, RDF + "object")
                     assert one(t.object, RDF + "subject").value == iri
-                    from isecg_kg.build.diff import term_text
+                    from isecg_kg.builder.changelog import term_text
                     got.add((sign, compact(p.value), term_text(o)))
         assert got == set(PLANTED[iri][2])
     base = "https://w3id.org/isecg/release/1.1.0/changelog"
@@ -229,7 +223,7 @@ MS = "https://w3id.org/isecg/id/membership/"
 @pytest.fixture(scope="module")
 def public_record(dist, tmp_path_factory):
     from conftest import ROOT
-    from isecg_kg.build.release import ensure, read_registry
+    from isecg_kg.builder.release import ensure, read_registry
     from isecg_kg.errors import ReleaseError
 
     registry = read_registry(ROOT)

@@ -11,7 +11,7 @@ import datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from isecg_kg.build.literals import ill_typed, not_xml
+from isecg_kg.builder.literals import ill_typed, not_xml
 from isecg_kg.rdf import XSD
 
 VALID = [

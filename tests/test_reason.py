@@ -6,8 +6,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT
-from isecg_kg.build.load import load_sources
-from isecg_kg.build.reason import comparable, fixpoint_of_rules, owlrl_closure, reason_rules
+from isecg_kg.builder.load import load_sources
+from isecg_kg.builder.reason import comparable, fixpoint_of_rules, owlrl_closure, reason_rules
 from isecg_kg.errors import InconsistencyError
 
 ID, ONT = "https://w3id.org/isecg/id/", "https://w3id.org/isecg/ontology#"

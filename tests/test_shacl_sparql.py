@@ -14,8 +14,8 @@ import pyshacl
 import pytest
 import rdflib
 from conftest import ROOT
-from isecg_kg.build.load import load_sources
-from isecg_kg.build.shacl_sparql import Result, conforms, validate_store
+from isecg_kg.builder.load import load_sources
+from isecg_kg.builder.shacl_sparql import Result, conforms, validate_store
 from isecg_kg.errors import InputError
 from test_validate import FIXTURES, PREFIXES
 
@@ -249,7 +249,7 @@ ex:Byte a sh:NodeShape ; sh:targetNode ex:a ;
               [ sh:path ex:l ; sh:uniqueLang "1"^^xsd:boolean ] .
 """
     triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
-    from isecg_kg.build.shacl_sparql import load_store
+    from isecg_kg.builder.shacl_sparql import load_store
 
     results = validate_store(load_store(triples), triples)
     got = {(r.component.value.rsplit("#")[-1], r.value) for r in results}
@@ -287,7 +287,7 @@ ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:closed true ; sh:ignoredPropertie
                 sh:qualifiedMaxCount 1 ; sh:qualifiedValueShapesDisjoint true ] .
 """
     triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
-    from isecg_kg.build.shacl_sparql import load_store
+    from isecg_kg.builder.shacl_sparql import load_store
 
     got = {(_key(r.focus), r.component.value.rsplit("#")[-1], _key(r.value))
            for r in validate_store(load_store(triples), triples)}

@@ -227,7 +227,7 @@ def test_check_flags_a_link_without_its_link_record(wikidata, tmp_path):
 
 
 def test_link_coverage_per_class():
-    from isecg_kg.build.load import load_sources
+    from isecg_kg.builder.load import load_sources
     from isecg_kg.wikidata import coverage, read_entities
 
     cov = coverage(read_entities(load_sources(ROOT)))
@@ -240,7 +240,7 @@ def test_link_coverage_per_class():
 
 
 def test_links_are_the_reference_qids():
-    from isecg_kg.build.load import load_sources
+    from isecg_kg.builder.load import load_sources
     from isecg_kg.wikidata import read_entities
 
     entities = read_entities(load_sources(ROOT))
@@ -326,7 +326,7 @@ def test_quickstatements_window_becomes_its_calendar_unit():
 
 
 def test_quickstatements_retrieved_date_stands_in_only_where_none_is_recorded():
-    from isecg_kg.build.load import load_sources
+    from isecg_kg.builder.load import load_sources
     from isecg_kg.wikidata import MembershipStatement, membership_statements, quickstatements
 
     statements, skipped = membership_statements(load_sources(ROOT))
@@ -381,7 +381,7 @@ def _federate(text: str, endpoint: str, store, **subs):
 @pytest.fixture(scope="module")
 def source_store():
     import pyoxigraph as ox
-    from isecg_kg.build.load import load_sources
+    from isecg_kg.builder.load import load_sources
 
     store = ox.Store()
     store.extend(ox.Quad(t.subject, t.predicate, t.object)

@@ -34,7 +34,7 @@ from isecg_kg.config import (
 
 
 def _build(args: argparse.Namespace) -> int:
-    from isecg_kg.build.pipeline import KEPT, cli_build
+    from isecg_kg.builder.pipeline import KEPT, cli_build
 
     def export(staged: Path) -> None:  # the static site, from the staged build, before the swap
         from isecg_kg.site import write_site
@@ -46,13 +46,13 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from isecg_kg.build.validate import cli_validate
+    from isecg_kg.builder.validate import cli_validate
 
     return cli_validate(args)
 
 
 def _format(args: argparse.Namespace) -> int:
-    from isecg_kg.build.format import cli_format
+    from isecg_kg.builder.format import cli_format
 
     return cli_format(args)
 
@@ -113,13 +113,13 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from isecg_kg.build.diff import cli_diff
+    from isecg_kg.builder.diff import cli_diff
 
     return cli_diff(args)
 
 
 def _release(args: argparse.Namespace) -> int:
-    from isecg_kg.build.release import cli_release
+    from isecg_kg.builder.release import cli_release
 
     return cli_release(args)
 

@@ -39,7 +39,7 @@ WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
 QUERIES_DIR = PACKAGE_DIR / "queries"
-RULES_DIR = PACKAGE_DIR / "build" / "rules"
+RULES_DIR = PACKAGE_DIR / "builder" / "rules"
 DEFAULT_OUT = Path("dist")  # relative to the project, see default_dist()
 
 

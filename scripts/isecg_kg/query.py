@@ -195,7 +195,7 @@ def ensure_build(source: Path, dist: Path, *, quiet: bool = False) -> Path:
         reason = "missing"
     if not quiet:
         print(f"isecg-kg: the build in {dist} is {reason}; building it now", file=sys.stderr)
-    from isecg_kg.build.pipeline import build
+    from isecg_kg.builder.pipeline import build
 
     build(source, dist)
     return dist

@@ -735,7 +735,7 @@ def _client(args: argparse.Namespace, endpoint: str) -> SparqlClient:
 
 
 def cli_link(args: argparse.Namespace) -> int:
-    from isecg_kg.build.load import load_sources
+    from isecg_kg.builder.load import load_sources
 
     quiet = getattr(args, "quiet", False)
     if args.link_command == "quickstatements":

@@ -157,8 +157,8 @@ class Site:
         name = release_version(dist) or "unversioned"
         kept: tuple = ()
         if source is not None:
-            from isecg_kg.build.catalog import kept_releases
-            from isecg_kg.build.release import read_registry
+            from isecg_kg.builder.catalog import kept_releases
+            from isecg_kg.builder.release import read_registry
 
             kept = tuple(kept_releases(read_registry(source),
                                        Path(releases or Path(dist) / "releases")))

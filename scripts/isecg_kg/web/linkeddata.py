@@ -333,7 +333,7 @@ class LinkedData:
 
     def catalogue_rdf(self, fmt: str) -> bytes:
         """The DCAT description of the release series (catalog.py) in an RDF syntax."""
-        from isecg_kg.build.catalog import catalogue_turtle
+        from isecg_kg.builder.catalog import catalogue_turtle
 
         turtle = catalogue_turtle(list(self.site.kept))
         if fmt == "turtle":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg.build.release import Entry, Registry, check_directory
+from isecg_kg.builder.release import Entry, Registry, check_directory
 from isecg_kg.config import DEFAULT_BASE, SERIES_IRI, release_iri
 from isecg_kg.rdf import (
     ADMS,
@@ -159,7 +159,7 @@ def catalogue_triples(kept: list[Kept]) -> list[ox.Triple]:
 
 
 def catalogue_turtle(kept: list[Kept]) -> bytes:
-    from isecg_kg.build.serialize import graph_lines, parse_lines
+    from isecg_kg.builder.serialize import graph_lines, parse_lines
 
     triples = parse_lines(graph_lines(catalogue_triples(kept)))
     prefixes = {**used_prefixes(triples), "adms": ADMS, "spdx": SPDX}

@@ -153,7 +153,7 @@ def reason_lines(asserted: list[bytes], reasoner: str = "rules",
     become Python objects, and the build serializes the asserted graph on another thread.
     """
     if reasoner == "owlrl":
-        from isecg_kg.build.serialize import graph_lines
+        from isecg_kg.builder.serialize import graph_lines
 
         triples = [q.triple for q in ox.parse(b"".join(asserted), format=ox.RdfFormat.N_TRIPLES)]
         return graph_lines(reason_owlrl(triples, budget))

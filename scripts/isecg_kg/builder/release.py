@@ -14,7 +14,7 @@ The one place that names versions is ``data/releases/releases.toml`` (the build 
 ``git archive COMMIT`` is unpacked into a temporary directory and built there with that
 commit's own code (``PYTHONPATH`` points at its ``scripts/``) and the current virtualenv (the
 dependencies are pinned), so a release made from an old commit comes out as it did then. The
-changelog against the previous release (``isecg_kg.build.diff`` and ``.changelog``) is added,
+changelog against the previous release (``isecg_kg.builder.diff`` and ``.changelog``) is added,
 then SHA256SUMS over it all, by that commit's own release code too where it has one (0.1.0
 predates it), so a later change of the changelog's code or of the prefixes never alters a
 published release. A new VERSION must be what ``releases.toml`` declares at HEAD, with nothing
@@ -182,7 +182,7 @@ def build_commit(repo: Path, commit: str, out: Path,
             return
         target, version, previous = assemble_into
         package = tree / "scripts" / "isecg_kg"
-        module = next((m for f, m in (("build/release.py", "isecg_kg.build.release"),
+        module = next((m for f, m in (("builder/release.py", "isecg_kg.builder.release"),
                                       ("release.py", "isecg_kg.release"))
                        if (package / f).is_file()), None)
         if module is None:
@@ -234,8 +234,8 @@ def check_directory(directory: Path, entry: Entry) -> list[str]:
 def assemble(build: Path, target: Path, version: str, previous: Path | None) -> None:
     """The release directory `target` (written beside it, then renamed into place): the build's
     files, the changelog against the `previous` release directory, SHA256SUMS over them all."""
-    from isecg_kg.build.changelog import write_changelog
-    from isecg_kg.build.diff import diff_releases
+    from isecg_kg.builder.changelog import write_changelog
+    from isecg_kg.builder.diff import diff_releases
 
     stage = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=target.parent))
     try:

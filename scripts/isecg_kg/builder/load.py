@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg.build.literals import NOT_XML_BYTES, not_xml
-from isecg_kg.build.locate import first_line, long_line
+from isecg_kg.builder.literals import NOT_XML_BYTES, not_xml
+from isecg_kg.builder.locate import first_line, long_line
 from isecg_kg.config import DATA_GLOB, ONTOLOGY_GLOB, SHAPES_GLOB
 from isecg_kg.errors import InputError
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg.build.diff import (
+from isecg_kg.builder.diff import (
     UNTYPED,
     Changelog,
     EntityChange,

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from isecg_kg.build.load import Sources, load_sources
+from isecg_kg.builder.load import Sources, load_sources
 from isecg_kg.config import PYSHACL_LIMIT
 from isecg_kg.errors import InputError
 from isecg_kg.rdf import RDF_TYPE, SH, XSD, shorten
@@ -113,7 +113,7 @@ def ill_typed_findings(sources: Sources) -> list[Finding]:
     """Every literal whose lexical form is outside its XSD datatype's lexical space."""
     import pyoxigraph as ox
 
-    from isecg_kg.build.literals import ill_typed
+    from isecg_kg.builder.literals import ill_typed
 
     verdicts: dict[tuple[str, str], str | None] = {}  # most literals repeat: judge each once
     found = []
@@ -139,7 +139,7 @@ def locate_findings(sources: Sources, findings: list[Finding]) -> list[Problem]:
     the focus's first triple (sh:minCount). The first LOCATED_AT_MOST get lines."""
     import pyoxigraph as ox
 
-    from isecg_kg.build.locate import locate
+    from isecg_kg.builder.locate import locate
 
     if not findings:  # the usual case: no pass over the sources at all
         return []
@@ -241,7 +241,7 @@ def _ox_term(term) -> str:
 def _validate_sparql(sources: Sources) -> Report:
     import pyoxigraph as ox
 
-    from isecg_kg.build.shacl_sparql import conforms, load_store, validate_store
+    from isecg_kg.builder.shacl_sparql import conforms, load_store, validate_store
 
     store = load_store(sources.triples("ontology", "data"))
     results = validate_store(store, sources.triples("shapes"))

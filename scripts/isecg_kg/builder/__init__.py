@@ -1,4 +1,5 @@
-"""The build wing: sources in, release out.
+"""The build wing (named builder, not build: tools take a build/ folder for generated output and
+skip it): sources in, release out.
 
 load → validate (literals, locate, shacl_compile/shacl_sparql) → reason → serialize → void,
 written atomically by ``pipeline``; ``format`` keeps the Turtle sources canonical; ``release``,

@@ -99,8 +99,8 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
 
     Everything here needs only the asserted graph, so the build runs it beside the reasoner.
     """
-    from isecg_kg.build import serialize as ser
-    from isecg_kg.build.void import describe_data
+    from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.void import describe_data
 
     with step("serialize nt"):
         ontology, data = sorted(set(ontology)), sorted(set(data))
@@ -129,7 +129,7 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
 def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[bytes],
                    inferred_lines: list[bytes], compress: Callable[[Path], None]) -> None:
     """The dumps that hold the entailments: N-Quads of all three graphs, and N-Triples."""
-    from isecg_kg.build import serialize as ser
+    from isecg_kg.builder import serialize as ser
 
     ser.write_nquads([(GRAPH_ONTOLOGY, ontology_lines), (GRAPH_DATA, data_lines),
                       (GRAPH_INFERRED, inferred_lines)], tmp / "isecg.nq")
@@ -141,8 +141,8 @@ def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[byte
 def write_void(tmp: Path, data_void: list[ox.Triple], inferred_count: int,
                digests: dict[Path, str]) -> None:
     """void.ttl over the dumps and their gzips, then SHA256SUMS (known digests reused)."""
-    from isecg_kg.build import serialize as ser
-    from isecg_kg.build.void import describe_release
+    from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.void import describe_release
 
     def digest(path: Path) -> str:
         return digests.get(path) or sha256(path)
@@ -155,7 +155,7 @@ def write_void(tmp: Path, data_void: list[ox.Triple], inferred_count: int,
 
 def _gzip_and_digest(path: Path) -> dict[Path, str]:
     """path.gz, and the SHA-256 of both files (zlib and hashlib release the GIL)."""
-    from isecg_kg.build.serialize import gzip_file
+    from isecg_kg.builder.serialize import gzip_file
 
     gz = gzip_file(path)
     return {path: sha256(path), gz: sha256(gz)}
@@ -191,11 +191,11 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = R
     """Build the dumps of `source` into `out`, atomically. `extra` steps (name, function of the
     staged build directory) run last, before the build replaces `out`: the CLI's static export
     of the site is one, so a failing export leaves the previous build too."""
-    from isecg_kg.build import serialize as ser
-    from isecg_kg.build.load import load_sources
-    from isecg_kg.build.reason import reason_lines
-    from isecg_kg.build.release import read_registry
-    from isecg_kg.build.validate import validate
+    from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.load import load_sources
+    from isecg_kg.builder.reason import reason_lines
+    from isecg_kg.builder.release import read_registry
+    from isecg_kg.builder.validate import validate
 
     timings: dict[str, float] = {}
 

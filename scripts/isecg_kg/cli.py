@@ -113,7 +113,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from isecg_kg.builder.diff import cli_diff
+    from isecg_kg.builder.changelog import cli_diff
 
     return cli_diff(args)
 

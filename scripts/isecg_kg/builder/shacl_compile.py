@@ -79,7 +79,7 @@ QUALIFIED = frozenset(SH + n for n in ("qualifiedValueShape", "qualifiedMinCount
 NESTED_COUNT_LIMIT = 4
 
 
-def _is_true(term) -> bool:
+def is_true(term) -> bool:
     """SHACL's boolean parameters are on only for true (not "1", which is another literal)."""
     return isinstance(term, ox.Literal) and term.value == "true" and term.datatype == XSD_BOOLEAN
 
@@ -119,15 +119,15 @@ def as_written(term):
     return term
 
 
-def _sh(name: str) -> ox.NamedNode:
+def sh_term(name: str) -> ox.NamedNode:
     return ox.NamedNode(SH + name)
 
 
-def _local(iri: str) -> str:
+def sh_curie(iri: str) -> str:
     return "sh:" + iri[len(SH):] if iri.startswith(SH) else f"<{iri}>"
 
 
-def _label(term) -> str:
+def term_label(term) -> str:
     return f"<{term.value}>" if isinstance(term, ox.NamedNode) else str(term)
 
 
@@ -157,36 +157,36 @@ class ShapesGraph:
         out, seen = [], set()
         while node != RDF_NIL:
             if node in seen or self.value(node, RDF + "first") is None:
-                raise InputError(f"{_label(shape)}: {what} is not a well-formed RDF list",
+                raise InputError(f"{term_label(shape)}: {what} is not a well-formed RDF list",
                                  path="shapes")
             seen.add(node)
             out.append(self.value(node, RDF + "first"))
             node = self.value(node, RDF + "rest")
             if node is None:
-                raise InputError(f"{_label(shape)}: {what} is not a well-formed RDF list",
+                raise InputError(f"{term_label(shape)}: {what} is not a well-formed RDF list",
                                  path="shapes")
         return out
 
 
-def _unsupported(shape, what: str) -> InputError:
-    return InputError(f"shape {_label(shape)}: {what} is not supported by the SPARQL validator "
+def unsupported(shape, what: str) -> InputError:
+    return InputError(f"shape {term_label(shape)}: {what} is not supported by the SPARQL validator "
                       f"(use --validator pyshacl)", path="shapes")
 
 
 def _term_sparql(term, shape, what: str) -> str:
     if isinstance(term, (ox.NamedNode, ox.Literal)):
         return str(term)
-    raise InputError(f"shape {_label(shape)}: {what} must be an IRI or a literal, not {term}",
+    raise InputError(f"shape {term_label(shape)}: {what} must be an IRI or a literal, not {term}",
                      path="shapes")
 
 
-def _int(term, shape, what: str) -> int:
+def param_int(term, shape, what: str) -> int:
     try:
         n = int(term.value)
     except (AttributeError, ValueError):
         n = -1
     if not isinstance(term, ox.Literal) or n < 0:
-        raise InputError(f"shape {_label(shape)}: {what} must be a non-negative integer, "
+        raise InputError(f"shape {term_label(shape)}: {what} must be a non-negative integer, "
                          f"not {term}", path="shapes")
     return n
 
@@ -223,7 +223,7 @@ class ShapeCompiler:
         try:
             return self.store.query(text, **self.kw)
         except SyntaxError as exc:  # a bug here or a bad sh:select; say which shape
-            raise InputError(f"shape {_label(shape)}: {what}: the generated SPARQL does not "
+            raise InputError(f"shape {term_label(shape)}: {what}: the generated SPARQL does not "
                              f"parse: {exc}\n{text}", path="shapes") from None
 
     def classes(self, cls: ox.NamedNode) -> list[str]:
@@ -258,7 +258,7 @@ class ShapeCompiler:
         if isinstance(p, ox.NamedNode):
             return str(p)
         if not isinstance(p, ox.BlankNode):
-            raise InputError(f"shape {_label(shape)}: sh:path {p} is not a path", path="shapes")
+            raise InputError(f"shape {term_label(shape)}: sh:path {p} is not a path", path="shapes")
         preds = self.g.predicates(p)
         if RDF + "first" in preds:
             return "(" + "/".join(self.path(x, shape) for x in self.g.items(p, shape, "sh:path")) + ")"
@@ -272,7 +272,7 @@ class ShapeCompiler:
         if alts is not None:
             items = self.g.items(alts, shape, "sh:alternativePath")
             return "(" + "|".join(self.path(x, shape) for x in items) + ")"
-        raise _unsupported(shape, f"the sh:path {p} (predicates {preds})")
+        raise unsupported(shape, f"the sh:path {p} (predicates {preds})")
 
     # -- targets ------------------------------------------------------------------------------
 
@@ -286,7 +286,7 @@ class ShapeCompiler:
     def target(self, shape, this: str) -> str:
         """A group pattern binding `this` to each focus node of shape, once."""
         if self.g.objects(shape, SH + "target"):
-            raise _unsupported(shape, "sh:target (SPARQL-based targets)")
+            raise unsupported(shape, "sh:target (SPARQL-based targets)")
         branches: list[tuple[str, bool]] = []  # (pattern, may repeat a focus node)
         classes = [c for c in self.g.objects(shape, SH + "targetClass")]
         types = {t.value for t in self.g.objects(shape, RDF + "type")}
@@ -294,7 +294,7 @@ class ShapeCompiler:
             classes.append(shape)
         for c in classes:
             if not isinstance(c, ox.NamedNode):
-                raise _unsupported(shape, f"sh:targetClass {c} (not an IRI)")
+                raise unsupported(shape, f"sh:targetClass {c} (not an IRI)")
             subs = self.classes(c)
             if len(subs) == 1:
                 branches.append((f"{this} a {subs[0]} .", False))
@@ -319,12 +319,12 @@ class ShapeCompiler:
     def check_predicates(self, shape, allowed: frozenset[str]) -> None:
         if self.g.objects(shape, RDF + "type") and any(
                 t.value == SH + "ConstraintComponent" for t in self.g.objects(shape, RDF + "type")):
-            raise _unsupported(shape, "custom constraint components")
+            raise unsupported(shape, "custom constraint components")
         for p in sorted(self.g.predicates(shape)):  # the same feature named every run
             if p in NON_CONSTRAINT or p in allowed:
                 continue
             if p.startswith(SH):
-                raise _unsupported(shape, f"the {_local(p)} constraint component")
+                raise unsupported(shape, f"the {sh_curie(p)} constraint component")
             # a non-SHACL predicate (documentation, skos notes, ...) carries no constraint
 
     def value_expr(self, shape, p: str, param, v: str, stack: tuple) -> str:
@@ -332,7 +332,7 @@ class ShapeCompiler:
         name = p[len(SH):]
         if name == "class":
             if not isinstance(param, ox.NamedNode):
-                raise _unsupported(shape, f"sh:class {param} (not an IRI)")
+                raise unsupported(shape, f"sh:class {param} (not an IRI)")
             subs = self.classes(param)
             if len(subs) == 1:
                 return f"EXISTS {{ {v} a {subs[0]} }}"
@@ -340,7 +340,7 @@ class ShapeCompiler:
             return f"EXISTS {{ {v} a {t} . FILTER({t} IN ({', '.join(subs)})) }}"
         if name == "datatype":
             if not isinstance(param, ox.NamedNode):
-                raise _unsupported(shape, f"sh:datatype {param} (not an IRI)")
+                raise unsupported(shape, f"sh:datatype {param} (not an IRI)")
             expr = f"DATATYPE({v}) = {param}"
             if param.value in CASTABLE and param.value != XSD + "string":
                 expr += f" && STRLEN(STR({param}({v}))) >= 0"  # a store not from load_store
@@ -349,18 +349,18 @@ class ShapeCompiler:
             return f"(isLiteral({v}) && ({expr}))"
         if name == "nodeKind":
             if not isinstance(param, ox.NamedNode) or param.value not in NODE_KINDS:
-                raise _unsupported(shape, f"sh:nodeKind {param}")
+                raise unsupported(shape, f"sh:nodeKind {param}")
             return NODE_KINDS[param.value].format(v=v)
         if name == "pattern":
             flags = self.g.value(shape, SH + "flags")
             if not isinstance(param, ox.Literal) or (flags is not None
                                                       and not isinstance(flags, ox.Literal)):
-                raise InputError(f"shape {_label(shape)}: sh:pattern and sh:flags must be "
+                raise InputError(f"shape {term_label(shape)}: sh:pattern and sh:flags must be "
                                  "strings", path="shapes")
             pat, fl = str(ox.Literal(param.value)), str(ox.Literal(flags.value if flags else ""))
             ok = list(self.store.query(f"SELECT (REGEX('', {pat}, {fl}) AS ?ok) {{}}"))
             if ok[0]["ok"] is None:
-                raise InputError(f"shape {_label(shape)}: sh:pattern {pat} (flags {fl}) is not "
+                raise InputError(f"shape {term_label(shape)}: sh:pattern {pat} (flags {fl}) is not "
                                  "a valid regular expression for Oxigraph", path="shapes")
             return f"(!isBlank({v}) && REGEX(STR({v}), {pat}, {fl}))"
         if name == "languageIn":
@@ -377,11 +377,11 @@ class ShapeCompiler:
             op = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">",
                   "maxExclusive": "<"}[name]
             if not isinstance(param, ox.Literal):
-                raise InputError(f"shape {_label(shape)}: sh:{name} must be a literal",
+                raise InputError(f"shape {term_label(shape)}: sh:{name} must be a literal",
                                  path="shapes")
             return f"({self.number(v)} {op} {self.term(param, shape, f'sh:{name}')})"
         if name in ("minLength", "maxLength"):
-            n = _int(param, shape, f"sh:{name}")
+            n = param_int(param, shape, f"sh:{name}")
             op = ">=" if name == "minLength" else "<="
             return f"(!isBlank({v}) && STRLEN(STR({v})) {op} {n})"
         if name == "hasValue":  # on a node shape: the focus node itself is the value
@@ -401,17 +401,17 @@ class ShapeCompiler:
                 return "(" + " || ".join(f"({p})" for p in parts) + ")"
             # a sum of 0/1s: an error in one member must count as "does not conform"
             return "((" + " + ".join(f"IF(COALESCE({p}, false), 1, 0)" for p in parts) + ") = 1)"
-        raise _unsupported(shape, f"the sh:{name} constraint component")
+        raise unsupported(shape, f"the sh:{name} constraint component")
 
     def conforms_expr(self, shape, x: str, stack: tuple = ()) -> str:
         """SPARQL boolean expression: node x conforms to shape (a nested, unreported shape)."""
         if shape in stack:
-            raise _unsupported(shape, "recursive shapes")
+            raise unsupported(shape, "recursive shapes")
         stack = (*stack, shape)
         if self.deactivated(shape):
             return "true"
         if self.g.objects(shape, SH + "sparql"):
-            raise _unsupported(shape, "sh:sparql inside sh:node/sh:not/sh:and/sh:or/sh:xone")
+            raise unsupported(shape, "sh:sparql inside sh:node/sh:not/sh:and/sh:or/sh:xone")
         self.check_predicates(shape, VALUE_COMPONENTS | PROPERTY_COMPONENTS
                               | {SH + "closed", SH + "ignoredProperties"})
         parts = []
@@ -419,7 +419,7 @@ class ShapeCompiler:
         closed = self.closed_predicates(shape)
         if closed is not None:
             if path is not None:
-                raise _unsupported(shape, "sh:closed on a property shape")
+                raise unsupported(shape, "sh:closed on a property shape")
             p, o = self.var("p"), self.var()
             unless = f"FILTER({p} NOT IN ({', '.join(closed)}))" if closed else ""
             parts.append(f"NOT EXISTS {{ {x} {p} {o} . {unless} }}")
@@ -429,7 +429,7 @@ class ShapeCompiler:
                     parts.append(self.value_expr(shape, p, param, x, stack))
             for p in sorted(PROPERTY_COMPONENTS - {SH + "hasValue"}):
                 if self.g.objects(shape, p):
-                    raise _unsupported(shape, f"sh:{p[len(SH):]} on a node shape")
+                    raise unsupported(shape, f"sh:{p[len(SH):]} on a node shape")
         else:
             parts.extend(self.property_expr(shape, self.path(path, shape), x, stack))
         for prop in self.g.objects(shape, SH + "property"):
@@ -437,7 +437,7 @@ class ShapeCompiler:
                 self.check_predicates(prop, VALUE_COMPONENTS | PROPERTY_COMPONENTS)
                 ppath = self.g.value(prop, SH + "path")
                 if ppath is None:
-                    raise InputError(f"shape {_label(prop)}: a property shape needs sh:path",
+                    raise InputError(f"shape {term_label(prop)}: a property shape needs sh:path",
                                      path="shapes")
                 parts.extend(self.property_expr(prop, self.path(ppath, prop), x, stack + (prop,)))
         return "(" + " && ".join(parts) + ")" if parts else "true"
@@ -447,12 +447,12 @@ class ShapeCompiler:
         out = []
         for p in ("minCount", "maxCount"):
             for param in self.g.objects(shape, SH + p):
-                n = _int(param, shape, f"sh:{p}")
+                n = param_int(param, shape, f"sh:{p}")
                 k = n if p == "minCount" else n + 1
                 if k == 0:
                     continue
                 if k > NESTED_COUNT_LIMIT:
-                    raise _unsupported(shape, f"sh:{p} {n} inside a nested shape (at most "
+                    raise unsupported(shape, f"sh:{p} {n} inside a nested shape (at most "
                                               f"{NESTED_COUNT_LIMIT - (p == 'maxCount')})")
                 vs = [self.var() for _ in range(k)]
                 pats = " ".join(f"{x} {path} {w} ." for w in vs)
@@ -465,7 +465,7 @@ class ShapeCompiler:
             out.append(f"EXISTS {{ {x} {path} {hv} . FILTER(sameTerm({hv}, "
                        f"{self.term(param, shape, 'sh:hasValue')})) }}")
         for param in self.g.objects(shape, SH + "uniqueLang"):
-            if _is_true(param):
+            if is_true(param):
                 a, b = self.var(), self.var()
                 out.append(f"NOT EXISTS {{ {x} {path} {a}, {b} . FILTER(!sameTerm({a}, {b}) "
                            f"&& LANG({a}) != '' && LANG({a}) = LANG({b})) }}")
@@ -479,7 +479,7 @@ class ShapeCompiler:
 
     def closed_predicates(self, shape) -> list[str] | None:
         """For sh:closed true, the predicates a focus node may have (as SPARQL IRIs)."""
-        if not any(_is_true(c) for c in self.g.objects(shape, SH + "closed")):
+        if not any(is_true(c) for c in self.g.objects(shape, SH + "closed")):
             return None
         allowed = {x for prop in self.g.objects(shape, SH + "property")
                    if isinstance(x := self.g.value(prop, SH + "path"), ox.NamedNode)}

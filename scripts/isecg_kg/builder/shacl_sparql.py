@@ -60,14 +60,14 @@ from isecg_kg.builder.shacl_compile import (
     VIOLATION,
     ShapeCompiler,
     ShapesGraph,
-    _int,
-    _is_true,
-    _label,
-    _local,
-    _sh,
-    _unsupported,
     as_written,
+    is_true,
+    param_int,
+    sh_curie,
+    sh_term,
     surrogates,
+    term_label,
+    unsupported,
 )
 from isecg_kg.errors import InputError
 from isecg_kg.rdf import SH
@@ -162,8 +162,8 @@ class _Validator(ShapeCompiler):
                               | QUALIFIED | {SH + "sparql"})
         p = self.g.value(shape, SH + "path")
         if p is None:
-            raise InputError(f"shape {_label(shape)}: a property shape (sh:property of "
-                             f"{_label(parent)}) needs sh:path", path="shapes")
+            raise InputError(f"shape {term_label(shape)}: a property shape (sh:property of "
+                             f"{term_label(parent)}) needs sh:path", path="shapes")
         path = self.path(p, shape)
         simple = isinstance(p, ox.NamedNode)
         self.count_queries(shape, target, p, path, results)
@@ -196,7 +196,7 @@ class _Validator(ShapeCompiler):
             focus=as_written(focus), path=path, value=as_written(value), source_shape=shape,
             severity=self.severity(shape),  # SHACL 1.0: sh:severity belongs to the shape
             message=message or self.message(shape) or default,
-            component=_sh(COMPONENT_NAMES[comp]), source_constraint=constraint))
+            component=sh_term(COMPONENT_NAMES[comp]), source_constraint=constraint))
 
     def value_queries(self, shape, target, path_term, pattern: str, comps, results,
                       distinct: bool = False) -> None:
@@ -238,9 +238,9 @@ class _Validator(ShapeCompiler):
             name = comp[len(SH):]
             for other in self.g.objects(shape, comp):
                 if not isinstance(other, ox.NamedNode):
-                    raise _unsupported(shape, f"sh:{name} {other} (not an IRI)")
+                    raise unsupported(shape, f"sh:{name} {other} (not an IRI)")
                 if name.startswith("lessThan") and path is None:
-                    raise InputError(f"shape {_label(shape)}: sh:{name} needs a property shape",
+                    raise InputError(f"shape {term_label(shape)}: sh:{name} needs a property shape",
                                      path="shapes")
                 core = (f"{{ SELECT DISTINCT ?this ?value WHERE {{ {target('?this')} "
                         f"{values} }} }}")
@@ -267,11 +267,11 @@ class _Validator(ShapeCompiler):
     def qualified_queries(self, shape, target, p, path: str, results) -> None:
         """sh:qualifiedValueShape with sh:qualifiedMinCount / sh:qualifiedMaxCount: how many
         value nodes conform to the shape (and, when disjoint, to none of its siblings)."""
-        mins = [_int(x, shape, "sh:qualifiedMinCount")
+        mins = [param_int(x, shape, "sh:qualifiedMinCount")
                 for x in self.g.objects(shape, SH + "qualifiedMinCount")]
-        maxs = [_int(x, shape, "sh:qualifiedMaxCount")
+        maxs = [param_int(x, shape, "sh:qualifiedMaxCount")
                 for x in self.g.objects(shape, SH + "qualifiedMaxCount")]
-        disjoint = any(_is_true(d) for d in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
+        disjoint = any(is_true(d) for d in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
         for qs in self.g.objects(shape, SH + "qualifiedValueShape"):
             if not mins and not maxs:
                 continue
@@ -296,11 +296,11 @@ class _Validator(ShapeCompiler):
                 for m in mins:
                     if got < m:
                         self.emit(results, shape, "qualifiedMinCount", r["this"], p, None,
-                                  f"Fewer than {m} values conform to {_label(qs)}")
+                                  f"Fewer than {m} values conform to {term_label(qs)}")
                 for m in maxs:
                     if got > m:
                         self.emit(results, shape, "qualifiedMaxCount", r["this"], p, None,
-                                  f"More than {m} values conform to {_label(qs)}")
+                                  f"More than {m} values conform to {term_label(qs)}")
 
     def closed_query(self, shape, target, results) -> None:
         """sh:closed true: every property of the focus node is a sh:path of one of the
@@ -318,8 +318,8 @@ class _Validator(ShapeCompiler):
         simple = isinstance(p, ox.NamedNode) or (
             isinstance(self.g.value(p, SH + "inversePath"), ox.NamedNode)
             and len(self.g.predicates(p)) == 1)
-        mins = [_int(x, shape, "sh:minCount") for x in self.g.objects(shape, SH + "minCount")]
-        maxs = [_int(x, shape, "sh:maxCount") for x in self.g.objects(shape, SH + "maxCount")]
+        mins = [param_int(x, shape, "sh:minCount") for x in self.g.objects(shape, SH + "minCount")]
+        maxs = [param_int(x, shape, "sh:maxCount") for x in self.g.objects(shape, SH + "maxCount")]
         lo, hi = max(mins, default=0), min(maxs, default=None)
         if lo == 0 and hi is None:
             return
@@ -352,7 +352,7 @@ class _Validator(ShapeCompiler):
 
     def unique_lang_query(self, shape, target, p, path: str, results) -> None:
         for param in self.g.objects(shape, SH + "uniqueLang"):
-            if not _is_true(param):
+            if not is_true(param):
                 continue
             q = (f"SELECT ?this ?lang WHERE {{ {target('?this')} ?this {path} ?value . "
                  f"BIND(LANG(?value) AS ?lang) FILTER(?lang != '') }} "
@@ -369,46 +369,46 @@ class _Validator(ShapeCompiler):
                 if pred.startswith(SH) and pred not in {
                         SH + "select", SH + "prefixes", SH + "message", SH + "severity",
                         SH + "deactivated", SH + "name", SH + "description"}:
-                    raise _unsupported(shape, f"{_local(pred)} in the sh:sparql constraint "
-                                              f"{_label(c)}")
+                    raise unsupported(shape, f"{sh_curie(pred)} in the sh:sparql constraint "
+                                              f"{term_label(c)}")
             select = self.g.value(c, SH + "select")
             if not isinstance(select, ox.Literal):
-                raise _unsupported(shape, f"the sh:sparql constraint {_label(c)} without "
+                raise unsupported(shape, f"the sh:sparql constraint {term_label(c)} without "
                                           "sh:select")
             text = select.value
             if re.search(r"[?$]shapesGraph\b", text):
-                raise _unsupported(shape, f"$shapesGraph in the sh:sparql constraint {_label(c)}")
+                raise unsupported(shape, f"$shapesGraph in the sh:sparql constraint {term_label(c)}")
             if re.search(r"[?$]currentShape\b", text):
                 if not isinstance(shape, ox.NamedNode):
-                    raise _unsupported(shape, "$currentShape of a blank-node shape")
+                    raise unsupported(shape, "$currentShape of a blank-node shape")
                 text = re.sub(r"[?$]currentShape\b", str(shape), text)
             if "$PATH" in text:
                 if p is None:
-                    raise InputError(f"shape {_label(shape)}: $PATH in {_label(c)} but the "
+                    raise InputError(f"shape {term_label(shape)}: $PATH in {term_label(c)} but the "
                                      "shape has no sh:path", path="shapes")
                 text = text.replace("$PATH", self.path(p, shape))
             m = re.search(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?(.*?)\bWHERE\b", text,
                           re.IGNORECASE | re.DOTALL)
             if not m or not (m.group(1).strip() == "*" or re.search(r"[?$]this\b", m.group(1))):
-                raise _unsupported(shape, f"the sh:sparql constraint {_label(c)} whose SELECT "
+                raise unsupported(shape, f"the sh:sparql constraint {term_label(c)} whose SELECT "
                                           "does not project $this")
             prefixes = []
             for pn in self.g.objects(c, SH + "prefixes"):
                 for d in self.g.objects(pn, SH + "declare"):
                     pre, ns = self.g.value(d, SH + "prefix"), self.g.value(d, SH + "namespace")
                     if pre is None or ns is None:
-                        raise InputError(f"{_label(pn)}: sh:declare needs sh:prefix and "
+                        raise InputError(f"{term_label(pn)}: sh:declare needs sh:prefix and "
                                          "sh:namespace", path="shapes")
                     prefixes.append(f"PREFIX {pre.value}: <{ns.value}>")
             q = "\n".join([*prefixes, f"SELECT * WHERE {{ {target('?this')} {{ {text} }} }}"])
-            sols = self.query(q, shape, f"the sh:sparql constraint {_label(c)}")
+            sols = self.query(q, shape, f"the sh:sparql constraint {term_label(c)}")
             names = [v.value for v in sols.variables]
             template = self.message(c) or self.message(shape)
             for r in sols:
                 row = {n: r[n] for n in names if r[n] is not None}
                 if "failure" in row and row["failure"].value == "true":
-                    raise InputError(f"shape {_label(shape)}: the sh:sparql constraint "
-                                     f"{_label(c)} reported a failure", path="shapes")
+                    raise InputError(f"shape {term_label(shape)}: the sh:sparql constraint "
+                                     f"{term_label(c)} reported a failure", path="shapes")
                 value = row.get("value", row["this"] if p is None else None)
                 message = row["message"].value if "message" in row else None
                 if template and message is None:
@@ -416,7 +416,7 @@ class _Validator(ShapeCompiler):
                                      lambda m, row=row: row[m.group(1)].value
                                      if m.group(1) in row else m.group(0), template)
                 self.emit(results, shape, "sparql", row["this"], row.get("path", p), value,
-                          f"SPARQL constraint {_label(c)} not met", constraint=c,
+                          f"SPARQL constraint {term_label(c)} not met", constraint=c,
                           message=message)
 
 

@@ -14,8 +14,9 @@ import subprocess
 import sys
 
 import pytest
+from bench.bench import QUERIES
+from bench.endpoint import SERVERS, parse_wrk
 from conftest import ROOT
-from isecg_kg.bench import QUERIES, SERVERS, parse_wrk
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("oxigraph") is None,
                                 reason="needs wrk and the oxigraph server")

@@ -7,9 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from conftest import run_cli
-from servers import isecg_server
-
 from isecg_kg.web.budget import ClientBudgets
+from servers import isecg_server
 
 # Uncached work: every run is a new text (the comment), ~0.1 s of engine time each.
 HEAVY = ("SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f FILTER(isLiteral(?c) && isLiteral(?f)) }}"

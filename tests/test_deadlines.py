@@ -180,7 +180,7 @@ def test_light_queries_during_bursts_of_twenty_heavy_are_never_refused(server, s
     over hundreds of samples.
     The p99 is printed, not asserted: on this shared 2-core machine a latency bound would be a
     coin toss; `isecg-kg bench` reports it against README's figure."""
-    from isecg_kg.bench import measure_burst
+    from bench.endpoint import measure_burst
 
     out = measure_burst(server, rounds=5, same_text=same_text)
     print(f"light queries during 5 bursts of 20 heavy ({'same' if same_text else 'distinct'}): "

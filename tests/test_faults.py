@@ -274,7 +274,7 @@ def test_a_file_size_limit_mid_build_is_a_clear_error(dist, tmp_path):
 
 
 def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
-    """Also covered with a read-only parent in test_build.py; here the mount itself is
+    """Also covered with a read-only parent in test_pipeline.py; here the mount itself is
     read-only, which root cannot override."""
     with small_tmpfs(tmp_path / "ro", "4m") as disk:
         shutil.copytree(dist, disk / "dist")

@@ -213,7 +213,7 @@ def test_connections_past_the_limit_get_503(dist):
 def test_while_the_heavy_slots_are_full_a_query_others_wait_for_is_stopped_at_50_ms(dist):
     import asyncio
 
-    from isecg_kg.bench import HEAVY_QUERY
+    from bench.endpoint import HEAVY_QUERY
     from isecg_kg.errors import QueryBusy
     from isecg_kg.sparql.engine import QueryRequest
     from isecg_kg.sparql.workers import QueryEngine

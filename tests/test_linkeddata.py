@@ -331,7 +331,7 @@ def jsonld_blocks(html: str) -> list:
 
 
 def test_every_entity_page_embeds_json_ld_about_its_entity(client, ld_store):
-    from isecg_kg.describe import kind
+    from isecg_kg.web.describe import kind
     from isecg_kg.web.export import entity_iris
 
     for iri in entity_iris(ld_store, BASE):

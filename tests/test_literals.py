@@ -11,7 +11,8 @@ import datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from isecg_kg.literals import XSD, ill_typed, not_xml
+from isecg_kg.builder.literals import ill_typed, not_xml
+from isecg_kg.rdf import XSD
 
 VALID = [
     ("integer", "-1"), ("integer", "0"), ("integer", "12678967543233"), ("integer", "+100000"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from isecg_kg.load import load_sources
-from isecg_kg.locate import lines_of, locate, long_line
+from isecg_kg.builder.load import load_sources
+from isecg_kg.builder.locate import lines_of, locate, long_line
 
 E = "http://e/"
 TTL = """@prefix e: <http://e/> .

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT
-from isecg_kg.load import load_sources
+from isecg_kg.builder.load import load_sources
 
 ONT = "https://w3id.org/isecg/ontology"
 RULES = sorted((Path(__file__).parent / "rules").glob("*.rq"))
@@ -31,7 +31,7 @@ def value(store, pred: str) -> str | None:
 def test_version_info_is_a_data_release(everything):
     """The ontology's version is the data release in which it last changed: the one the
     sources declare or a kept one (data/releases/releases.toml), never the code's."""
-    from isecg_kg.release import read_registry
+    from isecg_kg.builder.release import read_registry
 
     registry = read_registry(ROOT)
     releases = {registry.version} | {e.version for e in registry.releases}
@@ -40,7 +40,7 @@ def test_version_info_is_a_data_release(everything):
     assert value(everything, "http://www.w3.org/2002/07/owl#versionIRI") == f"{ONT}/{version}"
     prior = value(everything, "http://www.w3.org/2002/07/owl#priorVersion")
     if prior is not None:  # an earlier kept release's ontology
-        from isecg_kg.release import version_key
+        from isecg_kg.builder.release import version_key
 
         assert prior in {f"{ONT}/{e.version}" for e in registry.releases
                          if version_key(e.version) < version_key(version)}

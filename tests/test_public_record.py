@@ -13,8 +13,8 @@ import subprocess
 
 import pytest
 from conftest import ROOT, run_cli
-from isecg_kg.load import load_sources
-from isecg_kg.validate import validate
+from isecg_kg.builder.load import load_sources
+from isecg_kg.builder.validate import validate
 from test_named_queries import rows
 
 ID = "https://w3id.org/isecg/id/"

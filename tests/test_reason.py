@@ -6,9 +6,9 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT
+from isecg_kg.builder.load import load_sources
+from isecg_kg.builder.reason import comparable, fixpoint_of_rules, owlrl_closure, reason_rules
 from isecg_kg.errors import InconsistencyError
-from isecg_kg.load import load_sources
-from isecg_kg.reason import comparable, fixpoint_of_rules, owlrl_closure, reason_rules
 
 ID, ONT = "https://w3id.org/isecg/id/", "https://w3id.org/isecg/ontology#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -32,7 +32,7 @@ def test_fast_path_equals_the_rule_files_fixpoint(asserted):
 
 
 def test_fast_path_equals_the_rule_files_fixpoint_on_synthetic_data(tmp_path):
-    from isecg_kg.synth import write_synthetic
+    from bench.synth import write_synthetic
 
     src = write_synthetic(tmp_path / "synth", 10_000, 7)
     triples = load_sources(src).triples("ontology", "data")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from conftest import ROOT, run_cli
+from isecg_kg.builder.release import check_directory, parse_registry, read_registry, resolve
 from isecg_kg.errors import InputError, ReleaseError
-from isecg_kg.release import check_directory, parse_registry, read_registry, resolve
 from releases import git, set_version
 
 DCAT = "http://www.w3.org/ns/dcat#"

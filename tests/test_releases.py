@@ -16,7 +16,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import run_cli
-from isecg_kg.catalog import catalogue_turtle
+from isecg_kg.builder.catalog import catalogue_turtle
 from isecg_kg.web.context import Site
 from servers import isecg_server
 

@@ -9,7 +9,7 @@ import json
 import pyoxigraph as ox
 from hypothesis import given
 from hypothesis import strategies as st
-from isecg_kg import serialize as ser
+from isecg_kg.builder import serialize as ser
 
 EX = "http://example.org/"
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)))

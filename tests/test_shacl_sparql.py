@@ -14,9 +14,9 @@ import pyshacl
 import pytest
 import rdflib
 from conftest import ROOT
+from isecg_kg.builder.load import load_sources
+from isecg_kg.builder.shacl_sparql import Result, conforms, validate_store
 from isecg_kg.errors import InputError
-from isecg_kg.load import load_sources
-from isecg_kg.shacl_sparql import Result, conforms, validate_store
 from test_validate import FIXTURES, PREFIXES, owners
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
@@ -252,7 +252,7 @@ ex:Byte a sh:NodeShape ; sh:targetNode ex:a ;
               [ sh:path ex:l ; sh:uniqueLang "1"^^xsd:boolean ] .
 """
     triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
-    from isecg_kg.shacl_sparql import load_store
+    from isecg_kg.builder.shacl_sparql import load_store
 
     results = validate_store(load_store(triples), triples)
     got = {(r.component.value.rsplit("#")[-1], r.value) for r in results}
@@ -290,7 +290,7 @@ ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:closed true ; sh:ignoredPropertie
                 sh:qualifiedMaxCount 1 ; sh:qualifiedValueShapesDisjoint true ] .
 """
     triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
-    from isecg_kg.shacl_sparql import load_store
+    from isecg_kg.builder.shacl_sparql import load_store
 
     got = {(_key(r.focus), r.component.value.rsplit("#")[-1], _key(r.value))
            for r in validate_store(load_store(triples), triples)}

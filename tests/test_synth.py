@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.synth import count_triples, write_synthetic
 from conftest import run_cli
 from isecg_kg.config import ID_BASE
-from isecg_kg.synth import count_triples, write_synthetic
 
 
 def _files(root: Path) -> dict[str, bytes]:

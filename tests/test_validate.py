@@ -13,8 +13,8 @@ import pyshacl
 import pytest
 import rdflib
 from conftest import ROOT, run_cli
-from isecg_kg.load import load_sources
-from isecg_kg.validate import check_shapes, validate
+from isecg_kg.builder.load import load_sources
+from isecg_kg.builder.validate import check_shapes, validate
 
 SHAPES = "https://w3id.org/isecg/shapes#"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")

@@ -164,7 +164,7 @@ def run_pyshacl(data: Path, shapes: Path) -> tuple[bool, set]:
 
 
 def run_sparql(data: Path, shapes: Path) -> tuple[bool, set]:
-    from isecg_kg.shacl_sparql import load_store, validate_store
+    from isecg_kg.builder.shacl_sparql import load_store, validate_store
 
     shape_triples = _ox(shapes)
     sg = rdflib.Graph()  # the same blank nodes, to describe the shapes results name

@@ -162,7 +162,7 @@ def test_check_flags_a_link_without_its_link_record(wikidata, tmp_path):
 
 
 def test_link_coverage_per_class():
-    from isecg_kg.load import load_sources
+    from isecg_kg.builder.load import load_sources
     from isecg_kg.wikidata.entities import coverage, read_entities
 
     cov = coverage(read_entities(load_sources(ROOT)))
@@ -175,7 +175,7 @@ def test_link_coverage_per_class():
 
 
 def test_links_are_the_reference_qids():
-    from isecg_kg.load import load_sources
+    from isecg_kg.builder.load import load_sources
     from isecg_kg.wikidata.entities import read_entities
 
     entities = read_entities(load_sources(ROOT))
@@ -214,7 +214,7 @@ def _federate(text: str, endpoint: str, store, **subs):
 @pytest.fixture(scope="module")
 def source_store():
     import pyoxigraph as ox
-    from isecg_kg.load import load_sources
+    from isecg_kg.builder.load import load_sources
 
     store = ox.Store()
     store.extend(ox.Quad(t.subject, t.predicate, t.object)

@@ -93,7 +93,7 @@ def test_quickstatements_window_becomes_its_calendar_unit():
 
 
 def test_quickstatements_retrieved_date_stands_in_only_where_none_is_recorded():
-    from isecg_kg.load import load_sources
+    from isecg_kg.builder.load import load_sources
     from isecg_kg.wikidata.quickstatements import (
         MembershipStatement,
         membership_statements,

@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from isecg_kg.void import sha256
+from isecg_kg.builder.void import sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "w3c-suites"

@@ -12,23 +12,50 @@ import sys
 from pathlib import Path
 
 from isecg_kg import __version__
-from isecg_kg.config import PROJECT_ROOT, WIKIDATA_SPARQL, default_dist
+from isecg_kg.config import (
+    ADMISSION_WAIT,
+    BODY_TIMEOUT,
+    BUDGET_WINDOW,
+    CLIENT_BUDGET,
+    HEAD_TIMEOUT,
+    HEAVY_AFTER,
+    MAX_ANSWER_BYTES,
+    MAX_CLIENT_CONNECTIONS,
+    MAX_CONNECTIONS,
+    MAX_QUERY_BYTES,
+    MAX_ROWS,
+    PROJECT_ROOT,
+    PYSHACL_LIMIT,
+    QUERY_TIMEOUT,
+    REASON_BUDGET,
+    SERVER_MEMORY_MIB,
+    WIKIDATA_SPARQL,
+    WIKIDATA_TIMEOUT,
+    WORKER_MEMORY_MIB,
+    default_dist,
+)
 
 
 def _build(args: argparse.Namespace) -> int:
-    from isecg_kg.build import cli_build
+    from isecg_kg.builder.pipeline import KEPT, cli_build
 
-    return cli_build(args)
+    def export(staged: Path) -> None:  # the static site, from the staged build, before the swap
+        from isecg_kg.web.export import write_site
+
+        write_site(staged, staged / "site", args.base, releases=Path(args.out) / KEPT,
+                   source=args.source)
+
+    return cli_build(args, [("site", export)] if args.site else [])
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from isecg_kg.validate import cli_validate
+    from isecg_kg.builder.validate import cli_validate
 
     return cli_validate(args)
 
 
 def _format(args: argparse.Namespace) -> int:
-    from isecg_kg.formatting import cli_format
+    from isecg_kg.builder.format import cli_format
 
     return cli_format(args)
 
@@ -51,7 +78,7 @@ def ensure_build(source: Path, dist: Path, *, quiet: bool = False) -> Path:
         reason = "missing"
     if not quiet:
         print(f"isecg-kg: the build in {dist} is {reason}; building it now", file=sys.stderr)
-    from isecg_kg.build import build
+    from isecg_kg.builder.pipeline import build
 
     build(source, dist)
     return dist
@@ -82,16 +109,29 @@ def _link(args: argparse.Namespace) -> int:
     return cli_link(args)
 
 
-def _synth(args: argparse.Namespace) -> int:
-    from isecg_kg.synth import cli_synth
+def _dev_tool(name: str):
+    """A development tool of the source checkout (scripts/bench/): not part of the installed
+    package, so it runs only from a clone of the repository."""
+    import importlib
 
-    return cli_synth(args)
+    from isecg_kg.errors import IsecgError
+
+    tools = PROJECT_ROOT / "scripts"
+    if not (tools / "bench" / f"{name}.py").is_file():
+        raise IsecgError(f"{name} is a development tool of the source repository "
+                         "(scripts/bench/), not installed with the package: run it from a "
+                         "clone of the repository, installed with `pip install -e .`")
+    if str(tools) not in sys.path:
+        sys.path.insert(0, str(tools))
+    return importlib.import_module(f"bench.{name}")
+
+
+def _synth(args: argparse.Namespace) -> int:
+    return _dev_tool("synth").cli_synth(args)
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from isecg_kg.bench import cli_bench
-
-    return cli_bench(args)
+    return _dev_tool("bench").cli_bench(args)
 
 
 def _load(args: argparse.Namespace) -> int:
@@ -101,13 +141,13 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from isecg_kg.diff import cli_diff
+    from isecg_kg.builder.changelog import cli_diff
 
     return cli_diff(args)
 
 
 def _release(args: argparse.Namespace) -> int:
-    from isecg_kg.release import cli_release
+    from isecg_kg.builder.release import cli_release
 
     return cli_release(args)
 
@@ -115,8 +155,8 @@ def _release(args: argparse.Namespace) -> int:
 def _validator_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--validator", choices=("auto", "pyshacl", "sparql"), default="auto",
                    help="SHACL engine: pyshacl (the reference), sparql (the shapes compiled to "
-                        "SPARQL on pyoxigraph, for large graphs), auto: pyshacl up to 50,000 "
-                        "triples (default: %(default)s)")
+                        f"SPARQL on pyoxigraph, for large graphs), auto: pyshacl up to "
+                        f"{PYSHACL_LIMIT:,} triples (default: %(default)s)")
 
 
 def _source_arg(p: argparse.ArgumentParser) -> None:
@@ -150,7 +190,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--reasoner", choices=("rules", "owlrl"), default="rules",
                    help="rules: the ontology's entailments as SPARQL rules (fast); owlrl: the "
                         "full OWL RL closure, the reference (default: %(default)s)")
-    p.add_argument("--reason-budget", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--reason-budget", type=float, default=REASON_BUDGET, metavar="SECONDS",
                    help="time budget for reasoning (default: %(default)s)")
     _validator_arg(p)
     p.add_argument("--site", action="store_true",
@@ -181,7 +221,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="SELECT/ASK: table|csv|tsv|json|xml (default table); "
                         "CONSTRUCT/DESCRIBE: turtle|nt|jsonld|xml (default turtle)")
     p.add_argument("--endpoint", metavar="URL", help="run against this SPARQL endpoint instead")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=float, default=QUERY_TIMEOUT, metavar="SECONDS",
                    help="query time limit (default: %(default)s)")
     p.add_argument("--wikidata-endpoint", default=WIKIDATA_SPARQL, metavar="URL",
                    help="endpoint that SERVICE <wikidata> calls go to (default: %(default)s)")
@@ -199,45 +239,46 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--base", metavar="IRI",
                    help="base IRI mapped onto this server (default: the data's base)")
-    p.add_argument("--query-timeout", type=float, default=10.0, metavar="SECONDS")
-    p.add_argument("--max-rows", type=int, default=10_000, metavar="N")
-    p.add_argument("--max-query-bytes", type=int, default=64 * 1024, metavar="N")
+    p.add_argument("--query-timeout", type=float, default=QUERY_TIMEOUT, metavar="SECONDS")
+    p.add_argument("--max-rows", type=int, default=MAX_ROWS, metavar="N")
+    p.add_argument("--max-query-bytes", type=int, default=MAX_QUERY_BYTES, metavar="N")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="query worker processes (default: one per core)")
     p.add_argument("--max-heavy", type=int, default=None, metavar="N",
                    help="queries allowed to run past --heavy-after at once (default: one per "
                         "core, fewer than the workers)")
     p.add_argument("--heavy-after", type=float, default=None, metavar="SECONDS",
-                   help="a query still running after this is heavy (default: 0.5, or a quarter "
-                        "of --query-timeout if less)")
-    p.add_argument("--admission-wait", type=float, default=2.0, metavar="SECONDS",
+                   help=f"a query still running after this is heavy (default: {HEAVY_AFTER}, or a "
+                        "quarter of --query-timeout if less)")
+    p.add_argument("--admission-wait", type=float, default=ADMISSION_WAIT, metavar="SECONDS",
                    help="how long a query waits for a free worker before 503 "
                         "(default: %(default)s)")
-    p.add_argument("--worker-memory", type=int, default=2048, metavar="MIB",
+    p.add_argument("--worker-memory", type=int, default=WORKER_MEMORY_MIB, metavar="MIB",
                    help="address space of each query worker; a query past it gets 503 "
                         "(default: %(default)s)")
-    p.add_argument("--max-connections", type=int, default=1024, metavar="N",
+    p.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS, metavar="N",
                    help="connections served at once; uvicorn answers 503 beyond "
                         "(default: %(default)s)")
-    p.add_argument("--max-client-connections", type=int, default=256, metavar="N",
-                   help="connections one client address may hold open at once; 429 beyond "
-                        "(--trust-proxy addresses are not capped) (default: %(default)s)")
-    p.add_argument("--max-answer-bytes", type=int, default=16 << 20, metavar="N",
+    p.add_argument("--max-client-connections", type=int, default=MAX_CLIENT_CONNECTIONS,
+                   metavar="N", help="connections one client address may hold open at once; 429 "
+                                     "beyond (--trust-proxy addresses are not capped) (default: "
+                                     "%(default)s)")
+    p.add_argument("--max-answer-bytes", type=int, default=MAX_ANSWER_BYTES, metavar="N",
                    help="bytes per answer; a longer one is cut at a row and flagged like the "
                         "row cap (default: %(default)s)")
-    p.add_argument("--server-memory", type=int, default=2048, metavar="MIB",
+    p.add_argument("--server-memory", type=int, default=SERVER_MEMORY_MIB, metavar="MIB",
                    help="resident memory of the server process above which queries get 503 "
                         "and the answer cache is emptied (default: %(default)s)")
-    p.add_argument("--head-timeout", type=float, default=10.0, metavar="SECONDS",
+    p.add_argument("--head-timeout", type=float, default=HEAD_TIMEOUT, metavar="SECONDS",
                    help="time to send a request line and headers; then 408 (default: "
                         "%(default)s)")
-    p.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+    p.add_argument("--body-timeout", type=float, default=BODY_TIMEOUT, metavar="SECONDS",
                    help="time to send a request body once its head is in; then 408 (default: "
                         "%(default)s)")
-    p.add_argument("--client-budget", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--client-budget", type=float, default=CLIENT_BUDGET, metavar="SECONDS",
                    help="query time each client may spend in any --budget-window; then 429 with "
                         "Retry-After; 0: no budget (default: %(default)s)")
-    p.add_argument("--budget-window", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--budget-window", type=float, default=BUDGET_WINDOW, metavar="SECONDS",
                    help="the sliding window of --client-budget (default: %(default)s)")
     p.add_argument("--trust-proxy", action="append", default=None, metavar="ADDRESS",
                    help="a proxy's address (repeatable): requests from it are charged to the "
@@ -255,13 +296,13 @@ def make_parser() -> argparse.ArgumentParser:
     lc.add_argument("--endpoint", default=WIKIDATA_SPARQL, metavar="URL")
     lc.add_argument("--suggest", action="store_true",
                     help="propose candidates for unlinked entities (writes nothing)")
-    lc.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    lc.add_argument("--timeout", type=float, default=WIKIDATA_TIMEOUT, metavar="SECONDS")
     _source_arg(lc)
     lq = lsub.add_parser("quickstatements", help="QuickStatements v1 for missing memberships")
     lq.add_argument("--isecg-qid", metavar="QID", help="Wikidata item of ISECG (required)")
     lq.add_argument("--endpoint", metavar="URL",
                     help="skip statements this Wikidata endpoint already has")
-    lq.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    lq.add_argument("--timeout", type=float, default=WIKIDATA_TIMEOUT, metavar="SECONDS")
     _source_arg(lq)
     p.set_defaults(func=_link)
 

@@ -1,7 +1,9 @@
-"""Names every module agrees on: IRIs, named graphs, file layout, media types.
+"""Names every module agrees on (IRIs, named graphs, file layout, prefixes) and every default
+(time limits, size limits) that the CLI, the server and the engines read.
 
 The base IRI is configurable (``ISECG_BASE`` or ``--base``); everything below it is readable
-paths per kind of thing (see README, "IRI scheme").
+paths per kind of thing (see README, "IRI scheme"). Nothing here imports an RDF library, so
+``isecg-kg --help`` stays instant.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ ONTOLOGY_NS = ONTOLOGY_IRI + "#"
 ID_BASE = DEFAULT_BASE + "id/"
 VOID_IRI = DEFAULT_BASE + "void"
 DATASET_IRI = VOID_IRI + "#dataset"
+SERIES_IRI = DEFAULT_BASE + "releases"  # the dcat:DatasetSeries of every release
+
+
+def release_iri(version: str) -> str:
+    """The kept release `version` (a dcat:Dataset of the series)."""
+    return f"{DEFAULT_BASE}release/{version}"
+
 
 # Named graphs of the N-Quads dump; the SPARQL default graph is their union.
 GRAPH_ONTOLOGY = DEFAULT_BASE + "graph/ontology"
@@ -30,7 +39,7 @@ WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
 QUERIES_DIR = PACKAGE_DIR / "sparql" / "queries"
-RULES_DIR = PACKAGE_DIR / "rules"
+RULES_DIR = PACKAGE_DIR / "builder" / "rules"
 DEFAULT_OUT = Path("dist")  # relative to the project, see default_dist()
 
 
@@ -99,16 +108,30 @@ PREDECLARED = {p: PREFIXES[p] for p in (
     "link")}
 PREDECLARED["wdt"] = "http://www.wikidata.org/prop/direct/"
 
-# One content-negotiation table, reused by the CLI, the endpoint and the pages.
-RDF_MEDIA_TYPES = {
-    "turtle": ("text/turtle", "ttl"),
-    "nt": ("application/n-triples", "nt"),
-    "jsonld": ("application/ld+json", "jsonld"),
-    "xml": ("application/rdf+xml", "rdf"),
-}
-RESULT_MEDIA_TYPES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
+# --- defaults: every limit and time budget, read by the CLI, the server and the engines ------
+
+# SPARQL queries (`query --timeout`, `serve --query-timeout` ...)
+QUERY_TIMEOUT = 10.0                 # seconds a query may run
+MAX_ROWS = 10_000                    # rows per answer; more are cut and flagged
+MAX_QUERY_BYTES = 64 * 1024          # bytes of query text; more is refused (413)
+MAX_ANSWER_BYTES = 16 << 20          # bytes per answer: cut at a row, flagged like the row cap
+WORKER_MEMORY_MIB = 2048             # address space of each query worker
+WORKER_MEMORY = WORKER_MEMORY_MIB << 20  # the same in bytes: a runaway ORDER BY dies, not the host
+HEAVY_AFTER = 0.5                    # seconds after which a running query is heavy
+ADMISSION_WAIT = 2.0                 # seconds a query waits for a free worker before 503
+# The server (`serve`)
+MAX_CONNECTIONS = 1024               # connections served at once; uvicorn answers 503 beyond
+# connections one client address may hold at once: a quarter of the slots, so slow clients from
+# one address cannot take them all; 100-connection load tools still fit (web/http11.py)
+MAX_CLIENT_CONNECTIONS = 256
+# query time per client: seconds of engine time in any window, as WDQS gives 60 s a minute
+CLIENT_BUDGET = 60.0
+BUDGET_WINDOW = 60.0
+SERVER_MEMORY_MIB = 2048             # resident memory above which queries get 503
+HEAD_TIMEOUT = 10.0                  # seconds to send a request line and headers (then 408)
+BODY_TIMEOUT = 30.0                  # seconds to send a request body once its head is in
+# Wikidata (`link`)
+WIKIDATA_TIMEOUT = 30.0              # seconds per request to a Wikidata endpoint
+# The build (`build`, `validate`)
+REASON_BUDGET = 60.0                 # seconds for reasoning
+PYSHACL_LIMIT = 50_000               # triples up to which pySHACL validates (then the SPARQL one)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg import children
-from isecg_kg.config import WIKIDATA_SPARQL
+from isecg_kg.config import QUERY_TIMEOUT, WIKIDATA_SPARQL
 from isecg_kg.errors import (
     QueryAborted,
     QueryError,
@@ -29,7 +29,6 @@ from isecg_kg.sparql.catalogue import (
     parse_header,
 )
 from isecg_kg.sparql.engine import (
-    DEFAULT_TIMEOUT,
     QueryRequest,
     QueryResult,
     answer,
@@ -52,7 +51,7 @@ from isecg_kg.sparql.results import (
 
 
 def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "table",
-               graph_format: str = "turtle", timeout: float = DEFAULT_TIMEOUT) -> QueryResult:
+               graph_format: str = "turtle", timeout: float = QUERY_TIMEOUT) -> QueryResult:
     """Run a query on a SPARQL endpoint over HTTP; the answer is parsed completely and written
     by the same writers as a local answer (garbage or a cut-off body is a RemoteError).
 

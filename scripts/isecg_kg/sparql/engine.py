@@ -31,9 +31,6 @@ from isecg_kg.sparql.results import (
     write_triples,
 )
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_MAX_ROWS = 10_000
-DEFAULT_MAX_ANSWER_BYTES = 16 << 20  # bytes per answer: cut at a row, flagged like the row cap
 # pyoxigraph's parser and planner recurse on the calling thread: with the usual 8 MiB stack a
 # worker died of SIGSEGV at 10,000 nested braces or 3,000 BINDs in a row (both legal SPARQL under
 # 64 KiB). Queries are evaluated on a thread with this much stack; every shape we tried at

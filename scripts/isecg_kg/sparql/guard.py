@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urljoin
 
-from isecg_kg.config import BASE, GRAPHS, PREDECLARED, WIKIDATA_SPARQL
+from isecg_kg.config import BASE, GRAPHS, MAX_QUERY_BYTES, PREDECLARED, WIKIDATA_SPARQL
 from isecg_kg.errors import QueryError, QueryRefused, QueryTooLarge
 
-DEFAULT_MAX_QUERY_BYTES = 64 * 1024
 MAX_NESTING = 256         # brackets ({ ( [) open at once; deeper is refused (400) before parsing
 MAX_UNION = 1024          # UNION keywords per query: pyoxigraph plans n branches in ~n² time
 SOLUTION_FORMS = ("SELECT", "ASK")
@@ -88,7 +87,7 @@ def _unescape_iri(tok: str) -> str:
     return _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), tok[1:-1])
 
 
-def check_query(text: str, *, max_bytes: int | None = DEFAULT_MAX_QUERY_BYTES,
+def check_query(text: str, *, max_bytes: int | None = MAX_QUERY_BYTES,
                 service_allow: tuple[str, ...] | list[str] = (WIKIDATA_SPARQL,),
                 service_map: dict[str, str] | None = None,
                 graphs: tuple[str, ...] = GRAPHS, base_iri: str | None = BASE,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Self
 
 from isecg_kg import children
+from isecg_kg.config import QUERY_TIMEOUT, WORKER_MEMORY
 from isecg_kg.errors import (
     InputError,
     QueryAborted,
@@ -31,7 +32,6 @@ from isecg_kg.errors import (
     QueryUnsupported,
 )
 from isecg_kg.sparql.engine import (
-    DEFAULT_TIMEOUT,
     QueryRequest,
     QueryResult,
     execute,
@@ -42,7 +42,6 @@ from isecg_kg.sparql.explain import engine_error
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MEMORY_LIMIT = 2 << 30  # address space per worker: a runaway ORDER BY dies, not the host
 # Why a worker dies mid-query: the address-space limit, or a panic inside pyoxigraph (ORDER BY
 # over pairs of mixed literals aborts the process: "comparison function does not correctly
 # implement a total order", pyoxigraph 0.5.13).
@@ -212,11 +211,11 @@ class QueryEngine:
     cancelled query's worker is replaced in the background.
     """
 
-    def __init__(self, dist: Path | str, *, workers: int = 2, timeout: float = DEFAULT_TIMEOUT,
+    def __init__(self, dist: Path | str, *, workers: int = 2, timeout: float = QUERY_TIMEOUT,
                  max_rows: int | None = None, heavy_after: float | None = None,
                  max_heavy: int | None = None, admission_wait: float = 2.0,
                  contended_after: float = 0.05,
-                 memory_limit: int | None = DEFAULT_MEMORY_LIMIT, sha256: str | None = None,
+                 memory_limit: int | None = WORKER_MEMORY, sha256: str | None = None,
                  max_bytes: int | None = None):
         path = Path(dist)
         self.max_bytes = max_bytes  # bytes per answer; none larger is read from a worker

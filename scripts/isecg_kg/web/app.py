@@ -23,27 +23,33 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from isecg_kg.config import WIKIDATA_SPARQL
-from isecg_kg.errors import InputError, StoreError
-from isecg_kg.sparql.engine import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_ROWS, open_store
-from isecg_kg.sparql.guard import DEFAULT_MAX_QUERY_BYTES
-from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
-from isecg_kg.sparql.workers import DEFAULT_MEMORY_LIMIT, QueryEngine
-from isecg_kg.web.budget import ClientBudgets
-from isecg_kg.web.context import Site
-from isecg_kg.web.defaults import (
+from isecg_kg.config import (
     BODY_TIMEOUT,
     BUDGET_WINDOW,
     CLIENT_BUDGET,
-    EXPOSED_HEADERS,
     HEAD_TIMEOUT,
+    MAX_ANSWER_BYTES,
     MAX_CLIENT_CONNECTIONS,
     MAX_CONNECTIONS,
+    MAX_QUERY_BYTES,
+    MAX_ROWS,
+    QUERY_TIMEOUT,
+    SERVER_MEMORY_MIB,
+    WIKIDATA_SPARQL,
+    WORKER_MEMORY,
+)
+from isecg_kg.errors import InputError, StoreError
+from isecg_kg.sparql.engine import open_store
+from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
+from isecg_kg.sparql.workers import QueryEngine
+from isecg_kg.web.budget import ClientBudgets
+from isecg_kg.web.context import Site
+from isecg_kg.web.defaults import (
+    EXPOSED_HEADERS,
     MAX_PATH_BYTES,
     MEMORY_CHECK,
     MIN_WORKER_MEMORY,
     PAGE_CSP,
-    SERVER_MEMORY,
 )
 from isecg_kg.web.responses import problem, static_file
 
@@ -54,20 +60,20 @@ WRITE_METHODS = {"PUT", "DELETE", "PATCH"}
 
 @dataclass(frozen=True)
 class ServerOptions:
-    query_timeout: float = 10.0
-    max_rows: int | None = DEFAULT_MAX_ROWS
-    max_query_bytes: int = DEFAULT_MAX_QUERY_BYTES
+    query_timeout: float = QUERY_TIMEOUT
+    max_rows: int | None = MAX_ROWS
+    max_query_bytes: int = MAX_QUERY_BYTES
     workers: int | None = None                    # None: one per core, at least two
     service_allow: tuple[str, ...] = (WIKIDATA_SPARQL,)
     wikidata_endpoint: str = WIKIDATA_SPARQL
     admission_wait: float = 2.0
     max_heavy: int | None = None                  # None: the engine's default (per core)
     heavy_after: float | None = None
-    worker_memory: int | None = DEFAULT_MEMORY_LIMIT  # bytes of address space per worker
+    worker_memory: int | None = WORKER_MEMORY  # bytes of address space per worker
     max_connections: int = MAX_CONNECTIONS
     max_client_connections: int = MAX_CLIENT_CONNECTIONS
-    max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES
-    server_memory: int | None = SERVER_MEMORY
+    max_answer_bytes: int | None = MAX_ANSWER_BYTES
+    server_memory: int | None = SERVER_MEMORY_MIB << 20
     head_timeout: float = HEAD_TIMEOUT
     body_timeout: float = BODY_TIMEOUT
     client_budget: float | None = CLIENT_BUDGET  # None: no per-client budget

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from isecg_kg.rdf import RESULT_FORMATS  # SPARQL results of SELECT / ASK, in preference order
+
 # Linked-data representations: format name -> (media type, file suffix), in preference order.
 RDF_FORMATS: dict[str, tuple[str, str]] = {
     "html": ("text/html", "html"),
@@ -25,13 +27,6 @@ DOC_FORMATS: dict[str, tuple[str, str]] = {
     **{name: f for name, f in RDF_FORMATS.items() if name != "html"},
     "trig": ("application/trig", "trig"),
     "nq": ("application/n-quads", "nq"),
-}
-# SPARQL results of SELECT / ASK, in preference order.
-RESULT_FORMATS: dict[str, str] = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
 }
 # Aliases clients send for the same representations. application/json is not one: it means
 # SPARQL JSON results to a SELECT and JSON-LD to an entity or a CONSTRUCT, so routes offer it.

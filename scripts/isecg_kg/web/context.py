@@ -19,9 +19,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from isecg_kg.checksums import sha256
 from isecg_kg.config import DATASET_IRI, DEFAULT_BASE
 from isecg_kg.errors import InputError
-from isecg_kg.void import sha256
 
 DCAT_VERSION = "http://www.w3.org/ns/dcat#version"
 REQUIRED = ("isecg.nq",)  # the store and every query worker load it
@@ -157,8 +157,8 @@ class Site:
         name = release_version(dist) or "unversioned"
         kept: tuple = ()
         if source is not None:
-            from isecg_kg.catalog import kept_releases
-            from isecg_kg.release import read_registry
+            from isecg_kg.builder.catalog import kept_releases
+            from isecg_kg.builder.release import read_registry
 
             kept = tuple(kept_releases(read_registry(source),
                                        Path(releases or Path(dist) / "releases")))

@@ -36,18 +36,7 @@ EXPOSED_HEADERS = ["ETag", "Retry-After", "Isecg-Release", "Isecg-Row-Limit", "I
                    "Isecg-Result-Truncated", "Isecg-Result-Rows", "Content-Disposition"]
 
 # --- server limits ------------------------------------------------------------------------------
-# serve's defaults that only the web layer reads (ServerOptions; the CLI states them too)
-MAX_CONNECTIONS = 1024
-# connections one client address may hold open at once: a quarter of the slots, so slow clients
-# from one address cannot take them all (web/http11.py); 100-connection load tools still fit
-MAX_CLIENT_CONNECTIONS = 256
-SERVER_MEMORY = 2048 << 20  # bytes of resident memory of the server process
-HEAD_TIMEOUT = 10.0  # seconds to receive a request's line and headers
-BODY_TIMEOUT = 30.0  # seconds to receive a request's body
-# Query time per client: CLIENT_BUDGET seconds of engine time in any BUDGET_WINDOW seconds, as the
-# Wikidata Query Service gives each client 60 s a minute (web/budget.py)
-CLIENT_BUDGET = 60.0
-BUDGET_WINDOW = 60.0
+# (serve's limits the CLI also states — connections, timeouts, budgets — are in config.py)
 MAX_PATH_BYTES = 8 * 1024  # no IRI of ours is longer than a few hundred bytes
 MIN_WORKER_MEMORY = 640  # MiB of address space: 512 could not load even the real data
 MEMORY_CHECK = 0.5  # seconds between two readings of the server's resident memory

@@ -22,8 +22,8 @@ import json
 
 import pyoxigraph as ox
 
+from isecg_kg.builder.serialize import _Compactor, context_document, jsonld_nodes
 from isecg_kg.config import GRAPH_INFERRED, GRAPHS, PREFIXES
-from isecg_kg.serialize import _Compactor, context_document, jsonld_nodes
 from isecg_kg.web import conneg
 from isecg_kg.web.conneg import DOC_FORMATS
 

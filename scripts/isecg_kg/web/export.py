@@ -206,7 +206,7 @@ def _with_meta_csp(html: str, csp: str) -> str:
 
 def entity_iris(store: ox.Store, data_base: str) -> list[str]:
     """Every IRI below the base that the graph describes (fragment IRIs belong to their page)."""
-    from isecg_kg.describe import kind
+    from isecg_kg.web.describe import kind
 
     found = set()
     for q in store.quads_for_pattern(None, None, None, None):

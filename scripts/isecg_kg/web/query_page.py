@@ -84,7 +84,7 @@ class QueryPage:
     def _vocabulary(self) -> list[str]:
         """Prefixed names of the classes and properties the data uses, for completion."""
         if getattr(self, "_vocab", None) is None:
-            from isecg_kg.describe import compact
+            from isecg_kg.web.describe import compact
 
             terms = set()
             try:

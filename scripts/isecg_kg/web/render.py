@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg import describe as D
 from isecg_kg.config import (
     DATASET_IRI,
     ONTOLOGY_NS,
@@ -26,6 +25,7 @@ from isecg_kg.config import (
     WIKIDATA_ENTITY,
 )
 from isecg_kg.web import conneg
+from isecg_kg.web import describe as D
 from isecg_kg.web.defaults import PAGE_CSP, page_csp
 from isecg_kg.web.templates import environment
 
@@ -306,7 +306,7 @@ class LinkedData:
 
     def catalogue_rdf(self, fmt: str) -> bytes:
         """The DCAT description of the release series (catalog.py) in an RDF syntax."""
-        from isecg_kg.catalog import catalogue_turtle
+        from isecg_kg.builder.catalog import catalogue_turtle
 
         turtle = catalogue_turtle(list(self.site.kept))
         if fmt == "turtle":

@@ -22,7 +22,7 @@ def _client(args: argparse.Namespace, endpoint: str) -> SparqlClient:
 
 
 def cli_link(args: argparse.Namespace) -> int:
-    from isecg_kg.load import load_sources
+    from isecg_kg.builder.load import load_sources
 
     quiet = getattr(args, "quiet", False)
     if args.link_command == "quickstatements":
@@ -38,7 +38,7 @@ def cli_link(args: argparse.Namespace) -> int:
         for line in lines:
             print(line)
         if not quiet:
-            from isecg_kg.validate import shorten
+            from isecg_kg.rdf import shorten
 
             kept = [s for s in statements if s.item not in skip]
             already = f"; {len(statements) - len(kept)} already at {args.endpoint}" \

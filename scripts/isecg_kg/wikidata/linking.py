@@ -48,7 +48,7 @@ def check_links(sources, client: SparqlClient, *, suggest: bool = False,
     entities = read_entities(sources)
     records = _link_records(sources)
     report = CheckReport(endpoint=client.endpoint, checked=0)
-    from isecg_kg.validate import shorten
+    from isecg_kg.rdf import shorten
 
     # Local checks: canonical IRIs, one link per entity, a link record for each link.
     by_item: dict[str, list[Entity]] = defaultdict(list)

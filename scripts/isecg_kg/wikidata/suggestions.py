@@ -24,7 +24,7 @@ def suggest_links(unlinked: list[Entity], entities: dict[str, Entity], client: S
                   batch_size: int = 50) -> list[Problem]:
     """Candidates for unlinked entities: items whose label, alias or short name (P1813) is
     exactly one of the entity's names (English or language-neutral ``mul``). Writes nothing."""
-    from isecg_kg.validate import shorten
+    from isecg_kg.rdf import shorten
 
     wanted: dict[str, list[Entity]] = defaultdict(list)
     for e in unlinked:

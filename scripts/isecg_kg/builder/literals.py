@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from isecg_kg.rdf import XSD
 
 _TZ = r"(?:Z|[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00))?"
 _YEAR = r"-?(?:[1-9]\d{3,}|0\d{3})"

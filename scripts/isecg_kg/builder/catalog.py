@@ -16,23 +16,23 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg.config import DEFAULT_BASE
-from isecg_kg.release import Entry, Registry, check_directory, release_iri
-from isecg_kg.void import (
+from isecg_kg.builder.release import Entry, Registry, check_directory
+from isecg_kg.config import DEFAULT_BASE, SERIES_IRI, release_iri
+from isecg_kg.rdf import (
+    ADMS,
     CC0,
     DCAT,
     DCT,
     IANA,
     RDF,
     RDFS,
-    SERIES_IRI,
     SPDX,
     VOID,
     XSD,
     media_type,
+    used_prefixes,
 )
 
-ADMS = "http://www.w3.org/ns/adms#"
 CHANGELOG_TYPES = {"changelog.md": "text/markdown", "changelog.html": "text/html"}
 
 
@@ -159,7 +159,7 @@ def catalogue_triples(kept: list[Kept]) -> list[ox.Triple]:
 
 
 def catalogue_turtle(kept: list[Kept]) -> bytes:
-    from isecg_kg.serialize import graph_lines, parse_lines, used_prefixes
+    from isecg_kg.builder.serialize import graph_lines, parse_lines
 
     triples = parse_lines(graph_lines(catalogue_triples(kept)))
     prefixes = {**used_prefixes(triples), "adms": ADMS, "spdx": SPDX}

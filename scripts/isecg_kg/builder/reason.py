@@ -25,14 +25,10 @@ from functools import partial
 
 import pyoxigraph as ox
 
-from isecg_kg.config import RULES_DIR
+from isecg_kg.config import REASON_BUDGET, RULES_DIR
 from isecg_kg.errors import BuildError, InconsistencyError
+from isecg_kg.rdf import OWL, RDF, RDF_TYPE, RDFS, XSD
 
-OWL = "http://www.w3.org/2002/07/owl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = RDF + "type"
 MAX_ROUNDS = 20
 INFERRED_GRAPH = "urn:isecg-kg:inferred"
 CHAINED_GRAPH = "urn:isecg-kg:chained-"  # + the round
@@ -140,7 +136,7 @@ def _values(variables: str, rows: Iterable[tuple]) -> str:
     return f"VALUES ({variables}) {{ {body} }}"
 
 
-def reason_rules(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.Triple]:
+def reason_rules(triples: Iterable[ox.Triple], budget: float = REASON_BUDGET) -> set[ox.Triple]:
     """The triples entailed by the rule set (rules/*.rq) and not asserted."""
     asserted = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
     return {q.triple for doc in _entailments(asserted, budget)
@@ -148,7 +144,7 @@ def reason_rules(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.T
 
 
 def reason_lines(asserted: list[bytes], reasoner: str = "rules",
-                 budget: float = 60.0) -> list[bytes]:
+                 budget: float = REASON_BUDGET) -> list[bytes]:
     """The entailments of the asserted N-Triples lines as sorted, distinct N-Triples lines
     (what the build writes).
 
@@ -157,7 +153,7 @@ def reason_lines(asserted: list[bytes], reasoner: str = "rules",
     become Python objects, and the build serializes the asserted graph on another thread.
     """
     if reasoner == "owlrl":
-        from isecg_kg.serialize import graph_lines
+        from isecg_kg.builder.serialize import graph_lines
 
         triples = [q.triple for q in ox.parse(b"".join(asserted), format=ox.RdfFormat.N_TRIPLES)]
         return graph_lines(reason_owlrl(triples, budget))
@@ -300,7 +296,7 @@ def _owlrl_child(ntriples: bytes, conn) -> None:
     conn.close()
 
 
-def owlrl_closure(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.Triple]:
+def owlrl_closure(triples: Iterable[ox.Triple], budget: float = REASON_BUDGET) -> set[ox.Triple]:
     """owlrl's whole OWL RL closure (asserted triples included), computed in a child process."""
     data = ox.serialize((ox.Quad(t.subject, t.predicate, t.object) for t in triples),
                         format=ox.RdfFormat.N_QUADS)
@@ -345,7 +341,7 @@ def comparable(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
     return keep
 
 
-def reason_owlrl(triples: Iterable[ox.Triple], budget: float = 60.0) -> set[ox.Triple]:
+def reason_owlrl(triples: Iterable[ox.Triple], budget: float = REASON_BUDGET) -> set[ox.Triple]:
     """owlrl as the reasoner: its closure cut to the comparable entailments, minus the asserted."""
     asserted = set(triples)
     closure = owlrl_closure(asserted, budget)

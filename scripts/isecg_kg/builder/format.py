@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from isecg_kg.load import find_files, parse_turtle
+from isecg_kg.builder.load import find_files, parse_turtle
 
 
 def formatted(path: Path, display: str | None = None) -> str:

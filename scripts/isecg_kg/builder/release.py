@@ -14,11 +14,12 @@ The one place that names versions is ``data/releases/releases.toml`` (the build 
 ``git archive COMMIT`` is unpacked into a temporary directory and built there with that
 commit's own code (``PYTHONPATH`` points at its ``scripts/``) and the current virtualenv (the
 dependencies are pinned), so a release made from an old commit comes out as it did then. The
-changelog against the previous release (``isecg_kg.diff``) is added, then SHA256SUMS over it
-all, by that commit's own release code too where it has one (0.1.0 predates it), so a later
-change of the changelog's code or of the prefixes never alters a published release. A new VERSION must be what ``releases.toml`` declares at HEAD, with nothing uncommitted;
-its entry is appended to ``releases.toml`` (to be committed). A kept VERSION is rebuilt and
-checked against its entry; an existing directory is only ever checked, never rewritten.
+changelog against the previous release (``isecg_kg.builder.diff`` and ``.changelog``) is added,
+then SHA256SUMS over it all, by that commit's own release code too where it has one (0.1.0
+predates it), so a later change of the changelog's code or of the prefixes never alters a
+published release. A new VERSION must be what ``releases.toml`` declares at HEAD, with nothing
+uncommitted; its entry is appended to ``releases.toml`` (to be committed). A kept VERSION is
+rebuilt and checked against its entry; an existing directory is only ever checked, never rewritten.
 Without history (a source archive, a shallow clone) a kept release cannot be rebuilt: the error
 says so and where to download it.
 """
@@ -39,6 +40,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from isecg_kg.checksums import sha256, write_sums
 from isecg_kg.config import DEFAULT_BASE
 from isecg_kg.errors import InputError, ReleaseError
 
@@ -122,10 +124,6 @@ def read_registry(source: Path) -> Registry:
     return parse_registry(text, path)
 
 
-def release_iri(version: str) -> str:
-    return f"{DEFAULT_BASE}release/{version}"
-
-
 # --- git ----------------------------------------------------------------------------------------
 
 def _git(repo: Path, *args: str, binary: bool = False):
@@ -183,10 +181,14 @@ def build_commit(repo: Path, commit: str, out: Path,
         if assemble_into is None:
             return
         target, version, previous = assemble_into
-        if not (tree / "scripts" / "isecg_kg" / "release.py").is_file():
+        package = tree / "scripts" / "isecg_kg"
+        module = next((m for f, m in (("builder/release.py", "isecg_kg.builder.release"),
+                                      ("release.py", "isecg_kg.release"))
+                       if (package / f).is_file()), None)
+        if module is None:
             assemble(out, target, version, previous)
             return
-        code = ("import sys; from pathlib import Path; from isecg_kg.release import assemble; "
+        code = (f"import sys; from pathlib import Path; from {module} import assemble; "
                 "assemble(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], "
                 "Path(sys.argv[4]) if sys.argv[4] else None)")
         proc = subprocess.run([sys.executable, "-c", code, str(out), str(target), version,
@@ -207,8 +209,6 @@ def sums_digest(directory: Path) -> str:
 
 def check_directory(directory: Path, entry: Entry) -> list[str]:
     """What is wrong with a kept release directory (empty: it is the release, byte for byte)."""
-    from isecg_kg.void import sha256
-
     directory = Path(directory)
     sums_path = directory / "SHA256SUMS"
     if not sums_path.is_file():
@@ -234,8 +234,8 @@ def check_directory(directory: Path, entry: Entry) -> list[str]:
 def assemble(build: Path, target: Path, version: str, previous: Path | None) -> None:
     """The release directory `target` (written beside it, then renamed into place): the build's
     files, the changelog against the `previous` release directory, SHA256SUMS over them all."""
-    from isecg_kg.diff import diff_releases, write_changelog
-    from isecg_kg.void import write_sums
+    from isecg_kg.builder.changelog import write_changelog
+    from isecg_kg.builder.diff import diff_releases
 
     stage = Path(tempfile.mkdtemp(prefix=f".{version}.tmp-", dir=target.parent))
     try:

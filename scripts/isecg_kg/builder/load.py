@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from isecg_kg.builder.literals import NOT_XML_BYTES, not_xml
+from isecg_kg.builder.locate import first_line, long_line
 from isecg_kg.config import DATA_GLOB, ONTOLOGY_GLOB, SHAPES_GLOB
 from isecg_kg.errors import InputError
-from isecg_kg.literals import NOT_XML_BYTES, not_xml
-from isecg_kg.locate import first_line, long_line
 
 KINDS = {"ontology": ONTOLOGY_GLOB, "data": DATA_GLOB, "shapes": SHAPES_GLOB}
 TOKEN_LIMIT = 16 << 20

@@ -10,7 +10,6 @@ compacted JSON-LD is written here, as a prefix-only context makes compaction a m
 
 from __future__ import annotations
 
-import bisect
 import gzip
 import itertools
 import json
@@ -21,10 +20,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.config import PREFIXES
+from isecg_kg.rdf import RDF_TYPE, XSD_STRING, qname, used_prefixes
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-# Prefixes written into Turtle and RDF/XML dumps and the JSON-LD context.
-DUMP_PREFIXES = dict(PREFIXES)
 CHUNK = 100_000  # N-Quads lines made per join: big enough for C speed, small for memory
 
 
@@ -75,25 +72,6 @@ def parse_lines(lines: list[bytes]) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(b"".join(lines), format=ox.RdfFormat.N_TRIPLES)]
 
 
-def used_prefixes(triples: list[ox.Triple]) -> dict[str, str]:
-    """The dump prefixes whose namespace starts an IRI of the triples (or of a datatype)."""
-    iris = {t.predicate.value for t in triples}
-    for t in triples:
-        if isinstance(t.subject, ox.NamedNode):
-            iris.add(t.subject.value)
-        if isinstance(t.object, ox.NamedNode):
-            iris.add(t.object.value)
-        elif isinstance(t.object, ox.Literal):
-            iris.add(t.object.datatype.value)
-    iris = sorted(iris)
-
-    def used(ns: str) -> bool:  # the first IRI not below ns is the one that would start with it
-        i = bisect.bisect_left(iris, ns)
-        return i < len(iris) and iris[i].startswith(ns)
-
-    return {p: ns for p, ns in sorted(DUMP_PREFIXES.items()) if used(ns)}
-
-
 def write_rdf(triples: list[ox.Triple], path: Path, fmt: ox.RdfFormat,
               prefixes: dict[str, str] | None = None) -> None:
     """Turtle or RDF/XML (with the prefixes the triples use) in the triples' order."""
@@ -108,11 +86,11 @@ def write_lines(lines: list[bytes], path: Path) -> None:
 
 
 def context_document() -> dict:
-    """The JSON-LD context: our prefixes, so compact IRIs read like the Turtle."""
-    return {"@context": dict(sorted(DUMP_PREFIXES.items()))}
+    """The JSON-LD context: our prefixes (those of the Turtle and RDF/XML dumps), so compact
+    IRIs read like the Turtle."""
+    return {"@context": dict(sorted(PREFIXES.items()))}
 
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _encode_string = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
 
 
@@ -121,20 +99,19 @@ class _Compactor:
     ends in '/' or '#', so each prefix may compact), longest namespace first."""
 
     def __init__(self, prefixes: dict[str, str]):
-        self.prefixes = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+        self.prefixes = prefixes
         self.cache: dict[str, str] = {}
 
     def __call__(self, iri: str) -> str:
         out = self.cache.get(iri)
         if out is None:
-            out = iri
-            for prefix, ns in self.prefixes:
-                rest = iri[len(ns):]
-                if iri.startswith(ns) and rest and not rest.startswith("//"):
-                    out = f"{prefix}:{rest}"
-                    break
-            self.cache[iri] = out
+            out = self.cache[iri] = qname(iri, _compactable, self.prefixes) or iri
         return out
+
+
+def _compactable(local: str) -> bool:
+    """A local part a compact IRI may have: not empty, and not '//' (it would read as an IRI)."""
+    return bool(local) and not local.startswith("//")
 
 
 def _node_ref(term, compact: _Compactor) -> str:

@@ -14,28 +14,34 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from isecg_kg.config import GRAPH_INFERRED, ONTOLOGY_IRI, PREFIXES, WIKIDATA_ENTITY
+from isecg_kg.config import (
+    GRAPH_INFERRED,
+    GRAPH_ONTOLOGY,
+    ONTOLOGY_IRI,
+    ONTOLOGY_NS,
+    WIKIDATA_ENTITY,
+)
+from isecg_kg.rdf import DCT, ISECG, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, qname
 
-_NS = PREFIXES
-RDF_TYPE = ox.NamedNode(_NS["rdf"] + "type")
-RDFS_LABEL = ox.NamedNode(_NS["rdfs"] + "label")
-SKOS_PREF = ox.NamedNode(_NS["skos"] + "prefLabel")
-SKOS_EXACT = ox.NamedNode(_NS["skos"] + "exactMatch")
-SKOS_SCOPE = ox.NamedNode(_NS["skos"] + "scopeNote")
-DCT_TITLE = ox.NamedNode(_NS["dcterms"] + "title")
-DCT_SOURCE = ox.NamedNode(_NS["dcterms"] + "source")
-DCT_ISSUED = ox.NamedNode(_NS["dcterms"] + "issued")
-ACRONYM = ox.NamedNode(_NS["isecg"] + "acronym")
-DATE_APPROX = ox.NamedNode(_NS["isecg"] + "dateIsApproximate")
-ORG_MEMBER = ox.NamedNode(_NS["org"] + "member")
-ORG_ORGANIZATION = ox.NamedNode(_NS["org"] + "organization")
-ORG_MEMBER_DURING = ox.NamedNode(_NS["org"] + "memberDuring")
-MEMBERSHIP = ox.NamedNode(_NS["isecg"] + "Membership")
-PROV_AGENT = ox.NamedNode(_NS["prov"] + "agent")
-PROV_ROLE = ox.NamedNode(_NS["prov"] + "hadRole")
-TIME_BEGINNING = ox.NamedNode(_NS["time"] + "hasBeginning")
-OWL_VERSION_IRI = ox.NamedNode(_NS["owl"] + "versionIRI")
-QUALIFIED = tuple(ox.NamedNode(_NS["isecg"] + p) for p in (
+RDF_TYPE = ox.NamedNode(RDF + "type")
+RDFS_LABEL = ox.NamedNode(RDFS + "label")
+SKOS_PREF = ox.NamedNode(SKOS + "prefLabel")
+SKOS_EXACT = ox.NamedNode(SKOS + "exactMatch")
+SKOS_SCOPE = ox.NamedNode(SKOS + "scopeNote")
+DCT_TITLE = ox.NamedNode(DCT + "title")
+DCT_SOURCE = ox.NamedNode(DCT + "source")
+DCT_ISSUED = ox.NamedNode(DCT + "issued")
+ACRONYM = ox.NamedNode(ISECG + "acronym")
+DATE_APPROX = ox.NamedNode(ISECG + "dateIsApproximate")
+ORG_MEMBER = ox.NamedNode(ORG + "member")
+ORG_ORGANIZATION = ox.NamedNode(ORG + "organization")
+ORG_MEMBER_DURING = ox.NamedNode(ORG + "memberDuring")
+MEMBERSHIP = ox.NamedNode(ISECG + "Membership")
+PROV_AGENT = ox.NamedNode(PROV + "agent")
+PROV_ROLE = ox.NamedNode(PROV + "hadRole")
+TIME_BEGINNING = ox.NamedNode(TIME + "hasBeginning")
+OWL_VERSION_IRI = ox.NamedNode(OWL + "versionIRI")
+QUALIFIED = tuple(ox.NamedNode(ISECG + p) for p in (
     "qualifiedContribution", "qualifiedAuthorship", "qualifiedPublication"))
 _INFERRED = ox.NamedNode(GRAPH_INFERRED)
 
@@ -119,12 +125,9 @@ def _values(store: ox.Store, s: Term, p: ox.NamedNode) -> list[Term]:
 
 
 def compact(iri: str) -> str:
-    """A prefixed name for an IRI when a project prefix covers it, else the IRI."""
-    best = ""
-    for prefix, ns in _NS.items():
-        if iri.startswith(ns) and len(ns) > len(_NS.get(best, "")) and "/" not in iri[len(ns):]:
-            best = prefix
-    return f"{best}:{iri[len(_NS[best]):]}" if best else iri
+    """A prefixed name for an IRI when a project prefix covers it (its local part without '/'),
+    else the IRI."""
+    return qname(iri, lambda local: "/" not in local) or iri
 
 
 def label(store: ox.Store, term: Term) -> str:
@@ -181,7 +184,7 @@ def membership(store: ox.Store, node: Term, *, from_member: bool) -> Qualified:
         if start is not None:
             lexical = [o.value for t in _asserted(store, start) for o in [t.object]
                        if isinstance(o, ox.Literal) and t.predicate.value.startswith(
-                           _NS["time"] + "inXSD")]
+                           TIME + "inXSD")]
             begins = lexical[0] if lexical else None
     return Qualified(node=ref(store, node), other=ref(store, other) if other else None,
                      role=None, document=None, period=ref(store, period) if period else None,
@@ -317,8 +320,6 @@ def triples(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT) 
 def ontology_triples(store: ox.Store) -> list[ox.Triple]:
     """The ontology's own triples: those of its named graph when the store has one, else every
     asserted triple whose subject is the ontology IRI or a term in its namespace."""
-    from isecg_kg.config import GRAPH_ONTOLOGY, ONTOLOGY_NS
-
     graph = ox.NamedNode(GRAPH_ONTOLOGY)
     out = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
     if out:

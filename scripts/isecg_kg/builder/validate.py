@@ -15,11 +15,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from isecg_kg.config import PREFIXES
+from isecg_kg.builder.load import Sources, load_sources
+from isecg_kg.config import PYSHACL_LIMIT
 from isecg_kg.errors import InputError
-from isecg_kg.load import Sources, load_sources
-
-SH = PREFIXES["sh"]
+from isecg_kg.rdf import RDF_TYPE, SH, XSD, shorten
 
 
 @dataclass(frozen=True, order=True)
@@ -54,22 +53,6 @@ class Report:
     problems: list[Problem]
     triples: list  # the SHACL validation report as pyoxigraph triples
     engine: str = "pyshacl"
-
-
-# Up to this many triples pySHACL (the reference) validates; above it, the SPARQL compilation of
-# the same shapes (shacl_sparql), which tests hold to pySHACL's verdicts on every fixture.
-PYSHACL_LIMIT = 50_000
-
-
-def shorten(iri: str) -> str:
-    """A prefixed name for messages, or <iri> when no prefix fits."""
-    best = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
-            rest = iri[len(ns):]
-            if rest and all(c.isalnum() or c in "-_." for c in rest):
-                best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else f"<{iri}>"
 
 
 def _shapes_digest(sources: Sources) -> str:
@@ -118,6 +101,8 @@ def validate(sources: Sources, engine: str = "auto") -> Report:
     check_shapes(sources)
     if engine == "auto":
         size = sum(len(f.triples) for f in sources.files if f.kind in ("ontology", "data"))
+        # pySHACL is the reference; above the limit, the SPARQL compilation of the same shapes
+        # (shacl_sparql), which tests hold to pySHACL's verdicts on every fixture
         engine = "pyshacl" if size <= PYSHACL_LIMIT else "sparql"
     if engine == "sparql":
         return _validate_sparql(sources)
@@ -128,7 +113,7 @@ def ill_typed_findings(sources: Sources) -> list[Finding]:
     """Every literal whose lexical form is outside its XSD datatype's lexical space."""
     import pyoxigraph as ox
 
-    from isecg_kg.literals import ill_typed
+    from isecg_kg.builder.literals import ill_typed
 
     verdicts: dict[tuple[str, str], str | None] = {}  # most literals repeat: judge each once
     found = []
@@ -154,7 +139,7 @@ def locate_findings(sources: Sources, findings: list[Finding]) -> list[Problem]:
     the focus's first triple (sh:minCount). The first LOCATED_AT_MOST get lines."""
     import pyoxigraph as ox
 
-    from isecg_kg.locate import locate
+    from isecg_kg.builder.locate import locate
 
     if not findings:  # the usual case: no pass over the sources at all
         return []
@@ -256,7 +241,7 @@ def _ox_term(term) -> str:
 def _validate_sparql(sources: Sources) -> Report:
     import pyoxigraph as ox
 
-    from isecg_kg.shacl_sparql import conforms, load_store, validate_store
+    from isecg_kg.builder.shacl_sparql import conforms, load_store, validate_store
 
     store = load_store(sources.triples("ontology", "data"))
     results = validate_store(store, sources.triples("shapes"))
@@ -269,12 +254,12 @@ def _validate_sparql(sources: Sources) -> Report:
     def n(local: str) -> ox.NamedNode:
         return ox.NamedNode(SH + local)
 
-    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    rdf_type = ox.NamedNode(RDF_TYPE)
     report = ox.BlankNode()
     triples = [ox.Triple(report, rdf_type, n("ValidationReport")),
                ox.Triple(report, n("conforms"), ox.Literal(
                    "true" if ok else "false",
-                   datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")))]
+                   datatype=ox.NamedNode(XSD + "boolean")))]
     for r in results:
         node = ox.BlankNode()
         triples += [ox.Triple(report, n("result"), node),

@@ -7,50 +7,26 @@ the same void.ttl.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from isecg_kg.checksums import sha256
 from isecg_kg.config import (
     DATASET_IRI,
     DEFAULT_BASE,
     ID_BASE,
     ONTOLOGY_IRI,
+    SERIES_IRI,
     VOID_IRI,
     WIKIDATA_ENTITY,
+    release_iri,
 )
+from isecg_kg.rdf import CC0, DCAT, DCT, FOAF, IANA, OWL, RDF, SKOS, SPDX, VOID, XSD, media_type
 
-RDF, RDFS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://www.w3.org/2000/01/rdf-schema#"
-VOID, DCAT = "http://rdfs.org/ns/void#", "http://www.w3.org/ns/dcat#"
-DCT, XSD = "http://purl.org/dc/terms/", "http://www.w3.org/2001/XMLSchema#"
-FOAF, SKOS = "http://xmlns.com/foaf/0.1/", "http://www.w3.org/2004/02/skos/core#"
-SPDX = "http://spdx.org/rdf/terms#"
-OWL = "http://www.w3.org/2002/07/owl#"
-CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
-IANA = "https://www.iana.org/assignments/media-types/"
-
-MEDIA_TYPES = {
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".nq": "application/n-quads",
-    ".jsonld": "application/ld+json",
-    ".rdf": "application/rdf+xml",
-    ".gz": "application/gzip",
-}
-SERIES_IRI = DEFAULT_BASE + "releases"  # the dcat:DatasetSeries of every release
 SOURCE_DOCUMENTS = ("nasa-about-isecg", "exploring-together", "isecg-15th-anniversary")
-
-
-def media_type(name: str) -> str:
-    return MEDIA_TYPES.get(Path(name).suffix, "application/octet-stream")
-
-
-def sha256(path: Path) -> str:
-    with open(path, "rb") as f:  # in chunks: a dump can be larger than we want in memory
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -95,8 +71,6 @@ def describe_data(asserted: list[ox.Triple], registry=None) -> list[ox.Triple]:
     add(ds, DCT + "license", _n(CC0))
     version = registry.version if registry is not None else None
     if version is not None:
-        from isecg_kg.release import release_iri
-
         add(ds, OWL + "versionInfo", _lit(version))
         add(ds, DCAT + "version", _lit(version))
         add(ds, DCAT + "inSeries", _n(SERIES_IRI))
@@ -192,10 +166,3 @@ def describe_release(data: list[ox.Triple], inferred_count: int, dumps: list[Pat
                                                          datatype=_n(XSD + "hexBinary")))
     return out
 
-
-def write_sums(out: Path, digest: Callable[[Path], str] = sha256) -> Path:
-    """SHA256SUMS over every file of the release (site/ excluded), as `sha256sum -c` reads it."""
-    files = sorted(p for p in out.iterdir() if p.is_file() and p.name != "SHA256SUMS")
-    target = out / "SHA256SUMS"
-    target.write_text("".join(f"{digest(p)}  {p.name}\n" for p in files), encoding="ascii")
-    return target

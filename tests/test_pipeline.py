@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import ROOT, run_cli
-from isecg_kg.load import load_sources
+from isecg_kg.builder.load import load_sources
 from rdflib.compare import graph_diff, to_isomorphic
 
 

@@ -16,7 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,8 +25,10 @@ from typing import NamedTuple
 
 import pyoxigraph as ox
 
-from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
+from isecg_kg.checksums import sha256, write_sums
+from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY, REASON_BUDGET
 from isecg_kg.errors import BuildError, ValidationFailed
+from isecg_kg.rdf import used_prefixes
 
 KEPT = "releases"  # kept release directories below the build output: carried over, untouched
 
@@ -97,8 +99,8 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
 
     Everything here needs only the asserted graph, so the build runs it beside the reasoner.
     """
-    from isecg_kg import serialize as ser
-    from isecg_kg.void import describe_data
+    from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.void import describe_data
 
     with step("serialize nt"):
         ontology, data = sorted(set(ontology)), sorted(set(data))
@@ -106,7 +108,7 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
         ser.write_lines(asserted_lines, tmp / "isecg.nt")
         compress(tmp / "isecg.nt")
         asserted = ser.parse_lines(asserted_lines)
-        prefixes = ser.used_prefixes(asserted)
+        prefixes = used_prefixes(asserted)
     with step("serialize ttl"):
         ser.write_rdf(asserted, tmp / "isecg.ttl", ox.RdfFormat.TURTLE, prefixes)
         compress(tmp / "isecg.ttl")
@@ -127,7 +129,7 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
 def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[bytes],
                    inferred_lines: list[bytes], compress: Callable[[Path], None]) -> None:
     """The dumps that hold the entailments: N-Quads of all three graphs, and N-Triples."""
-    from isecg_kg import serialize as ser
+    from isecg_kg.builder import serialize as ser
 
     ser.write_nquads([(GRAPH_ONTOLOGY, ontology_lines), (GRAPH_DATA, data_lines),
                       (GRAPH_INFERRED, inferred_lines)], tmp / "isecg.nq")
@@ -139,8 +141,8 @@ def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[byte
 def write_void(tmp: Path, data_void: list[ox.Triple], inferred_count: int,
                digests: dict[Path, str]) -> None:
     """void.ttl over the dumps and their gzips, then SHA256SUMS (known digests reused)."""
-    from isecg_kg import serialize as ser
-    from isecg_kg.void import describe_release, sha256, write_sums
+    from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.void import describe_release
 
     def digest(path: Path) -> str:
         return digests.get(path) or sha256(path)
@@ -153,8 +155,7 @@ def write_void(tmp: Path, data_void: list[ox.Triple], inferred_count: int,
 
 def _gzip_and_digest(path: Path) -> dict[Path, str]:
     """path.gz, and the SHA-256 of both files (zlib and hashlib release the GIL)."""
-    from isecg_kg.serialize import gzip_file
-    from isecg_kg.void import sha256
+    from isecg_kg.builder.serialize import gzip_file
 
     gz = gzip_file(path)
     return {path: sha256(path), gz: sha256(gz)}
@@ -184,14 +185,17 @@ class Progress:
             self.console.print(f"{name:<18} {seconds:7.3f} s", highlight=False)
 
 
-def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 60.0,
-          site: bool = False, base: str | None = None, progress: Progress | None = None,
-          validator: str = "auto") -> BuildResult:
-    from isecg_kg import serialize as ser
-    from isecg_kg.load import load_sources
-    from isecg_kg.reason import reason_lines
-    from isecg_kg.release import read_registry
-    from isecg_kg.validate import validate
+def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = REASON_BUDGET,
+          progress: Progress | None = None, validator: str = "auto",
+          extra: Sequence[tuple[str, Callable[[Path], None]]] = ()) -> BuildResult:
+    """Build the dumps of `source` into `out`, atomically. `extra` steps (name, function of the
+    staged build directory) run last, before the build replaces `out`: the CLI's static export
+    of the site is one, so a failing export leaves the previous build too."""
+    from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.load import load_sources
+    from isecg_kg.builder.reason import reason_lines
+    from isecg_kg.builder.release import read_registry
+    from isecg_kg.builder.validate import validate
 
     timings: dict[str, float] = {}
 
@@ -260,31 +264,18 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = 6
                 digests = {path: d for job in gzipped for path, d in job.result().items()}
         with step("void"):
             write_void(tmp, asserted.void, len(inferred), digests)
-        if site:
-            from isecg_kg.web.export import write_site
-
-            with step("site"):
-                write_site(tmp, tmp / "site", base, releases=Path(out) / KEPT, source=source)
+        for name, run in extra:
+            with step(name):
+                run(tmp)
     timings["total"] = time.perf_counter() - started
     return BuildResult(out=Path(out), triples=asserted.triples, inferred=len(inferred),
                        timings=timings)
 
 
-def is_stale(source: Path, out: Path) -> bool:
-    """True when there is no build in `out` or a source file is newer than it."""
-    sums = Path(out) / "SHA256SUMS"
-    if not sums.exists():
-        return True
-    built = sums.stat().st_mtime
-    return any(p.stat().st_mtime > built for pattern in ("ontology/*.ttl", "data/*.ttl",
-                                                         "shapes/*.ttl", "data/releases/*.toml")
-               for p in Path(source).glob(pattern))
-
-
-def cli_build(args: argparse.Namespace) -> int:
+def cli_build(args: argparse.Namespace,
+              extra: Sequence[tuple[str, Callable[[Path], None]]] = ()) -> int:
     result = build(args.source, args.out, reasoner=args.reasoner, budget=args.reason_budget,
-                   site=args.site, base=args.base, progress=Progress(quiet=args.quiet),
-                   validator=args.validator)
+                   progress=Progress(quiet=args.quiet), validator=args.validator, extra=extra)
     if not args.quiet:
         print(f"built {result.out}: {result.triples} triples asserted, {result.inferred} "
               f"inferred, {result.timings['total']:.2f} s", file=sys.stderr)

@@ -29,48 +29,18 @@ import json
 import math
 import os
 import platform
-import re
 import shutil
-import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.parse
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from isecg_kg.config import QUERIES_DIR
-from isecg_kg.errors import IsecgError
-from isecg_kg.processes import OXIGRAPH_READY, free_port, oxigraph_command, running
+from bench.endpoint import BenchError, bench_burst, bench_endpoint, median, py_command
 
 QUERIES = ("members-2022", "agencies-per-country", "documents")
 REASON_BUDGET = 3600.0
-SERVERS = ("isecg-kg", "oxigraph", "rdflib-endpoint")
-ACCEPT = "application/sparql-results+json"
-
-# A different query text on every request (per wrk thread and counter): answers cannot be cached.
-FIRST_TIME_LUA = """
-local nthreads = 0
-function setup(thread)
-  thread:set("tid", nthreads)
-  nthreads = nthreads + 1
-end
-counter = 0
-function request()
-  counter = counter + 1
-  local limit = 1000000000 + tid * 100000000 + counter
-  return wrk.format("GET", wrk.path .. "%0ALIMIT%20" .. tostring(limit))
-end
-"""
-
-
-class BenchError(IsecgError):
-    """A benchmark step could not run (a peer missing, a server not starting)."""
-
-
 def _settings(quick: bool) -> dict:
     if os.environ.get("ISECG_BENCH_SMOKE"):
         return {"mode": "smoke", "runs": 2, "wrk_runs": 1, "sizes": [500, 5_000],
@@ -80,14 +50,6 @@ def _settings(quick: bool) -> dict:
                 "duration": 2, "connections": [20], "queries": QUERIES, "burst_rounds": 2}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
             "duration": 5, "connections": [20, 100], "queries": QUERIES, "burst_rounds": 5}
-
-
-def _median(xs: list[float]) -> float | None:
-    return statistics.median(xs) if xs else None
-
-
-def _py(*args: str) -> list[str]:
-    return [sys.executable, "-m", "isecg_kg", "--quiet", *args]
 
 
 def run_timed(cmd: list[str], timeout: float = 3600) -> tuple[float, float]:
@@ -117,7 +79,7 @@ def run_timed(cmd: list[str], timeout: float = 3600) -> tuple[float, float]:
 # --------------------------------------------------------------------------- real data
 
 def bench_real(source: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
-    from isecg_kg.build import build
+    from isecg_kg.builder.pipeline import build
 
     runs = cfg["runs"]
     stages: dict[str, list[float]] = {}
@@ -130,22 +92,22 @@ def bench_real(source: Path, work: Path, cfg: dict, log: Callable[[str], None]) 
     samples: dict[str, list[float]] = {"build": [], "query": [], "validate": []}
     log(f"real data: build / query / validate processes ×{runs}")
     for _ in range(runs):
-        samples["build"].append(run_timed(_py("build", "--source", str(source),
+        samples["build"].append(run_timed(py_command("build", "--source", str(source),
                                                "--out", str(dist)))[0])
-        samples["query"].append(run_timed(_py("query", "-n", "members-2022", "--dist",
+        samples["query"].append(run_timed(py_command("query", "-n", "members-2022", "--dist",
                                                str(dist), "--source", str(source)))[0])
-        samples["validate"].append(run_timed(_py("validate", "--source", str(source)))[0])
+        samples["validate"].append(run_timed(py_command("validate", "--source", str(source)))[0])
     return {"triples": result.triples, "inferred": result.inferred,
-            "stages": {k: _median(v) for k, v in stages.items()},
+            "stages": {k: median(v) for k, v in stages.items()},
             "stage_samples": stages,
-            "process": {k: _median(v) for k, v in samples.items()},
+            "process": {k: median(v) for k, v in samples.items()},
             "process_samples": samples, "dist": str(dist)}
 
 
 # --------------------------------------------------------------------------- scale
 
 def bench_scale(work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
-    from isecg_kg.synth import count_triples, write_synthetic
+    from bench.synth import count_triples, write_synthetic
 
     rows = []
     for n in cfg["sizes"]:
@@ -156,7 +118,7 @@ def bench_scale(work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
         try:
             for _ in range(cfg["runs"]):
                 # a generous reasoning budget: the point is to measure how long it takes
-                wall, rss = run_timed(_py("build", "--source", str(src), "--reason-budget",
+                wall, rss = run_timed(py_command("build", "--source", str(src), "--reason-budget",
                                           str(REASON_BUDGET), "--out",
                                           str(work / f"synth-{n}-dist")))
                 times.append(wall)
@@ -166,7 +128,7 @@ def bench_scale(work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
             rows.append({"triples": n, "data_triples": actual, "build_s": None,
                          "peak_mb": None, "error": str(exc)[-2000:]})
             break
-        rows.append({"triples": n, "data_triples": actual, "build_s": _median(times),
+        rows.append({"triples": n, "data_triples": actual, "build_s": median(times),
                      "peak_mb": max(mems), "build_samples": times, "peak_samples": mems})
         shutil.rmtree(work / f"synth-{n}-dist", ignore_errors=True)
     growth = []
@@ -179,203 +141,6 @@ def bench_scale(work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
                        "time_ratio_per_10x": (b["build_s"] / a["build_s"]) ** (
                            1 / max(1e-9, math.log10(factor)))})
     return {"sizes": rows, "growth": growth}
-
-
-# --------------------------------------------------------------------------- endpoint
-
-@contextmanager
-def start_server(name: str, dist: Path, work: Path) -> Iterator[str]:
-    """Start one server on 127.0.0.1; yield its SPARQL GET URL (without the query)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    nq = Path(dist) / "isecg.nq"
-    log = work / f"{name}.log"
-    if name == "isecg-kg":
-        cmd = _py("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port))
-        with running(cmd, base + "/healthz", log, timeout=300):
-            yield base + "/sparql"
-    elif name == "oxigraph":
-        cmd = oxigraph_command(work / f"oxigraph-{port}", port, load=nq,
-                               union_default_graph=True)
-        with running(cmd, base + OXIGRAPH_READY, log, timeout=300):
-            yield base + "/query"
-    elif name == "rdflib-endpoint":
-        cmd = [sys.executable, "-m", "rdflib_endpoint", "serve", str(nq), "--host", "127.0.0.1",
-               "--port", str(port)]
-        with running(cmd, base + "/?query=ASK%7B%7D", log, timeout=300):
-            yield base + "/"
-    else:
-        raise BenchError(f"unknown server {name!r}")
-
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
-
-
-def parse_wrk(text: str) -> dict:
-    """Requests/s, p50/p99 (ms), requests and errors from `wrk --latency` output."""
-    def pct(p: str) -> float | None:
-        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.MULTILINE)
-        return float(m.group(1)) * _UNITS[m.group(2)] if m else None
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    total = re.search(r"(\d+) requests in", text)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-    return {"rps": float(rps.group(1)) if rps else 0.0, "p50_ms": pct("50"), "p99_ms": pct("99"),
-            "requests": int(total.group(1)) if total else 0,
-            "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": sum(map(int, sock.groups())) if sock else 0}
-
-
-def run_wrk(url: str, connections: int, duration: int, lua: Path | None) -> dict:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise BenchError("wrk is not installed (Debian: apt-get install wrk)")
-    if urllib.parse.urlsplit(url).hostname != "127.0.0.1":
-        raise BenchError(f"{url}: the load generator only targets 127.0.0.1")
-    cmd = [wrk, "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{duration}s",
-           "--timeout", "10s", "--latency", "-H", f"Accept: {ACCEPT}"]
-    if lua:
-        cmd += ["-s", str(lua)]
-    proc = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=duration + 60,
-                          check=False)
-    if proc.returncode != 0:
-        raise BenchError(f"wrk {url} exited {proc.returncode}: {proc.stderr[-500:]}")
-    out = parse_wrk(proc.stdout)
-    out["duration_s"] = duration
-    ok = out["requests"] - out["non2xx"]
-    out["ok_rps"] = out["rps"] * (ok / out["requests"]) if out["requests"] else 0.0
-    return out
-
-
-def bench_endpoint(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
-    lua = work / "first-time.lua"
-    lua.write_text(FIRST_TIME_LUA)
-    texts = {q: (QUERIES_DIR / f"{q}.rq").read_text() for q in cfg["queries"]}
-    rows = []
-    for server in SERVERS:
-        log(f"endpoint: starting {server}")
-        with start_server(server, dist, work) as endpoint:
-            for q, text in texts.items():
-                url = endpoint + "?query=" + urllib.parse.quote(text, safe="")
-                for conns in cfg["connections"]:
-                    for mode in ("first-time", "repeated"):
-                        samples = []
-                        for _ in range(cfg["wrk_runs"]):
-                            s = run_wrk(url, conns, cfg["duration"],
-                                        lua if mode == "first-time" else None)
-                            if s["requests"] == 0 and cfg["mode"] != "smoke":
-                                # nothing finished inside the window (a slow peer): give that
-                                # run five times the time once, so it has a number at all
-                                s = run_wrk(url, conns, 5 * cfg["duration"],
-                                            lua if mode == "first-time" else None)
-                            samples.append(s)
-                        row = {"server": server, "query": q, "mode": mode,
-                               "connections": conns,
-                               "rps": _median([s["ok_rps"] for s in samples]),
-                               "p50_ms": _median([s["p50_ms"] for s in samples
-                                                  if s["p50_ms"] is not None]),
-                               "p99_ms": _median([s["p99_ms"] for s in samples
-                                                  if s["p99_ms"] is not None]),
-                               "errors": sum(s["non2xx"] + s["socket_errors"] for s in samples),
-                               "samples": samples}
-                        rows.append(row)
-                        log(f"  {server:<16} {q:<22} {mode:<10} c={conns:<3} "
-                            f"{row['rps']:9.1f} req/s  p99 {row['p99_ms'] or 0:.1f} ms")
-    ratios = []
-    for r in rows:
-        if r["server"] != "isecg-kg":
-            continue
-        for peer in SERVERS[1:]:
-            other = next(o for o in rows if o["server"] == peer and o["query"] == r["query"]
-                         and o["mode"] == r["mode"] and o["connections"] == r["connections"])
-            ratios.append({"peer": peer, "query": r["query"], "mode": r["mode"],
-                           "connections": r["connections"],
-                           "throughput_ratio": r["rps"] / other["rps"] if other["rps"] else None})
-    return {"duration_s": cfg["duration"], "results": rows, "ratios": ratios}
-
-
-# --------------------------------------------------------------------------- burst
-
-# Every triple three times over (~3.4e10 rows): runs to the time limit.
-HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-LIGHT_QUERIES = ("ASK { ?s a ?t }", "SELECT ?s WHERE { ?s a ?t } LIMIT 5")
-
-
-def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int = 2,
-                  same_text: bool = False, settle: float = 0.3) -> dict:
-    """Light SPARQL queries during bursts of ``heavy`` heavy ones, against the server at ``base``.
-
-    Each round sends the burst at once (distinct texts, or one text with ``same_text``), waits
-    ``settle`` seconds so the burst is in (a light query arriving in the same instant queues
-    among it: README, "Not defended"), then ``light_clients`` clients send light queries, each
-    text new (no cache can answer), one after another until every heavy request is answered.
-    Latencies of all rounds are pooled, so the p99 rests on hundreds of samples.
-    """
-    import threading
-    from collections import Counter
-
-    import httpx
-
-    counter = itertools.count()
-
-    def unique(query: str) -> str:
-        return f"{query}\n# burst {next(counter)}-{time.monotonic_ns()}"
-
-    latencies: list[float] = []
-    failed: list[int] = []
-    heavy_status: list[int] = []
-    for _ in range(rounds):
-        text = unique(HEAVY_QUERY)
-
-        def send_heavy(text=text):
-            with httpx.Client(timeout=120) as c:
-                r = c.get(base + "/sparql",
-                          params={"query": text if same_text else unique(HEAVY_QUERY)})
-                heavy_status.append(r.status_code)
-
-        burst = [threading.Thread(target=send_heavy) for _ in range(heavy)]
-        for t in burst:
-            t.start()
-        time.sleep(settle)
-
-        def light(client: int, burst=burst):
-            with httpx.Client(base_url=base, timeout=60) as c:
-                for i in itertools.count(client):
-                    if not any(t.is_alive() for t in burst):
-                        return
-                    t0 = time.perf_counter()
-                    r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2])})
-                    latencies.append(time.perf_counter() - t0)
-                    if r.status_code != 200:
-                        failed.append(r.status_code)
-
-        lights = [threading.Thread(target=light, args=(i,)) for i in range(light_clients)]
-        for t in lights:
-            t.start()
-        for t in burst + lights:
-            t.join()
-    s = sorted(latencies)
-
-    def pct(p: float) -> float | None:
-        return 1000 * s[min(len(s) - 1, int(len(s) * p))] if s else None
-
-    return {"rounds": rounds, "heavy": heavy, "light_clients": light_clients,
-            "same_text": same_text, "n": len(s), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "max_ms": 1000 * s[-1] if s else None, "light_failed": len(failed),
-            "light_failed_statuses": sorted(set(failed)),
-            "heavy_statuses": dict(Counter(heavy_status))}
-
-
-def bench_burst(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
-    """measure_burst against our server with its default limits."""
-    log("burst: light queries during bursts of 20 heavy ones")
-    with start_server("isecg-kg", dist, work) as endpoint:
-        base = endpoint.removesuffix("/sparql")
-        out = measure_burst(base, rounds=cfg["burst_rounds"])
-    log(f"  n={out['n']} p50 {out['p50_ms'] or 0:.0f} ms p99 {out['p99_ms'] or 0:.0f} ms "
-        f"max {out['max_ms'] or 0:.0f} ms, {out['light_failed']} light refused")
-    return out
 
 
 # --------------------------------------------------------------------------- targets

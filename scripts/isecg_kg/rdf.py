@@ -1,0 +1,132 @@
+"""RDF names and conventions every wing shares: the vocabularies' namespaces, the one table of
+RDF syntaxes (name, media type, file suffix, pyoxigraph format), the one IRI shortener and the
+one "which prefixes do these triples use" function.
+
+The namespaces are those of the project's prefix table (config.PREFIXES, what the dumps, the
+JSON-LD context and the SPARQL service declare), named here once for code that builds IRIs.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from isecg_kg.config import ONTOLOGY_NS, PREFIXES
+
+# --- namespaces ---------------------------------------------------------------------------------
+
+RDF = PREFIXES["rdf"]
+RDFS = PREFIXES["rdfs"]
+OWL = PREFIXES["owl"]
+XSD = PREFIXES["xsd"]
+SH = PREFIXES["sh"]
+SKOS = PREFIXES["skos"]
+DCT = PREFIXES["dcterms"]
+DCAT = PREFIXES["dcat"]
+VOID = PREFIXES["void"]
+FOAF = PREFIXES["foaf"]
+PROV = PREFIXES["prov"]
+ORG = PREFIXES["org"]
+TIME = PREFIXES["time"]
+ISECG = ONTOLOGY_NS
+# Vocabularies the release descriptions use without a prefix of the project's table.
+SPDX = "http://spdx.org/rdf/terms#"
+ADMS = "http://www.w3.org/ns/adms#"
+CS = "http://purl.org/vocab/changeset/schema#"  # Talis Changeset (the changelog)
+
+RDF_TYPE = RDF + "type"
+XSD_STRING = XSD + "string"
+CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"  # the data's licence
+IANA = "https://www.iana.org/assignments/media-types/"      # + a media type: its IRI
+
+# --- syntaxes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Format:
+    """One RDF syntax: the name commands and ?format= use, its media type, its file suffix."""
+
+    name: str
+    media_type: str
+    suffix: str
+    syntax: ox.RdfFormat
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE),
+    Format("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD),
+    Format("nt", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES),
+    Format("xml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML),
+    Format("trig", "application/trig", "trig", ox.RdfFormat.TRIG),
+    Format("nq", "application/n-quads", "nq", ox.RdfFormat.N_QUADS),
+)}
+BY_SUFFIX: dict[str, Format] = {"." + f.suffix: f for f in FORMATS.values()}
+# SPARQL results of SELECT / ASK, in preference order.
+RESULT_FORMATS: dict[str, str] = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GZIP = "application/gzip"
+
+
+def media_type(name: str) -> str:
+    """The media type of a dump file by its suffix (a .gz file is application/gzip)."""
+    suffix = Path(name).suffix
+    if suffix == ".gz":
+        return GZIP
+    f = BY_SUFFIX.get(suffix)
+    return f.media_type if f is not None else "application/octet-stream"
+
+
+# --- prefixed names -----------------------------------------------------------------------------
+
+
+def qname(iri: str, fits: Callable[[str], bool] | None = None,
+          prefixes: dict[str, str] = PREFIXES) -> str | None:
+    """``prefix:local`` for the longest namespace of ``prefixes`` that starts ``iri`` and whose
+    local part passes ``fits`` (any local part, even an empty one, when None); None when no
+    namespace does. Every place that shows an IRI short goes through here; each says what
+    local parts it can print (``fits``) and what to show instead."""
+    best = None
+    for prefix, ns in prefixes.items():
+        if iri.startswith(ns) and (best is None or len(ns) > len(prefixes[best])) \
+                and (fits is None or fits(iri[len(ns):])):
+            best = prefix
+    return None if best is None else f"{best}:{iri[len(prefixes[best]):]}"
+
+
+def plain_local(local: str) -> bool:
+    """A local part that reads as a prefixed name in a message: letters, digits, - _ ."""
+    return bool(local) and all(c.isalnum() or c in "-_." for c in local)
+
+
+def shorten(iri: str) -> str:
+    """A prefixed name for messages, or <iri> when no prefix fits."""
+    return qname(iri, plain_local) or f"<{iri}>"
+
+
+def used_prefixes(triples: list[ox.Triple],
+                  prefixes: dict[str, str] = PREFIXES) -> dict[str, str]:
+    """The prefixes whose namespace starts an IRI of the triples (or of a datatype), sorted by
+    prefix."""
+    iris = {t.predicate.value for t in triples}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode):
+            iris.add(t.subject.value)
+        if isinstance(t.object, ox.NamedNode):
+            iris.add(t.object.value)
+        elif isinstance(t.object, ox.Literal):
+            iris.add(t.object.datatype.value)
+    iris = sorted(iris)
+
+    def used(ns: str) -> bool:  # the first IRI not below ns is the one that would start with it
+        i = bisect.bisect_left(iris, ns)
+        return i < len(iris) and iris[i].startswith(ns)
+
+    return {p: ns for p, ns in sorted(prefixes.items()) if used(ns)}

@@ -1,0 +1,54 @@
+"""rdf.py: the one IRI shortener (each caller's rule for the local parts it prints), the one
+used-prefixes function and the one table of RDF syntaxes."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from isecg_kg.builder.diff import compact as changelog_name
+from isecg_kg.builder.serialize import _Compactor
+from isecg_kg.config import PREFIXES
+from isecg_kg.rdf import FORMATS, ISECG, XSD, media_type, qname, shorten, used_prefixes
+from isecg_kg.web.describe import compact as page_name
+
+AGENCY = "https://w3id.org/isecg/id/agency/"
+
+
+@pytest.mark.parametrize(("iri", "message", "page", "jsonld", "changelog"), [
+    (ISECG + "SpaceAgency", "isecg:SpaceAgency", "isecg:SpaceAgency", "isecg:SpaceAgency",
+     "isecg:SpaceAgency"),
+    (AGENCY + "nasa", "agency:nasa", "agency:nasa", "agency:nasa", "agency:nasa"),
+    # a namespace itself: only the page and the changelog print an empty local part
+    (AGENCY, f"<{AGENCY}>", "agency:", AGENCY, "agency:"),
+    # a '/' below a namespace: the longest namespace that fits, else the IRI
+    (AGENCY + "a/b", f"<{AGENCY}a/b>", "https://w3id.org/isecg/id/agency/a/b", "agency:a/b",
+     f"<{AGENCY}a/b>"),
+    ("http://example.org/x", "<http://example.org/x>", "http://example.org/x",
+     "http://example.org/x", "<http://example.org/x>"),
+])
+def test_each_caller_keeps_its_rule_for_what_a_prefixed_name_may_hold(iri, message, page, jsonld,
+                                                                      changelog):
+    assert shorten(iri) == message
+    assert page_name(iri) == page
+    assert _Compactor(PREFIXES)(iri) == jsonld
+    assert changelog_name(iri) == changelog
+
+
+def test_the_longest_namespace_wins():
+    assert qname(ISECG + "x") == "isecg:x"
+    assert qname("https://w3id.org/isecg/id/agency/x", prefixes={
+        "id": "https://w3id.org/isecg/id/", "agency": AGENCY}) == "agency:x"
+    assert qname("urn:x") is None
+
+
+def test_used_prefixes_counts_datatypes_and_sorts_by_prefix():
+    t = ox.Triple(ox.NamedNode(AGENCY + "nasa"), ox.NamedNode(ISECG + "acronym"),
+                  ox.Literal("1", datatype=ox.NamedNode(XSD + "integer")))
+    assert list(used_prefixes([t])) == ["agency", "isecg", "xsd"]
+
+
+def test_one_table_of_syntaxes():
+    assert {f.suffix for f in FORMATS.values()} == {"ttl", "jsonld", "nt", "rdf", "trig", "nq"}
+    assert media_type("isecg.nq") == "application/n-quads"
+    assert media_type("isecg.ttl.gz") == "application/gzip"
+    assert media_type("SHA256SUMS") == "application/octet-stream"

@@ -59,7 +59,9 @@ def start_server(name: str, dist: Path, work: Path) -> Iterator[str]:
     nq = Path(dist) / "isecg.nq"
     log = work / f"{name}.log"
     if name == "isecg-kg":
-        cmd = py_command("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port))
+        # the load tools are one client, and the peers have no per-client budget: nor here
+        cmd = py_command("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port),
+                         "--client-budget", "0")
         with running(cmd, base + "/healthz", log, timeout=300):
             yield base + "/sparql"
     elif name == "oxigraph":

@@ -95,3 +95,15 @@ def test_build_site_flag_writes_the_site(tmp_path):
     assert (out / "site" / "id" / "agency" / "nasa.ttl").is_file()
     # --quiet means silent: pyLODE's import turned on DEBUG logging of the root logger
     assert proc.stderr == "", proc.stderr[-500:]
+
+
+def test_a_second_export_is_byte_identical(request, site_dir, tmp_path):
+    """Every file, the ontology's documents included: their lists are blank nodes, which a
+    store labels anew on every load, so they are written with canonical labels."""
+    again = tmp_path / "site"
+    write_site(build_dir(request), again, None)
+    first = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*") if p.is_file())
+    assert first == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    differ = [str(p) for p in first if (site_dir / p).read_bytes() != (again / p).read_bytes()]
+    assert differ == []
+    assert b"_:" in (site_dir / "ontology.ttl").read_bytes()  # it does hold blank nodes

@@ -111,6 +111,14 @@ def shorten(iri: str) -> str:
     return qname(iri, plain_local) or f"<{iri}>"
 
 
+def canonical(triples) -> list[ox.Triple]:
+    """The triples with RDFC-1.0 blank-node labels, in sorted order: the same graph gives the
+    same bytes however its blank nodes were labelled (a store relabels them on every load)."""
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted((q.triple for q in dataset), key=str)
+
+
 def used_prefixes(triples: list[ox.Triple],
                   prefixes: dict[str, str] = PREFIXES) -> dict[str, str]:
     """The prefixes whose namespace starts an IRI of the triples (or of a datatype), sorted by

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.config import PREFIXES
-from isecg_kg.rdf import RDF_TYPE, XSD_STRING, qname, used_prefixes
+from isecg_kg.rdf import RDF_TYPE, XSD_STRING, canonical, qname, used_prefixes
 
 CHUNK = 100_000  # N-Quads lines made per join: big enough for C speed, small for memory
 
@@ -43,9 +43,7 @@ def graph_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
 def canonical_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
     """A small graph whose blank nodes have random labels (e.g. a validation report) as
     sorted N-Triples lines with RDFC-1.0 labels."""
-    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return graph_lines(q.triple for q in dataset)
+    return graph_lines(canonical(triples))
 
 
 def write_nquads(graphs: list[tuple[str, list[bytes]]], path: Path) -> None:

@@ -24,6 +24,7 @@ from isecg_kg.config import (
     PREFIXES,
     WIKIDATA_ENTITY,
 )
+from isecg_kg.rdf import canonical
 from isecg_kg.web import conneg
 from isecg_kg.web import describe as D
 from isecg_kg.web.defaults import PAGE_CSP, page_csp
@@ -71,6 +72,10 @@ def _used_prefixes(triples) -> dict[str, str]:
 
 
 def serialize(triples, fmt: str) -> bytes:
+    triples = list(triples)
+    if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
+           for t in triples):  # the ontology's lists: the same bytes from every load and replica
+        triples = canonical(triples)
     if fmt not in OX_FORMAT or fmt == "jsonld":  # compacted JSON-LD, TriG, N-Quads
         from isecg_kg.web import documents
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Self
 
 from isecg_kg import __version__
+from isecg_kg.config import WIKIDATA_TIMEOUT
 from isecg_kg.errors import InputError, RemoteError
 
 USER_AGENT = (f"isecg-kg/{__version__} (https://w3id.org/isecg/; ISECG knowledge graph "
@@ -41,7 +42,7 @@ class SparqlClient:
     unknown host. Every failure ends as RemoteError.
     """
 
-    def __init__(self, endpoint: str, *, timeout: float = 30.0, retries: int = 3,
+    def __init__(self, endpoint: str, *, timeout: float = WIKIDATA_TIMEOUT, retries: int = 3,
                  backoff: float = 1.0, max_wait: float = 120.0, user_agent: str = USER_AGENT,
                  sleep=time.sleep):
         import httpx
@@ -56,12 +57,12 @@ class SparqlClient:
         self.requests = 0
         self._sleep = sleep
         self._httpx = httpx
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": f"{user_agent} httpx/{httpx.__version__}",
-                     "Accept": "application/sparql-results+json"},
-            follow_redirects=True,
-        )
+        from isecg_kg.sparql import http  # the package's one SPARQL-over-HTTP client
+
+        self._http = http.client(httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                                 user_agent=f"{user_agent} httpx/{httpx.__version__}",
+                                 headers={"Accept": "application/sparql-results+json"},
+                                 follow_redirects=True)
 
     def __enter__(self) -> Self:
         return self

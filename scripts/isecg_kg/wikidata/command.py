@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from isecg_kg.config import WIKIDATA_TIMEOUT
 from isecg_kg.wikidata.client import SparqlClient
 from isecg_kg.wikidata.linking import check_links
 from isecg_kg.wikidata.quickstatements import (
@@ -18,7 +19,7 @@ from isecg_kg.wikidata.quickstatements import (
 
 
 def _client(args: argparse.Namespace, endpoint: str) -> SparqlClient:
-    return SparqlClient(endpoint, timeout=getattr(args, "timeout", 30.0))
+    return SparqlClient(endpoint, timeout=getattr(args, "timeout", WIKIDATA_TIMEOUT))
 
 
 def cli_link(args: argparse.Namespace) -> int:

@@ -16,7 +16,6 @@ our IRIs and Wikidata's.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from functools import partial
 
 import pyoxigraph as ox
 
+from isecg_kg import children
 from isecg_kg.config import REASON_BUDGET, RULES_DIR
 from isecg_kg.errors import BuildError, InconsistencyError
 from isecg_kg.rdf import OWL, RDF, RDF_TYPE, RDFS, XSD
@@ -280,7 +280,7 @@ def fixpoint_of_rules(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
     raise BuildError(f"rules did not reach a fixpoint in {MAX_ROUNDS} rounds")
 
 
-def _owlrl_child(ntriples: bytes, conn) -> None:
+def _owlrl_child(ntriples: bytes) -> bytes:
     import owlrl
     import rdflib
 
@@ -292,29 +292,21 @@ def _owlrl_child(ntriples: bytes, conn) -> None:
     for t in g:
         if not isinstance(t[0], rdflib.Literal) and isinstance(t[1], rdflib.URIRef):
             out.add(t)
-    conn.send(out.serialize(format="nt", encoding="utf-8"))
-    conn.close()
+    return out.serialize(format="nt", encoding="utf-8")
 
 
 def owlrl_closure(triples: Iterable[ox.Triple], budget: float = REASON_BUDGET) -> set[ox.Triple]:
-    """owlrl's whole OWL RL closure (asserted triples included), computed in a child process."""
+    """owlrl's whole OWL RL closure (asserted triples included), computed in a child process
+    killed at the budget ("spawn": the build runs thread pools, which a fork would copy)."""
     data = ox.serialize((ox.Quad(t.subject, t.predicate, t.object) for t in triples),
                         format=ox.RdfFormat.N_QUADS)
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_owlrl_child, args=(data, child), daemon=True)
-    proc.start()
-    child.close()
     try:
-        if not parent.poll(budget):
-            raise BuildError(f"owlrl exceeded its budget of {budget:g} s (raise --reason-budget "
-                             "or use --reasoner rules)")
-        result = parent.recv()
-    except EOFError:
-        raise BuildError("owlrl's process died before it finished") from None
-    finally:
-        proc.kill()
-        proc.join(5)
+        result = children.run(_owlrl_child, data, timeout=budget, method="spawn")
+    except TimeoutError:
+        raise BuildError(f"owlrl exceeded its budget of {budget:g} s (raise --reason-budget "
+                         "or use --reasoner rules)") from None
+    except ChildProcessError as exc:
+        raise BuildError(f"owlrl's process died before it finished: {exc}") from None
     return {q.triple for q in ox.parse(result, format=ox.RdfFormat.N_TRIPLES)}
 
 

@@ -8,6 +8,7 @@ module exits the process. Exit codes: 0 success / conforms, 1 does not conform, 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -36,6 +37,15 @@ from isecg_kg.config import (
 )
 
 
+def _lazy(target: str):
+    """The subcommand ``module:function``, imported only when it runs (``--help`` stays instant)."""
+    def run(args: argparse.Namespace) -> int:
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)(args)
+
+    return run
+
+
 def _build(args: argparse.Namespace) -> int:
     from isecg_kg.builder.pipeline import KEPT, cli_build
 
@@ -48,16 +58,6 @@ def _build(args: argparse.Namespace) -> int:
     return cli_build(args, [("site", export)] if args.site else [])
 
 
-def _validate(args: argparse.Namespace) -> int:
-    from isecg_kg.builder.validate import cli_validate
-
-    return cli_validate(args)
-
-
-def _format(args: argparse.Namespace) -> int:
-    from isecg_kg.builder.format import cli_format
-
-    return cli_format(args)
 
 
 def ensure_build(source: Path, dist: Path, *, quiet: bool = False) -> Path:
@@ -90,11 +90,6 @@ def _query(args: argparse.Namespace) -> int:
     return cli_query(args, lambda: ensure_build(args.source, args.dist, quiet=args.quiet))
 
 
-def _queries(args: argparse.Namespace) -> int:
-    from isecg_kg.sparql.command import cli_list_queries
-
-    return cli_list_queries(args)
-
 
 def _serve(args: argparse.Namespace) -> int:
     from isecg_kg.web.server import cli_serve
@@ -103,17 +98,10 @@ def _serve(args: argparse.Namespace) -> int:
     return cli_serve(args)
 
 
-def _link(args: argparse.Namespace) -> int:
-    from isecg_kg.wikidata.command import cli_link
-
-    return cli_link(args)
-
 
 def _dev_tool(name: str):
     """A development tool of the source checkout (scripts/bench/): not part of the installed
     package, so it runs only from a clone of the repository."""
-    import importlib
-
     from isecg_kg.errors import IsecgError
 
     tools = PROJECT_ROOT / "scripts"
@@ -134,22 +122,7 @@ def _bench(args: argparse.Namespace) -> int:
     return _dev_tool("bench").cli_bench(args)
 
 
-def _load(args: argparse.Namespace) -> int:
-    from isecg_kg.sparql.store import cli_load
 
-    return cli_load(args)
-
-
-def _diff(args: argparse.Namespace) -> int:
-    from isecg_kg.builder.changelog import cli_diff
-
-    return cli_diff(args)
-
-
-def _release(args: argparse.Namespace) -> int:
-    from isecg_kg.builder.release import cli_release
-
-    return cli_release(args)
 
 
 def _validator_arg(p: argparse.ArgumentParser) -> None:
@@ -195,19 +168,20 @@ def make_parser() -> argparse.ArgumentParser:
     _validator_arg(p)
     p.add_argument("--site", action="store_true",
                    help="also write the static linked-data site into OUT/site/")
-    p.add_argument("--base", metavar="IRI", help="public base IRI of the site (default: the data's)")
+    p.add_argument("--base", metavar="IRI",
+                   help="public base IRI of the site (default: the data's)")
     p.set_defaults(func=_build)
 
     p = sub.add_parser("validate", help="check the sources against the SHACL shapes")
     _source_arg(p)
     _validator_arg(p)
-    p.set_defaults(func=_validate)
+    p.set_defaults(func=_lazy("isecg_kg.builder.validate:cli_validate"))
 
     p = sub.add_parser("format", help="rewrite the Turtle sources in the canonical layout")
     _source_arg(p)
     p.add_argument("--check", action="store_true",
                    help="only report files that are not formatted (exit 1 if any)")
-    p.set_defaults(func=_format)
+    p.set_defaults(func=_lazy("isecg_kg.builder.format:cli_format"))
 
     p = sub.add_parser("query", help="run a SPARQL query against the build or an endpoint")
     src = p.add_mutually_exclusive_group(required=True)
@@ -230,7 +204,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_query)
 
     p = sub.add_parser("queries", help="list the named queries, one per line")
-    p.set_defaults(func=_queries)
+    p.set_defaults(func=_lazy("isecg_kg.sparql.command:cli_list_queries"))
 
     p = sub.add_parser("serve", help="serve the linked data, the SPARQL endpoint and the pages")
     _source_arg(p)
@@ -304,7 +278,7 @@ def make_parser() -> argparse.ArgumentParser:
                     help="skip statements this Wikidata endpoint already has")
     lq.add_argument("--timeout", type=float, default=WIKIDATA_TIMEOUT, metavar="SECONDS")
     _source_arg(lq)
-    p.set_defaults(func=_link)
+    p.set_defaults(func=_lazy("isecg_kg.wikidata.command:cli_link"))
 
     p = sub.add_parser("synth", help="write a synthetic graph of the same shape, for benchmarks")
     p.add_argument("--triples", type=int, required=True, metavar="N")
@@ -330,7 +304,7 @@ def make_parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="write changelog.md, changelog.html and changelog.ttl into DIR instead")
-    p.set_defaults(func=_diff)
+    p.set_defaults(func=_lazy("isecg_kg.builder.changelog:cli_diff"))
 
     p = sub.add_parser("release", help="freeze the committed sources into a kept, versioned "
                        "release; without VERSION, rebuild and check every kept release")
@@ -342,14 +316,14 @@ def make_parser() -> argparse.ArgumentParser:
                    help="where release directories are kept (default: %(default)s)")
     p.add_argument("--issued", metavar="YYYY-MM-DD",
                    help="release date of a new release (default: today, UTC)")
-    p.set_defaults(func=_release)
+    p.set_defaults(func=_lazy("isecg_kg.builder.release:cli_release"))
 
     p = sub.add_parser("load", help="push a build into a SPARQL 1.1 Graph Store")
     p.add_argument("--into", required=True, metavar="URL",
                    help="the store's Graph Store URL; a store that takes writes only from a "
                         "user gets one as http://USER:PASSWORD@HOST/... (Digest or Basic)")
     _dist_arg(p)
-    p.set_defaults(func=_load)
+    p.set_defaults(func=_lazy("isecg_kg.sparql.store:cli_load"))
     return parser
 
 

@@ -308,7 +308,7 @@ def run_named(pg, name: str, values: dict | None = None) -> str:
         pg.fill(f"#param-{param}", value)
     pg.click("#run")
     pg.wait_for_function("""() => { const s = document.querySelector('#status').textContent;
-        return s.startsWith('Done') || document.querySelector('#status').className === 'error'; }""",
+        return s.startsWith('Done') || document.querySelector('#status').className === 'error'; }""",  # noqa: E501 (JavaScript kept as is)
                          timeout=20000)
     return pg.locator("#status").inner_text()
 
@@ -389,7 +389,8 @@ def test_shareable_link_reruns_the_query(page, query_server):
 def test_result_iris_open_our_own_pages(page, query_server):
     page.goto(query_server + "/query")
     assert run_named(page, "members-2022").startswith("Done")
-    hrefs = page.locator("#results td.uri a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    hrefs = page.locator("#results td.uri a").evaluate_all(
+        "as => as.map(a => a.getAttribute('href'))")
     assert hrefs and all(h.startswith("/id/") for h in hrefs if "w3id" not in h)
     assert not any("w3id.org" in h for h in hrefs)
     page.click("#results td.uri a >> nth=0")

@@ -28,7 +28,8 @@ def select(store, query: str) -> list[str]:
 def test_the_roadmap_begins_with_the_international_space_station(store):
     # NASA page: "The roadmap begins with the International Space Station ... leading
     # ultimately to human missions to explore the surface of Mars."
-    assert ask(store, f"ASK {{ doc:ger-1 isecg:startsFrom <{ID}destination/international-space-station> ;"
+    assert ask(store, f"ASK {{ doc:ger-1 isecg:startsFrom "
+                      f"<{ID}destination/international-space-station> ;"
                       f" isecg:ultimateGoal <{ID}destination/mars> }}")
 
 
@@ -55,7 +56,7 @@ def test_formation_initial_term_and_extension(store):
         <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDgYearMonth> "2007-11"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> .
       <{ID}event/isecg-extension> isecg:extendedBy "P10Y"^^<http://www.w3.org/2001/XMLSchema#duration> ;
         isecg:extendedUntil "2022"^^<http://www.w3.org/2001/XMLSchema#gYear> ;
-        <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDgYear> "2012"^^<http://www.w3.org/2001/XMLSchema#gYear> }}""")
+        <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDgYear> "2012"^^<http://www.w3.org/2001/XMLSchema#gYear> }}""")  # noqa: E501 (the query as the facts read, full IRIs)
 
 
 @pytest.mark.parametrize("resolution, megabytes", [("low", "10"), ("high", "47")])

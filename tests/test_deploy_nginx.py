@@ -132,4 +132,5 @@ def test_replicas_charge_query_time_to_the_client_nginx_names(dist, tmp_path):
             refused = greedy.get(proxy + "/sparql", params={"query": heavy.format(0) + "x"})
             assert refused.status_code == 429
             assert "127.0.0.1 has used its query time" in refused.json()["detail"]
-            assert other.get(proxy + "/sparql", params={"query": heavy.format("o")}).status_code == 200
+            assert other.get(proxy + "/sparql",
+                             params={"query": heavy.format("o")}).status_code == 200

@@ -44,7 +44,7 @@ def test_label_fallback_chain_prefers_preflabel_en_then_label_title_acronym_iri(
     <https://x/c> dcterms:title "C title" ; isecg:acronym "C"@en .
     <https://x/d> isecg:acronym "D"@en .
     <https://x/e> a <https://x/T> .
-    """)
+    """)  # noqa: E501 (Turtle kept as is)
     assert [D.label(s, ox.NamedNode(f"https://x/{c}")) for c in "abcde"] == [
         "A en", "B label", "C title", "D", "https://x/e"]
 

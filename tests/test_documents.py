@@ -206,4 +206,5 @@ def test_application_json_is_answered_with_jsonld(client, accept):
     resp = client.get("/id/agency/nasa", headers={"Accept": accept}, follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"] == "/id/agency/nasa.jsonld"
     doc = client.get(resp.headers["location"])
-    assert doc.headers["content-type"].startswith("application/ld+json") and "@context" in doc.json()
+    assert doc.headers["content-type"].startswith("application/ld+json")
+    assert "@context" in doc.json()

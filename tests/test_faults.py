@@ -53,7 +53,7 @@ def serve_cmd(dist: Path, port: int, *args: str) -> list[str]:
             "127.0.0.1", "--port", str(port), *args]
 
 
-# ---- a worker killed mid-query ---------------------------------------------------------------------
+# ---- a worker killed mid-query -------------------------------------------------------------------
 
 def test_a_worker_killed_mid_query_gives_503_and_the_next_query_succeeds(dist):
     with isecg_server(dist, "--query-timeout", "5", "--workers", "2") as url:
@@ -114,7 +114,7 @@ def test_idle_workers_killed_are_replaced_and_no_request_fails(dist):
         assert httpx.get(url + "/sparql", params={"query": MEMBERS}).status_code == 200
 
 
-# ---- a damaged build at start-up -------------------------------------------------------------------
+# ---- a damaged build at start-up -----------------------------------------------------------------
 
 def start_fails(dist: Path) -> subprocess.CompletedProcess:
     proc = subprocess.run(serve_cmd(dist, free_port()), cwd=ROOT, capture_output=True, text=True,
@@ -216,7 +216,7 @@ def test_workers_refuse_an_nq_changed_after_start_up(dist, tmp_path):
         assert httpx.get(url + "/healthz").status_code == 200
 
 
-# ---- the build: no space, no permission ------------------------------------------------------------
+# ---- the build: no space, no permission ----------------------------------------------------------
 
 def _snapshot(directory: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
@@ -286,7 +286,7 @@ def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
         assert _snapshot(disk / "dist") == before
 
 
-# ---- SIGTERM ---------------------------------------------------------------------------------------
+# ---- SIGTERM -------------------------------------------------------------------------------------
 
 def test_sigterm_lets_requests_in_flight_finish_then_exits_0(dist):
     # A query of about 1 s (a product of 3,000 x 3,000 triples, whatever the data's size),

@@ -60,7 +60,8 @@ TRAVERSALS = [
     "/id/..%2f..%2fpyproject.toml", "/id/%2e%2e/%2e%2e/pyproject.toml",
     "/id/../../pyproject.toml", "/id/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
     "/ontology/..%2f..%2fpyproject.toml", "/static/ld-..%2f..%2f..%2fpyproject.toml",
-    "/static/ld-%2e%2e%2fsparql.py", "/static/..%2fsparql.py", "/static/sparql-query.js/..%2f..%2fapp.py",
+    "/static/ld-%2e%2e%2fsparql.py", "/static/..%2fsparql.py",
+    "/static/sparql-query.js/..%2f..%2fapp.py",
     "//etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/etc/passwd",
     "/reconcile/preview?id=file:///etc/passwd", "/void.%2e%2e%2fpyproject",
 ]
@@ -249,7 +250,8 @@ SPARQL_CASES = {
     # NUL, control characters, lone surrogates (as JSON-style escapes; raw ones are not UTF-8)
     "nul-outside": ("SELECT\x00* {}", 400), "nul-in-string": ('ASK { FILTER("\x00" != "") }', 200),
     "controls": ("ASK {\x01\x02\x1b[31m}", 400), "surrogate-escape":
-        ('ASK { FILTER("\\uD800" != "") }', 400), "surrogate-iri": ("ASK { <http://a/\\uDFFF> ?p ?o }", 400),
+        ('ASK { FILTER("\\uD800" != "") }', 400),
+    "surrogate-iri": ("ASK { <http://a/\\uDFFF> ?p ?o }", 400),
     # odd Unicode
     "rtl-override": ("SELECT ?\u202ex {}", 400), "zero-width": ("SELECT\u200b* {}", 400),
     "fullwidth": ("\uff33\uff25\uff2c\uff25\uff23\uff34 * {}", 400), "bom": ("\ufeffASK {}", 400),
@@ -470,7 +472,8 @@ def test_chunked_body_over_the_limit_is_413(server):
 @pytest.mark.parametrize("ctype,expected", [
     ("text/plain", 415), ("application/json", 415), ("multipart/form-data; boundary=x", 415),
     ("", 415), (";;;", 415), ("application/sparql-query; charset=latin-1", 415),
-    ("application/sparql-query; charset=utf-16", 415), ("application/sparql-query; charset=ebcdic", 415),
+    ("application/sparql-query; charset=utf-16", 415),
+    ("application/sparql-query; charset=ebcdic", 415),
     (FORM + "; charset=utf-16", 415), ("application/sparql-query; charset=\"utf-8\"", 200),
     ("APPLICATION/SPARQL-QUERY; CHARSET=UTF8", 200), ("application/sparql-update", 403),
     ("application/sparql-query; charset=" + "x" * 5000, 415),
@@ -507,7 +510,8 @@ def test_hostile_ranges_on_dumps(server, rng, expected):
 
 @pytest.mark.parametrize("raw", [
     b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
-    b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+    b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03",
+    b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
     b"GET http://evil.example/ HTTP/1.1\r\nHost: x\r\n\r\n", b"\r\n\r\n\r\n",

@@ -76,7 +76,7 @@ def refused(server, params: dict) -> dict:
     return json.loads(body)
 
 
-# ---- SERVICE ---------------------------------------------------------------------------------------
+# ---- SERVICE -------------------------------------------------------------------------------------
 
 def service_spellings(port: int, fifo: Path) -> dict[str, str]:
     c = f"127.0.0.1:{port}"
@@ -86,8 +86,10 @@ def service_spellings(port: int, fifo: Path) -> dict[str, str]:
         "silent": f"SELECT * {{ SERVICE SILENT <http://{c}/sparql> {body} }}",
         "lowercase": f"select * {{ service silent <http://{c}/sparql> {body} }}",
         "userinfo": f"SELECT * {{ SERVICE <http://user:pw@{c}/sparql> {body} }}",
-        "wikidata-userinfo": f"SELECT * {{ SERVICE <https://query.wikidata.org@{c}/sparql> {body} }}",
-        "wikidata-as-user": f"SELECT * {{ SERVICE <http://query.wikidata.org:x@{c}/sparql> {body} }}",
+        "wikidata-userinfo": f"SELECT * {{ SERVICE <https://query.wikidata.org@{c}/sparql> "
+                             f"{body} }}",
+        "wikidata-as-user": f"SELECT * {{ SERVICE <http://query.wikidata.org:x@{c}/sparql> "
+                            f"{body} }}",
         "ipv6": f"SELECT * {{ SERVICE <http://[::1]:{port}/sparql> {body} }}",
         "ipv4-mapped-ipv6": f"SELECT * {{ SERVICE <http://[::ffff:127.0.0.1]:{port}/> {body} }}",
         "decimal": f"SELECT * {{ SERVICE <http://2130706433:{port}/sparql> {body} }}",
@@ -105,7 +107,8 @@ def service_spellings(port: int, fifo: Path) -> dict[str, str]:
         "newlines": f"SELECT * {{ SERVICE\n\n\tSILENT\n<http://{c}/sparql> {body} }}",
         "in-subquery": f"SELECT * {{ {{ SELECT * {{ SERVICE <http://{c}/> {body} }} }} }}",
         "in-exists": f"ASK {{ FILTER EXISTS {{ SERVICE <http://{c}/> {body} }} }}",
-        "in-optional": f"SELECT * {{ ?s ?p ?o OPTIONAL {{ SERVICE <http://{c}/> {body} }} }} LIMIT 1",
+        "in-optional": f"SELECT * {{ ?s ?p ?o OPTIONAL {{ SERVICE <http://{c}/> {body} }} }} "
+                       "LIMIT 1",
         "in-construct": f"CONSTRUCT {{ ?s ?p ?o }} {{ SERVICE <http://{c}/> {body} }}",
         "variable": f"SELECT * {{ VALUES ?e {{ <http://{c}/> }} SERVICE ?e {body} }}",
         "https": f"SELECT * {{ SERVICE <https://{c}/sparql> {body} }}",
@@ -113,7 +116,8 @@ def service_spellings(port: int, fifo: Path) -> dict[str, str]:
         "file-relative": f"BASE <file:///> SELECT * {{ SERVICE <{str(fifo).lstrip('/')}> {body} }}",
         "gopher": f"SELECT * {{ SERVICE <gopher://{c}/> {body} }}",
         "after-string": f'SELECT * {{ BIND("}}" AS ?x) SERVICE <http://{c}/> {body} }}',
-        "after-iri-with-hash": f"SELECT * {{ <http://a/#SERVICE> ?p ?o SERVICE <http://{c}/> {body} }}",
+        "after-iri-with-hash": f"SELECT * {{ <http://a/#SERVICE> ?p ?o "
+                               f"SERVICE <http://{c}/> {body} }}",
         "update-service": f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <http://{c}/> {body} }}",
     }
 
@@ -130,7 +134,7 @@ def test_service_never_calls_out(server, canary, fifo):
     assert canary.count == 0 and fifo.opened == 0, (canary.count, fifo.opened)
 
 
-# ---- FROM, FROM NAMED, LOAD and the protocol's dataset parameters ---------------------------------
+# ---- FROM, FROM NAMED, LOAD and the protocol's dataset parameters --------------------------------
 
 def test_datasets_are_never_fetched_or_read(server, canary, fifo):
     c = f"http://127.0.0.1:{canary.port}"
@@ -204,7 +208,7 @@ def test_json_ld_in_pages_expands_offline(server):
             assert calls == []
 
 
-# ---- answers from a remote endpoint are untrusted (`isecg-kg query --endpoint`) --------------------
+# ---- answers from a remote endpoint are untrusted (`isecg-kg query --endpoint`) ------------------
 
 LAUGHS = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
 HOSTILE_ANSWERS = {
@@ -215,7 +219,7 @@ HOSTILE_ANSWERS = {
     "billion-laughs-results": ("application/sparql-results+xml", f"""<?xml version="1.0"?>
 <!DOCTYPE sparql [{LAUGHS}]>
 <sparql xmlns="http://www.w3.org/2005/sparql-results#"><head><variable name="x"/></head>
-<results><result><binding name="x"><literal>&l9;</literal></binding></result></results></sparql>"""),
+<results><result><binding name="x"><literal>&l9;</literal></binding></result></results></sparql>"""),  # noqa: E501 (XML kept as is)
     "external-entity-file": ("application/rdf+xml", """<?xml version="1.0"?>
 <!DOCTYPE rdf:RDF [<!ENTITY x SYSTEM "file://FIFO">]>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/">
@@ -327,7 +331,7 @@ def test_a_remote_answer_over_the_size_limit_is_refused(endpoint, monkeypatch):
         run_remote(endpoint.url, check_query("CONSTRUCT WHERE { ?s ?p ?o }"), timeout=10)
 
 
-# ---- the build reads Turtle only, and follows no link in it ---------------------------------------
+# ---- the build reads Turtle only, and follows no link in it --------------------------------------
 
 def _sources(tmp_path: Path) -> Path:
     import shutil

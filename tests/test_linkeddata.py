@@ -99,7 +99,7 @@ def about(body: bytes, suffix: str, iri: str) -> int:
     return sum(1 for t in ox.parse(body, format=OX_PARSE[suffix]) if t.subject == node)
 
 
-# --- content negotiation -----------------------------------------------------------------------------
+# --- content negotiation --------------------------------------------------------------------------
 
 ACCEPT_CASES = [
     ("text/html", "html"),
@@ -192,7 +192,7 @@ def test_entity_documents_say_what_the_sources_say(client):
     assert f"<{BASE}id/agency/esa> <https://w3id.org/isecg/ontology#country>" not in esa
 
 
-# --- crawl ---------------------------------------------------------------------------------------------
+# --- crawl ----------------------------------------------------------------------------------------
 
 def test_crawl_every_iri_under_the_base_dereferences(client, ld_dist):
     """Every IRI below the base in the N-Triples dump dereferences (303 then 200), and the Turtle
@@ -225,7 +225,7 @@ def test_crawl_every_iri_under_the_base_dereferences(client, ld_dist):
     assert not failures, "\n".join(failures[:20])
 
 
-# --- dumps and VoID ----------------------------------------------------------------------------------
+# --- dumps and VoID -------------------------------------------------------------------------------
 
 def void_distributions(dist: Path) -> list[dict]:
     s = ox.Store()
@@ -273,7 +273,8 @@ def test_dump_media_types_and_ranges(client, ld_dist, name, media):
 
 @pytest.mark.parametrize("raw", ["/dumps/../pyproject.toml", "/dumps/%2e%2e/pyproject.toml",
                                  "/dumps/..%2Fpyproject.toml", "/dumps/%2E%2E%2Fpyproject.toml",
-                                 "/dumps/..%5Cpyproject.toml", "/dumps/%252e%252e%252fpyproject.toml",
+                                 "/dumps/..%5Cpyproject.toml",
+                                 "/dumps/%252e%252e%252fpyproject.toml",
                                  "/dumps/site", "/dumps/", "/dumps/.."])
 def test_dumps_refuse_path_traversal(server, raw):
     # http.client sends the path exactly as written (httpx would normalise the dots away).

@@ -174,7 +174,8 @@ def test_bad_syntax_fails_the_build_with_file_line_col_and_keeps_the_output(
 def test_a_shacl_violation_fails_the_build_and_keeps_the_output(dist, tmp_path):
     src = _sources_copy(tmp_path)
     (src / "data" / "zz-bad.ttl").write_text(
-        "<https://w3id.org/isecg/id/membership/x> a <https://w3id.org/isecg/ontology#Membership> .\n")
+        "<https://w3id.org/isecg/id/membership/x> "
+        "a <https://w3id.org/isecg/ontology#Membership> .\n")
     out = tmp_path / "out"
     shutil.copytree(dist, out)
     before = _snapshot(out)
@@ -231,7 +232,8 @@ def test_sparql_validator_gives_the_same_release(dist, tmp_path):
 def test_sparql_validator_fails_the_build_like_pyshacl(tmp_path):
     src = _sources_copy(tmp_path)
     (src / "data" / "zz-bad.ttl").write_text(
-        "<https://w3id.org/isecg/id/membership/x> a <https://w3id.org/isecg/ontology#Membership> .\n")
+        "<https://w3id.org/isecg/id/membership/x> "
+        "a <https://w3id.org/isecg/ontology#Membership> .\n")
     proc = run_cli("build", "--validator", "sparql", "--source", str(src),
                    "--out", str(tmp_path / "out"))
     assert proc.returncode == 1

@@ -86,7 +86,8 @@ def _remote_graphs(t) -> bool:
     query = dict(parse_qsl(urlsplit(t["path"]).query))
     if any(p in query for p in DATASET_PARAMS):
         return True
-    return bool(t["body"] and re.search(r"\bFROM\b", t["body"], re.IGNORECASE)) or "FROM%20" in t["path"]
+    return (bool(t["body"] and re.search(r"\bFROM\b", t["body"], re.IGNORECASE))
+            or "FROM%20" in t["path"])
 
 
 def _send(client, t, path, body):

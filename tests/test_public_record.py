@@ -23,7 +23,8 @@ PFX = (f"PREFIX isecg: <{ONT}> PREFIX doc: <{ID}document/> PREFIX agency: <{ID}a
        "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX org: <http://www.w3.org/ns/org#> "
        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
        "PREFIX time: <http://www.w3.org/2006/time#> PREFIX schema: <https://schema.org/> "
-       "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+       "PREFIX prov: <http://www.w3.org/ns/prov#> "
+       "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> ")
 
 
@@ -238,7 +239,7 @@ def test_the_lunar_supplement_of_2020_was_updated_in_2022(store):
     assert ask(store, """ASK { doc:ger-lunar-supplement-2022 prov:wasRevisionOf
         doc:ger-lunar-supplement-2020 ; dcterms:issued "2022"^^<http://www.w3.org/2001/XMLSchema#gYear> .
         doc:ger-lunar-supplement-2020 dcterms:issued
-        "2020-08"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> }""")
+        "2020-08"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> }""")  # noqa: E501 (query kept as is)
 
 
 @pytest.mark.parametrize("document, issued", [
@@ -261,7 +262,7 @@ def test_the_original_sources_have_their_public_addresses(store, document, url):
 
 def test_every_cited_source_has_an_address_or_says_why_not(store):
     assert not values(store, """SELECT DISTINCT ?d { ?x dcterms:source ?d .
-        FILTER NOT EXISTS { ?d schema:url ?u } FILTER NOT EXISTS { ?d isecg:noPublicAddress ?w } }""")
+        FILTER NOT EXISTS { ?d schema:url ?u } FILTER NOT EXISTS { ?d isecg:noPublicAddress ?w } }""")  # noqa: E501 (query kept as is)
     assert ask(store, "ASK { doc:exploring-together isecg:noPublicAddress ?why }")
 
 

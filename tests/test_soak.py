@@ -58,7 +58,8 @@ class Mix:
             assert check_results(fmt, r.content) == 27
         elif kind == "unique":
             n = next(self.counter)
-            q = f"SELECT ?s ?l WHERE {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }} LIMIT {1 + n % 50}"
+            q = (f"SELECT ?s ?l WHERE {{ ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }} "
+                 f"LIMIT {1 + n % 50}")
             r = await client.post("/sparql", data={"query": q},
                                   headers={"Accept": "application/sparql-results+json"})
             assert r.status_code == 200, (kind, r.status_code, r.text[:200])
@@ -83,7 +84,8 @@ class Mix:
             path = rnd.choice(["/", "/id/agency/nasa.html", "/id/country/united-states.html",
                                "/query"])
             r = await client.get(path)
-            assert r.status_code == 200 and r.text.rstrip().endswith("</html>"), (path, r.text[-200:])
+            assert r.status_code == 200 and r.text.rstrip().endswith("</html>"), (
+                path, r.text[-200:])
             assert "<h1" in r.text or "<textarea" in r.text
         elif kind == "ttl":
             r = await client.get(rnd.choice(["/id/agency/jaxa.ttl", "/id/group/isecg.nt"]))

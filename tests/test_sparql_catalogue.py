@@ -12,7 +12,8 @@ from isecg_kg.sparql.catalogue import named_queries, parse_header
 
 def test_header_parsing(tmp_path):
     text = ("# title: Members on a date\n# description: Agencies that were members\n"
-            "#   on the given day.\n# param: date xsd:date the day\n# param: agency iri one agency\n"
+            "#   on the given day.\n# param: date xsd:date the day\n"
+            "# param: agency iri one agency\n"
             "# returns: one row per agency\nSELECT ?date ?agency WHERE { }\n")
     h = parse_header(text)
     assert h["title"] == "Members on a date"
@@ -29,6 +30,6 @@ def test_named_queries_listed_one_per_line():
     proc = run_cli("queries", check=True)
     lines = [line for line in proc.stdout.splitlines() if line]
     assert len(lines) == len(queries)
-    for line, (name, q) in zip(lines, queries.items()):
+    for line, (name, q) in zip(lines, queries.items(), strict=True):
         assert line == f"{name}\t{q.title}"
         assert q.title, f"{name}.rq has no '# title:' header"

@@ -284,7 +284,9 @@ def test_syntax_errors_name_the_same_line_and_column(servers, query):
 ])
 def test_refused_as_by_the_embedded_server_and_nothing_reaches_out(dist, servers, canary, engine,
                                                                      query, params):
-    fill = lambda s: s.replace("{port}", str(canary.port))
+    def fill(s):
+        return s.replace("{port}", str(canary.port))
+
     params = {k: fill(v) for k, v in params.items()}
     before = canary.count
     emb, rem = both(servers, "POST", "/sparql", data={"query": fill(query), **params})

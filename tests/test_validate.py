@@ -49,8 +49,10 @@ PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 SRC = "dcterms:source doc:exploring-together"
 LINKED = "doc:ger isecg:qualifiedContribution contribution:x ."
 # A well-formed start claim; each DateClaim fixture below breaks one part of it.
-CLAIM = ("claim:x a isecg:MembershipStartClaim ; rdfs:label \"x\"@en ; {source} {certainty} {excerpt} {when} .")
-CLAIM_PARTS = {"source": "dcterms:source doc:exploring-together ;", "certainty": "isecg:certainty isecg:Stated ;",
+CLAIM = ("claim:x a isecg:MembershipStartClaim ; rdfs:label \"x\"@en ; "
+         "{source} {certainty} {excerpt} {when} .")
+CLAIM_PARTS = {"source": "dcterms:source doc:exploring-together ;",
+               "certainty": "isecg:certainty isecg:Stated ;",
                "excerpt": 'isecg:excerpt "x"@en ;', "when": "isecg:claimedTime instant:2007-11"}
 
 
@@ -177,8 +179,8 @@ def owners(shapes: rdflib.Graph, name: str) -> list[str]:
     pySHACL wants a property shape listed beside its node shape, from which it takes the targets."""
     shape = rdflib.URIRef(SHAPES + name)
     found = {s for p in (SH.property, SH.sparql) for s in shapes.subjects(p, shape)}
-    assert found or (shape, SH.targetClass | SH.targetObjectsOf | SH.targetNode | SH.targetSubjectsOf,
-                     None) in shapes, f"no node shape runs {name}"
+    targets = SH.targetClass | SH.targetObjectsOf | SH.targetNode | SH.targetSubjectsOf
+    assert found or (shape, targets, None) in shapes, f"no node shape runs {name}"
     return sorted({shape, *found})
 
 

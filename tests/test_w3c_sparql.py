@@ -287,7 +287,7 @@ def observed(suite, dist) -> dict[str, dict[str, str]]:
         except cf.process.BrokenProcessPool:
             pytest.fail("the engine aborted the process evaluating the suite's queries")
     rows = {t.id: {"kind": t.kind, "guard": guard(t), "result": r}
-            for t, r in zip(suite, results)}
+            for t, r in zip(suite, results, strict=True)}
     # one at a time: a query that kills its worker (the engine's ORDER BY abort) would make
     # concurrent neighbours 503 by chance
     with isecg_server(dist) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -325,7 +325,7 @@ def test_observations_match_the_reviewed_table(suite, observed):
         usual = {"positive": ("accept", "200", "-"), "negative": (None, "400", "-"),
                  "eval": ("accept", "200", "pass")}[t.kind]
         unusual = any(u is not None and want[c] != u
-                      for u, c in zip(usual, ("guard", "endpoint", "result")))
+                      for u, c in zip(usual, ("guard", "endpoint", "result"), strict=True))
         if unusual and not want["reason"].strip():
             off.append(f"{t.id}: the table gives no reason for its unusual row")
     assert not off, "\n".join(off)

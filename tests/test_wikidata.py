@@ -166,8 +166,9 @@ def test_link_coverage_per_class():
     from isecg_kg.wikidata.entities import coverage, read_entities
 
     cov = coverage(read_entities(load_sources(ROOT)))
-    # wikidata.md gives QIDs for 24 of the 27 member agencies and for BNSC, all 25 countries, Europe, the Moon
-    # and Mars (not near-Earth asteroids), Socrates and Laozi (not Tsiolkovsky); none for ISECG
+    # wikidata.md gives QIDs for 24 of the 27 member agencies and for BNSC, all 25 countries,
+    # Europe, the Moon and Mars (not near-Earth asteroids), Socrates and Laozi (not Tsiolkovsky);
+    # none for ISECG
     # or the Global Exploration Roadmap; and the International Space Station (Q25271)
     assert cov == {"agency": (25, 28), "country": (25, 25), "region": (1, 1),
                    "destination": (2, 3), "space station": (1, 1), "person": (2, 3),

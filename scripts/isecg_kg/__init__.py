@@ -1,3 +1,3 @@
-"""isecg-kg: the ISECG knowledge graph, built, validated, reasoned over and served as linked data."""
+"""isecg-kg: the ISECG knowledge graph, built, validated, reasoned over, served as linked data."""
 
 __version__ = "0.1.0"

@@ -2,8 +2,8 @@
 
 ``running(cmd, ready_url, log)`` starts a command with its output in a log file, waits (bounded)
 until ``ready_url`` answers below 500, yields the process, and stops it on exit: terminate, then
-kill (children.stop). ``oxigraph_command`` gives the command line of an Oxigraph server, loading a dump first
-for a read-only one.
+kill (children.stop). ``oxigraph_command`` gives the command line of an Oxigraph server, loading a
+dump first for a read-only one.
 """
 
 from __future__ import annotations

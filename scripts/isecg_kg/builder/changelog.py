@@ -157,7 +157,7 @@ HTML = """<!DOCTYPE html>
 </main>
 </body>
 </html>
-"""
+"""  # noqa: E501 (a Jinja template: its lines are the page's markup, whitespace and all)
 
 
 def to_html(cl: Changelog) -> str:

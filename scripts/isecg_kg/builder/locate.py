@@ -46,7 +46,8 @@ class _LineReader(io.RawIOBase):
 
 def _matches(pattern: Pattern, triple: ox.Triple) -> bool:
     return all(want is None or isinstance(want, ox.BlankNode) or want == got
-               for want, got in zip(pattern, (triple.subject, triple.predicate, triple.object)))
+               for want, got in zip(pattern, (triple.subject, triple.predicate, triple.object),
+                                    strict=True))
 
 
 def placed(path: Path) -> Iterator[tuple[ox.Triple, int]]:
@@ -127,7 +128,8 @@ def locate(sources, wanted: list[list[Pattern]], *, limit: int = 5) -> list[list
         if not todo:
             continue
         rel = sources.relative(f.path)
-        for k, lines in zip(todo, lines_of(f.path, [chosen[k] for k in todo], limit=limit)):
+        found = lines_of(f.path, [chosen[k] for k in todo], limit=limit)  # one list per pattern
+        for k, lines in zip(todo, found, strict=True):
             if chosen[k][1] is None:  # only the focus is known: name each file that describes it
                 lines = lines[:1]
             lines = sorted(set(lines), key=lines.index)  # several triples on one line

@@ -55,7 +55,8 @@ def staged_directory(out: Path) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     except OSError as exc:
-        raise BuildError(f"{out.parent}: cannot create the build directory: {exc.strerror}") from exc
+        raise BuildError(f"{out.parent}: cannot create the build directory: "
+                         f"{exc.strerror}") from exc
     try:
         yield tmp
         old = out.with_name(f".{out.name}.old-{os.getpid()}")

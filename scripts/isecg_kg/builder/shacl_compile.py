@@ -261,7 +261,8 @@ class ShapeCompiler:
             raise InputError(f"shape {term_label(shape)}: sh:path {p} is not a path", path="shapes")
         preds = self.g.predicates(p)
         if RDF + "first" in preds:
-            return "(" + "/".join(self.path(x, shape) for x in self.g.items(p, shape, "sh:path")) + ")"
+            steps = (self.path(x, shape) for x in self.g.items(p, shape, "sh:path"))
+            return "(" + "/".join(steps) + ")"
         kinds = {"inversePath": "^{}", "zeroOrMorePath": "{}*", "oneOrMorePath": "{}+",
                  "zeroOrOnePath": "{}?"}
         for name, fmt in kinds.items():

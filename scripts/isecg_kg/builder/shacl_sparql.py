@@ -271,7 +271,8 @@ class _Validator(ShapeCompiler):
                 for x in self.g.objects(shape, SH + "qualifiedMinCount")]
         maxs = [param_int(x, shape, "sh:qualifiedMaxCount")
                 for x in self.g.objects(shape, SH + "qualifiedMaxCount")]
-        disjoint = any(is_true(d) for d in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
+        disjoint = any(is_true(d)
+                       for d in self.g.objects(shape, SH + "qualifiedValueShapesDisjoint"))
         for qs in self.g.objects(shape, SH + "qualifiedValueShape"):
             if not mins and not maxs:
                 continue
@@ -283,7 +284,8 @@ class _Validator(ShapeCompiler):
                     for prop in self.g.objects(parent, SH + "property"):
                         for sib in self.g.objects(prop, SH + "qualifiedValueShape"):
                             if sib != qs:
-                                ok += (f" && !COALESCE({self.conforms_expr(sib, '?value', (shape,))}"
+                                sib_ok = self.conforms_expr(sib, '?value', (shape,))
+                                ok += (f" && !COALESCE({sib_ok}"
                                        ", false)")
             n = "COUNT(DISTINCT ?value)"
             lo, hi = max(mins, default=0), min(maxs, default=None)
@@ -377,7 +379,8 @@ class _Validator(ShapeCompiler):
                                           "sh:select")
             text = select.value
             if re.search(r"[?$]shapesGraph\b", text):
-                raise unsupported(shape, f"$shapesGraph in the sh:sparql constraint {term_label(c)}")
+                raise unsupported(shape, "$shapesGraph in the sh:sparql constraint "
+                                         f"{term_label(c)}")
             if re.search(r"[?$]currentShape\b", text):
                 if not isinstance(shape, ox.NamedNode):
                     raise unsupported(shape, "$currentShape of a blank-node shape")

@@ -94,7 +94,8 @@ def describe_data(asserted: list[ox.Triple], registry=None) -> list[ox.Triple]:
     add(ds, VOID + "distinctObjects", _int(len({t.object for t in asserted})))
     classes = Counter(t.object.value for t in asserted
                       if t.predicate.value == RDF + "type" and isinstance(t.object, ox.NamedNode)
-                      and isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(ID_BASE))
+                      and isinstance(t.subject, ox.NamedNode)
+                      and t.subject.value.startswith(ID_BASE))
     properties = Counter(t.predicate.value for t in asserted)
     add(ds, VOID + "classes", _int(len(classes)))
     add(ds, VOID + "properties", _int(len(properties)))

@@ -95,7 +95,8 @@ def named_queries(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
 
 _CHECKS = {
     "xsd:date": re.compile(r"-?\d{4,}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$"),
-    "xsd:dateTime": re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"),
+    "xsd:dateTime": re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?"
+                               r"(Z|[+-]\d{2}:\d{2})?$"),
     "xsd:gYear": re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?$"),
     "xsd:integer": re.compile(r"[+-]?\d+$"),
     "xsd:decimal": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)$"),

@@ -37,7 +37,21 @@ from isecg_kg.sparql.guard import tokenize
 
 # Every word the SPARQL 1.1 grammar (and pyoxigraph's SPARQL 1.2 / extensions) treats as a
 # keyword or built-in function name, upper-cased; `a` is special.
-KEYWORDS = frozenset(["BASE", "PREFIX", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "DISTINCT", "REDUCED", "AS", "FROM", "NAMED", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "OFFSET", "VALUES", "OPTIONAL", "GRAPH", "SERVICE", "SILENT", "BIND", "UNDEF", "MINUS", "UNION", "FILTER", "EXISTS", "NOT", "IN", "TRUE", "FALSE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "INSERT", "DELETE", "DATA", "WITH", "USING", "DEFAULT", "ALL", "INTO", "TO", "LATERAL", "STR", "LANG", "LANGMATCHES", "DATATYPE", "BOUND", "IRI", "URI", "BNODE", "RAND", "ABS", "CEIL", "FLOOR", "ROUND", "CONCAT", "STRLEN", "UCASE", "LCASE", "ENCODE_FOR_URI", "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE", "STRAFTER", "YEAR", "MONTH", "DAY", "HOURS", "MINUTES", "SECONDS", "TIMEZONE", "TZ", "NOW", "UUID", "STRUUID", "MD5", "SHA1", "SHA256", "SHA384", "SHA512", "COALESCE", "IF", "STRLANG", "STRDT", "SAMETERM", "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "REGEX", "SUBSTR", "REPLACE", "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "SEPARATOR", "TRIPLE", "SUBJECT", "PREDICATE", "OBJECT", "ISTRIPLE", "ADJUST", "LANGDIR", "STRLANGDIR", "HASLANG", "HASLANGDIR"])
+KEYWORDS = frozenset([
+    "BASE", "PREFIX", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "DISTINCT", "REDUCED", "AS",
+    "FROM", "NAMED", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "OFFSET",
+    "VALUES", "OPTIONAL", "GRAPH", "SERVICE", "SILENT", "BIND", "UNDEF", "MINUS", "UNION",
+    "FILTER", "EXISTS", "NOT", "IN", "TRUE", "FALSE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD",
+    "MOVE", "COPY", "INSERT", "DELETE", "DATA", "WITH", "USING", "DEFAULT", "ALL", "INTO", "TO",
+    "LATERAL", "STR", "LANG", "LANGMATCHES", "DATATYPE", "BOUND", "IRI", "URI", "BNODE", "RAND",
+    "ABS", "CEIL", "FLOOR", "ROUND", "CONCAT", "STRLEN", "UCASE", "LCASE", "ENCODE_FOR_URI",
+    "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE", "STRAFTER", "YEAR", "MONTH", "DAY", "HOURS",
+    "MINUTES", "SECONDS", "TIMEZONE", "TZ", "NOW", "UUID", "STRUUID", "MD5", "SHA1", "SHA256",
+    "SHA384", "SHA512", "COALESCE", "IF", "STRLANG", "STRDT", "SAMETERM", "ISIRI", "ISURI",
+    "ISBLANK", "ISLITERAL", "ISNUMERIC", "REGEX", "SUBSTR", "REPLACE", "COUNT", "SUM", "MIN",
+    "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "SEPARATOR", "TRIPLE", "SUBJECT", "PREDICATE",
+    "OBJECT", "ISTRIPLE", "ADJUST", "LANGDIR", "STRLANGDIR", "HASLANG", "HASLANGDIR"
+])
 # What people mean most often, for suggestions (a typo of a rare function is rarer).
 SUGGEST = sorted(KEYWORDS - {"TZ", "IF", "IN", "AS", "BY", "TO"}) + ["a"]
 
@@ -196,8 +210,8 @@ def explain(text: str, line: int, column: int, detail: str,
     for t in tokens:
         if t.kind == "other" and t.text in "\"'":
             ln, col = _position(text, t.start)
-            return ln, col, (f"a string opened here is never closed: end it with {t.text} on the same line (or use {t.text * 3} for "
-                             "several lines)")
+            return ln, col, (f"a string opened here is never closed: end it with {t.text} "
+                             f"on the same line (or use {t.text * 3} for several lines)")
         if t.kind == "other" and t.text == "<" and ">" not in text[t.start:text.find(
                 "\n", t.start) if "\n" in text[t.start:] else len(text)] and \
                 re.match(r"<[A-Za-z][\w+.-]*:", text[t.start:]):
@@ -244,7 +258,8 @@ def explain(text: str, line: int, column: int, detail: str,
             prefix = t.text.partition(":")[0]
             if prefix not in declared:
                 ln, col = _position(text, t.start)
-                return ln, col, (f"undeclared prefix `{prefix}:`; add `PREFIX {prefix}: <…>` before the query"
+                return ln, col, (f"undeclared prefix `{prefix}:`; add `PREFIX {prefix}: <…>` "
+                                 "before the query"
                                  + (" (predeclared prefixes are listed in the service "
                                     "description and on the query page)" if predeclared else ""))
 

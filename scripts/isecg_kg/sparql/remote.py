@@ -183,7 +183,7 @@ class RemoteStore:
         # sources): fetch everything about a subject once and filter here.
         key = (subject, None, None, None) if subject is not None else terms
         return [q for q in self._lookup(key)
-                if all(t is None or t == x for t, x in zip(terms, _parts(q)))]
+                if all(t is None or t == x for t, x in zip(terms, _parts(q), strict=True))]
 
     def _lookup(self, key: tuple) -> list[ox.Quad]:
         with self._lock:
@@ -195,7 +195,7 @@ class RemoteStore:
         rows = self.query_solutions(f"SELECT * WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}", (),
                                     self.graphs)
         quads = [ox.Quad(*(canonical(row[n[1:]]) if t is None else t
-                           for n, t in zip(names, key)))
+                           for n, t in zip(names, key, strict=True)))
                  for row in rows]
         with self._lock:
             self._cache[key] = quads
@@ -260,7 +260,9 @@ class Solutions(list):
 def _sample(nquads: Path) -> tuple[Counter, list[ox.Quad]]:
     """Triples per graph, and up to SAMPLE quads without blank nodes spread over the dump (two
     passes, so memory stays small for a large release)."""
-    quads = lambda: ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    def quads():
+        return ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+
     counts = Counter(q.graph_name.value for q in quads())
     step = max(1, sum(counts.values()) // SAMPLE)
     sample = []

@@ -124,7 +124,8 @@ def _short(t) -> str:
 
 def write_solutions(variables: list[str], rows: list[tuple], fmt: str) -> bytes:
     if fmt == "json":
-        bindings = [{v: _json_term(t) for v, t in zip(variables, row) if t is not None}
+        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True)
+                     if t is not None}
                     for row in rows]
         return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
                           ensure_ascii=False, separators=(",", ":")).encode()
@@ -136,7 +137,7 @@ def write_solutions(variables: list[str], rows: list[tuple], fmt: str) -> bytes:
         for row in rows:
             out.append("<result>")
             out += [f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
-                    for v, t in zip(variables, row) if t is not None]
+                    for v, t in zip(variables, row, strict=True) if t is not None]
             out.append("</result>\n")
         out.append("</results>\n</sparql>\n")
         return "".join(out).encode()
@@ -153,7 +154,10 @@ def write_solutions(variables: list[str], rows: list[tuple], fmt: str) -> bytes:
     if fmt == "table":
         cells = [[_short(t) if t is not None else "" for t in row] for row in rows]
         widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(variables)]
-        line = lambda vals: "  ".join(s.ljust(w) for s, w in zip(vals, widths)).rstrip()
+
+        def line(vals):
+            return "  ".join(s.ljust(w) for s, w in zip(vals, widths, strict=True)).rstrip()
+
         out = [line(variables), "  ".join("-" * w for w in widths)]
         out += [line(r) for r in cells]
         out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")

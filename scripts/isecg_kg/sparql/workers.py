@@ -343,7 +343,7 @@ class QueryEngine:
                     tuple(sorted((k, str(v)) for k, v in req.substitutions.items()))))
         if key in self._known_heavy and self._overloaded():
             raise self._busy(retry)
-        for attempt in range(self.size + 2):
+        for _ in range(self.size + 2):
             try:
                 worker = await pool.get(self.admission_wait)
             except TimeoutError:

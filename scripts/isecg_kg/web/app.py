@@ -92,7 +92,8 @@ class ServerOptions:
             if value is not None and value <= 0:
                 raise InputError(f"--{name.replace('_', '-')} must be positive, not {value}")
         if args.client_budget is not None and args.client_budget < 0:
-            raise InputError(f"--client-budget must be 0 (none) or positive, not {args.client_budget}")
+            raise InputError("--client-budget must be 0 (none) or positive, not "
+                             f"{args.client_budget}")
         for proxy in args.trust_proxy or ():
             try:
                 ip_address(proxy)
@@ -127,7 +128,8 @@ class ReadOnly:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] in WRITE_METHODS:
             response = problem(405, "Method not allowed", f"{scope['method']} is refused: this "
-                               "service is read-only", headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+                               "service is read-only",
+                               headers={"Allow": "GET, HEAD, POST, OPTIONS"})
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -51,7 +51,10 @@ def jsonld(asserted: list, inferred: list, graph: str | None = GRAPH_INFERRED) -
     graph node (``graph``; None merges them), the context inline."""
     context = context_document()["@context"]
     compact = _Compactor(context)
-    key = lambda t: (str(t.subject), str(t.predicate), str(t.object))
+
+    def key(t):
+        return str(t.subject), str(t.predicate), str(t.object)
+
     if graph is None:
         nodes = list(jsonld_nodes(sorted(set(asserted) | set(inferred), key=key), compact))
     else:

@@ -64,7 +64,7 @@ Media types: `.ttl` text/turtle, `.jsonld` application/ld+json, `.nt` applicatio
     curl -sI https://YOUR.HOST/id/agency/no-such-thing                    # 404
 
 The query page needs a running `isecg-kg serve`; a static host has no SPARQL endpoint.
-"""
+"""  # noqa: E501 (written as the site's README.md byte for byte: a Markdown paragraph, curl lines)
 
 NGINX = r"""# Outside the server block (http context): the document suffix for a request.
 map $http_accept $isecg_accept {

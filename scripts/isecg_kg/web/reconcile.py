@@ -117,7 +117,10 @@ class Index:
     def __init__(self, store):
         self.entries: dict[str, Entry] = {}
         self.type_names: dict[str, str] = {}
-        q = lambda text: store.query(text, use_default_graph_as_union=True)
+
+        def q(text):
+            return store.query(text, use_default_graph_as_union=True)
+
         values = " ".join(f"<{c}>" for c in TYPES.values())
         for row in q(f"SELECT ?c ?l WHERE {{ VALUES ?c {{ {values} }} ?c <{RDFS}label> ?l "
                      f"FILTER(LANGMATCHES(LANG(?l), 'en') || LANG(?l) = '') }}"):
@@ -126,7 +129,7 @@ class Index:
             self.type_names.setdefault(cls, short)
         specific: dict[str, str] = {}
         for row in q(f"""SELECT ?e ?c ?t WHERE {{
-                VALUES ?c {{ {values} }} ?e a ?t . ?t <{RDFS}subClassOf>* ?c FILTER(isIRI(?e)) }}"""):
+                VALUES ?c {{ {values} }} ?e a ?t . ?t <{RDFS}subClassOf>* ?c FILTER(isIRI(?e)) }}"""):  # noqa: E501 (query text kept as is)
             iri, cls, t = row["e"].value, row["c"].value, row["t"].value
             entry = self.entries.get(iri)
             if entry is None:
@@ -312,7 +315,8 @@ def _one(index: Index, q) -> dict:
 def answer(index: Index, params: dict[str, str], *, budget: float | None = None) -> dict | None:
     """The JSON answer for the request parameters, or None when the manifest is wanted.
 
-    With ``budget`` (seconds), a batch still scoring after that long is abandoned (ReconcileOverBudget).
+    With ``budget`` (seconds), a batch still scoring after that long is abandoned
+    (ReconcileOverBudget).
     """
     if "queries" in params:
         try:
@@ -329,8 +333,8 @@ def answer(index: Index, params: dict[str, str], *, budget: float | None = None)
         out = {}
         for key, q in batch.items():
             if deadline is not None and time.monotonic() > deadline:
-                raise ReconcileOverBudget(f"this batch needs more than {budget:g} s of scoring; send "
-                                 "smaller batches or shorter queries")
+                raise ReconcileOverBudget(f"this batch needs more than {budget:g} s of scoring; "
+                                          "send smaller batches or shorter queries")
             out[str(key)] = _one(index, q)
         return out
     if "query" in params:
@@ -408,7 +412,8 @@ def routes(site, store) -> list:
             try:
                 await asyncio.wait_for(slots.acquire(), SLOT_WAIT)
             except TimeoutError:
-                raise ReconcileOverBudget("the reconciliation service is busy; retry in a second") from None
+                raise ReconcileOverBudget("the reconciliation service is busy; "
+                                          "retry in a second") from None
             try:  # scoring is pure Python: in a thread, so the event loop keeps serving meanwhile
                 data = await asyncio.to_thread(answer, index, params, budget=BATCH_BUDGET)
             finally:

@@ -84,4 +84,4 @@ class ServiceDescription:
         sd:namedGraph
 {named}
     ] .
-"""
+"""  # noqa: E501 (Turtle served as is; its rdfs:comment literals are one line each)

@@ -111,7 +111,8 @@ class SparqlService:
             params = parse_qsl(request.url.query, keep_blank_values=True, strict_parsing=False,
                                errors="strict")
         except UnicodeDecodeError:
-            raise _BadRequest(problem(400, "Bad request", "the query string is not UTF-8"))
+            raise _BadRequest(problem(400, "Bad request",
+                                      "the query string is not UTF-8")) from None
         if request.method != "POST":
             return params, None
         ctype = request.headers.get("content-type", "")
@@ -137,13 +138,13 @@ class SparqlService:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise _BadRequest(problem(400, "Bad request", "the body is not valid UTF-8"))
+            raise _BadRequest(problem(400, "Bad request", "the body is not valid UTF-8")) from None
         if media == "application/sparql-query":
             return params, text
         try:
             return params + parse_qsl(text, keep_blank_values=True, errors="strict"), None
         except UnicodeDecodeError:
-            raise _BadRequest(problem(400, "Bad request", "the form is not UTF-8"))
+            raise _BadRequest(problem(400, "Bad request", "the form is not UTF-8")) from None
 
     def _read_only(self) -> Response:
         return problem(403, "Read-only", "this endpoint answers queries only; SPARQL Update, LOAD "

@@ -84,7 +84,8 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 290) -> s
     left, right, top, bottom = 50, 20, 30, 110
     plot_w, plot_h = width - left - right, height - top - bottom
     y0 = int(_year(found[0].day)) - 1 if found else 2006
-    y1 = int(_year(found[-1].day)) + 3 if found else 2025  # never today's date: builds are deterministic
+    # never today's date: builds are deterministic
+    y1 = int(_year(found[-1].day)) + 3 if found else 2025
     peak = max([s.members + s.possibly for s in found] or [1])
     ymax = max(5, -(-peak // 5) * 5)
 
@@ -147,7 +148,8 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 290) -> s
                'gives only the year or month, or sources disagree)</text>')
     milestones = [s for s in found if s.joined or s.left]
     line = "; ".join(f"{s.day}: {s.members}" for s in milestones)
-    out.append(f'<text x="{left}" y="{ly + 20}" fill="#444444" font-size="11">{escape(line)}</text>')
+    out.append(f'<text x="{left}" y="{ly + 20}" fill="#444444" font-size="11">'
+               f'{escape(line)}</text>')
     out.append(f'<text x="{left}" y="{ly + 36}" fill="#444444" font-size="11">Same rule as the '
                'named query members-as-of: a month or year is the whole month or year.</text>')
     out.append("</svg>")

@@ -22,12 +22,13 @@ Why ``skos:exactMatch`` and not ``owl:sameAs``
 
 ``link check``
     Asks a Wikidata SPARQL endpoint about every link in batches (``VALUES``): does the item exist,
-    is it a redirect (Wikidata models a redirect as ``owl:sameAs`` from the old item to the new one),
-    does any of its labels, aliases or short names (P1813) agree with one of our names, and does
-    its country (P17) agree with ours. One line per problem, ``[SEVERITY] file: entity: message``;
-    then one ``[INFO]`` line per unlinked entity; with ``suggest`` one ``[SUGGEST]`` line per
-    candidate found by exact name / acronym match (nothing is written). Exit codes as
-    ``validate``: 0 every link agrees, 1 mismatches found, 2 error (endpoint unreachable, garbage).
+    is it a redirect (Wikidata models a redirect as ``owl:sameAs`` from the old item to the new
+    one), does any of its labels, aliases or short names (P1813) agree with one of our names, and
+    does its country (P17) agree with ours. One line per problem,
+    ``[SEVERITY] file: entity: message``; then one ``[INFO]`` line per unlinked entity; with
+    ``suggest`` one ``[SUGGEST]`` line per candidate found by exact name / acronym match (nothing
+    is written). Exit codes as ``validate``: 0 every link agrees, 1 mismatches found, 2 error
+    (endpoint unreachable, garbage).
 
 ``link quickstatements``
     QuickStatements v1 (tab-separated) for "member of (P463) ISECG": one command line per membership

@@ -87,7 +87,8 @@ def _store(sources):
     import pyoxigraph as ox
 
     store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in sources.triples("ontology", "data"))
+    store.extend(ox.Quad(t.subject, t.predicate, t.object)
+                 for t in sources.triples("ontology", "data"))
     return store
 
 
@@ -114,7 +115,7 @@ def read_entities(sources) -> dict[str, Entity]:
         if iri not in entities:
             entities[iri] = Entity(iri=iri, kind=row["kind"].value, file=where.get(iri, "?"))
 
-    for rank, prop in enumerate(NAME_PROPERTIES):
+    for prop in NAME_PROPERTIES:
         for row in store.query(f"SELECT ?e ?n WHERE {{ ?e <{prop}> ?n FILTER(isLiteral(?n)) }}"):
             e = entities.get(row["e"].value)
             if e is None:

@@ -160,7 +160,8 @@ def check_links(sources, client: SparqlClient, *, suggest: bool = False,
     unlinked = [e for e in entities.values() if not e.qids]
     for e in sorted(unlinked, key=lambda e: (e.kind, e.iri)):
         report.unlinked.append(Problem("INFO", e.file, shorten(e.iri),
-            "no Wikidata link (no checked QID); `isecg-kg link check --suggest` proposes candidates"))
+            "no Wikidata link (no checked QID); "
+            "`isecg-kg link check --suggest` proposes candidates"))
     if suggest and unlinked:
         report.suggestions = suggest_links(unlinked, entities, client, batch_size=batch_size)
     report.problems.sort(key=lambda p: (p.file, p.entity, p.severity, p.message))

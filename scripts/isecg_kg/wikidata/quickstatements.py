@@ -91,7 +91,7 @@ def membership_statements(sources) -> tuple[list[MembershipStatement], list[str]
           ?c a ?kind .
           OPTIONAL {{ ?c <{ISECG}claimedTime>/({times}) ?t }}
           OPTIONAL {{ ?c <{ISECG}notBefore> ?first ; <{ISECG}notAfter> ?last }}
-        }}"""):
+        }}"""):  # noqa: E501 (query text kept as is)
         side = "end" if row["kind"].value.endswith("EndClaim") else "start"
         if row["t"] is not None:
             when = _wikidata_time(row["t"])

@@ -54,7 +54,8 @@ def suggest_links(unlinked: list[Entity], entities: dict[str, Entity], client: S
                                                "description": None})
                 entry["via"].add(f'"{name}" is its {row["via"]["value"]}')
                 entry["label"] = entry["label"] or row.get("label", {}).get("value")
-                entry["description"] = entry["description"] or row.get("description", {}).get("value")
+                entry["description"] = (entry["description"]
+                                        or row.get("description", {}).get("value"))
     out = []
     for (iri, item), entry in sorted(found.items()):
         e = entry["entity"]

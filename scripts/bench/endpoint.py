@@ -246,3 +246,86 @@ def bench_burst(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -
     log(f"  n={out['n']} p50 {out['p50_ms'] or 0:.0f} ms p99 {out['p99_ms'] or 0:.0f} ms "
         f"max {out['max_ms'] or 0:.0f} ms, {out['light_failed']} light refused")
     return out
+
+
+async def _slow_clients(base: str, ask: str, *, slow: int, hold: float) -> dict:
+    """``slow`` connections from 127.0.0.1 that send half a request head and wait, while one
+    client on 127.0.0.2 asks ``ask`` over and over for ``hold`` seconds: its latencies and
+    failures, and what became of the slow connections (held open, or refused by the server)."""
+    import asyncio
+
+    import httpx
+
+    host, port = base.removeprefix("http://").split(":")
+    held: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    unopened = 0
+
+    async def open_one() -> None:
+        nonlocal unopened
+        try:
+            r, w = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 5)
+            w.write(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")  # the head never ends
+            held.append((r, w))
+        except (OSError, TimeoutError):
+            unopened += 1
+
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def asker() -> None:
+        transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+        async with httpx.AsyncClient(transport=transport, timeout=10) as c:
+            end = time.monotonic() + hold
+            while time.monotonic() < end:
+                t0 = time.perf_counter()
+                try:
+                    r = await c.get(ask)
+                    if r.status_code != 200:
+                        errors.append(str(r.status_code))
+                except httpx.HTTPError as exc:
+                    errors.append(type(exc).__name__)
+                latencies.append(time.perf_counter() - t0)
+
+    async def attack() -> None:
+        for i in range(0, slow, 250):
+            await asyncio.gather(*(open_one() for _ in range(min(250, slow - i))))
+
+    await asyncio.gather(attack(), asker())
+    refused = 0
+    for r, w in held:  # the server has answered (429) or closed a refused one; a held one waits
+        try:
+            await asyncio.wait_for(r.read(12), 0.01)
+            refused += 1
+        except TimeoutError:  # (an OSError too: caught first)
+            pass
+        except OSError:  # reset
+            refused += 1
+        w.close()
+    s = sorted(latencies)
+    return {"slow": slow, "unopened": unopened, "refused": refused,
+            "held": len(held) - refused, "asks": len(s),
+            "ask_p50_ms": 1000 * s[len(s) // 2] if s else None,
+            "ask_p99_ms": 1000 * s[min(len(s) - 1, int(len(s) * 0.99))] if s else None,
+            "ask_max_ms": 1000 * s[-1] if s else None, "ask_errors": len(errors),
+            "ask_error_kinds": sorted(set(errors))}
+
+
+def bench_slow(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> list[dict]:
+    """Slow connections from one address against our server (its default limits) and Oxigraph
+    server, one after the other: another client's ASK latency meanwhile."""
+    import asyncio
+
+    ask = "query=" + "ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"
+    out = []
+    for name in ("isecg-kg", "oxigraph"):
+        log(f"slow: {cfg['slow']} slow connections from one address against {name}")
+        with start_server(name, dist, work) as endpoint:
+            base = endpoint.rsplit("/", 1)[0]
+            r = asyncio.run(_slow_clients(base, f"{endpoint}?{ask}", slow=cfg["slow"],
+                                          hold=cfg["slow_hold"]))
+        r["server"] = name
+        log(f"  held {r['held']}, refused {r['refused']}, not opened {r['unopened']}; other "
+            f"client's ASK p99 {r['ask_p99_ms'] or 0:.0f} ms over {r['asks']}, "
+            f"{r['ask_errors']} errors")
+        out.append(r)
+    return out

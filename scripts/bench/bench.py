@@ -53,7 +53,7 @@ QUERIES = ("members-2022", "agencies-per-country", "documents")
 REASON_BUDGET = 3600.0
 def _settings(quick: bool) -> dict:
     if os.environ.get("ISECG_BENCH_SMOKE"):
-        return {"mode": "smoke", "runs": 2, "wrk_runs": 1, "sizes": [500, 5_000],
+        return {"mode": "smoke", "runs": 2, "wrk_runs": 1, "sizes": [300, 1_500],
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 1,
                 "slow": 300, "slow_hold": 1.0}
     if quick:

@@ -16,15 +16,12 @@ import pytest
 from conftest import run_cli
 from isecg_kg.sparql.catalogue import named_queries
 from isecg_kg.sparql.guard import check_query
-from queries import CARTESIAN
+from queries import CARTESIAN, MEMBERS_2022
 
 PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX doc: <https://w3id.org/isecg/id/document/>
 """
-MEMBERS_2022 = PREFIXES + """SELECT DISTINCT ?agency WHERE {
-  ?m org:member ?agency ; dcterms:source doc:isecg-15th-anniversary .
-} ORDER BY ?agency"""
 COUNT_BY_SOURCE = PREFIXES + """SELECT (COUNT(DISTINCT ?agency) AS ?n) WHERE {
   ?m org:member ?agency ; dcterms:source ?source .
 }"""

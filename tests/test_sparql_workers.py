@@ -14,15 +14,7 @@ import pytest
 from isecg_kg.errors import QueryError
 from isecg_kg.sparql.engine import QueryRequest
 from isecg_kg.sparql.workers import QueryEngine
-from queries import CARTESIAN
-
-PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX doc: <https://w3id.org/isecg/id/document/>
-"""
-MEMBERS_2022 = PREFIXES + """SELECT DISTINCT ?agency WHERE {
-  ?m org:member ?agency ; dcterms:source doc:isecg-15th-anniversary .
-} ORDER BY ?agency"""
+from queries import CARTESIAN, MEMBERS_2022
 
 
 def test_engine_answers_and_stops_at_deadline(dist):

@@ -31,7 +31,7 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["meta"]["mode"] == "smoke"
-    assert {"meta", "real", "scale", "endpoint", "burst", "slow", "targets"} <= set(result)
+    assert {"meta", "real", "scale", "endpoint", "burst", "fair", "slow", "targets"} <= set(result)
     assert result["burst"]["n"] > 0 and result["burst"]["p99_ms"] is not None
     assert {"load", "validate", "reason", "total"} <= set(result["real"]["stages"])
     assert set(result["real"]["process"]) == {"build", "query", "validate"}
@@ -42,11 +42,14 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     ours = [r for r in result["endpoint"]["results"] if r["server"] == "isecg-kg"]
     assert all(r["rps"] > 0 and r["errors"] == 0 for r in ours)
     assert all("met" in t for t in result["targets"])
+    fair = result["fair"]
+    assert fair["attempts"] >= 1 and len(fair["attempt_statuses"]) == fair["attempts"]
+    assert fair["light_n"] > 0 and sum(fair["flood_statuses"].values()) > 0
     assert [r["server"] for r in result["slow"]] == ["isecg-kg", "oxigraph"]
     ours = result["slow"][0]
     assert ours["held"] + ours["refused"] + ours["unopened"] == ours["slow"] and ours["asks"] > 0
-    for heading in ("Real data", "Scale", "Endpoint", "bursts of 20 heavy", "Slow connections",
-                    "Targets"):
+    for heading in ("Real data", "Scale", "Endpoint", "bursts of 20 heavy",
+                    "flooding heavy queries", "Slow connections", "Targets"):
         assert heading in proc.stdout
 
 

@@ -46,7 +46,10 @@ def server(dist):
 
 @pytest.fixture(scope="module")
 def client(server):
-    with httpx.Client(base_url=server, timeout=30) as c:
+    # the light queries' client: another address than the heavy queries' (127.0.0.1), as heavy
+    # slots and presumptions are per client (sparql/workers.py)
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=server, timeout=30, transport=transport) as c:
         yield c
 
 

@@ -270,3 +270,35 @@ def test_fit_writes_fewer_items_until_the_document_is_under_the_cap():
     assert not cut and len(kept) == 3
     body, kept, cut = fit(list(range(3)), write, 1)
     assert cut and kept == [] and body == b"[]"  # nothing fits: an empty, whole document
+
+
+def test_heavy_slots_go_in_turn_between_client_addresses(dist):
+    """127.0.0.1 holds the only heavy slot; 127.0.0.2 is refused (503 + Retry-After) and gets in
+    line; 127.0.0.1's next heavy query is refused while that place holds; 127.0.0.2's retry
+    runs until the time limit (the slot was its)."""
+    from queries import CARTESIAN
+
+    def client_at(address: str) -> httpx.Client:
+        return httpx.Client(timeout=30, transport=httpx.HTTPTransport(local_address=address))
+
+    def ask(client: httpx.Client, url: str, tag: str) -> httpx.Response:
+        return client.get(url + "/sparql", params={"query": f"{CARTESIAN} # {tag}"},
+                          headers={"Accept": "application/sparql-results+json"})
+
+    with isecg_server(dist, "--workers", "3", "--max-heavy", "1", "--heavy-after", "0.2",
+                      "--query-timeout", "2", "--client-budget", "0") as url, \
+            client_at("127.0.0.1") as a, client_at("127.0.0.2") as b:
+        first: list[httpx.Response] = []
+        holder = threading.Thread(target=lambda: first.append(ask(a, url, "a1")))
+        holder.start()
+        time.sleep(0.6)
+        refused = ask(b, url, "b1")
+        holder.join()
+        kept = ask(a, url, "a2")
+        turn = ask(b, url, "b2")
+    assert first[0].status_code == 503 and first[0].json()["title"] == "Query time limit reached"
+    assert refused.status_code == 503 and refused.json()["title"] == "Too busy"
+    assert 1 <= int(refused.headers["retry-after"]) <= 2, refused.headers
+    assert kept.status_code == 503 and "kept for another client" in kept.json()["detail"]
+    assert turn.status_code == 503 and turn.json()["title"] == "Query time limit reached", \
+        turn.text

@@ -44,3 +44,71 @@ def test_row_cap_cuts_and_says_so(dist):
 
     with QueryEngine(dist, workers=1, max_rows=10) as engine:
         asyncio.run(scenario(engine))
+
+
+def test_heavy_slots_go_in_turn_to_clients_refused_one(tmp_path, monkeypatch):
+    """Bookkeeping only (no worker runs): who may take a heavy slot, and when a place lapses."""
+    from isecg_kg.errors import QueryBusy
+    from isecg_kg.sparql import workers
+
+    monkeypatch.setattr(workers, "LINE_GRACE", 5.0)
+    engine = QueryEngine(tmp_path, workers=3, max_heavy=1, timeout=10)
+    assert engine._may_take_heavy("A", 0.0)
+    engine._take_heavy("A", 10.0)  # A's query may run until t = 10
+    refused = engine._refuse_heavy("B", 2.0, "x")
+    assert isinstance(refused, QueryBusy) and refused.retry_after == 8  # A's deadline - now
+    assert "already running" in str(refused) and "Retry in 8 s" in str(refused)
+    engine._release_heavy("A", 10.0)  # A's query ends at t = 3: the slot is free...
+    assert engine._heavy == 0
+    kept = engine._refuse_heavy("A", 3.0, "x")  # ...but kept for B, who asked first
+    assert not engine._may_take_heavy("A", 3.0) and not engine._may_take_heavy(None, 3.0)
+    assert "kept for another client" in str(kept)
+    assert engine._may_take_heavy("B", 9.0)  # B comes back after its Retry-After
+    engine._take_heavy("B", 19.0)
+    assert "B" not in engine._line and engine._holders == {"B": 1}
+    engine._release_heavy("B", 19.0)
+    assert engine._may_take_heavy("A", 20.0)  # A never got in line: it held the slot
+
+
+def test_a_place_in_line_lapses_and_several_slots_serve_the_line_in_order(tmp_path, monkeypatch):
+    from isecg_kg.sparql import workers
+
+    monkeypatch.setattr(workers, "LINE_GRACE", 5.0)
+    engine = QueryEngine(tmp_path, workers=4, max_heavy=2, timeout=10)
+    engine._take_heavy("A", 10.0)
+    engine._take_heavy("A", 10.5)
+    engine._refuse_heavy("B", 1.0, "x")  # in line until 10 - 1 + 1 + 5 = t 15
+    engine._refuse_heavy("C", 1.5, "x")
+    engine._release_heavy("A", 10.0)  # one slot free: it is B's, first in line
+    assert not engine._may_take_heavy("C", 11.0) and engine._may_take_heavy("B", 11.0)
+    engine._release_heavy("A", 10.5)  # two free: B's and C's
+    assert engine._may_take_heavy("C", 11.0) and not engine._may_take_heavy("D", 11.0)
+    assert engine._may_take_heavy("D", 16.0)  # B and C never came back: their places lapsed
+    assert not engine._line
+
+
+def test_a_client_flooding_heavy_queries_cannot_keep_another_from_the_heavy_slot(dist):
+    """Real workers: A holds the only heavy slot; B is refused and gets in line; A's next heavy
+    query is refused while B's place holds; B's retry gets the slot."""
+    from isecg_kg.errors import QueryBusy, QueryTimeout
+
+    async def scenario(engine):
+        a1 = asyncio.ensure_future(engine.run(QueryRequest(CARTESIAN + " # a1"), client="A"))
+        await asyncio.sleep(0.5)
+        assert engine.status()["heavy"] == 1
+        with pytest.raises(QueryBusy) as b1:
+            await engine.run(QueryRequest(CARTESIAN + " # b1"), client="B")
+        assert engine.status()["in_line"] == 1 and 1 <= b1.value.retry_after <= 2
+        with pytest.raises(QueryTimeout):
+            await a1
+        with pytest.raises(QueryBusy, match="kept for another client"):
+            await engine.run(QueryRequest(CARTESIAN + " # a2"), client="A")
+        b2 = asyncio.ensure_future(engine.run(QueryRequest(CARTESIAN + " # b2"), client="B"))
+        await asyncio.sleep(0.5)
+        assert engine.status()["heavy"] == 1 and engine._holders == {"B": 1}
+        with pytest.raises(QueryTimeout):
+            await b2
+
+    with QueryEngine(dist, workers=3, timeout=2.0, max_heavy=1, heavy_after=0.2,
+                     admission_wait=30) as engine:
+        asyncio.run(scenario(engine))

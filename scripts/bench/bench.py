@@ -10,6 +10,10 @@ Three sections, every comparison a ratio of numbers taken in the same run:
   time and memory per 10× data.
 * **burst** — light SPARQL queries from two clients while bursts of 20 distinct heavy queries
   run (``measure_burst``): p50 / p99 / max over every round, and light queries refused.
+* **fair** — one client floods heavy queries, another asks one query that needs a heavy slot
+  (honouring Retry-After) and a third sends light queries (``measure_fair``): how long the
+  second waited, and the light queries' p50 / p99 / refusals. Our server only (no peer has
+  anything per client).
 * **slow** — ``slow`` connections from 127.0.0.1 that send half a request head and wait, while
   a client on 127.0.0.2 asks a cached ASK for ``slow_hold`` seconds: its p50 / p99 / errors,
   against our server (default limits) and then Oxigraph server, never both at once.
@@ -19,7 +23,7 @@ Three sections, every comparison a ratio of numbers taken in the same run:
   ``LIMIT`` is appended by a wrk Lua script, so no answer cache can hit), "repeated" ones are the
   same URL. Throughput and p50/p99 latency, medians over ``runs`` wrk runs.
 
-The targets of issue 6 are printed as met / not met; nothing here asserts them.
+The targets of issues 6 and 15 are printed as met / not met; nothing here asserts them.
 ``ISECG_BENCH_SMOKE=1`` shrinks everything further (2 runs, tiny sizes, 1 s load) so CI can check
 the harness end to end; its numbers are not measurements and the JSON says so.
 """
@@ -44,6 +48,7 @@ from bench.endpoint import (
     BenchError,
     bench_burst,
     bench_endpoint,
+    bench_fair,
     bench_slow,
     median,
     py_command,
@@ -55,14 +60,14 @@ def _settings(quick: bool) -> dict:
     if os.environ.get("ISECG_BENCH_SMOKE"):
         return {"mode": "smoke", "runs": 2, "wrk_runs": 1, "sizes": [300, 1_500],
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 1,
-                "slow": 300, "slow_hold": 1.0}
+                "slow": 300, "slow_hold": 1.0, "fair_flood": 2, "fair_timeout": 3}
     if quick:
         return {"mode": "quick", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000],
                 "duration": 2, "connections": [20], "queries": QUERIES, "burst_rounds": 2,
-                "slow": 5_000, "slow_hold": 4.0}
+                "slow": 5_000, "slow_hold": 4.0, "fair_flood": 4}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
             "duration": 5, "connections": [20, 100], "queries": QUERIES, "burst_rounds": 5,
-            "slow": 5_000, "slow_hold": 8.0}
+            "slow": 5_000, "slow_hold": 8.0, "fair_flood": 4}
 
 
 def run_timed(cmd: list[str], timeout: float = 3600) -> tuple[float, float]:
@@ -195,20 +200,39 @@ def targets(result: dict) -> list[dict]:
 
     for name, peer, mode, limit in (
             ("endpoint ≥ 10× rdflib-endpoint (worst query)", "rdflib-endpoint", None, 10.0),
-            ("endpoint ≥ 0.5× Oxigraph, first-time (worst query)", "oxigraph", "first-time", 0.5),
+            ("endpoint ≥ 0.6× Oxigraph, first-time (worst query)", "oxigraph", "first-time", 0.6),
             ("endpoint ≥ 1.0× Oxigraph, repeated (worst query)", "oxigraph", "repeated", 1.0)):
         v = worst_ratio(peer, mode)
         out.append({"target": name, "value": v, "unit": "×",
                     "met": v >= limit if v is not None else None})
-    p99 = [r["p99_ms"] for r in result["endpoint"]["results"]
-           if r["server"] == "isecg-kg" and r["connections"] == 20 and r["p99_ms"] is not None]
-    v = max(p99) if p99 else None
-    out.append({"target": "endpoint p99 ≤ 20 ms at 20 connections (worst query)", "value": v,
-                "unit": "ms", "met": v <= 20 if v is not None else None})
+    first = sorted(r["throughput_ratio"] for r in ratios if r["peer"] == "oxigraph"
+                   and r["mode"] == "first-time" and r["throughput_ratio"] is not None)
+    v = first[len(first) // 2] if first else None  # the median ratio (of queries × connections)
+    out.append({"target": "endpoint ≥ 1.0× Oxigraph, first-time (median query)", "value": v,
+                "unit": "×", "met": v >= 1.0 if v is not None else None})
+    # issue 15 retired the fixed 20 ms: our p99 against Oxigraph server's on the same query
+    rows = result["endpoint"]["results"]
+    excess = []
+    for r in rows:
+        peer = next((o for o in rows if o["server"] == "oxigraph" and o["query"] == r["query"]
+                     and o["mode"] == r["mode"] and o["connections"] == r["connections"]), None)
+        if r["server"] == "isecg-kg" and peer and r["p99_ms"] and peer["p99_ms"]:
+            excess.append(r["p99_ms"] / peer["p99_ms"])
+    v = max(excess) if excess else None
+    out.append({"target": "endpoint p99 ≤ Oxigraph server's p99 (worst query, ours ÷ theirs)",
+                "value": v, "unit": "×", "met": v <= 1.0 if v is not None else None})
     burst = result.get("burst") or {}
     v = burst.get("p99_ms")
     out.append({"target": "light query p99 ≤ 250 ms during a burst of 20 heavy", "value": v,
                 "unit": "ms", "met": v <= 250 and not burst["light_failed"]
+                if v is not None else None})
+    fair = result.get("fair") or {}
+    v = fair.get("answered_after_s")
+    out.append({"target": "one client flooding heavy queries: another's heavy query is answered",
+                "value": v, "unit": "s", "met": v is not None if fair else None})
+    v = fair.get("light_p99_ms")
+    out.append({"target": "… and light queries meanwhile: p99 < 250 ms, none refused", "value": v,
+                "unit": "ms", "met": v < 250 and not fair["light_failed"]
                 if v is not None else None})
     ours = next((r for r in result.get("slow") or [] if r["server"] == "isecg-kg"), None)
     v = ours["ask_p99_ms"] if ours else None
@@ -273,6 +297,7 @@ def run_bench(source: Path, quick: bool, log: Callable[[str], None]) -> dict:
         result["scale"] = bench_scale(work, cfg, log)
         result["endpoint"] = bench_endpoint(Path(result["real"]["dist"]), work, cfg, log)
         result["burst"] = bench_burst(Path(result["real"]["dist"]), work, cfg, log)
+        result["fair"] = bench_fair(Path(result["real"]["dist"]), work, cfg, log)
         result["slow"] = bench_slow(Path(result["real"]["dist"]), work, cfg, log)
         result["real"].pop("dist")
     result["targets"] = targets(result)
@@ -348,6 +373,20 @@ def print_tables(result: dict, console) -> None:
         t.add_row(_fmt(b["n"]), _fmt(b["p50_ms"], "ms"), _fmt(b["p99_ms"], "ms"),
                   _fmt(b["max_ms"], "ms"), str(b["light_failed"]),
                   ", ".join(f"{k}: {v}" for k, v in sorted(b["heavy_statuses"].items())))
+        console.print(t)
+
+    f = result.get("fair")
+    if f:
+        t = Table(title=f"One client flooding heavy queries ({f['flood']} connections), another "
+                        "asking for a heavy slot, a third sending light queries")
+        for col in ("heavy query answered after", "its attempts", "light queries", "p50", "p99",
+                    "max", "light refused", "flood answers"):
+            t.add_column(col, justify="right")
+        t.add_row(_fmt(f["answered_after_s"], "s"),
+                  f"{f['attempts']} ({', '.join(map(str, f['attempt_statuses']))})",
+                  _fmt(f["light_n"]), _fmt(f["light_p50_ms"], "ms"), _fmt(f["light_p99_ms"], "ms"),
+                  _fmt(f["light_max_ms"], "ms"), str(f["light_failed"]),
+                  ", ".join(f"{k}: {v}" for k, v in sorted(f["flood_statuses"].items())))
         console.print(t)
 
     slow = result.get("slow")

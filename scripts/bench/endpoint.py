@@ -52,8 +52,9 @@ def median(xs: list[float]) -> float | None:
 
 
 @contextmanager
-def start_server(name: str, dist: Path, work: Path) -> Iterator[str]:
-    """Start one server on 127.0.0.1; yield its SPARQL GET URL (without the query)."""
+def start_server(name: str, dist: Path, work: Path, *extra: str) -> Iterator[str]:
+    """Start one server on 127.0.0.1 (ours with EXTRA options); yield its SPARQL GET URL
+    (without the query)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     nq = Path(dist) / "isecg.nq"
@@ -61,7 +62,7 @@ def start_server(name: str, dist: Path, work: Path) -> Iterator[str]:
     if name == "isecg-kg":
         # the load tools are one client, and the peers have no per-client budget: nor here
         cmd = py_command("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port),
-                         "--client-budget", "0")
+                         "--client-budget", "0", *extra)
         with running(cmd, base + "/healthz", log, timeout=300):
             yield base + "/sparql"
     elif name == "oxigraph":
@@ -180,6 +181,8 @@ def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int
     ``settle`` seconds so the burst is in (a light query arriving in the same instant queues
     among it: README, "Not defended"), then ``light_clients`` clients send light queries, each
     text new (no cache can answer), one after another until every heavy request is answered.
+    The burst comes from 127.0.0.1, the light queries from 127.0.0.2: another client (a client
+    whose own queries keep turning out heavy is presumed to send heavy ones, sparql/workers.py).
     Latencies of all rounds are pooled, so the p99 rests on hundreds of samples.
     """
     import threading
@@ -210,7 +213,8 @@ def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int
         time.sleep(settle)
 
         def light(client: int, burst=burst):
-            with httpx.Client(base_url=base, timeout=60) as c:
+            transport = httpx.HTTPTransport(local_address="127.0.0.2")
+            with httpx.Client(base_url=base, timeout=60, transport=transport) as c:
                 for i in itertools.count(client):
                     if not any(t.is_alive() for t in burst):
                         return
@@ -328,4 +332,101 @@ def bench_slow(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) ->
             f"client's ASK p99 {r['ask_p99_ms'] or 0:.0f} ms over {r['asks']}, "
             f"{r['ask_errors']} errors")
         out.append(r)
+    return out
+
+
+# --------------------------------------------------------------------------- fair
+
+# Past the heavy threshold (0.5 s) but done in about a second here: needs a heavy slot to finish.
+MODERATE_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d a ?t }"
+
+
+def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
+                 give_up: float = 60.0) -> dict:
+    """One client (127.0.0.1) floods heavy queries from ``flood`` connections; once they are in,
+    another (127.0.0.2) asks one query that needs a heavy slot, honouring Retry-After, until it
+    is answered; a third (127.0.0.3) sends light queries meanwhile. How long the second waited,
+    how often it asked, and the light queries' latencies."""
+    import threading
+    from collections import Counter
+
+    import httpx
+
+    counter = itertools.count()
+    stop = threading.Event()
+
+    def unique(query: str) -> str:
+        return f"{query}\n# fair {next(counter)}-{time.monotonic_ns()}"
+
+    def client_at(address: str, timeout: float) -> httpx.Client:
+        return httpx.Client(base_url=base, timeout=timeout,
+                            transport=httpx.HTTPTransport(local_address=address))
+
+    flood_status: Counter = Counter()
+
+    def flooder() -> None:
+        with client_at("127.0.0.1", 120) as c:
+            while not stop.is_set():
+                r = c.get("/sparql", params={"query": unique(HEAVY_QUERY)})
+                flood_status[r.status_code] += 1
+
+    latencies: list[float] = []
+    light_failed: list[int] = []
+
+    def light() -> None:
+        with client_at("127.0.0.3", 60) as c:
+            for i in itertools.count():
+                if stop.is_set():
+                    return
+                t0 = time.perf_counter()
+                r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2])})
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    light_failed.append(r.status_code)
+
+    threads = [threading.Thread(target=flooder) for _ in range(flood)]
+    for t in threads:
+        t.start()
+    time.sleep(settle)
+    lights = threading.Thread(target=light)
+    lights.start()
+    attempts: list[tuple[int, str | None]] = []
+    t0 = time.monotonic()
+    answered = None
+    with client_at("127.0.0.2", 120) as c:
+        text = unique(MODERATE_QUERY)
+        while time.monotonic() - t0 < give_up:
+            r = c.get("/sparql", params={"query": text})
+            attempts.append((r.status_code, r.headers.get("retry-after")))
+            if r.status_code == 200:
+                answered = time.monotonic() - t0
+                break
+            time.sleep(float(r.headers.get("retry-after") or 1))
+    stop.set()
+    for t in [*threads, lights]:
+        t.join()
+    s = sorted(latencies)
+    return {"flood": flood, "answered_after_s": answered, "attempts": len(attempts),
+            "attempt_statuses": [a[0] for a in attempts],
+            "retry_afters": [a[1] for a in attempts if a[1] is not None],
+            "flood_statuses": dict(flood_status), "light_n": len(s),
+            "light_p50_ms": 1000 * s[len(s) // 2] if s else None,
+            "light_p99_ms": 1000 * s[min(len(s) - 1, int(len(s) * 0.99))] if s else None,
+            "light_max_ms": 1000 * s[-1] if s else None, "light_failed": len(light_failed),
+            "light_failed_statuses": sorted(set(light_failed))}
+
+
+def bench_fair(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
+    """measure_fair against our server with its default limits (the per-client budget is off,
+    as everywhere in the benchmark: the flood would otherwise be stopped by it within a minute;
+    smoke mode shortens the time limit, so the second client's wait).
+    No peer: Oxigraph server has no time limit nor anything per client to compare."""
+    log(f"fair: one client floods heavy queries ({cfg['fair_flood']} connections), another "
+        "asks for a heavy slot, a third sends light queries")
+    extra = ("--query-timeout", str(cfg["fair_timeout"])) if cfg.get("fair_timeout") else ()
+    with start_server("isecg-kg", dist, work, *extra) as endpoint:
+        out = measure_fair(endpoint.removesuffix("/sparql"), flood=cfg["fair_flood"])
+    log(f"  heavy query answered after {out['answered_after_s'] or 0:.1f} s "
+        f"({out['attempts']} attempts: {out['attempt_statuses']}); light p99 "
+        f"{out['light_p99_ms'] or 0:.0f} ms over {out['light_n']}, {out['light_failed']} refused")
     return out

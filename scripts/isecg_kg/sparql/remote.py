@@ -367,7 +367,8 @@ class RemoteEngine:
         return {"store": "external", "workers": self.size, "running": self._running,
                 "waiting": self._waiting}
 
-    async def run(self, req: QueryRequest) -> QueryResult:
+    async def run(self, req: QueryRequest, client: str | None = None) -> QueryResult:
+        # CLIENT is not used: the store has no heavy slots to share out, only its own limits
         retry = max(1, round(self.timeout))
         # The endpoint checked the query already; what leaves this process is checked here too.
         checked = check_query(req.text, max_bytes=None, service_allow=self.service_allow,

@@ -14,7 +14,8 @@ import logging
 import math
 import os
 import pickle
-from collections import deque
+import time
+from collections import Counter, OrderedDict, deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Self
@@ -46,6 +47,17 @@ log = logging.getLogger(__name__)
 # over pairs of mixed literals aborts the process: "comparison function does not correctly
 # implement a total order", pyoxigraph 0.5.13).
 WORKER_DIED = "the query's worker died: it ran out of memory or the query engine crashed"
+# A client refused a heavy slot is next in line for one until its Retry-After has passed and
+# this much more (time to come back); then its place lapses. At most MAX_LINE clients wait.
+LINE_GRACE = 5.0
+MAX_LINE = 1024
+# A client whose last this many queries each ran past the heavy threshold or were stopped for
+# others is presumed to send heavy ones: while it may not take a heavy slot, its next query is
+# refused before it takes a worker (a flood of new heavy texts otherwise costs a worker, killed
+# and replaced, per query, and light queries wait for the replacements). One query answered
+# below the threshold clears the presumption.
+HEAVY_STREAK = 3
+MAX_CLIENTS = 100_000
 # Engine errors that cross the worker pipe by name (any other is a plain QueryError).
 _ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
 
@@ -149,51 +161,60 @@ class _Worker:
 class _Pool:
     """Idle workers, and the queries waiting for one.
 
-    Waiters are served first come, first served, except while ``lifo()`` holds (the heavy slots
-    are full: the engine is overloaded). Then the newest waiter is served first, so a light query
-    arriving behind a burst of heavy ones is not stuck behind all of them; the oldest waiters run
-    out of admission time and are refused with Retry-After (adaptive LIFO, a known defence of
-    servers under overload).
+    A freed worker goes to a waiter of the client running the fewest queries (so a client with
+    many connections does not crowd out one with a single query). Among those, first come, first
+    served, except while ``lifo()`` holds (the heavy slots are full: the engine is overloaded).
+    Then the newest waiter is served first, so a light query arriving behind a burst of heavy
+    ones is not stuck behind all of them; the oldest waiters run out of admission time and are
+    refused with Retry-After (adaptive LIFO, a known defence of servers under overload).
     """
 
-    def __init__(self, lifo):
+    def __init__(self, lifo, load=lambda client: 0):
         self.idle: deque = deque()
-        self.waiters: deque = deque()
+        self.waiters: deque = deque()  # (future, client)
         self.lifo = lifo
+        self.load = load  # client -> queries it is running
 
     def put(self, worker: _Worker) -> None:
         while self.waiters:
-            fut = self.waiters.pop() if self.lifo() else self.waiters.popleft()
-            if not fut.done():
-                fut.set_result(worker)
-                return
+            live = [w for w in self.waiters if not w[0].done()]
+            if not live:
+                self.waiters.clear()
+                break
+            order = reversed(live) if self.lifo() else live
+            chosen = min(order, key=lambda w: self.load(w[1]))  # min keeps the first of equals
+            self.waiters.remove(chosen)
+            chosen[0].set_result(worker)
+            return
         self.idle.append(worker)
 
-    async def get(self, timeout: float) -> _Worker:
+    async def get(self, timeout: float, client: str | None = None) -> _Worker:
         if self.idle:
             return self.idle.popleft()
         fut = asyncio.get_running_loop().create_future()
-        self.waiters.append(fut)
+        entry = (fut, client)
+        self.waiters.append(entry)
         try:
             await asyncio.wait({fut}, timeout=timeout)
         except BaseException:  # cancelled (the client went away): nothing may be lost
-            self._abandon(fut)
+            self._abandon(entry)
             raise
         if not fut.done():
-            self._abandon(fut)
+            self._abandon(entry)
             raise TimeoutError
         return fut.result()
 
-    def _abandon(self, fut) -> None:
+    def _abandon(self, entry) -> None:
+        fut = entry[0]
         with contextlib.suppress(ValueError):
-            self.waiters.remove(fut)
+            self.waiters.remove(entry)
         if fut.done() and not fut.cancelled():
             self.put(fut.result())  # handed a worker at the last moment: pass it on
         else:
             fut.cancel()
 
     def waiting(self) -> int:
-        return sum(1 for f in self.waiters if not f.done())
+        return sum(1 for f, _ in self.waiters if not f.done())
 
 
 class QueryEngine:
@@ -209,6 +230,15 @@ class QueryEngine:
     to be heavy is remembered, so a repeat is refused before it takes a worker while the heavy
     slots are full. Any query still running at ``timeout`` is killed (QueryTimeout). A killed or
     cancelled query's worker is replaced in the background.
+
+    Heavy slots are taken in turn between clients (``run(req, client=...)``): a client refused
+    one waits in line, and until its Retry-After has passed (plus LINE_GRACE) the next free slot
+    is kept for it; others, the client that held the slot included, are refused meanwhile (and a
+    query that could not take a slot is what the contended stop applies to). A freed worker goes
+    to the waiting client running the fewest queries. A client whose last HEAVY_STREAK queries
+    were heavy or stopped for others is refused before it takes a worker while it may not take
+    a slot. So a client flooding heavy queries cannot keep the slots from another that asks for
+    one, nor make light queries wait for workers killed and replaced.
     """
 
     def __init__(self, dist: Path | str, *, workers: int = 2, timeout: float = QUERY_TIMEOUT,
@@ -241,6 +271,11 @@ class QueryEngine:
         self._closed = False
         self._respawns: set = set()
         self._known_heavy: dict[int, None] = {}  # insertion-ordered: oldest evicted first
+        self._holders: Counter = Counter()  # client -> heavy slots it holds
+        self._heavy_ends: Counter = Counter()  # deadline (loop time) of each running heavy query
+        self._line: OrderedDict[str, float] = OrderedDict()  # client -> when its place lapses
+        self._streak: OrderedDict[str, int] = OrderedDict()  # client -> heavy queries in a row
+        self._running_by: Counter = Counter()  # client -> queries it is running
 
     # life cycle
     def start(self) -> Self:
@@ -274,8 +309,10 @@ class QueryEngine:
         self.close()
 
     def status(self) -> dict:
+        now = time.monotonic()  # the event loop's clock
         return {"workers": len(self._workers), "running": self._running, "heavy": self._heavy,
                 "max_heavy": self.max_heavy,
+                "in_line": sum(lapse > now for lapse in self._line.values()),
                 "waiting": self._pool.waiting() if self._pool is not None else 0}
 
     def _retire(self, worker: _Worker) -> None:
@@ -285,11 +322,15 @@ class QueryEngine:
 
     # running queries (on the server's event loop)
     def _overloaded(self) -> bool:
-        return self._heavy >= self.max_heavy
+        """The heavy slots are all taken, or kept for clients in line."""
+        if self._heavy >= self.max_heavy:
+            return True
+        return bool(self._line) and self._heavy + self._ahead(None, time.monotonic()) >= \
+            self.max_heavy
 
     def _queue(self) -> _Pool:
         if self._pool is None:
-            self._pool = _Pool(self._overloaded)
+            self._pool = _Pool(self._overloaded, self._running_by.__getitem__)
             for w in self._workers:
                 self._pool.put(w)
         return self._pool
@@ -326,35 +367,96 @@ class QueryEngine:
                 self._queue().put(w)
             return
 
-    def _busy(self, retry: int) -> QueryBusy:
+    # heavy slots, in turn between clients
+    def _ahead(self, client: str | None, now: float) -> int:
+        """Clients in line before CLIENT (all of them, if it is not in line)."""
+        for c in [c for c, lapse in self._line.items() if lapse <= now]:
+            del self._line[c]
+        ahead = 0
+        for c in self._line:
+            if c == client:
+                break
+            ahead += 1
+        return ahead
+
+    def _may_take_heavy(self, client: str | None, now: float) -> bool:
+        return self._ahead(client, now) < self.max_heavy - self._heavy
+
+    def _take_heavy(self, client: str | None, deadline: float) -> None:
+        self._heavy += 1
+        self._holders[client] += 1
+        self._heavy_ends[deadline] += 1
+        self._line.pop(client, None)
+
+    def _release_heavy(self, client: str | None, deadline: float) -> None:
+        self._heavy -= 1
+        self._holders[client] -= 1
+        if self._holders[client] <= 0:
+            del self._holders[client]
+        self._heavy_ends[deadline] -= 1
+        if self._heavy_ends[deadline] <= 0:
+            del self._heavy_ends[deadline]
+
+    def _refuse_heavy(self, client: str | None, now: float, why: str) -> QueryBusy:
+        """QueryBusy for a query denied a heavy slot; CLIENT (holding none) gets in line.
+        Retry-After: when the first running heavy query reaches its deadline at the latest."""
+        first_end = min(self._heavy_ends, default=now)
+        retry = max(1, math.ceil(first_end - now))
+        if client is not None and not self._holders[client] and client not in self._line \
+                and len(self._line) < MAX_LINE:
+            self._line[client] = now + retry + LINE_GRACE
+        if why == "contended":
+            return QueryBusy(f"the server is busy with long-running queries and others are "
+                             f"waiting; this one was stopped after {self.contended_after:g} s. "
+                             f"Retry in {retry} s", retry_after=retry)
+        if self._heavy < self.max_heavy:
+            return QueryBusy(f"the free long-running slot is kept for another client that was "
+                             f"refused one first; {why}. Retry in {retry} s", retry_after=retry)
         return QueryBusy(f"{self._heavy} long-running queries are already running (the limit); "
-                         f"this one ran past {self.heavy_after:g} s before. Retry in {retry} s",
-                         retry_after=retry)
+                         f"{why}. Retry in {retry} s", retry_after=retry)
+
+    def _presumed_heavy(self, key: int, client: str | None) -> bool:
+        return key in self._known_heavy or (
+            client is not None and self._streak.get(client, 0) >= HEAVY_STREAK)
+
+    def _count_streak(self, client: str | None, heavy: bool) -> None:
+        if client is None:
+            return
+        if not heavy:
+            self._streak.pop(client, None)
+            return
+        self._streak[client] = self._streak.pop(client, 0) + 1
+        while len(self._streak) > MAX_CLIENTS:
+            self._streak.popitem(last=False)
 
     def _remember_heavy(self, key: int) -> None:
         self._known_heavy[key] = None
         while len(self._known_heavy) > 1024:
             del self._known_heavy[next(iter(self._known_heavy))]
 
-    async def run(self, req: QueryRequest) -> QueryResult:
+    async def run(self, req: QueryRequest, client: str | None = None) -> QueryResult:
+        """Run REQ in a worker; CLIENT (the requester's address) takes heavy slots in turn."""
         pool = self._queue()
+        loop = asyncio.get_running_loop()
         retry = max(1, math.ceil(self.timeout))
         key = hash((req.text, req.default_graphs, req.named_graphs,
                     tuple(sorted((k, str(v)) for k, v in req.substitutions.items()))))
-        if key in self._known_heavy and self._overloaded():
-            raise self._busy(retry)
+        before = f"this one ran past {self.heavy_after:g} s before"
+        if self._presumed_heavy(key, client) and not self._may_take_heavy(client, loop.time()):
+            raise self._refuse_heavy(client, loop.time(), before)
         for _ in range(self.size + 2):
             try:
-                worker = await pool.get(self.admission_wait)
+                worker = await pool.get(self.admission_wait, client)
             except TimeoutError:
                 if not self._workers:
                     raise QueryBusy(f"no query worker is running (the server log says why); "
                                     f"retry in {retry} s", retry_after=retry) from None
                 raise QueryBusy(f"all {self.size} query workers are busy; retry in {retry} s",
                                 retry_after=retry) from None
-            if key in self._known_heavy and self._overloaded():
+            if self._presumed_heavy(key, client) and not self._may_take_heavy(client,
+                                                                              loop.time()):
                 pool.put(worker)
-                raise self._busy(retry)
+                raise self._refuse_heavy(client, loop.time(), before)
             try:
                 worker.conn.send(_with_cap(req, self.max_rows, self.max_bytes))
                 break
@@ -362,16 +464,17 @@ class QueryEngine:
                 self._replace(worker)      # replace it and take the next one
         else:
             raise QueryAborted(f"no query worker stayed alive; retry in {retry} s")
-        loop = asyncio.get_running_loop()
         ready = loop.create_future()
         fd = worker.conn.fileno()
         loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
         healthy, heavy = False, False
         start = loop.time()
+        deadline = start + self.timeout
         self._running += 1
+        self._running_by[client] += 1
         try:
             if key in self._known_heavy:  # it will be long: hold a heavy slot from the start
-                self._heavy += 1
+                self._take_heavy(client, deadline)
                 heavy = True
             while not ready.done():
                 elapsed = loop.time() - start
@@ -382,19 +485,16 @@ class QueryEngine:
                                        "s and was stopped")
                 if not heavy and elapsed >= self.heavy_after:
                     self._remember_heavy(key)
-                    if self._overloaded():
-                        raise QueryBusy(f"{self._heavy} long-running queries are already "
-                                        f"running (the limit); this one was stopped after "
-                                        f"{self.heavy_after:g} s. Retry in {retry} s",
-                                        retry_after=retry)
-                    self._heavy += 1
+                    self._count_streak(client, True)
+                    if not self._may_take_heavy(client, loop.time()):
+                        raise self._refuse_heavy(client, loop.time(), f"this one was stopped "
+                                                 f"after {self.heavy_after:g} s")
+                    self._take_heavy(client, deadline)
                     heavy = True
-                elif (not heavy and elapsed >= self.contended_after and self._overloaded()
-                      and pool.waiting()):
-                    raise QueryBusy(f"the server is busy with long-running queries and others "
-                                    f"are waiting; this one was stopped after "
-                                    f"{self.contended_after:g} s. Retry in {retry} s",
-                                    retry_after=retry)
+                elif (not heavy and elapsed >= self.contended_after and pool.waiting()
+                      and not self._may_take_heavy(client, loop.time())):
+                    self._count_streak(client, True)
+                    raise self._refuse_heavy(client, loop.time(), "contended")
                 if heavy:
                     step = self.timeout - elapsed
                 else:  # look again soon: the heavy slots may fill and others start waiting
@@ -412,12 +512,17 @@ class QueryEngine:
                 raise QueryAborted(f"the answer was larger than {self.max_bytes} bytes, the "
                                    "limit for one answer") from None
             healthy = True
+            if loop.time() - start < self.heavy_after:
+                self._count_streak(client, False)
             return _unpack(pickle.loads(msg))
         finally:
             loop.remove_reader(fd)
             self._running -= 1
+            self._running_by[client] -= 1
+            if self._running_by[client] <= 0:
+                del self._running_by[client]
             if heavy:
-                self._heavy -= 1
+                self._release_heavy(client, deadline)
             if healthy:
                 pool.put(worker)
             else:  # timed out, refused, died or the client went away: never reuse mid-query

@@ -350,7 +350,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                             service_map=service_map, timeout=options.query_timeout,
                             budgets=ClientBudgets(options.client_budget, options.budget_window,
                                                   options.trust_proxy)
-                            if options.client_budget else None)
+                            if options.client_budget else None, trusted=options.trust_proxy)
     if options.store:  # asked on the event loop for GET /sparql: ask the store now, once
         service.description.turtle()
     every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]

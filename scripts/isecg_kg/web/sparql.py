@@ -40,7 +40,7 @@ from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
 from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web import conneg
 from isecg_kg.web.body import read_body
-from isecg_kg.web.budget import ClientBudgets
+from isecg_kg.web.budget import ClientBudgets, client_of
 from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.conneg import DOC_FORMATS
 from isecg_kg.web.context import Site
@@ -71,9 +71,10 @@ class SparqlService:
     def __init__(self, site: Site, engine: QueryEngine, store: ox.Store, *, max_rows: int | None,
                  max_query_bytes: int, service_allow: tuple[str, ...],
                  service_map: dict[str, str], timeout: float,
-                 budgets: ClientBudgets | None = None):
+                 budgets: ClientBudgets | None = None, trusted: tuple[str, ...] = ()):
         self.site = site
         self.budgets = budgets
+        self.trusted = frozenset(trusted)  # proxies whose X-Forwarded-For names the client
         self.engine = engine
         self.store = store
         self.max_rows = max_rows
@@ -223,12 +224,12 @@ class SparqlService:
         if result is None:
             if key in self._inflight:
                 cache_state = "shared"  # joins the run another request started
-            client = self.budgets.client(request) if self.budgets is not None else None
-            if client is not None and (retry := self.budgets.retry_after(client)) is not None:
+            client = client_of(request, self.trusted)
+            if self.budgets is not None and (retry := self.budgets.retry_after(client)) is not None:
                 return self._over_budget(client, retry)
             started = time.monotonic()
             try:
-                result = await self._run_shared(key, req, request)
+                result = await self._run_shared(key, req, request, client)
             except _ClientGone:
                 return Response(status_code=499)
             except QueryError as exc:
@@ -240,7 +241,7 @@ class SparqlService:
                     return self._service_failed(exc, checked.services)
                 return self._query_error(exc)
             finally:
-                if client is not None:
+                if self.budgets is not None:
                     self.budgets.charge(client, time.monotonic() - started)
             if not checked.services:  # a remote endpoint's answers may change: never kept
                 self.answers.put(key, result, sys.getsizeof(result.body) + 200)
@@ -271,13 +272,14 @@ class SparqlService:
                        f"(--client-budget, --budget-window); cached answers stay free. Retry "
                        f"after {retry} s.", headers={"Retry-After": str(retry)})
 
-    async def _run_shared(self, key, req: QueryRequest, request: Request):
+    async def _run_shared(self, key, req: QueryRequest, request: Request, client: str):
         """One engine run for all the requests of the same query in flight at once (a burst of
         one uncached query took every worker and queued the rest past the admission wait). The
-        run is cancelled, freeing its worker, when the last request waiting for it is gone."""
+        run is cancelled, freeing its worker, when the last request waiting for it is gone. The
+        run takes heavy slots in the name of the client that started it."""
         shared = self._inflight.get(key)
         if shared is None or shared[0].cancelling():  # a run being cancelled is not joined
-            shared = self._inflight[key] = [asyncio.ensure_future(self.engine.run(req)), 0]
+            shared = self._inflight[key] = [asyncio.ensure_future(self.engine.run(req, client)), 0]
 
             def forget(_, entry=shared):
                 if self._inflight.get(key) is entry:

@@ -426,7 +426,8 @@ def bench_fair(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) ->
     extra = ("--query-timeout", str(cfg["fair_timeout"])) if cfg.get("fair_timeout") else ()
     with start_server("isecg-kg", dist, work, *extra) as endpoint:
         out = measure_fair(endpoint.removesuffix("/sparql"), flood=cfg["fair_flood"])
-    log(f"  heavy query answered after {out['answered_after_s'] or 0:.1f} s "
-        f"({out['attempts']} attempts: {out['attempt_statuses']}); light p99 "
+    waited = out["answered_after_s"]
+    log(f"  heavy query {'not answered' if waited is None else f'answered after {waited:.1f} s'}"
+        f" ({out['attempts']} attempts: {out['attempt_statuses']}); light p99 "
         f"{out['light_p99_ms'] or 0:.0f} ms over {out['light_n']}, {out['light_failed']} refused")
     return out

@@ -173,6 +173,24 @@ HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 LIGHT_QUERIES = ("ASK { ?s a ?t }", "SELECT ?s WHERE { ?s a ?t } LIMIT 5")
 
 
+def light_queries(base: str, address: str, first: int, done: Callable[[], bool],
+                  unique: Callable[[str], str], latencies: list, failed: list) -> None:
+    """Light queries from ADDRESS, each text new, one after another until DONE(): each one's
+    latency in LATENCIES, each status other than 200 in FAILED."""
+    import httpx
+
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(base_url=base, timeout=60, transport=transport) as c:
+        for i in itertools.count(first):
+            if done():
+                return
+            t0 = time.perf_counter()
+            r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2])})
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                failed.append(r.status_code)
+
+
 def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int = 2,
                   same_text: bool = False, settle: float = 0.3) -> dict:
     """Light SPARQL queries during bursts of ``heavy`` heavy ones, against the server at ``base``.
@@ -213,16 +231,8 @@ def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int
         time.sleep(settle)
 
         def light(client: int, burst=burst):
-            transport = httpx.HTTPTransport(local_address="127.0.0.2")
-            with httpx.Client(base_url=base, timeout=60, transport=transport) as c:
-                for i in itertools.count(client):
-                    if not any(t.is_alive() for t in burst):
-                        return
-                    t0 = time.perf_counter()
-                    r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2])})
-                    latencies.append(time.perf_counter() - t0)
-                    if r.status_code != 200:
-                        failed.append(r.status_code)
+            light_queries(base, "127.0.0.2", client, lambda: not any(t.is_alive() for t in burst),
+                          unique, latencies, failed)
 
         lights = [threading.Thread(target=light, args=(i,)) for i in range(light_clients)]
         for t in lights:
@@ -374,15 +384,7 @@ def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
     light_failed: list[int] = []
 
     def light() -> None:
-        with client_at("127.0.0.3", 60) as c:
-            for i in itertools.count():
-                if stop.is_set():
-                    return
-                t0 = time.perf_counter()
-                r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2])})
-                latencies.append(time.perf_counter() - t0)
-                if r.status_code != 200:
-                    light_failed.append(r.status_code)
+        light_queries(base, "127.0.0.3", 0, stop.is_set, unique, latencies, light_failed)
 
     threads = [threading.Thread(target=flooder) for _ in range(flood)]
     for t in threads:

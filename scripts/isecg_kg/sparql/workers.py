@@ -397,23 +397,21 @@ class QueryEngine:
         if self._heavy_ends[deadline] <= 0:
             del self._heavy_ends[deadline]
 
-    def _refuse_heavy(self, client: str | None, now: float, why: str) -> QueryBusy:
-        """QueryBusy for a query denied a heavy slot; CLIENT (holding none) gets in line.
+    def _refuse_heavy(self, client: str | None, now: float, why: str,
+                      cause: str | None = None) -> QueryBusy:
+        """QueryBusy for a query denied a heavy slot (WHY: what became of it; CAUSE: why there
+        was none, by default the slots' state); CLIENT, holding none, gets in line.
         Retry-After: when the first running heavy query reaches its deadline at the latest."""
         first_end = min(self._heavy_ends, default=now)
         retry = max(1, math.ceil(first_end - now))
         if client is not None and not self._holders[client] and client not in self._line \
                 and len(self._line) < MAX_LINE:
             self._line[client] = now + retry + LINE_GRACE
-        if why == "contended":
-            return QueryBusy(f"the server is busy with long-running queries and others are "
-                             f"waiting; this one was stopped after {self.contended_after:g} s. "
-                             f"Retry in {retry} s", retry_after=retry)
-        if self._heavy < self.max_heavy:
-            return QueryBusy(f"the free long-running slot is kept for another client that was "
-                             f"refused one first; {why}. Retry in {retry} s", retry_after=retry)
-        return QueryBusy(f"{self._heavy} long-running queries are already running (the limit); "
-                         f"{why}. Retry in {retry} s", retry_after=retry)
+        if cause is None:
+            cause = ("the free long-running slot is kept for another client that was refused one "
+                     "first" if self._heavy < self.max_heavy else
+                     f"{self._heavy} long-running queries are already running (the limit)")
+        return QueryBusy(f"{cause}; {why}. Retry in {retry} s", retry_after=retry)
 
     def _presumed_heavy(self, key: int, client: str | None) -> bool:
         return key in self._known_heavy or (
@@ -494,7 +492,10 @@ class QueryEngine:
                 elif (not heavy and elapsed >= self.contended_after and pool.waiting()
                       and not self._may_take_heavy(client, loop.time())):
                     self._count_streak(client, True)
-                    raise self._refuse_heavy(client, loop.time(), "contended")
+                    raise self._refuse_heavy(
+                        client, loop.time(), f"this one was stopped after "
+                        f"{self.contended_after:g} s", cause="the server is busy with long-running "
+                        "queries and others are waiting")
                 if heavy:
                     step = self.timeout - elapsed
                 else:  # look again soon: the heavy slots may fill and others start waiting

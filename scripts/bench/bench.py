@@ -315,9 +315,24 @@ def _fmt(v, unit: str = "") -> str:
     return f"{s} {unit}".strip()
 
 
-def print_tables(result: dict, console) -> None:
+def _table(console, title: str, columns: tuple[str, ...], rows, left: tuple[str, ...] = ()
+           ) -> None:
+    """Print one table: COLUMNS right-aligned but those in LEFT, then ROWS."""
     from rich.table import Table
 
+    t = Table(title=title)
+    for col in columns:
+        t.add_column(col, justify="left" if col in left else "right")
+    for row in rows:
+        t.add_row(*row)
+    console.print(t)
+
+
+def _statuses(counts: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+
+
+def print_tables(result: dict, console) -> None:
     meta = result["meta"]
     m = meta["machine"]
     console.print(f"[bold]isecg-kg bench[/] ({meta['mode']}, medians of {meta['runs']} runs, "
@@ -326,91 +341,73 @@ def print_tables(result: dict, console) -> None:
                   + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
 
     real = result["real"]
-    t = Table(title=f"Real data ({real['triples']:,} triples asserted, "
-                    f"{real['inferred']:,} inferred)")
-    t.add_column("step")
-    t.add_column("median", justify="right")
-    t.add_column("share of build()", justify="right")
     total = real["stages"].get("total") or 1
-    for name, v in real["stages"].items():
-        t.add_row(f"build() {name}", _fmt(v, "s"), f"{100 * v / total:.0f} %")
-    for name, v in real["process"].items():
-        t.add_row(f"process: isecg-kg {name}", _fmt(v, "s"), "")
-    console.print(t)
+    _table(console, f"Real data ({real['triples']:,} triples asserted, "
+                    f"{real['inferred']:,} inferred)", ("step", "median", "share of build()"),
+           [(f"build() {name}", _fmt(v, "s"), f"{100 * v / total:.0f} %")
+            for name, v in real["stages"].items()]
+           + [(f"process: isecg-kg {name}", _fmt(v, "s"), "")
+              for name, v in real["process"].items()], left=("step",))
 
-    t = Table(title="Scale (synthetic data, full build in a child process)")
-    for col in ("triples", "data triples", "build", "peak RSS", "×time per 10×", "×memory"):
-        t.add_column(col, justify="right")
     growth = {g["to"]: g for g in result["scale"]["growth"]}
+    rows = []
     for r in result["scale"]["sizes"]:
         g = growth.get(r["triples"])
-        t.add_row(_fmt(r["triples"]), _fmt(r["data_triples"]),
-                  _fmt(r["build_s"], "s") if "error" not in r else "[red]failed[/]",
-                  _fmt(r["peak_mb"], "MB"), _fmt(g["time_ratio_per_10x"]) if g else "",
-                  _fmt(g["memory_ratio"]) if g else "")
-    console.print(t)
+        rows.append((_fmt(r["triples"]), _fmt(r["data_triples"]),
+                     _fmt(r["build_s"], "s") if "error" not in r else "[red]failed[/]",
+                     _fmt(r["peak_mb"], "MB"), _fmt(g["time_ratio_per_10x"]) if g else "",
+                     _fmt(g["memory_ratio"]) if g else ""))
+    _table(console, "Scale (synthetic data, full build in a child process)",
+           ("triples", "data triples", "build", "peak RSS", "×time per 10×", "×memory"), rows)
 
     ep = result["endpoint"]
-    t = Table(title=f"Endpoint (wrk, {ep['duration_s']} s per run, 127.0.0.1)")
-    for col in ("query", "mode", "conns", "server", "req/s", "p50", "p99", "errors",
-                "ours ÷ this"):
-        t.add_column(col, justify="right" if col not in ("query", "mode", "server") else "left")
     ratio = {(r["peer"], r["query"], r["mode"], r["connections"]): r["throughput_ratio"]
              for r in ep["ratios"]}
+    rows = []
     for r in ep["results"]:
         rr = ratio.get((r["server"], r["query"], r["mode"], r["connections"]))
-        t.add_row(r["query"], r["mode"], str(r["connections"]), r["server"], _fmt(r["rps"]),
-                  _fmt(r["p50_ms"], "ms"), _fmt(r["p99_ms"], "ms"), str(r["errors"]),
-                  _fmt(rr, "×") if rr is not None else "")
-    console.print(t)
+        rows.append((r["query"], r["mode"], str(r["connections"]), r["server"], _fmt(r["rps"]),
+                     _fmt(r["p50_ms"], "ms"), _fmt(r["p99_ms"], "ms"), str(r["errors"]),
+                     _fmt(rr, "×") if rr is not None else ""))
+    _table(console, f"Endpoint (wrk, {ep['duration_s']} s per run, 127.0.0.1)",
+           ("query", "mode", "conns", "server", "req/s", "p50", "p99", "errors", "ours ÷ this"),
+           rows, left=("query", "mode", "server"))
 
     b = result.get("burst")
     if b:
-        t = Table(title=f"Light queries during bursts of {b['heavy']} heavy ({b['rounds']} "
-                        f"rounds, {b['light_clients']} light clients)")
-        for col in ("light queries", "p50", "p99", "max", "light refused", "heavy answers"):
-            t.add_column(col, justify="right")
-        t.add_row(_fmt(b["n"]), _fmt(b["p50_ms"], "ms"), _fmt(b["p99_ms"], "ms"),
-                  _fmt(b["max_ms"], "ms"), str(b["light_failed"]),
-                  ", ".join(f"{k}: {v}" for k, v in sorted(b["heavy_statuses"].items())))
-        console.print(t)
+        _table(console, f"Light queries during bursts of {b['heavy']} heavy ({b['rounds']} "
+                        f"rounds, {b['light_clients']} light clients)",
+               ("light queries", "p50", "p99", "max", "light refused", "heavy answers"),
+               [(_fmt(b["n"]), _fmt(b["p50_ms"], "ms"), _fmt(b["p99_ms"], "ms"),
+                 _fmt(b["max_ms"], "ms"), str(b["light_failed"]),
+                 _statuses(b["heavy_statuses"]))])
 
     f = result.get("fair")
     if f:
-        t = Table(title=f"One client flooding heavy queries ({f['flood']} connections), another "
-                        "asking for a heavy slot, a third sending light queries")
-        for col in ("heavy query answered after", "its attempts", "light queries", "p50", "p99",
-                    "max", "light refused", "flood answers"):
-            t.add_column(col, justify="right")
-        t.add_row(_fmt(f["answered_after_s"], "s"),
-                  f"{f['attempts']} ({', '.join(map(str, f['attempt_statuses']))})",
-                  _fmt(f["light_n"]), _fmt(f["light_p50_ms"], "ms"), _fmt(f["light_p99_ms"], "ms"),
-                  _fmt(f["light_max_ms"], "ms"), str(f["light_failed"]),
-                  ", ".join(f"{k}: {v}" for k, v in sorted(f["flood_statuses"].items())))
-        console.print(t)
+        _table(console, f"One client flooding heavy queries ({f['flood']} connections), another "
+                        "asking for a heavy slot, a third sending light queries",
+               ("heavy query answered after", "its attempts", "light queries", "p50", "p99",
+                "max", "light refused", "flood answers"),
+               [(_fmt(f["answered_after_s"], "s"),
+                 f"{f['attempts']} ({', '.join(map(str, f['attempt_statuses']))})",
+                 _fmt(f["light_n"]), _fmt(f["light_p50_ms"], "ms"),
+                 _fmt(f["light_p99_ms"], "ms"), _fmt(f["light_max_ms"], "ms"),
+                 str(f["light_failed"]), _statuses(f["flood_statuses"]))])
 
     slow = result.get("slow")
     if slow:
-        t = Table(title=f"Slow connections from one address ({slow[0]['slow']:,}), another "
-                        "client's ASK meanwhile")
-        for col in ("server", "held", "refused", "not opened", "asks", "p50", "p99", "max",
-                    "errors"):
-            t.add_column(col, justify="right")
-        for r in slow:
-            t.add_row(r["server"], _fmt(r["held"]), _fmt(r["refused"]), _fmt(r["unopened"]),
-                      _fmt(r["asks"]), _fmt(r["ask_p50_ms"], "ms"), _fmt(r["ask_p99_ms"], "ms"),
-                      _fmt(r["ask_max_ms"], "ms"), str(r["ask_errors"]))
-        console.print(t)
+        _table(console, f"Slow connections from one address ({slow[0]['slow']:,}), another "
+                        "client's ASK meanwhile",
+               ("server", "held", "refused", "not opened", "asks", "p50", "p99", "max", "errors"),
+               [(r["server"], _fmt(r["held"]), _fmt(r["refused"]), _fmt(r["unopened"]),
+                 _fmt(r["asks"]), _fmt(r["ask_p50_ms"], "ms"), _fmt(r["ask_p99_ms"], "ms"),
+                 _fmt(r["ask_max_ms"], "ms"), str(r["ask_errors"])) for r in slow])
 
-    t = Table(title="Targets (issues 6 and 15)")
-    t.add_column("target")
-    t.add_column("measured", justify="right")
-    t.add_column("result")
-    for tg in result["targets"]:
-        verdict = ("[green]met[/]" if tg["met"] else "[red]not met[/]") if tg["met"] is not None \
-            else "[yellow]not measured[/]"
-        t.add_row(tg["target"], _fmt(tg["value"], tg["unit"]), verdict)
-    console.print(t)
+    _table(console, "Targets (issues 6 and 15)", ("target", "measured", "result"),
+           [(tg["target"], _fmt(tg["value"], tg["unit"]),
+             ("[green]met[/]" if tg["met"] else "[red]not met[/]") if tg["met"] is not None
+             else "[yellow]not measured[/]") for tg in result["targets"]],
+           left=("target", "result"))
 
 
 def cli_bench(args: argparse.Namespace) -> int:

@@ -193,12 +193,13 @@ ENGINES = {"oxigraph": oxigraph_engine, "virtuoso": virtuoso_engine, "fuseki": f
 
 class LoopbackHTTP:
     """A stand-in HTTP server: `handler` (a BaseHTTPRequestHandler class) on 127.0.0.1, served
-    on a daemon thread; `url` is its base plus `path`."""
+    on a daemon thread, its request log silenced; `url` is its base plus `path`."""
 
     def __init__(self, handler, path: str = ""):
         from http.server import ThreadingHTTPServer
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        quiet = type(handler.__name__, (handler,), {"log_message": lambda self, *args: None})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), quiet)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

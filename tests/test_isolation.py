@@ -267,9 +267,6 @@ class HostileEndpoint:
                 self.end_headers()
                 self.wfile.write(outer.body)
 
-            def log_message(self, *args):
-                pass
-
         self.http = LoopbackHTTP(Handler, "/sparql")
         self.url = self.http.url
 

@@ -125,9 +125,6 @@ class Fails(BaseHTTPRequestHandler):
 
     do_GET = do_POST
 
-    def log_message(self, *args):
-        pass
-
 
 class Garbage(Fails):
     def do_POST(self):

@@ -349,9 +349,6 @@ class Switch:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args):
-                pass
-
         self.http = LoopbackHTTP(Handler)
         self.url = self.http.url
 

@@ -88,9 +88,6 @@ class BasicAuthGraphStore:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
         self.http = LoopbackHTTP(Handler, "/store")
         self.url = self.http.url
 

@@ -45,9 +45,6 @@ class Stub:
                 except OSError:
                     pass
 
-            def log_message(self, *args):
-                pass
-
         self.http = LoopbackHTTP(Handler, "/sparql")
         self.url = self.http.url
 

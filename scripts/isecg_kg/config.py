@@ -127,6 +127,9 @@ MAX_CLIENT_CONNECTIONS = 256
 # query time per client: seconds of engine time in any window, as WDQS gives 60 s a minute
 CLIENT_BUDGET = 60.0
 BUDGET_WINDOW = 60.0
+# clients any per-client table remembers (budgets, heavy streaks); the least recent go first,
+# so a flood of addresses costs bounded memory
+MAX_CLIENTS = 100_000
 SERVER_MEMORY_MIB = 2048             # resident memory above which queries get 503
 HEAD_TIMEOUT = 10.0                  # seconds to send a request line and headers (then 408)
 BODY_TIMEOUT = 30.0                  # seconds to send a request body once its head is in

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Self
 
 from isecg_kg import children
-from isecg_kg.config import QUERY_TIMEOUT, WORKER_MEMORY
+from isecg_kg.config import MAX_CLIENTS, QUERY_TIMEOUT, WORKER_MEMORY
 from isecg_kg.errors import (
     InputError,
     QueryAborted,
@@ -57,7 +57,6 @@ MAX_LINE = 1024
 # and replaced, per query, and light queries wait for the replacements). One query answered
 # below the threshold clears the presumption.
 HEAVY_STREAK = 3
-MAX_CLIENTS = 100_000
 # Engine errors that cross the worker pipe by name (any other is a plain QueryError).
 _ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
 

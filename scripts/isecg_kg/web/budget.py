@@ -21,7 +21,7 @@ from ipaddress import ip_address
 
 from starlette.requests import Request
 
-MAX_CLIENTS = 100_000
+from isecg_kg.config import MAX_CLIENTS
 
 
 def client_of(request: Request, trusted: frozenset[str]) -> str:

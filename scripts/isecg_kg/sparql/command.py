@@ -167,7 +167,8 @@ def cli_query(args, built: Callable[[], Path]) -> int:
                 print(f"isecg-kg query: note: parameter {name} is not bound (--param "
                       f"{name}=VALUE)", file=sys.stderr)
         req = QueryRequest(checked.text, solution_format=sol_fmt, graph_format=graph_fmt,
-                           substitutions=subs, prefixes=checked.prefixes)
+                           substitutions=subs, prefixes=checked.prefixes,
+                           own_dataset=bool(checked.from_graphs))
         dist = built()
         try:
             result = run_one_shot(dist, req, args.timeout)

@@ -83,6 +83,9 @@ class QueryRequest:
     base_iri: str | None = BASE
     max_bytes: int | None = None             # bytes of the written answer (cut at a row)
     prefixes: tuple[tuple[str, str], ...] = ()     # CheckedQuery.prefixes
+    # the query names its own dataset (FROM / FROM NAMED: CheckedQuery.from_graphs); None: not
+    # checked yet, so execute looks for itself
+    own_dataset: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,14 @@ def answer(result, solution_format: str, graph_format: str, *, max_rows: int | N
                        truncated or cut, time.perf_counter() - started)
 
 
+def _own_dataset(req: QueryRequest) -> bool:
+    """Whether the query names its dataset with FROM / FROM NAMED (the checks said, or look)."""
+    if req.own_dataset is not None:
+        return req.own_dataset
+    return "FROM" in req.text.upper() and any(
+        t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(req.text))
+
+
 def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
     """Evaluate and serialize one checked query (the row cap cuts before serializing)."""
     t0 = time.perf_counter()
@@ -129,8 +140,7 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
     if req.default_graphs is not None or req.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in req.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in req.named_graphs or ()]
-    elif "FROM" not in req.text.upper() or not any(
-            t.kind == "word" and t.text.upper() == "FROM" for t in tokenize(req.text)):
+    elif not _own_dataset(req):
         # the union is our default graph only for queries without FROM / FROM NAMED: pyoxigraph
         # would otherwise answer over every graph and ignore the query's own dataset
         kwargs["use_default_graph_as_union"] = True

@@ -216,7 +216,7 @@ class SparqlService:
             default_graphs=tuple(default_graphs) if default_graphs or named else None,
             named_graphs=tuple(named) if default_graphs or named else None,
             max_rows=self.max_rows, base_iri=self.endpoint_iri, prefixes=checked.prefixes,
-            substitutions=subs)
+            substitutions=subs, own_dataset=bool(checked.from_graphs))
         key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
                req.named_graphs, req.max_rows, tuple(sorted((k, str(v)) for k, v in subs.items())))
         result = self.answers.get(key)

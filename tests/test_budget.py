@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from bench.endpoint import client_at
 from conftest import run_cli
 from isecg_kg.web.budget import ClientBudgets
 from servers import isecg_server
@@ -48,10 +49,6 @@ def test_the_table_of_clients_is_bounded_and_forgets_idle_ones():
 def heavy(client: httpx.Client, url: str, tag: str) -> httpx.Response:
     return client.get(url + "/sparql", params={"query": HEAVY.format(tag=tag)},
                       headers={"Accept": "application/sparql-results+json"})
-
-
-def client_at(address: str) -> httpx.Client:
-    return httpx.Client(timeout=30, transport=httpx.HTTPTransport(local_address=address))
 
 
 def test_over_budget_is_429_naming_the_limit_and_others_still_run(dist):

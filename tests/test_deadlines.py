@@ -48,8 +48,9 @@ def server(dist):
 def client(server):
     # the light queries' client: another address than the heavy queries' (127.0.0.1), as heavy
     # slots and presumptions are per client (sparql/workers.py)
-    transport = httpx.HTTPTransport(local_address="127.0.0.2")
-    with httpx.Client(base_url=server, timeout=30, transport=transport) as c:
+    from bench.endpoint import client_at
+
+    with client_at("127.0.0.2", server) as c:
         yield c
 
 

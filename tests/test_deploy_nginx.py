@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bench.endpoint import client_at
 from isecg_kg.processes import running
 from servers import ROOT, free_port, isecg_server
 
@@ -122,8 +123,7 @@ def test_replicas_charge_query_time_to_the_client_nginx_names(dist, tmp_path):
     with isecg_server(dist, *budget) as first, isecg_server(dist, *budget) as second:
         ports = tuple(int(u.rsplit(":", 1)[1]) for u in (first, second))
         with nginx(tmp_path, ports) as proxy, \
-                httpx.Client(timeout=30) as greedy, httpx.Client(
-                    timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.2")) as other:
+                httpx.Client(timeout=30) as greedy, client_at("127.0.0.2") as other:
             codes = [greedy.get(proxy + "/sparql", params={"query": heavy.format(i)},
                                 headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
                      for i in range(60)]

@@ -276,10 +276,8 @@ def test_heavy_slots_go_in_turn_between_client_addresses(dist):
     """127.0.0.1 holds the only heavy slot; 127.0.0.2 is refused (503 + Retry-After) and gets in
     line; 127.0.0.1's next heavy query is refused while that place holds; 127.0.0.2's retry
     runs until the time limit (the slot was its)."""
+    from bench.endpoint import client_at
     from queries import CARTESIAN
-
-    def client_at(address: str) -> httpx.Client:
-        return httpx.Client(timeout=30, transport=httpx.HTTPTransport(local_address=address))
 
     def ask(client: httpx.Client, url: str, tag: str) -> httpx.Response:
         return client.get(url + "/sparql", params={"query": f"{CARTESIAN} # {tag}"},

@@ -173,14 +173,20 @@ HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 LIGHT_QUERIES = ("ASK { ?s a ?t }", "SELECT ?s WHERE { ?s a ?t } LIMIT 5")
 
 
+def client_at(address: str, base_url: str = "", timeout: float = 30.0):
+    """An HTTP client whose requests leave from ADDRESS (loopback has many: 127.0.0.2 is
+    another client to the server's per-client limits)."""
+    import httpx
+
+    return httpx.Client(base_url=base_url, timeout=timeout,
+                        transport=httpx.HTTPTransport(local_address=address))
+
+
 def light_queries(base: str, address: str, first: int, done: Callable[[], bool],
                   unique: Callable[[str], str], latencies: list, failed: list) -> None:
     """Light queries from ADDRESS, each text new, one after another until DONE(): each one's
     latency in LATENCIES, each status other than 200 in FAILED."""
-    import httpx
-
-    transport = httpx.HTTPTransport(local_address=address)
-    with httpx.Client(base_url=base, timeout=60, transport=transport) as c:
+    with client_at(address, base, 60) as c:
         for i in itertools.count(first):
             if done():
                 return
@@ -360,7 +366,6 @@ def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
     import threading
     from collections import Counter
 
-    import httpx
 
     counter = itertools.count()
     stop = threading.Event()
@@ -368,14 +373,10 @@ def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
     def unique(query: str) -> str:
         return f"{query}\n# fair {next(counter)}-{time.monotonic_ns()}"
 
-    def client_at(address: str, timeout: float) -> httpx.Client:
-        return httpx.Client(base_url=base, timeout=timeout,
-                            transport=httpx.HTTPTransport(local_address=address))
-
     flood_status: Counter = Counter()
 
     def flooder() -> None:
-        with client_at("127.0.0.1", 120) as c:
+        with client_at("127.0.0.1", base, 120) as c:
             while not stop.is_set():
                 r = c.get("/sparql", params={"query": unique(HEAVY_QUERY)})
                 flood_status[r.status_code] += 1
@@ -395,7 +396,7 @@ def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
     attempts: list[tuple[int, str | None]] = []
     t0 = time.monotonic()
     answered = None
-    with client_at("127.0.0.2", 120) as c:
+    with client_at("127.0.0.2", base, 120) as c:
         text = unique(MODERATE_QUERY)
         while time.monotonic() - t0 < give_up:
             r = c.get("/sparql", params={"query": text})

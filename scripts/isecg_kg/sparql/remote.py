@@ -443,9 +443,3 @@ def _prologue(base: str | None, prefixes=()) -> str:
     # On one line with the query's first, so only columns of line 1 shift (see below); the
     # store has not heard of our predeclared prefixes, so those the query uses are spelled out.
     return (f"BASE <{base}> " if base else "") + prologue(prefixes)
-
-
-def _prologue(base: str | None, prefixes=()) -> str:
-    # On one line with the query's first, so only columns of line 1 shift (see below); the
-    # store has not heard of our predeclared prefixes, so those the query uses are spelled out.
-    return (f"BASE <{base}> " if base else "") + prologue(prefixes)

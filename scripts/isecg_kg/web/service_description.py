@@ -23,6 +23,7 @@ class ServiceDescription:
     service_allow: tuple[str, ...]
     timeout: float
     _description: list | None = field(default=None, repr=False)
+    _turtle: str | None = field(default=None, repr=False)
 
     def triples(self) -> list:
         """The SPARQL 1.1 Service Description of this endpoint (as triples)."""
@@ -32,6 +33,11 @@ class ServiceDescription:
         return self._description
 
     def turtle(self) -> str:
+        if self._turtle is None:
+            self._turtle = self._write_turtle()
+        return self._turtle
+
+    def _write_turtle(self) -> str:
         counts = {}
         for g in GRAPHS:
             res = self.store.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")

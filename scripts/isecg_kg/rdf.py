@@ -119,6 +119,14 @@ def canonical(triples) -> list[ox.Triple]:
     return sorted((q.triple for q in dataset), key=str)
 
 
+def mentioned_prefixes(statements) -> dict[str, str]:
+    """The prefixes whose namespace is written anywhere in the statements (triples or quads,
+    literals included), in PREFIXES order: what the web's pages and documents declare. Looser
+    than used_prefixes, which the dumps use."""
+    text = " ".join(str(t) for t in statements)
+    return {p: ns for p, ns in PREFIXES.items() if ns in text}
+
+
 def used_prefixes(triples: list[ox.Triple],
                   prefixes: dict[str, str] = PREFIXES) -> dict[str, str]:
     """The prefixes whose namespace starts an IRI of the triples (or of a datatype), sorted by

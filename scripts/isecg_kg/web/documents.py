@@ -23,7 +23,8 @@ import json
 import pyoxigraph as ox
 
 from isecg_kg.builder.serialize import _Compactor, context_document, jsonld_nodes
-from isecg_kg.config import GRAPH_INFERRED, GRAPHS, PREFIXES
+from isecg_kg.config import GRAPH_INFERRED, GRAPHS
+from isecg_kg.rdf import mentioned_prefixes
 from isecg_kg.web import conneg
 from isecg_kg.web.conneg import DOC_FORMATS
 
@@ -39,11 +40,6 @@ CONTENT_TYPE = {n: m + ("; charset=utf-8" if m.startswith("text/") else "")
                 for n, (m, _) in DOC_FORMATS.items()}
 INFERRED = ox.NamedNode(GRAPH_INFERRED)
 GRAPH_NAMES = {g.rsplit("/", 1)[-1]: g for g in GRAPHS}  # ontology, data, inferred
-
-
-def _prefixes(triples) -> dict[str, str]:
-    text = " ".join(str(t) for t in triples)
-    return {p: ns for p, ns in PREFIXES.items() if ns in text}
 
 
 def jsonld(asserted: list, inferred: list, graph: str | None = GRAPH_INFERRED) -> bytes:
@@ -73,12 +69,12 @@ def write(asserted: list, inferred: list, fmt: str) -> bytes:
     if fmt in QUAD_FORMATS:
         quads = [ox.Quad(t.subject, t.predicate, t.object) for t in asserted]
         quads += [ox.Quad(t.subject, t.predicate, t.object, INFERRED) for t in inferred]
-        return ox.serialize(quads, format=QUAD_FORMATS[fmt],
-                            prefixes=None if fmt == "nq" else _prefixes(asserted + inferred))
+        prefixes = None if fmt == "nq" else mentioned_prefixes(asserted + inferred)
+        return ox.serialize(quads, format=QUAD_FORMATS[fmt], prefixes=prefixes)
     seen = set(asserted)
     merged = list(asserted) + [t for t in inferred if t not in seen]
     return ox.serialize(merged, format=TRIPLE_FORMATS[fmt],
-                        prefixes=None if fmt == "nt" else _prefixes(merged))
+                        prefixes=None if fmt == "nt" else mentioned_prefixes(merged))
 
 
 def choose(request, formats: dict = DOC_FORMATS) -> str | None:
@@ -119,7 +115,7 @@ class Graphs:
                          for t in triples]
                 self._cache[key] = ox.serialize(
                     quads, format=QUAD_FORMATS[fmt],
-                    prefixes=None if fmt == "nq" else _prefixes(triples))
+                    prefixes=None if fmt == "nq" else mentioned_prefixes(triples))
             elif graph is not None and fmt == "jsonld":
                 context = context_document()["@context"]
                 compact = _Compactor(context)

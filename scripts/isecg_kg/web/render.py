@@ -24,7 +24,7 @@ from isecg_kg.config import (
     PREFIXES,
     WIKIDATA_ENTITY,
 )
-from isecg_kg.rdf import canonical
+from isecg_kg.rdf import canonical, mentioned_prefixes
 from isecg_kg.web import conneg
 from isecg_kg.web import describe as D
 from isecg_kg.web.defaults import PAGE_CSP, page_csp
@@ -66,11 +66,6 @@ def script_json(data) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _used_prefixes(triples) -> dict[str, str]:
-    text = " ".join(str(t) for t in triples)
-    return {p: ns for p, ns in PREFIXES.items() if ns in text}
-
-
 def serialize(triples, fmt: str) -> bytes:
     triples = list(triples)
     if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
@@ -80,7 +75,7 @@ def serialize(triples, fmt: str) -> bytes:
         from isecg_kg.web import documents
 
         return documents.write(list(triples), [], fmt)
-    return ox.serialize(triples, format=OX_FORMAT[fmt], prefixes=_used_prefixes(triples))
+    return ox.serialize(triples, format=OX_FORMAT[fmt], prefixes=mentioned_prefixes(triples))
 
 
 def _import_pylode():

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from isecg_kg.config import (
+    ADMISSION_WAIT,
     BODY_TIMEOUT,
     BUDGET_WINDOW,
     CLIENT_BUDGET,
@@ -66,7 +67,7 @@ class ServerOptions:
     workers: int | None = None                    # None: one per core, at least two
     service_allow: tuple[str, ...] = (WIKIDATA_SPARQL,)
     wikidata_endpoint: str = WIKIDATA_SPARQL
-    admission_wait: float = 2.0
+    admission_wait: float = ADMISSION_WAIT
     max_heavy: int | None = None                  # None: the engine's default (per core)
     heavy_after: float | None = None
     worker_memory: int | None = WORKER_MEMORY  # bytes of address space per worker
@@ -348,8 +349,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     service = SparqlService(site, engine, store, max_rows=options.max_rows,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map, timeout=options.query_timeout,
-                            budgets=ClientBudgets(options.client_budget, options.budget_window,
-                                                  options.trust_proxy)
+                            budgets=ClientBudgets(options.client_budget, options.budget_window)
                             if options.client_budget else None, trusted=options.trust_proxy)
     if options.store:  # asked on the event loop for GET /sparql: ask the store now, once
         service.description.turtle()

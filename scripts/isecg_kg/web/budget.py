@@ -37,15 +37,13 @@ def client_of(request: Request, trusted: frozenset[str]) -> str:
 
 
 class ClientBudgets:
-    def __init__(self, seconds: float, window: float, trusted: tuple[str, ...] = (), *,
-                 clock=time.monotonic, max_clients: int = MAX_CLIENTS):
+    """Engine time spent per client (named by ``client_of``) in a sliding window."""
+
+    def __init__(self, seconds: float, window: float, *, clock=time.monotonic,
+                 max_clients: int = MAX_CLIENTS):
         self.seconds, self.window = seconds, window
-        self.trusted = frozenset(trusted)
         self.clock, self.max_clients = clock, max_clients
         self._spent: OrderedDict[str, deque[tuple[float, float]]] = OrderedDict()
-
-    def client(self, request: Request) -> str:
-        return client_of(request, self.trusted)
 
     def _prune(self, client: str, now: float) -> deque[tuple[float, float]] | None:
         spent = self._spent.get(client)

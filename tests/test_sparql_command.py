@@ -128,3 +128,13 @@ def test_one_shot_cli_query_is_killed_at_its_deadline(dist):
     assert proc.returncode == 2
     assert "time limit of 1 s" in proc.stderr
     assert time.monotonic() - started < 10
+
+
+def test_a_syntax_error_in_a_query_with_service_is_the_querys_not_the_remote_ends(dist):
+    """The one-shot child sends the error's kind and place as a worker does, so the CLI tells a
+    malformed query from a failed SERVICE by the endpoint's rule (it once blamed the remote)."""
+    query = ("SELECT * { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } ?s ?p }")
+    cli = run_cli("query", "--dist", str(dist), query)
+    assert cli.returncode == 2
+    assert "syntax error at line 1, column 76" in cli.stderr, cli.stderr
+    assert "remote endpoint" not in cli.stderr and "well-formed" not in cli.stderr

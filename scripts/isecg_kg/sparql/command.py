@@ -17,7 +17,6 @@ from isecg_kg.config import QUERY_TIMEOUT, WIKIDATA_SPARQL
 from isecg_kg.errors import (
     QueryAborted,
     QueryError,
-    QueryRefused,
     QueryTimeout,
     RemoteError,
 )
@@ -32,11 +31,13 @@ from isecg_kg.sparql.engine import (
     QueryRequest,
     QueryResult,
     answer,
+    error_reply,
     execute,
+    from_reply,
     on_big_stack,
     open_store,
 )
-from isecg_kg.sparql.explain import service_failure
+from isecg_kg.sparql.explain import is_service_failure, service_failure
 from isecg_kg.sparql.guard import (
     GRAPH_FORMS,
     SOLUTION_FORMS,
@@ -107,9 +108,9 @@ def _evaluate(dist: Path, req: QueryRequest) -> tuple:
     try:
         return ("ok", on_big_stack(lambda: execute(open_store(dist), req)))
     except QueryError as exc:
-        return ("error", str(exc))
+        return error_reply(exc)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, never a traceback
-        return ("error", f"the query failed: {exc}")
+        return error_reply(QueryError(f"the query failed: {exc}"))
 
 
 def run_one_shot(dist: Path, req: QueryRequest, timeout: float) -> QueryResult:
@@ -119,15 +120,13 @@ def run_one_shot(dist: Path, req: QueryRequest, timeout: float) -> QueryResult:
     the deadline is just as real: pyoxigraph cannot be interrupted, so the child is killed.
     """
     try:
-        kind, value = children.run(_evaluate, dist, req, timeout=timeout, method="fork")
+        reply = children.run(_evaluate, dist, req, timeout=timeout, method="fork")
     except TimeoutError:
         raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s "
                            "(raise --timeout)") from None
     except ChildProcessError as exc:
         raise QueryAborted(f"the query process died before it answered ({exc})") from None
-    if kind == "error":
-        raise QueryError(value)
-    return value
+    return from_reply(reply)
 
 
 def cli_query(args, built: Callable[[], Path]) -> int:
@@ -173,8 +172,7 @@ def cli_query(args, built: Callable[[], Path]) -> int:
         try:
             result = run_one_shot(dist, req, args.timeout)
         except QueryError as exc:  # a SERVICE that failed is no malformed query: same words
-            if not checked.services or exc.line is not None or isinstance(
-                    exc, (QueryTimeout, QueryAborted, QueryRefused)):
+            if not is_service_failure(exc, checked.services):
                 raise
             raise RemoteError(service_failure(str(exc), checked.services, mapping)[1]) from None
     out = sys.stdout.buffer

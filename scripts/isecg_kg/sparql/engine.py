@@ -18,7 +18,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.config import BASE
-from isecg_kg.errors import InputError
+from isecg_kg.errors import (
+    InputError,
+    QueryAborted,
+    QueryError,
+    QueryFailed,
+    QueryServiceFailed,
+    QueryUnsupported,
+)
 from isecg_kg.sparql.explain import engine_error, syntax_error
 from isecg_kg.sparql.guard import tokenize
 from isecg_kg.sparql.results import (
@@ -123,6 +130,24 @@ def answer(result, solution_format: str, graph_format: str, *, max_rows: int | N
     body, items, cut = fit(items, lambda triples: write_triples(triples, graph_format), max_bytes)
     return QueryResult("GRAPH", graph_format, GRAPH_FORMATS[graph_format][0], body, len(items),
                        truncated or cut, time.perf_counter() - started)
+
+
+# Errors that cross from a child process to its parent by name (any other is a plain QueryError).
+_CROSSING = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
+
+
+def error_reply(exc: QueryError) -> tuple:
+    """A query's error as a child process sends it to its parent: words, place and kind."""
+    return ("error", str(exc), exc.line, exc.column, type(exc).__name__)
+
+
+def from_reply(msg) -> QueryResult:
+    """The result a child process replied, or its error raised again as it was raised there."""
+    if msg[0] == "ok":
+        return msg[1]
+    if msg[0] == "aborted":
+        raise QueryAborted(msg[1])
+    raise _CROSSING.get(msg[4], QueryError)(msg[1], line=msg[2], column=msg[3])
 
 
 def _own_dataset(req: QueryRequest) -> bool:

@@ -296,6 +296,14 @@ def explain(text: str, line: int, column: int, detail: str,
     return line, column, sentence + (f"; {expected}" if expected else "")
 
 
+def is_service_failure(exc: QueryError, services: tuple[str, ...]) -> bool:
+    """Whether EXC, raised by a query with SERVICE, is the remote end's failure, not the
+    query's: the query parsed (no line), and the error is of the kinds a failed SERVICE gives."""
+    return bool(services) and exc.line is None and (
+        isinstance(exc, QueryServiceFailed) or type(exc) is QueryError
+        or isinstance(exc, QueryFailed) and "Parser error" in str(exc))
+
+
 def service_failure(message: str, services: tuple[str, ...],
                     service_map: dict[str, str] | None = None) -> tuple[int, str]:
     """(HTTP status, sentence) for a query with SERVICE whose evaluation failed: the remote

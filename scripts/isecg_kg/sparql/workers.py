@@ -21,21 +21,26 @@ from pathlib import Path
 from typing import Self
 
 from isecg_kg import children
-from isecg_kg.config import MAX_CLIENTS, QUERY_TIMEOUT, WORKER_MEMORY
+from isecg_kg.config import (
+    ADMISSION_WAIT,
+    HEAVY_AFTER,
+    MAX_CLIENTS,
+    QUERY_TIMEOUT,
+    WORKER_MEMORY,
+)
 from isecg_kg.errors import (
     InputError,
     QueryAborted,
     QueryBusy,
     QueryError,
-    QueryFailed,
-    QueryServiceFailed,
     QueryTimeout,
-    QueryUnsupported,
 )
 from isecg_kg.sparql.engine import (
     QueryRequest,
     QueryResult,
+    error_reply,
     execute,
+    from_reply,
     on_big_stack,
     open_store,
 )
@@ -57,9 +62,6 @@ MAX_LINE = 1024
 # and replaced, per query, and light queries wait for the replacements). One query answered
 # below the threshold clears the presumption.
 HEAVY_STREAK = 3
-# Engine errors that cross the worker pipe by name (any other is a plain QueryError).
-_ENGINE_ERRORS = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
-
 
 def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | None = None) -> None:
     import signal
@@ -96,26 +98,16 @@ def _worker_loop(conn, nq_path: str, sha256: str | None = None,
         try:
             reply = ("ok", execute(store, req))
         except QueryError as exc:
-            reply = ("error", str(exc), exc.line, exc.column, type(exc).__name__)
+            reply = error_reply(exc)
         except MemoryError:  # the worker lives on (the failed allocation is freed): not 400
             reply = ("aborted", "the query needed more memory than a worker may use"
                      + _limit_hint(memory_limit))
         except Exception as exc:  # noqa: BLE001 - any engine failure is the query's error
-            failed = engine_error(exc)
-            reply = ("error", str(failed), None, None, type(failed).__name__)
+            reply = error_reply(engine_error(exc))
         try:
             conn.send(reply)
         except (OSError, ValueError):
             return
-
-
-def _unpack(msg) -> QueryResult:
-    if msg[0] == "ok":
-        return msg[1]
-    if msg[0] == "aborted":
-        raise QueryAborted(msg[1])
-    cls = _ENGINE_ERRORS.get(msg[4], QueryError) if len(msg) > 4 else QueryError
-    raise cls(msg[1], line=msg[2], column=msg[3])
 
 
 def _limit_hint(memory_limit: int | None) -> str:
@@ -242,7 +234,7 @@ class QueryEngine:
 
     def __init__(self, dist: Path | str, *, workers: int = 2, timeout: float = QUERY_TIMEOUT,
                  max_rows: int | None = None, heavy_after: float | None = None,
-                 max_heavy: int | None = None, admission_wait: float = 2.0,
+                 max_heavy: int | None = None, admission_wait: float = ADMISSION_WAIT,
                  contended_after: float = 0.05,
                  memory_limit: int | None = WORKER_MEMORY, sha256: str | None = None,
                  max_bytes: int | None = None):
@@ -253,7 +245,7 @@ class QueryEngine:
         self.size = max(1, workers)
         self.timeout = timeout
         self.max_rows = max_rows
-        self.heavy_after = heavy_after if heavy_after is not None else min(0.5, timeout / 4)
+        self.heavy_after = heavy_after if heavy_after is not None else min(HEAVY_AFTER, timeout / 4)
         cores = os.cpu_count() or 1
         self.max_heavy = max_heavy if max_heavy is not None else max(
             1, min(cores, self.size - max(1, self.size // 4)))
@@ -514,7 +506,7 @@ class QueryEngine:
             healthy = True
             if loop.time() - start < self.heavy_after:
                 self._count_streak(client, False)
-            return _unpack(pickle.loads(msg))
+            return from_reply(pickle.loads(msg))
         finally:
             loop.remove_reader(fd)
             self._running -= 1

@@ -35,6 +35,7 @@ from isecg_kg.errors import (
     QueryUnsupported,
 )
 from isecg_kg.sparql.engine import QueryRequest
+from isecg_kg.sparql.explain import is_service_failure, service_failure
 from isecg_kg.sparql.guard import check_graphs, check_query
 from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
 from isecg_kg.sparql.workers import QueryEngine
@@ -192,7 +193,7 @@ class SparqlService:
             check_graphs(default_graphs, named)
             checked = self.checked.get(text)
             if checked is None:
-                checked = check_query(text, max_bytes=self.max_query_bytes,
+                checked = check_query(text, max_bytes=None,  # measured above
                                       service_allow=self.service_allow,
                                       service_map=self.service_map, base_iri=self.endpoint_iri)
                 self.checked.put(text, checked, sys.getsizeof(checked.text))
@@ -235,9 +236,7 @@ class SparqlService:
             except QueryError as exc:
                 # a SERVICE that failed: named as the query wrote it (a mirror's address stays
                 # private); the engine's other verdicts (501, 500) stand
-                if checked.services and exc.line is None and (
-                        isinstance(exc, QueryServiceFailed) or type(exc) is QueryError
-                        or isinstance(exc, QueryFailed) and "Parser error" in str(exc)):
+                if is_service_failure(exc, checked.services):
                     return self._service_failed(exc, checked.services)
                 return self._query_error(exc)
             finally:
@@ -367,8 +366,6 @@ class SparqlService:
     def _service_failed(self, exc: QueryError, services: tuple[str, ...]) -> Response:
         """A SERVICE endpoint failed (502) or timed out (504): a gateway error, not a
         malformed query."""
-        from isecg_kg.sparql.explain import service_failure
-
         status, detail = service_failure(str(exc), services, self.service_map)
         return problem(status, "Bad gateway" if status == 502 else "Gateway timeout", detail)
 

@@ -205,9 +205,9 @@ def targets(result: dict) -> list[dict]:
         v = worst_ratio(peer, mode)
         out.append({"target": name, "value": v, "unit": "×",
                     "met": v >= limit if v is not None else None})
-    first = sorted(r["throughput_ratio"] for r in ratios if r["peer"] == "oxigraph"
-                   and r["mode"] == "first-time" and r["throughput_ratio"] is not None)
-    v = first[len(first) // 2] if first else None  # the median ratio (of queries × connections)
+    # the median ratio over queries × connections
+    v = median([r["throughput_ratio"] for r in ratios if r["peer"] == "oxigraph"
+                and r["mode"] == "first-time" and r["throughput_ratio"] is not None])
     out.append({"target": "endpoint ≥ 1.0× Oxigraph, first-time (median query)", "value": v,
                 "unit": "×", "met": v >= 1.0 if v is not None else None})
     # issue 15 retired the fixed 20 ms: our p99 against Oxigraph server's on the same query

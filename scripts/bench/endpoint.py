@@ -173,6 +173,25 @@ HEAVY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 LIGHT_QUERIES = ("ASK { ?s a ?t }", "SELECT ?s WHERE { ?s a ?t } LIMIT 5")
 
 
+_texts = itertools.count()
+
+
+def unique(query: str, tag: str = "") -> str:
+    """QUERY with a comment no other text has: no answer cache can hit it."""
+    return f"{query}\n# {tag} {next(_texts)}-{time.monotonic_ns()}"
+
+
+def latency_summary(latencies: list[float], prefix: str = "") -> dict:
+    """Count, p50, p99 and max (ms) of LATENCIES (seconds), keys named PREFIX + n / p50_ms / …"""
+    s = sorted(latencies)
+
+    def pct(p: float) -> float | None:
+        return 1000 * s[min(len(s) - 1, int(len(s) * p))] if s else None
+
+    return {f"{prefix}n": len(s), f"{prefix}p50_ms": pct(0.50), f"{prefix}p99_ms": pct(0.99),
+            f"{prefix}max_ms": 1000 * s[-1] if s else None}
+
+
 def client_at(address: str, base_url: str = "", timeout: float = 30.0):
     """An HTTP client whose requests leave from ADDRESS (loopback has many: 127.0.0.2 is
     another client to the server's per-client limits)."""
@@ -183,7 +202,7 @@ def client_at(address: str, base_url: str = "", timeout: float = 30.0):
 
 
 def light_queries(base: str, address: str, first: int, done: Callable[[], bool],
-                  unique: Callable[[str], str], latencies: list, failed: list) -> None:
+                  tag: str, latencies: list, failed: list) -> None:
     """Light queries from ADDRESS, each text new, one after another until DONE(): each one's
     latency in LATENCIES, each status other than 200 in FAILED."""
     with client_at(address, base, 60) as c:
@@ -191,7 +210,7 @@ def light_queries(base: str, address: str, first: int, done: Callable[[], bool],
             if done():
                 return
             t0 = time.perf_counter()
-            r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2])})
+            r = c.get("/sparql", params={"query": unique(LIGHT_QUERIES[i % 2], tag)})
             latencies.append(time.perf_counter() - t0)
             if r.status_code != 200:
                 failed.append(r.status_code)
@@ -214,21 +233,19 @@ def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int
 
     import httpx
 
-    counter = itertools.count()
-
-    def unique(query: str) -> str:
-        return f"{query}\n# burst {next(counter)}-{time.monotonic_ns()}"
+    def tagged(query: str) -> str:
+        return unique(query, "burst")
 
     latencies: list[float] = []
     failed: list[int] = []
     heavy_status: list[int] = []
     for _ in range(rounds):
-        text = unique(HEAVY_QUERY)
+        text = tagged(HEAVY_QUERY)
 
         def send_heavy(text=text):
             with httpx.Client(timeout=120) as c:
                 r = c.get(base + "/sparql",
-                          params={"query": text if same_text else unique(HEAVY_QUERY)})
+                          params={"query": text if same_text else tagged(HEAVY_QUERY)})
                 heavy_status.append(r.status_code)
 
         burst = [threading.Thread(target=send_heavy) for _ in range(heavy)]
@@ -238,21 +255,15 @@ def measure_burst(base: str, *, rounds: int, heavy: int = 20, light_clients: int
 
         def light(client: int, burst=burst):
             light_queries(base, "127.0.0.2", client, lambda: not any(t.is_alive() for t in burst),
-                          unique, latencies, failed)
+                          "burst", latencies, failed)
 
         lights = [threading.Thread(target=light, args=(i,)) for i in range(light_clients)]
         for t in lights:
             t.start()
         for t in burst + lights:
             t.join()
-    s = sorted(latencies)
-
-    def pct(p: float) -> float | None:
-        return 1000 * s[min(len(s) - 1, int(len(s) * p))] if s else None
-
     return {"rounds": rounds, "heavy": heavy, "light_clients": light_clients,
-            "same_text": same_text, "n": len(s), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-            "max_ms": 1000 * s[-1] if s else None, "light_failed": len(failed),
+            "same_text": same_text, **latency_summary(latencies), "light_failed": len(failed),
             "light_failed_statuses": sorted(set(failed)),
             "heavy_statuses": dict(Counter(heavy_status))}
 
@@ -321,12 +332,10 @@ async def _slow_clients(base: str, ask: str, *, slow: int, hold: float) -> dict:
         except OSError:  # reset
             refused += 1
         w.close()
-    s = sorted(latencies)
+    asks = latency_summary(latencies, "ask_")
+    asks["asks"] = asks.pop("ask_n")
     return {"slow": slow, "unopened": unopened, "refused": refused,
-            "held": len(held) - refused, "asks": len(s),
-            "ask_p50_ms": 1000 * s[len(s) // 2] if s else None,
-            "ask_p99_ms": 1000 * s[min(len(s) - 1, int(len(s) * 0.99))] if s else None,
-            "ask_max_ms": 1000 * s[-1] if s else None, "ask_errors": len(errors),
+            "held": len(held) - refused, **asks, "ask_errors": len(errors),
             "ask_error_kinds": sorted(set(errors))}
 
 
@@ -367,25 +376,24 @@ def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
     from collections import Counter
 
 
-    counter = itertools.count()
     stop = threading.Event()
 
-    def unique(query: str) -> str:
-        return f"{query}\n# fair {next(counter)}-{time.monotonic_ns()}"
+    def tagged(query: str) -> str:
+        return unique(query, "fair")
 
     flood_status: Counter = Counter()
 
     def flooder() -> None:
         with client_at("127.0.0.1", base, 120) as c:
             while not stop.is_set():
-                r = c.get("/sparql", params={"query": unique(HEAVY_QUERY)})
+                r = c.get("/sparql", params={"query": tagged(HEAVY_QUERY)})
                 flood_status[r.status_code] += 1
 
     latencies: list[float] = []
     light_failed: list[int] = []
 
     def light() -> None:
-        light_queries(base, "127.0.0.3", 0, stop.is_set, unique, latencies, light_failed)
+        light_queries(base, "127.0.0.3", 0, stop.is_set, "fair", latencies, light_failed)
 
     threads = [threading.Thread(target=flooder) for _ in range(flood)]
     for t in threads:
@@ -397,7 +405,7 @@ def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
     t0 = time.monotonic()
     answered = None
     with client_at("127.0.0.2", base, 120) as c:
-        text = unique(MODERATE_QUERY)
+        text = tagged(MODERATE_QUERY)
         while time.monotonic() - t0 < give_up:
             r = c.get("/sparql", params={"query": text})
             attempts.append((r.status_code, r.headers.get("retry-after")))
@@ -408,14 +416,11 @@ def measure_fair(base: str, *, flood: int = 4, settle: float = 1.0,
     stop.set()
     for t in [*threads, lights]:
         t.join()
-    s = sorted(latencies)
     return {"flood": flood, "answered_after_s": answered, "attempts": len(attempts),
             "attempt_statuses": [a[0] for a in attempts],
             "retry_afters": [a[1] for a in attempts if a[1] is not None],
-            "flood_statuses": dict(flood_status), "light_n": len(s),
-            "light_p50_ms": 1000 * s[len(s) // 2] if s else None,
-            "light_p99_ms": 1000 * s[min(len(s) - 1, int(len(s) * 0.99))] if s else None,
-            "light_max_ms": 1000 * s[-1] if s else None, "light_failed": len(light_failed),
+            "flood_statuses": dict(flood_status), **latency_summary(latencies, "light_"),
+            "light_failed": len(light_failed),
             "light_failed_statuses": sorted(set(light_failed))}
 
 

@@ -46,6 +46,7 @@ from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web.budget import ClientBudgets
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import (
+    ALLOW,
     EXPOSED_HEADERS,
     MAX_PATH_BYTES,
     MEMORY_CHECK,
@@ -130,7 +131,7 @@ class ReadOnly:
         if scope["type"] == "http" and scope["method"] in WRITE_METHODS:
             response = problem(405, "Method not allowed", f"{scope['method']} is refused: this "
                                "service is read-only",
-                               headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+                               headers={"Allow": ALLOW})
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

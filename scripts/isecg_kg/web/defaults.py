@@ -28,6 +28,9 @@ QUERY_PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'nonc
 # An SVG picture served on its own: nothing in it may load or run anything.
 SVG_CSP = "default-src 'none'"
 
+# The methods the service answers (a read-only one): the Allow header of a 405 and of OPTIONS.
+ALLOW = "GET, HEAD, POST, OPTIONS"
+
 # Headers of every linked-data response (pages, documents, dumps, redirects).
 PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 

@@ -45,7 +45,7 @@ from isecg_kg.web.budget import ClientBudgets, client_of
 from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.conneg import DOC_FORMATS
 from isecg_kg.web.context import Site
-from isecg_kg.web.defaults import DISCONNECT_GRACE
+from isecg_kg.web.defaults import ALLOW, DISCONNECT_GRACE
 from isecg_kg.web.documents import FORMAT_PARAM, Graphs
 from isecg_kg.web.query_page import QueryPage
 from isecg_kg.web.responses import problem
@@ -57,8 +57,6 @@ from isecg_kg.web.sparql_formats import (
     choose_format,
     parse_term,
 )
-
-ALLOW = "GET, HEAD, POST, OPTIONS"
 
 
 class _BadRequest(Exception):

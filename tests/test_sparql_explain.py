@@ -14,6 +14,7 @@ import pytest
 from conftest import run_cli
 from isecg_kg.errors import QueryError
 from isecg_kg.sparql.engine import QueryRequest, execute
+from isecg_kg.sparql.explain import in_source
 from isecg_kg.sparql.guard import check_query
 from servers import LoopbackHTTP, isecg_server
 
@@ -73,11 +74,12 @@ NOT_THERE = ("\\u{", "..=", "[_]", "Prefix not found")  # the parser's internals
 
 
 def message(query: str) -> QueryError:
+    checked = None
     try:
         checked = check_query(query)
         execute(ox.Store(), QueryRequest(checked.text, prefixes=checked.prefixes))
-    except QueryError as exc:
-        return exc
+    except QueryError as exc:  # the engine's, worded for the query as written (as the endpoint)
+        return exc if checked is None else in_source(exc, checked)
     raise AssertionError(f"no error for {query!r}")
 
 

@@ -123,10 +123,69 @@ def test_checked_query_carries_only_the_predeclared_prefixes_it_uses():
 def test_codepoint_escapes_outside_terms_are_replaced_then_checked_again():
     """SPARQL replaces \\u escapes anywhere before parsing; Oxigraph only inside terms."""
     q = "PREFIX : <http://example/> SELECT * WHERE { ?s :\\u0070 ?xx\\u0078 }"
-    assert check_query(q).text == "PREFIX : <http://example/> SELECT * WHERE { ?s :p ?xxx }"
+    # (the engine is given the re-emission: prefixed names expanded, no PREFIX left)
+    assert check_query(q).text == "SELECT * WHERE { ?s <http://example/p> ?xxx }"
     # what an escape spells is checked like the rest: no SERVICE hidden in one
     with pytest.raises(QueryRefused, match="SERVICE"):
         check_query("SELECT * { \\u0053ERVICE <http://example.org/> { ?s ?p ?o } }")
     for bad in ("ASK { ?s ?p \\x }", "ASK { ?s ?p \\u005Cu0041 }"):
         with pytest.raises(QueryError, match="backslash"):
             check_query(bad)
+
+
+def test_union_branches_stop_at_exactly_the_limit():
+    """README: 1,024 UNION branches (1,023 keywords); 1,025 were let through before."""
+    from isecg_kg.sparql.guard import MAX_UNION
+
+    def union(branches: int) -> str:
+        return "SELECT * {" + " UNION ".join(f"{{ ?s ?p {i} }}" for i in range(branches)) + "}"
+
+    assert check_query(union(MAX_UNION)).form == "SELECT"
+    with pytest.raises(QueryError, match="more than 1024 UNION branches"):
+        check_query(union(MAX_UNION + 1))
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * { ?s ?p ?o \\uD800 }",               # a lone surrogate outside any term
+    "SELECT * { ?s ?p ?o } \\uDFFF",
+    "SELECT * { ?s <http://a.example/\\uD800> ?o }",  # inside an IRI
+    "SELECT * { ?s ?p ?o \\U00110000 }",           # past U+10FFFF
+    "SELECT * { ?s <http://a.example/\\U0011FFFF> ?o }",
+])
+def test_escapes_that_name_no_character_are_syntax_errors(query):
+    """Issue 21: these were a 500 (UnicodeEncodeError) at the endpoint."""
+    with pytest.raises(QueryError, match="names no character") as exc:
+        check_query(query)
+    assert exc.value.line == 1 and exc.value.column is not None
+    assert not isinstance(exc.value, QueryRefused)
+
+
+@pytest.mark.parametrize("query, refused", [
+    ("PREFIX : <http://127.0.0.1:8799/x> SELECT * WHERE { SERVICE:{ ?s ?p ?o } }",
+     "undeclared prefix `SERVICE:`"),
+    ("SELECT * WHERE { SERVICESILENT<http://127.0.0.1:8799/x>{ ?s ?p ?o } }",
+     "unknown keyword `SERVICESILENT`"),
+    ("select * where { servicesilent<http://127.0.0.1:8799/x>{ ?s ?p ?o } }",
+     "unknown keyword `servicesilent`"),
+    ("PREFIX x: <https://query.wikidata.org/sparql> PREFIXx:<http://127.0.0.1:8799/evil> "
+     "SELECT * { SERVICE x: { ?s ?p ?o } }", "undeclared prefix `PREFIXx:`"),
+    ("SELECT * { \\u0053ERVICE:{ ?s ?p ?o } }", "undeclared prefix `SERVICE:`"),
+    ("CONSTRUCTWHERE{?s a ?o}", "unknown keyword `CONSTRUCTWHERE`"),
+])
+def test_keywords_glued_to_their_neighbours_are_read_as_the_grammar_does(query, refused):
+    """Issue 21's reproductions: each reached a loopback listener (or, for CONSTRUCTWHERE,
+    answered Turtle to a JSON request); the grammar reads them as a prefixed name or a word."""
+    with pytest.raises(QueryError, match=refused.replace("`", ".")):
+        check_query(query)
+
+
+def test_the_engine_is_given_the_checks_own_reading():
+    checked = check_query("PREFIX x: <https://query.wikidata.org/sparql> PREFIX x: <http://a/> "
+                          "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> "
+                          "{ ?s x:p ?o } } # tail")
+    assert checked.text == ("SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> "
+                            "{ ?s <http://a/p> ?o } } # tail\n")
+    assert checked.services == (WIKIDATA_SPARQL,)
+    # what the re-emission reads as is what the checks read: checking it again changes nothing
+    again = check_query(checked.text)
+    assert again.text == checked.text and again.services == checked.services

@@ -119,6 +119,8 @@ WORKER_MEMORY_MIB = 2048             # address space of each query worker
 WORKER_MEMORY = WORKER_MEMORY_MIB << 20  # the same in bytes: a runaway ORDER BY dies, not the host
 HEAVY_AFTER = 0.5                    # seconds after which a running query is heavy
 ADMISSION_WAIT = 2.0                 # seconds a query waits for a free worker before 503
+# workers that may connect, for queries with an approved SERVICE (the others can open no socket)
+SERVICE_WORKERS = 1
 # The server (`serve`)
 MAX_CONNECTIONS = 1024               # connections served at once; uvicorn answers 503 beyond
 # connections one client address may hold at once: a quarter of the slots, so slow clients from

@@ -6,6 +6,7 @@
     ├── InconsistencyError  reasoning derived a contradiction (exit 1)
     ├── BuildError          the build could not write its output (exit 2)
     ├── QueryError          a SPARQL query is malformed or refused (exit 2)
+    │   ├── QuerySyntax     the engine's parser refused it (where, and what it expected)
     │   ├── QueryTimeout    a query ran past its deadline
     │   └── QueryRefused    a query asks for something this service never does (SERVICE, LOAD, ...)
     ├── RemoteError         a remote endpoint failed or answered garbage (exit 2)
@@ -59,6 +60,17 @@ class QueryError(IsecgError):
 
 class QueryTimeout(QueryError):
     pass
+
+
+class QuerySyntax(QueryError):
+    """The engine's parser refused the query: ``detail`` is what it expected, ``at`` its own
+    (line, column) in the text it was given, so a caller holding the client's original text
+    can word it for that (explain.in_source)."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
+                 detail: str = "", at: tuple[int, int] | None = None):
+        self.detail, self.at = detail, at
+        super().__init__(message, line=line, column=column)
 
 
 class QueryRefused(QueryError):

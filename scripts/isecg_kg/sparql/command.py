@@ -37,7 +37,12 @@ from isecg_kg.sparql.engine import (
     on_big_stack,
     open_store,
 )
-from isecg_kg.sparql.explain import is_service_failure, service_failure
+from isecg_kg.sparql.explain import (
+    in_source,
+    is_service_failure,
+    service_failure,
+    syntax_error,
+)
 from isecg_kg.sparql.guard import (
     GRAPH_FORMS,
     SOLUTION_FORMS,
@@ -49,6 +54,7 @@ from isecg_kg.sparql.results import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
 )
+from isecg_kg.sparql.seal import confirm_services, deny_network, sealed_syntax_error
 
 
 def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "table",
@@ -104,8 +110,17 @@ def _query_text(args) -> tuple[str, dict[str, Param]]:
 
 
 def _evaluate(dist: Path, req: QueryRequest) -> tuple:
-    """In the one-shot child: the result or the error's words, never a traceback."""
+    """In the one-shot child: the result or the error's words, never a traceback. A query the
+    checks found no SERVICE in is evaluated without network (seal.deny_network); one with an
+    approved SERVICE only once a second reading finds the same endpoints (seal.confirm_services)."""
     try:
+        if req.services:  # may connect: only to the endpoints approved, read a second time
+            bad = sealed_syntax_error(req.text, req.base_iri)
+            if bad is not None:
+                raise syntax_error(bad, req.text)
+            confirm_services(req.text, req.services)
+        else:
+            deny_network()
         return ("ok", on_big_stack(lambda: execute(open_store(dist), req)))
     except QueryError as exc:
         return error_reply(exc)
@@ -166,14 +181,14 @@ def cli_query(args, built: Callable[[], Path]) -> int:
                 print(f"isecg-kg query: note: parameter {name} is not bound (--param "
                       f"{name}=VALUE)", file=sys.stderr)
         req = QueryRequest(checked.text, solution_format=sol_fmt, graph_format=graph_fmt,
-                           substitutions=subs, prefixes=checked.prefixes,
-                           own_dataset=bool(checked.from_graphs))
+                           substitutions=subs, own_dataset=bool(checked.from_graphs),
+                           services=tuple(mapping.get(s, s) for s in checked.services))
         dist = built()
         try:
             result = run_one_shot(dist, req, args.timeout)
         except QueryError as exc:  # a SERVICE that failed is no malformed query: same words
             if not is_service_failure(exc, checked.services):
-                raise
+                raise in_source(exc, checked) from None
             raise RemoteError(service_failure(str(exc), checked.services, mapping)[1]) from None
     out = sys.stdout.buffer
     out.write(result.body)

@@ -23,7 +23,9 @@ from isecg_kg.errors import (
     QueryAborted,
     QueryError,
     QueryFailed,
+    QueryRefused,
     QueryServiceFailed,
+    QuerySyntax,
     QueryUnsupported,
 )
 from isecg_kg.sparql.explain import engine_error, syntax_error
@@ -93,6 +95,9 @@ class QueryRequest:
     # the query names its own dataset (FROM / FROM NAMED: CheckedQuery.from_graphs); None: not
     # checked yet, so execute looks for itself
     own_dataset: bool | None = None
+    # the SERVICE endpoints the checks approved, as the text names them (CheckedQuery.services,
+    # a mirror in place of Wikidata's): a query with none goes to a worker without network
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,11 +138,15 @@ def answer(result, solution_format: str, graph_format: str, *, max_rows: int | N
 
 
 # Errors that cross from a child process to its parent by name (any other is a plain QueryError).
-_CROSSING = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed)}
+_CROSSING = {c.__name__: c for c in (QueryUnsupported, QueryFailed, QueryServiceFailed,
+                                     QueryRefused)}
 
 
 def error_reply(exc: QueryError) -> tuple:
-    """A query's error as a child process sends it to its parent: words, place and kind."""
+    """A query's error as a child process sends it to its parent: words, place and kind (and
+    for a syntax error, the parser's own words and place)."""
+    if isinstance(exc, QuerySyntax):
+        return ("error", str(exc), exc.line, exc.column, "QuerySyntax", exc.detail, exc.at)
     return ("error", str(exc), exc.line, exc.column, type(exc).__name__)
 
 
@@ -147,6 +156,8 @@ def from_reply(msg) -> QueryResult:
         return msg[1]
     if msg[0] == "aborted":
         raise QueryAborted(msg[1])
+    if msg[4] == "QuerySyntax":
+        raise QuerySyntax(msg[1], line=msg[2], column=msg[3], detail=msg[5], at=msg[6])
     raise _CROSSING.get(msg[4], QueryError)(msg[1], line=msg[2], column=msg[3])
 
 

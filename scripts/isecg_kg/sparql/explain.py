@@ -31,27 +31,11 @@ from isecg_kg.errors import (
     QueryError,
     QueryFailed,
     QueryServiceFailed,
+    QuerySyntax,
     QueryUnsupported,
 )
-from isecg_kg.sparql.guard import tokenize
+from isecg_kg.sparql.guard import KEYWORDS, CheckedQuery, origin, tokenize
 
-# Every word the SPARQL 1.1 grammar (and pyoxigraph's SPARQL 1.2 / extensions) treats as a
-# keyword or built-in function name, upper-cased; `a` is special.
-KEYWORDS = frozenset([
-    "BASE", "PREFIX", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "DISTINCT", "REDUCED", "AS",
-    "FROM", "NAMED", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT", "OFFSET",
-    "VALUES", "OPTIONAL", "GRAPH", "SERVICE", "SILENT", "BIND", "UNDEF", "MINUS", "UNION",
-    "FILTER", "EXISTS", "NOT", "IN", "TRUE", "FALSE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD",
-    "MOVE", "COPY", "INSERT", "DELETE", "DATA", "WITH", "USING", "DEFAULT", "ALL", "INTO", "TO",
-    "LATERAL", "STR", "LANG", "LANGMATCHES", "DATATYPE", "BOUND", "IRI", "URI", "BNODE", "RAND",
-    "ABS", "CEIL", "FLOOR", "ROUND", "CONCAT", "STRLEN", "UCASE", "LCASE", "ENCODE_FOR_URI",
-    "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE", "STRAFTER", "YEAR", "MONTH", "DAY", "HOURS",
-    "MINUTES", "SECONDS", "TIMEZONE", "TZ", "NOW", "UUID", "STRUUID", "MD5", "SHA1", "SHA256",
-    "SHA384", "SHA512", "COALESCE", "IF", "STRLANG", "STRDT", "SAMETERM", "ISIRI", "ISURI",
-    "ISBLANK", "ISLITERAL", "ISNUMERIC", "REGEX", "SUBSTR", "REPLACE", "COUNT", "SUM", "MIN",
-    "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "SEPARATOR", "TRIPLE", "SUBJECT", "PREDICATE",
-    "OBJECT", "ISTRIPLE", "ADJUST", "LANGDIR", "STRLANGDIR", "HASLANG", "HASLANGDIR"
-])
 # What people mean most often, for suggestions (a typo of a rare function is rarer).
 SUGGEST = sorted(KEYWORDS - {"TZ", "IF", "IN", "AS", "BY", "TO"}) + ["a"]
 
@@ -198,9 +182,47 @@ def _shape(text: str, tokens) -> tuple[int, int, str] | None:
     return None
 
 
+def word_sentence(word: str, before: str = "") -> str:
+    """Why WORD, a bare word that is no keyword, is wrong (BEFORE: the token ahead of it)."""
+    before = before.upper()
+    if before == "PREFIX":
+        return f"a prefix name ends with a colon: PREFIX {word}: <…>"
+    if before in ("LIMIT", "OFFSET"):
+        return f"{before} takes a whole number, not `{word}`"
+    upper = word.upper()
+    # a ratio of 0.7 needs lengths within 0.3 of each other: others are not even compared
+    near = [w for w in SUGGEST if 0.7 * (len(w) + len(upper)) <= 2 * min(len(w), len(upper))]
+    close = difflib.get_close_matches(upper, near, n=1, cutoff=0.7)
+    hint = f" — did you mean `{close[0]}`?" if close else (
+        "; names need a prefix (`rdfs:label`), variables a `?` (`?x`)")
+    return f"unknown keyword `{word}`{hint}"
+
+
 def explain(text: str, line: int, column: int, detail: str,
             predeclared: dict[str, str] | None = None) -> tuple[int, int, str]:
     """(line, column, sentence) for a syntax error pyoxigraph reported at line:column."""
+    found = cause(text, line, column, predeclared)
+    if found is not None:
+        return found
+    tokens = tokenize(text)
+    at = _offset(text, line, column)
+    # 7. the parser's expectation, in words
+    expected = _expected(detail)
+    found = _found(text, at, tokens)
+    if "IRI parsing failed" in detail:
+        return line, column, "invalid IRI"
+    if found == "end of the query" and not text[at:].strip() and len(text.rstrip()) > at - 2:
+        sentence = "the parser stopped at the end of the query"
+    else:
+        sentence = f"unexpected {found}"
+    return line, column, sentence + (f"; {expected}" if expected else "")
+
+
+def cause(text: str, line: int, column: int,
+          predeclared: dict[str, str] | None = None) -> tuple[int, int, str] | None:
+    """(line, column, sentence) of the likeliest cause of a syntax error found at line:column
+    that the tokens show (1-6 of the module's list), or None. The checks (guard) word what
+    they refuse with it too, so the engine and the checks name a mistake alike."""
     if not text.strip() or not [t for t in tokenize(text)]:
         return 1, 1, "the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query"
     tokens = tokenize(text)
@@ -269,31 +291,10 @@ def explain(text: str, line: int, column: int, detail: str,
             break
         if t.kind == "word" and t.text.upper() not in KEYWORDS and t.text != "a":
             ln, col = _position(text, t.start)
-            before = tokens[i - 1].text.upper() if i else ""
-            if before == "PREFIX":
-                return ln, col, (f"a prefix name ends with a colon: PREFIX {t.text}: <…>")
-            if before in ("LIMIT", "OFFSET"):
-                return ln, col, f"{before} takes a whole number, not `{t.text}`"
-            close = difflib.get_close_matches(t.text.upper(), SUGGEST, n=1, cutoff=0.7)
-            hint = f" — did you mean `{close[0]}`?" if close else (
-                "; names need a prefix (`rdfs:label`), variables a `?` (`?x`)")
-            return ln, col, f"unknown keyword `{t.text}`{hint}"
+            return ln, col, word_sentence(t.text, tokens[i - 1].text if i else "")
 
     # 6. shapes the parser words poorly
-    found = _shape(text, tokens)
-    if found is not None:
-        return found
-
-    # 7. the parser's expectation, in words
-    expected = _expected(detail)
-    found = _found(text, at, tokens)
-    if "IRI parsing failed" in detail:
-        return line, column, "invalid IRI"
-    if found == "end of the query" and not text[at:].strip() and len(text.rstrip()) > at - 2:
-        sentence = "the parser stopped at the end of the query"
-    else:
-        sentence = f"unexpected {found}"
-    return line, column, sentence + (f"; {expected}" if expected else "")
+    return _shape(text, tokens)
 
 
 def is_service_failure(exc: QueryError, services: tuple[str, ...]) -> bool:
@@ -326,20 +327,32 @@ _SYNTAX = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
 def syntax_error(exc: SyntaxError, text: str | None = None,
                  predeclared: dict[str, str] | None = PREDECLARED) -> QueryError:
     """The parser's error as one line; with the query ``text``, in plain words (``explain``)
-    at the position of the likeliest cause."""
+    at the position of the likeliest cause. The parser's own words stay in ``detail``."""
     msg = str(exc)
     m = _SYNTAX.match(msg)
     if not m:
         return QueryError(f"syntax error: {msg[:500]}")
     line, col, detail = int(m.group(1)), int(m.group(2)), " ".join(m.group(3).split())
     if text is not None:
-        line, col, sentence = explain(text, line, col, detail, predeclared)
-        return QueryError(f"syntax error at line {line}, column {col}: {sentence}", line=line,
-                          column=col)
-    if len(detail) > 400:
-        detail = detail[:400] + " ..."
-    return QueryError(f"syntax error at line {line}, column {col}: {detail}", line=line,
-                      column=col)
+        at_line, at_col, sentence = explain(text, line, col, detail, predeclared)
+        return QuerySyntax(f"syntax error at line {at_line}, column {at_col}: {sentence}",
+                           line=at_line, column=at_col, detail=detail, at=(line, col))
+    short = detail[:400] + " ..." if len(detail) > 400 else detail
+    return QuerySyntax(f"syntax error at line {line}, column {col}: {short}", line=line,
+                       column=col, detail=detail, at=(line, col))
+
+
+def in_source(exc: QueryError, checked: CheckedQuery,
+              predeclared: dict[str, str] | None = PREDECLARED) -> QueryError:
+    """EXC, the engine's syntax error in the re-emission ``checked.text``, worded again for the
+    client's own text: the parser's place mapped back, then explained there."""
+    if not isinstance(exc, QuerySyntax) or exc.at is None or checked.source in ("",
+                                                                               checked.text):
+        return exc
+    line, col = origin(checked, *exc.at)
+    line, col, sentence = explain(checked.source, line, col, exc.detail, predeclared)
+    return QuerySyntax(f"syntax error at line {line}, column {col}: {sentence}", line=line,
+                       column=col, detail=exc.detail, at=exc.at)
 
 
 def engine_error(exc: Exception) -> QueryError:

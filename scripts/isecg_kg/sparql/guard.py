@@ -1,47 +1,99 @@
-"""The SPARQL safety checks: what must never reach the engine, refused before it does.
+"""The SPARQL safety checks, and the one text of a query the engine is given.
 
 ``check_query`` enforces what the engine itself cannot: a size limit (before any parsing), no
 SPARQL Update, ``SERVICE`` only to allow-listed endpoints (pyoxigraph would otherwise call any
-IRI, SSRF) and ``FROM``/``FROM NAMED`` only over our own graphs. It uses a tokenizer that skips
-strings, IRIs and comments exactly as the SPARQL grammar does, because pyoxigraph exposes no
-algebra and parsing with rdflib is neither thread-safe nor fast.
+IRI, SSRF) and ``FROM``/``FROM NAMED`` only over our own graphs.
+
+It reads the query once, with a tokenizer that follows the SPARQL grammar's terminals (longest
+match: ``SERVICE:`` is a prefixed name, ``SERVICESILENT`` one word, ``456.`` an integer and a
+dot), and returns the query **re-emitted from its own tokens** (``CheckedQuery.text``): each
+token separated from the next by whitespace, prefixed names expanded and relative IRIs resolved
+to absolute IRIs (so no ``PREFIX`` is left to redefine; a query's ``BASE`` is said once, first,
+for what ``IRI("x")`` makes), ``\\u`` escapes outside strings and IRIs replaced, line breaks
+kept (so line numbers stay), comments kept each on a line of its own. A word
+that is not a keyword, or a character that starts no token, is refused with its line and column.
+The engine evaluates that text and nothing else, so whatever it reads is what the checks read:
+gluing keywords to their neighbours, redefining a prefix or spelling a keyword with escapes
+cannot make it see a SERVICE the checks did not (tests/test_sparql_differential.py).
+
+pyoxigraph exposes no algebra, and parsing with rdflib is neither thread-safe nor fast, hence
+a tokenizer; relative IRIs are resolved by pyoxigraph's own IRI code (a Turtle parse), so they
+resolve exactly as the engine would have resolved them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import urljoin
 
 from isecg_kg.config import BASE, GRAPHS, MAX_QUERY_BYTES, PREDECLARED, WIKIDATA_SPARQL
 from isecg_kg.errors import QueryError, QueryRefused, QueryTooLarge
 
 MAX_NESTING = 256         # brackets ({ ( [) open at once; deeper is refused (400) before parsing
-MAX_UNION = 1024          # UNION keywords per query: pyoxigraph plans n branches in ~n² time
+MAX_UNION = 1024          # UNION branches per query (n-1 keywords): pyoxigraph plans n in ~n² time
 SOLUTION_FORMS = ("SELECT", "ASK")
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE",
                           "ADD", "WITH", "USING"})
+# Every word the SPARQL 1.1 grammar (and pyoxigraph's SPARQL 1.2 / extensions) treats as a
+# keyword or built-in function name, upper-cased; `a` is special (lower case only). Any other
+# bare word is refused: nothing else in a query is a word.
+KEYWORDS = frozenset([
+    "BASE", "PREFIX", "VERSION", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "DISTINCT", "REDUCED",
+    "AS", "FROM", "NAMED", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT",
+    "OFFSET", "VALUES", "OPTIONAL", "GRAPH", "SERVICE", "SILENT", "BIND", "UNDEF", "MINUS",
+    "UNION", "FILTER", "EXISTS", "NOT", "IN", "TRUE", "FALSE", "LOAD", "CLEAR", "DROP", "CREATE",
+    "ADD", "MOVE", "COPY", "INSERT", "DELETE", "DATA", "WITH", "USING", "DEFAULT", "ALL", "INTO",
+    "TO", "LATERAL", "STR", "LANG", "LANGMATCHES", "DATATYPE", "BOUND", "IRI", "URI", "BNODE",
+    "RAND", "ABS", "CEIL", "FLOOR", "ROUND", "CONCAT", "STRLEN", "UCASE", "LCASE",
+    "ENCODE_FOR_URI", "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE", "STRAFTER", "YEAR",
+    "MONTH", "DAY", "HOURS", "MINUTES", "SECONDS", "TIMEZONE", "TZ", "NOW", "UUID", "STRUUID",
+    "MD5", "SHA1", "SHA256", "SHA384", "SHA512", "COALESCE", "IF", "STRLANG", "STRDT",
+    "SAMETERM", "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "REGEX", "SUBSTR",
+    "REPLACE", "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "SEPARATOR",
+    "TRIPLE", "SUBJECT", "PREDICATE", "OBJECT", "ISTRIPLE", "ADJUST", "LANGDIR", "STRLANGDIR",
+    "HASLANG", "HASLANGDIR"
+])
+# Punctuation and operators of the grammar (SPARQL 1.2's << >> <<( )>> {| |} ~ included): the
+# only tokens of kind "other" a query may hold.
+PUNCTUATION = frozenset(["{", "}", "(", ")", "[", "]", ".", ",", ";", "*", "=", "!", "<", ">",
+                         "|", "+", "-", "/", "^", "?", "~", "&&", "||", "!=", "<=", ">=", "^^",
+                         "<<", ">>", "<<(", ")>>", "{|", "|}"])
 
-_TOKEN = re.compile(r"""
- (?P<ws>\s+)
+# The grammar's character classes (SPARQL 1.1 §19.8), exactly: a laxer class (Python's \w)
+# would let the checks read one token where the engine reads two.
+_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
+         "\u2070-\u218F\u2C00-\u2FEF\u3001-\ud7ff\uF900-\uFDCF\uFDF0-\uFFFD"
+         "\U00010000-\U000EFFFF")
+_U = _BASE + "_"
+_PN = _U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
+_VARC = _U + "0-9\u00B7\u0300-\u036F\u203F-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%]"
+_TOKEN = re.compile(rf"""
+ (?P<ws>[ \t\r\n]+)
 |(?P<comment>\#[^\r\n]*)
-|(?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
+|(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
 |(?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
             |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-|(?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-|(?P<bnode>_:[\w\-.\u00B7\u0300-\u036F\u203F-\u2040]+)
-|(?P<pname>(?:[^\W\d_][\w\-.\u00B7\u0300-\u036F\u203F-\u2040]*)?:
-            (?:[\w\-:.%\u00B7\u0300-\u036F\u203F-\u2040]|\\[_~.\-!$&'()*+,;=/?\#@%])*)
-|(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+|(?P<var>[?$][{_U}0-9][{_VARC}]*)
+|(?P<bnode>_:[{_U}0-9](?:[{_PN}.]*[{_PN}])?)
+|(?P<pname>(?:[{_BASE}](?:[{_PN}.]*[{_PN}])?)?:
+           (?:(?:[{_U}:0-9]|{_PLX})(?:(?:[{_PN}.:]|{_PLX})*(?:[{_PN}:]|{_PLX}))?)?)
+|(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)
+|(?P<number>[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+
+                   |[0-9]*\.[0-9]+|[0-9]+))
 |(?P<word>[A-Za-z_][A-Za-z0-9_]*)
-|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-|(?P<other>.)
+|(?P<other><<\(|\)>>|<<|>>|\{{\||\|\}}|\^\^|&&|\|\||!=|<=|>=|.)
 """, re.VERBOSE | re.DOTALL)
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PN_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_NOT_IRIREF = re.compile(r'[<>"{}|^`\\\x00-\x20]')  # written as \uXXXX inside <...>
+_BACKSLASH = ("a backslash is only allowed inside strings and IRIs, or as a \\u.... / "
+              "\\U........ escape (not one that makes another)")
 
 
 class _Token(NamedTuple):  # a tuple: a query of a few KB has hundreds, made per request
@@ -53,177 +105,399 @@ class _Token(NamedTuple):  # a tuple: a query of a few KB has hundreds, made per
 
 def tokenize(text: str) -> list[_Token]:
     """SPARQL tokens without whitespace and comments (total: unknown characters are 'other')."""
-    tokens = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind in ("ws", "comment"):
-            continue
-        tok = m.group()
-        if kind == "pname" and tok.endswith(".") and not tok.endswith(":"):
-            # a local name cannot end with '.': the dot ends the triple
-            stripped = tok.rstrip(".")
-            tokens.append(_Token("pname", stripped, m.start(), m.start() + len(stripped)))
-            continue
-        tokens.append(_Token(kind, tok, m.start(), m.end()))
-    return tokens
+    return [_Token(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)
+            if m.lastgroup not in ("ws", "comment")]
 
 
 @dataclass(frozen=True)
 class CheckedQuery:
-    """A query that passed the checks; ``text`` is what the engine evaluates."""
+    """A query that passed the checks; ``text`` (its re-emission) is what the engine evaluates,
+    ``source`` what the client sent (error messages point into it: ``origin``)."""
 
     text: str
     form: str | None                 # SELECT / ASK / CONSTRUCT / DESCRIBE; None: the parser decides
     variables: frozenset[str]
-    services: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()   # the SERVICE endpoints the query calls, as approved
     from_graphs: tuple[str, ...] = ()
     from_named: tuple[str, ...] = ()   # those of from_graphs that FROM NAMED gave
-    # predeclared prefixes the query uses without declaring them: the engine is given these
-    # (and an external store a PREFIX line for each), exactly the map the checks resolved with
+    # predeclared prefixes the query uses without declaring them (the re-emission needs none:
+    # its prefixed names are expanded; the CLI spells them out for a remote endpoint)
     prefixes: tuple[tuple[str, str], ...] = ()
+    source: str = ""
 
 
-def _unescape_iri(tok: str) -> str:
-    return _UCHAR.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), tok[1:-1])
+def _position(text: str, offset: int) -> tuple[int, int]:
+    return (text.count("\n", 0, offset) + 1,
+            offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+def _error(text: str, offset: int, sentence: str, cls=QueryError) -> QueryError:
+    line, column = _position(text, offset)
+    return cls(f"syntax error at line {line}, column {column}: {sentence}", line=line,
+               column=column)
+
+
+def _malformed(text: str, offset: int, sentence: str,
+               predeclared: dict[str, str] | None = None) -> QueryError:
+    """A syntax error the checks found at OFFSET, worded as the engine's would be: the
+    likeliest cause the tokens show (explain.cause), else SENTENCE at OFFSET."""
+    from isecg_kg.sparql.explain import cause
+
+    line, column = _position(text, offset)
+    found = cause(text, line, column, predeclared)
+    if found is not None:
+        line, column, sentence = found
+    return QueryError(f"syntax error at line {line}, column {column}: {sentence}", line=line,
+                      column=column)
+
+
+def _char(text: str, m: re.Match) -> str:
+    """The character a \\u / \\U escape names; a surrogate or a number past U+10FFFF is none."""
+    code = int(m.group(1) or m.group(2), 16)
+    if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        raise _error(text, m.start(), f"`{m.group()}` names no character (a lone surrogate or "
+                     "a number past U+10FFFF); write the character itself or a valid escape")
+    return chr(code)
+
+
+def _unescape_iri(text: str, tok: _Token) -> str:
+    body = tok.text[1:-1]
+    if "\\" not in body:
+        return body
+    return _UCHAR.sub(lambda m: _char(text, _Shifted(m, tok.start + 1)), body)
+
+
+class _Shifted:
+    """A match in an IRI's body, placed in the query (for the error's line and column)."""
+
+    def __init__(self, m: re.Match, offset: int):
+        self.m, self.offset = m, offset
+
+    def group(self, n: int = 0):
+        return self.m.group(n)
+
+    def start(self) -> int:
+        return self.m.start() + self.offset
+
+
+def _iriref(iri: str) -> str:
+    """An IRI written between < and >, characters IRIREF excludes as \\u escapes (the engine
+    unescapes them, and refuses the IRI as it would have)."""
+    if _NOT_IRIREF.search(iri):
+        iri = _NOT_IRIREF.sub(lambda m: f"\\u{ord(m.group()):04X}", iri)
+    return f"<{iri}>"
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve(base: str, reference: str) -> str | None:
+    """REFERENCE resolved against BASE by pyoxigraph's IRI code (RFC 3986, as its SPARQL parser
+    resolves), or None when either is no valid IRI."""
+    import pyoxigraph as ox
+
+    doc = f"{_iriref(reference)} <urn:x-isecg:p> <urn:x-isecg:o> .".encode()
+    try:
+        return next(iter(ox.parse(doc, format=ox.RdfFormat.TURTLE, base_iri=base))).subject.value
+    except (SyntaxError, ValueError, StopIteration):
+        return None
+
+
+def _codepoints(text: str, tokens: list[_Token]) -> tuple[str, list[_Token]]:
+    """SPARQL replaces \\u escapes anywhere before parsing, Oxigraph only inside terms: the
+    checks replace those outside terms, then read the result (an escape that makes another
+    escape is refused)."""
+    found = [t for t in tokens if t.kind == "other" and t.text == "\\"]
+    if not found:
+        return text, tokens
+    pieces, last = [], 0
+    for t in found:
+        m = _UCHAR.match(text, t.start)
+        if not m:
+            raise _error(text, t.start, _BACKSLASH)
+        pieces += [text[last:m.start()], _char(text, m)]
+        last = m.end()
+    text = "".join(pieces) + text[last:]
+    tokens = tokenize(text)
+    for t in tokens:
+        if t.kind == "other" and t.text == "\\":
+            raise _error(text, t.start, _BACKSLASH)
+    return text, tokens
 
 
 def check_query(text: str, *, max_bytes: int | None = MAX_QUERY_BYTES,
                 service_allow: tuple[str, ...] | list[str] = (WIKIDATA_SPARQL,),
                 service_map: dict[str, str] | None = None,
                 graphs: tuple[str, ...] = GRAPHS, base_iri: str | None = BASE,
-                _unescaped: bool = False,
                 predeclared: dict[str, str] | None = PREDECLARED) -> CheckedQuery:
     """Refuse what must never reach the engine; raise QueryTooLarge / QueryRefused / QueryError.
 
     ``service_map`` redirects allowed SERVICE IRIs (e.g. Wikidata's to a configured mirror).
-    ``predeclared`` prefixes hold unless the query declares the same name: the checks resolve
-    prefixed names with the very map the engine is then given (``CheckedQuery.prefixes``).
+    ``predeclared`` prefixes hold unless the query declares the same name.
     """
     if max_bytes is not None and len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise QueryTooLarge(f"the query is {len(text.encode('utf-8', 'surrogatepass'))} bytes; "
                             f"the limit is {max_bytes} bytes")
     tokens = tokenize(text)
-    predeclared = dict(predeclared or {})
-    prefixes: dict[str, str] = dict(predeclared)
+    if "\\" in text:
+        text, tokens = _codepoints(text, tokens)
+    return _emit(text, tokens, service_allow=service_allow, service_map=service_map or {},
+                 graphs=graphs, base=base_iri, predeclared=predeclared or {})
+
+
+def _emit(text: str, tokens: list[_Token], *, service_allow, service_map: dict[str, str],
+          graphs, base: str | None, predeclared: dict[str, str]) -> CheckedQuery:
+    """The checks and the re-emission, in one pass over the tokens."""
+    prefixes = dict(predeclared)
     declared: set[str] = set()
-    base = base_iri
+    used: set[str] = set()
+    allow = set(service_allow)
     form: str | None = None
     variables = set()
     services: list[str] = []
     froms: list[str] = []
     named_froms: list[str] = []
-    edits: list[tuple[int, int, str]] = []
-    codepoints: list[re.Match] = []
-    allow = set(service_allow)
-    service_map = service_map or {}
+    out: list[str] = []
+    last = 0           # where the previous emitted token ended in text
+    prologue = True    # before the first token of the query proper: PREFIX, BASE, VERSION
+    based = False      # the query declares its BASE: kept (IRI("x") resolves against it)
+    depth = unions = 0
+    n = len(tokens)
+    i = 0
 
-    def resolve(tok: _Token, what: str) -> str:
+    def iri_of(tok: _Token, what: str, refuse=QueryError) -> str:
+        """The absolute IRI an IRI or prefixed-name token stands for."""
         if tok.kind == "iri":
-            iri = _unescape_iri(tok.text)
-            if not _SCHEME.match(iri):
-                if not base:
-                    raise QueryRefused(f"{what} <{iri}> is a relative IRI and there is no base")
-                iri = urljoin(base, iri)
-            return iri
-        line = text.count("\n", 0, tok.start) + 1
-        column = tok.start - (text.rfind("\n", 0, tok.start) + 1) + 1
+            iri = _unescape_iri(text, tok)
+            if _SCHEME.match(iri):
+                return iri
+            if not base:
+                raise _error(text, tok.start, f"{what} <{iri}> is a relative IRI and there is "
+                             "no base to resolve it against", refuse)
+            resolved = _resolve(base, iri)
+            if resolved is None:
+                raise _error(text, tok.start, f"<{iri}> is no valid IRI reference")
+            return resolved
         if tok.kind == "pname":
             prefix, _, local = tok.text.partition(":")
             if prefix not in prefixes:
-                raise QueryError(f"syntax error at line {line}, column {column}: undeclared "
-                                 f"prefix `{prefix}:` after {what}; add `PREFIX {prefix}: <…>` "
-                                 "before the query", line=line, column=column)
-            return prefixes[prefix] + _PN_ESCAPE.sub(r"\1", local)
-        # not an IRI at all: a syntax error (nothing is run either way)
-        raise QueryError(f"syntax error at line {line}, column {column}: {what} must be "
-                         f"followed by an IRI, not `{tok.text}`", line=line, column=column)
+                raise _malformed(text, tok.start, f"undeclared prefix `{prefix}:`; add `PREFIX "
+                                 f"{prefix}: <…>` before the query" + (
+                                     " (predeclared prefixes are listed in the service "
+                                     "description and on the query page)" if predeclared
+                                     else ""), predeclared)
+            used.add(prefix)
+            return prefixes[prefix] + (_PN_ESCAPE.sub(r"\1", local) if "\\" in local else local)
+        raise _error(text, tok.start, f"{what} must be followed by an IRI, not `{tok.text}`")
 
-    n = len(tokens)
-    depth = unions = 0
-    for i, tok in enumerate(tokens):
-        if tok.kind == "other":
-            if tok.text in "{([":
+    while i < n:
+        tok = tokens[i]
+        kind, word = tok.kind, tok.text
+        piece = word
+        if kind == "word":
+            upper = word.upper()
+            if prologue and upper in ("PREFIX", "BASE"):
+                nxt = tokens[i + 1] if i + 1 < n else None
+                if upper == "BASE":
+                    if nxt is None or nxt.kind != "iri":
+                        raise _malformed(text, (nxt or tok).start, "BASE must be followed by "
+                                         "an IRI: BASE <http://example.org/>", predeclared)
+                    base = iri_of(nxt, "BASE")
+                    based = True
+                    i += 2
+                    continue
+                iri = tokens[i + 2] if i + 2 < n else None
+                name_ok = nxt is not None and nxt.kind == "pname" and \
+                    nxt.text.find(":") == len(nxt.text) - 1  # `ex:`, not `ex:a` nor `ex:a:`
+                if not name_ok or iri is None or iri.kind != "iri":
+                    at = iri if name_ok else nxt
+                    raise _malformed(text, (at or tok).start, "PREFIX takes a name ending "
+                                     "with a colon, then an IRI: PREFIX ex: <http://example.org/>",
+                                     predeclared)
+                prefixes[nxt.text[:-1]] = iri_of(iri, "PREFIX")
+                declared.add(nxt.text[:-1])
+                i += 3
+                continue
+            if upper not in KEYWORDS and word != "a":
+                from isecg_kg.sparql.explain import word_sentence
+
+                raise _malformed(text, tok.start, word_sentence(
+                    word, tokens[i - 1].text if i else ""), predeclared)
+            if upper in ("PREFIX", "BASE"):
+                raise _malformed(text, tok.start, f"{upper} declarations come first, before "
+                                 "SELECT, ASK, CONSTRUCT or DESCRIBE", predeclared)
+            if upper != "VERSION":
+                prologue = False
+            if upper == "UNION":
+                unions += 1
+                if unions >= MAX_UNION:
+                    raise QueryError(f"the query has more than {MAX_UNION} UNION branches; use "
+                                     "VALUES for long lists of alternatives")
+            elif form is None and upper in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+                form = upper
+            elif form is None and upper in UPDATE_WORDS:
+                raise QueryRefused(f"SPARQL Update ({word}) is not accepted: this service is "
+                                   "read-only")
+            elif upper == "SERVICE":
+                j = i + 1
+                if j < n and tokens[j].kind == "word" and tokens[j].text.upper() == "SILENT":
+                    j += 1
+                if j >= n:
+                    raise _error(text, tok.start, "SERVICE must be followed by an endpoint IRI")
+                target = tokens[j]
+                if target.kind == "var":
+                    raise QueryRefused("SERVICE with a variable endpoint is not accepted; name "
+                                       f"an allowed endpoint: {', '.join(sorted(allow)) or 'none'}")
+                endpoint = iri_of(target, "SERVICE", QueryRefused)
+                if endpoint not in allow:
+                    raise QueryRefused(f"SERVICE <{endpoint}> is not allowed; allowed endpoints: "
+                                       f"{', '.join(sorted(allow)) or 'none'}")
+                services.append(endpoint)
+                # SERVICE [SILENT] <endpoint>, the endpoint as approved (or its mirror)
+                pieces = [(tok, word)] + ([(tokens[i + 1], tokens[i + 1].text)] if j > i + 1
+                                          else []) + [(target, _iriref(
+                                              service_map.get(endpoint, endpoint)))]
+                for t, p in pieces:
+                    last = _put(out, text, t, p, last)
+                i = j + 1
+                continue
+            elif upper == "FROM":
+                j = i + 1
+                named = j < n and tokens[j].kind == "word" and tokens[j].text.upper() == "NAMED"
+                if named:
+                    j += 1
+                if j >= n:
+                    raise _error(text, tok.start, "FROM must be followed by a graph IRI")
+                graph = iri_of(tokens[j], "FROM", QueryRefused)
+                if graph not in graphs:
+                    raise QueryRefused(f"FROM <{graph}> is not one of this dataset's graphs "
+                                       f"({', '.join(graphs)}); nothing is ever fetched")
+                froms.append(graph)
+                if named:
+                    named_froms.append(graph)
+                for t in tokens[i:j]:
+                    last = _put(out, text, t, t.text, last)
+                last = _put(out, text, tokens[j], _iriref(graph), last)
+                i = j + 1
+                continue
+        elif kind == "var":
+            variables.add(word[1:])
+            prologue = False
+        elif kind == "iri":
+            if "\\" in word or not _SCHEME.match(word, 1):
+                piece = _iriref(iri_of(tok, "this"))
+            prologue = False
+        elif kind == "pname":
+            piece = _iriref(iri_of(tok, "this"))
+            prologue = False
+        elif kind == "other":
+            if word not in PUNCTUATION:
+                raise _malformed(text, tok.start, _stray(word), predeclared)
+            if word in "{([":
                 depth += 1
                 if depth > MAX_NESTING:
                     line = text.count("\n", 0, tok.start) + 1
                     raise QueryError(f"the query nests brackets more than {MAX_NESTING} levels "
                                      f"deep (line {line}); flatten it", line=line)
-            elif tok.text in "})]":
+            elif word in "})]":
                 depth -= 1
-        if tok.kind == "word" and tok.text.upper() == "UNION":
-            unions += 1
-            if unions > MAX_UNION:
-                raise QueryError(f"the query has more than {MAX_UNION} UNION branches; use "
-                                 "VALUES for long lists of alternatives")
-        if tok.kind == "other" and tok.text == "\\":
-            m = _UCHAR.match(text, tok.start)
-            if not m or _unescaped:
-                raise QueryError("a backslash is only allowed inside strings and IRIs, or as a "
-                                 "\\u.... / \\U........ escape (not one that makes another)")
-            # SPARQL replaces these before parsing, anywhere; Oxigraph only inside terms. So
-            # the guard replaces them, then checks what the engine will see
-            codepoints.append(m)
-        if tok.kind == "var":
-            variables.add(tok.text[1:])
-            continue
-        if tok.kind != "word":
-            continue
-        word = tok.text.upper()
-        nxt = tokens[i + 1] if i + 1 < n else None
-        if word == "PREFIX" and nxt is not None and nxt.kind == "pname" and nxt.text.endswith(":"):
-            if i + 2 < n and tokens[i + 2].kind == "iri":
-                prefixes[nxt.text[:-1]] = resolve(tokens[i + 2], "PREFIX")
-                declared.add(nxt.text[:-1])
-        elif word == "BASE" and nxt is not None and nxt.kind == "iri":
-            base = resolve(nxt, "BASE")
-        elif form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            form = word
-        elif form is None and word in UPDATE_WORDS:
-            raise QueryRefused(f"SPARQL Update ({word}) is not accepted: this service is "
-                               "read-only")
-        elif word == "SERVICE":
-            j = i + 1
-            if j < n and tokens[j].kind == "word" and tokens[j].text.upper() == "SILENT":
-                j += 1
-            if j >= n:
-                raise QueryError("SERVICE must be followed by an endpoint IRI")
-            if tokens[j].kind == "var":
-                raise QueryRefused("SERVICE with a variable endpoint is not accepted; name an "
-                                   f"allowed endpoint: {', '.join(sorted(allow)) or 'none'}")
-            endpoint = resolve(tokens[j], "SERVICE")
-            if endpoint not in allow:
-                raise QueryRefused(f"SERVICE <{endpoint}> is not allowed; allowed endpoints: "
-                                   f"{', '.join(sorted(allow)) or 'none'}")
-            services.append(endpoint)
-            if service_map.get(endpoint, endpoint) != endpoint:
-                edits.append((tokens[j].start, tokens[j].end, f"<{service_map[endpoint]}>"))
-        elif word == "FROM":
-            j = i + 1
-            named = j < n and tokens[j].kind == "word" and tokens[j].text.upper() == "NAMED"
-            if named:
-                j += 1
-            if j >= n:
-                raise QueryError("FROM must be followed by a graph IRI")
-            graph = resolve(tokens[j], "FROM")
-            if graph not in graphs:
-                raise QueryRefused(f"FROM <{graph}> is not one of this dataset's graphs "
-                                   f"({', '.join(graphs)}); nothing is ever fetched")
-            froms.append(graph)
-            if named:
-                named_froms.append(graph)
-    if codepoints:
-        for m in reversed(codepoints):
-            text = text[:m.start()] + chr(int(m.group(1) or m.group(2), 16)) + text[m.end():]
-        return check_query(text, max_bytes=max_bytes, service_allow=service_allow,
-                           service_map=service_map, graphs=graphs, base_iri=base_iri,
-                           _unescaped=True, predeclared=predeclared)
-    for start, end, replacement in sorted(edits, reverse=True):
-        text = text[:start] + replacement + text[end:]
-    used = {t.text.partition(":")[0] for t in tokens if t.kind == "pname"}
+            prologue = False
+        elif kind != "string" or not prologue:  # VERSION "1.2" stays in the prologue
+            prologue = False
+        last = _put(out, text, tok, piece, last)
+        i += 1
+    _put(out, text, None, "", last)  # comments after the last token
     implicit = tuple(sorted((p, predeclared[p]) for p in used - declared if p in predeclared))
-    return CheckedQuery(text=text, form=form, variables=frozenset(variables),
+    if based:  # every IRI written is absolute; the base is for IRI() / URI() of a string
+        out.insert(0, f"BASE {_iriref(base)} ")
+    return CheckedQuery(text="".join(out), form=form, variables=frozenset(variables),
                         services=tuple(services), from_graphs=tuple(froms),
-                        from_named=tuple(named_froms), prefixes=implicit)
+                        from_named=tuple(named_froms), prefixes=implicit, source=text)
+
+
+_SUFFIXES = ("*", "+", "?")  # path modifiers
+_COMMENT = re.compile(r"#[^\r\n]*")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _put(out: list[str], text: str, tok: _Token | None, piece: str, last: int) -> int:
+    """Append PIECE (TOK's emission; TOK None: the end of the text) after what stood between
+    the previous token and TOK: its comments, each ended by a line break of its own (nothing
+    can join one), and as many line breaks as there were (so line numbers stay), else a space.
+    A language tag, ``^^`` and the datatype after it, a path modifier that followed its path in
+    the source and a ``(`` that followed a function's name are written against the token
+    before (nothing runs into them: a string or an IRI has ended, punctuation is no name), as
+    every parser reads them (rdflib wants modifiers and tags glued, pyoxigraph ``CONCAT(``).
+    Returns where TOK ends."""
+    end = len(text) if tok is None else tok.start
+    breaks = text.count("\n", last, end)
+    if text.find("#", last, end) >= 0:  # comments stay: texts that differ by one stay distinct
+        for comment in _COMMENT.findall(text, last, end):
+            out.append((" " if out and out[-1][-1] != "\n" else "") + comment + "\n")
+            breaks -= 1
+    if tok is None:
+        return last
+    if breaks > 0:
+        out.append("\n" * breaks)
+    elif out and out[-1][-1] != "\n" and not (
+            tok.kind == "langtag" or piece == "^^" or out[-1] == "^^"
+            or (tok.start == last and (piece in _SUFFIXES
+                                       or (piece == "(" and _WORD.match(out[-1]))))):
+        out.append(" ")
+    out.append(piece)
+    return tok.end
+
+
+def _stray(char: str) -> str:
+    if char in "\"'":
+        return (f"a string opened here is never closed: end it with {char} on the same line (or "
+                f"use {char * 3} for several lines)")
+    if char == "\\":
+        return _BACKSLASH
+    return f"`{char}` is not part of SPARQL here (a character no keyword, name or term starts with)"
+
+
+def origin(checked: CheckedQuery, line: int, column: int) -> tuple[int, int]:
+    """Where in the client's text (``checked.source``) LINE:COLUMN of ``checked.text`` is.
+    The re-emission holds one token for each token of the source but the PREFIX and BASE
+    declarations, in order: the n-th of one is the n-th of the other."""
+    source = checked.source
+    if not source or source == checked.text:
+        return line, column
+    emitted, theirs = tokenize(checked.text), tokenize(source)
+    if emitted and emitted[0].kind == "word" and emitted[0].text == "BASE":
+        emitted = emitted[2:]  # the query's BASE, said once on line 1
+    kept: list[_Token] = []
+    k = 0
+    while k < len(theirs) and theirs[k].kind == "word":
+        upper = theirs[k].text.upper()
+        if upper == "BASE":
+            k += 2
+        elif upper == "PREFIX":
+            k += 3
+        elif upper == "VERSION":
+            kept += theirs[k:k + 2]
+            k += 2
+        else:
+            break
+    kept += theirs[k:]
+    if len(kept) != len(emitted):  # cannot happen; then the emission's own place is the best
+        return line, column
+    text = checked.text
+    start = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            break
+        start = nl + 1
+    offset = start + max(column - 1, 0)
+    k = bisect_right([t.start for t in emitted], offset) - 1
+    if k < 0:
+        return _position(source, kept[0].start if kept else 0)
+    inside = offset - emitted[k].start
+    if inside < emitted[k].end - emitted[k].start:
+        where = kept[k].start + min(inside, kept[k].end - kept[k].start - 1)
+    else:  # between two tokens: the next one
+        where = kept[k + 1].start if k + 1 < len(kept) else len(source)
+    return _position(source, where)
 
 
 def prologue(prefixes) -> str:

@@ -3,7 +3,9 @@ that admits queries to them (``QueryEngine``).
 
 Neither Python API can cancel a running query, so every query runs in a worker process that
 loaded the store once at start; the parent kills it at the deadline and starts a replacement
-(children.py starts and kills them). Each worker evaluates with ``engine.execute``.
+(children.py starts and kills them). Each worker evaluates with ``engine.execute``. Workers are
+sealed (no network socket: seal.deny_network) unless the engine serves queries with an approved
+SERVICE, whose workers confirm each query's endpoints before evaluating (seal.confirm_services).
 """
 
 from __future__ import annotations
@@ -44,7 +46,13 @@ from isecg_kg.sparql.engine import (
     on_big_stack,
     open_store,
 )
-from isecg_kg.sparql.explain import engine_error
+from isecg_kg.sparql.explain import engine_error, syntax_error
+from isecg_kg.sparql.seal import (
+    confirm_services,
+    deny_network,
+    sealed_syntax_error,
+    services_read_by_rdflib,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +71,8 @@ MAX_LINE = 1024
 # below the threshold clears the presumption.
 HEAVY_STREAK = 3
 
-def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | None = None) -> None:
+def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | None = None,
+                 sealed: bool = True) -> None:
     import signal
 
     # Ctrl-C and SIGTERM are the parent's to handle: a SIGTERM sent to the whole process group
@@ -76,16 +85,20 @@ def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | Non
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     try:
-        on_big_stack(_worker_loop, conn, nq_path, sha256, memory_limit)
+        if sealed:  # before anything is read from the parent: no socket but AF_UNIX from here on
+            deny_network()
+        on_big_stack(_worker_loop, conn, nq_path, sha256, memory_limit, sealed)
     except Exception as exc:  # noqa: BLE001 - e.g. no room for the stack: the parent says why
         with contextlib.suppress(OSError, ValueError):
             conn.send(("fail", f"{type(exc).__name__}: {exc}{_limit_hint(memory_limit)}"))
 
 
 def _worker_loop(conn, nq_path: str, sha256: str | None = None,
-                 memory_limit: int | None = None) -> None:
+                 memory_limit: int | None = None, sealed: bool = True) -> None:
     try:
         store = open_store(nq_path, sha256)
+        if not sealed:  # a SERVICE worker reads each query a second time: load that reader now
+            services_read_by_rdflib("ASK {}")
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("fail", str(exc)))
         return
@@ -96,6 +109,11 @@ def _worker_loop(conn, nq_path: str, sha256: str | None = None,
         except (EOFError, OSError):
             return
         try:
+            if not sealed:  # this process may connect: only to the SERVICE endpoints approved
+                bad = sealed_syntax_error(req.text, req.base_iri)
+                if bad is not None:
+                    raise syntax_error(bad, req.text)
+                confirm_services(req.text, req.services)
             reply = ("ok", execute(store, req))
         except QueryError as exc:
             reply = error_reply(exc)
@@ -119,9 +137,9 @@ class _Worker:
     """One query process, loaded and ready (the constructor waits for its handshake)."""
 
     def __init__(self, ctx, nq_path: str, memory_limit: int | None, start_timeout: float = 120,
-                 sha256: str | None = None):
+                 sha256: str | None = None, sealed: bool = True):
         self.process, parent = children.start(ctx, _worker_main, nq_path, memory_limit, sha256,
-                                              name="isecg-query-worker")
+                                              sealed, name="isecg-query-worker")
         self.conn = parent
         try:
             if not parent.poll(start_timeout):
@@ -237,8 +255,11 @@ class QueryEngine:
                  max_heavy: int | None = None, admission_wait: float = ADMISSION_WAIT,
                  contended_after: float = 0.05,
                  memory_limit: int | None = WORKER_MEMORY, sha256: str | None = None,
-                 max_bytes: int | None = None):
+                 max_bytes: int | None = None, sealed: bool = True):
         path = Path(dist)
+        # sealed: the workers can open no network socket (seal.deny_network); unsealed ones
+        # serve only queries with an approved SERVICE, confirmed again (seal.confirm_services)
+        self.sealed = sealed
         self.max_bytes = max_bytes  # bytes per answer; none larger is read from a worker
         self._max_message = max_bytes + (1 << 20) if max_bytes is not None else None
         self.nq_path = str(path / "isecg.nq" if path.is_dir() else path)
@@ -285,7 +306,8 @@ class QueryEngine:
             self._spares.append(self._spawn())
 
     def _spawn(self) -> _Worker:
-        return _Worker(self._ctx, self.nq_path, self.memory_limit, sha256=self.sha256)
+        return _Worker(self._ctx, self.nq_path, self.memory_limit, sha256=self.sha256,
+                       sealed=self.sealed)
 
     def close(self) -> None:
         self._closed = True

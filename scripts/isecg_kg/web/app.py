@@ -36,6 +36,7 @@ from isecg_kg.config import (
     MAX_ROWS,
     QUERY_TIMEOUT,
     SERVER_MEMORY_MIB,
+    SERVICE_WORKERS,
     WIKIDATA_SPARQL,
     WORKER_MEMORY,
 )
@@ -331,6 +332,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     if WIKIDATA_SPARQL in allow and options.wikidata_endpoint != WIKIDATA_SPARQL:
         allow = (*allow, options.wikidata_endpoint)
         service_map[WIKIDATA_SPARQL] = options.wikidata_endpoint
+    service_engine = None
     if options.store:
         store = RemoteStore(options.store, timeout=options.query_timeout)
         check_release(store, site.dist)
@@ -347,11 +349,18 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                              max_heavy=options.max_heavy, heavy_after=options.heavy_after,
                              memory_limit=options.worker_memory, sha256=nq_sha256,
                              max_bytes=options.max_answer_bytes)
+        if allow:  # the only workers that may connect: queries with an approved SERVICE
+            service_engine = QueryEngine(
+                site.dist, workers=SERVICE_WORKERS, timeout=options.query_timeout,
+                max_rows=options.max_rows, admission_wait=options.admission_wait,
+                memory_limit=options.worker_memory, sha256=nq_sha256,
+                max_bytes=options.max_answer_bytes, sealed=False)
     service = SparqlService(site, engine, store, max_rows=options.max_rows,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map, timeout=options.query_timeout,
                             budgets=ClientBudgets(options.client_budget, options.budget_window)
-                            if options.client_budget else None, trusted=options.trust_proxy)
+                            if options.client_budget else None, trusted=options.trust_proxy,
+                            service_engine=service_engine)
     if options.store:  # asked on the event loop for GET /sparql: ask the store now, once
         service.description.turtle()
     every = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
@@ -382,11 +391,21 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     routes += documents.routes(site, store, service.graphs)  # /graph/{ontology,data,inferred}
     routes += list(linkeddata.routes(site, store))
     routes += list(releases.routes(site, store))
-    routes += list(reconcile.routes(site, store))
+    routes += list(reconcile.routes(site, store, budgets=service.budgets,
+                                    trusted=service.trusted))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        await asyncio.to_thread(engine.start)
+        starting = [asyncio.to_thread(engine.start)]
+        if service_engine is not None:
+            starting.append(asyncio.to_thread(service_engine.start))
+        try:
+            await asyncio.gather(*starting)
+        except BaseException:
+            engine.close()
+            if service_engine is not None:
+                service_engine.close()
+            raise
         await asyncio.to_thread(engine.start_spare)
         watchdog = asyncio.ensure_future(guard.watch([service.answers, service.checked])
                                          if guard is not None else asyncio.sleep(0))
@@ -395,6 +414,8 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         finally:
             watchdog.cancel()
             engine.close()
+            if service_engine is not None:
+                service_engine.close()
 
     def remember_guard(app, limit):
         nonlocal guard
@@ -415,6 +436,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                    max_age=86400),
     ])
     app.state.engine = engine
+    app.state.service_engine = service_engine
     app.state.store = store
     app.state.site = site
     return app

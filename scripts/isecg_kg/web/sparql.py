@@ -35,7 +35,7 @@ from isecg_kg.errors import (
     QueryUnsupported,
 )
 from isecg_kg.sparql.engine import QueryRequest
-from isecg_kg.sparql.explain import is_service_failure, service_failure
+from isecg_kg.sparql.explain import in_source, is_service_failure, service_failure
 from isecg_kg.sparql.guard import check_graphs, check_query
 from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
 from isecg_kg.sparql.workers import QueryEngine
@@ -70,11 +70,15 @@ class SparqlService:
     def __init__(self, site: Site, engine: QueryEngine, store: ox.Store, *, max_rows: int | None,
                  max_query_bytes: int, service_allow: tuple[str, ...],
                  service_map: dict[str, str], timeout: float,
-                 budgets: ClientBudgets | None = None, trusted: tuple[str, ...] = ()):
+                 budgets: ClientBudgets | None = None, trusted: tuple[str, ...] = (),
+                 service_engine: QueryEngine | None = None):
         self.site = site
         self.budgets = budgets
         self.trusted = frozenset(trusted)  # proxies whose X-Forwarded-For names the client
         self.engine = engine
+        # queries with an approved SERVICE run there (workers that may connect); the others on
+        # ``engine``, whose workers cannot open a network socket (sparql/seal.py)
+        self.service_engine = service_engine or engine
         self.store = store
         self.max_rows = max_rows
         self.max_query_bytes = max_query_bytes
@@ -194,7 +198,8 @@ class SparqlService:
                 checked = check_query(text, max_bytes=None,  # measured above
                                       service_allow=self.service_allow,
                                       service_map=self.service_map, base_iri=self.endpoint_iri)
-                self.checked.put(text, checked, sys.getsizeof(checked.text))
+                self.checked.put(text, checked, sys.getsizeof(checked.text)
+                                 + sys.getsizeof(checked.source))
         except QueryError as exc:
             return self._query_error(exc)
         subs = self._substitutions(params, checked)
@@ -214,8 +219,9 @@ class SparqlService:
             graph_format=choice if graph_kind else "turtle",
             default_graphs=tuple(default_graphs) if default_graphs or named else None,
             named_graphs=tuple(named) if default_graphs or named else None,
-            max_rows=self.max_rows, base_iri=self.endpoint_iri, prefixes=checked.prefixes,
-            substitutions=subs, own_dataset=bool(checked.from_graphs))
+            max_rows=self.max_rows, base_iri=self.endpoint_iri,
+            substitutions=subs, own_dataset=bool(checked.from_graphs),
+            services=tuple(self.service_map.get(s, s) for s in checked.services))
         key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
                req.named_graphs, req.max_rows, tuple(sorted((k, str(v)) for k, v in subs.items())))
         result = self.answers.get(key)
@@ -236,7 +242,7 @@ class SparqlService:
                 # private); the engine's other verdicts (501, 500) stand
                 if is_service_failure(exc, checked.services):
                     return self._service_failed(exc, checked.services)
-                return self._query_error(exc)
+                return self._query_error(in_source(exc, checked))
             finally:
                 if self.budgets is not None:
                     self.budgets.charge(client, time.monotonic() - started)
@@ -276,7 +282,8 @@ class SparqlService:
         run takes heavy slots in the name of the client that started it."""
         shared = self._inflight.get(key)
         if shared is None or shared[0].cancelling():  # a run being cancelled is not joined
-            shared = self._inflight[key] = [asyncio.ensure_future(self.engine.run(req, client)), 0]
+            engine = self.service_engine if req.services else self.engine
+            shared = self._inflight[key] = [asyncio.ensure_future(engine.run(req, client)), 0]
 
             def forget(_, entry=shared):
                 if self._inflight.get(key) is entry:

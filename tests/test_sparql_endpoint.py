@@ -438,9 +438,45 @@ def test_etag_and_conditional_get(client):
     r = client.get("/sparql", params={"query": EARLY})
     etag = r.headers["etag"]
     version = client.get("/healthz").json()["version"]
-    assert etag == f'"{version}"'
+    assert etag.startswith(f'"{version}-')  # the release, then this representation
     r = client.get("/sparql", params={"query": EARLY}, headers={"If-None-Match": etag})
-    assert r.status_code == 304 and not r.content
+    assert r.status_code == 304 and not r.content and r.headers["etag"] == etag
+
+
+def test_each_representation_has_its_own_etag(client):
+    """Issue 21: a CSV request revalidating with the JSON answer's tag gets the CSV, not 304
+    (a cache would otherwise serve the JSON body to a CSV client)."""
+    tags = {}
+    for fmt in ("json", "xml", "csv", "tsv"):
+        r = client.get("/sparql", params={"query": EARLY, "format": fmt})
+        assert r.status_code == 200
+        tags[fmt] = r.headers["etag"]
+    assert len(set(tags.values())) == 4
+    r = client.get("/sparql", params={"query": EARLY, "format": "csv"},
+                   headers={"If-None-Match": tags["json"]})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.headers["etag"] == tags["csv"]
+    r = client.get("/sparql", params={"query": EARLY}, headers={
+        "Accept": "text/csv", "If-None-Match": f'{tags["json"]}, W/{tags["csv"]}'})
+    assert r.status_code == 304 and r.headers["etag"] == tags["csv"]
+    other = client.get("/sparql", params={"query": EARLY + " LIMIT 1", "format": "json"})
+    assert other.headers["etag"] != tags["json"]  # another query, another tag
+    r = client.get("/sparql", params={"query": EARLY + " LIMIT 1", "format": "json"},
+                   headers={"If-None-Match": tags["json"]})
+    assert r.status_code == 200
+    # the service description: one tag per format too
+    ttl = client.get("/sparql", headers={"Accept": "text/turtle"}).headers["etag"]
+    nt = client.get("/sparql", headers={"Accept": "application/n-triples"}).headers["etag"]
+    assert ttl != nt
+    r = client.get("/sparql", headers={"Accept": "application/n-triples", "If-None-Match": ttl})
+    assert r.status_code == 200
+
+
+def test_not_acceptable_varies_on_accept(client):
+    for params, accept in (({"query": EARLY}, "image/png"), ({}, "image/png")):
+        r = client.get("/sparql", params=params, headers={"Accept": accept})
+        vary = [v.strip() for v in r.headers.get("vary", "").split(",")]
+        assert r.status_code == 406 and "Accept" in vary, r.headers
 
 
 def test_row_cap_signalled_in_header(client):

@@ -12,6 +12,7 @@ says so in ``Isecg-Result-Truncated: true`` (the cap in force is always in ``Ise
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import sys
 import time
@@ -86,7 +87,6 @@ class SparqlService:
         self.service_map = service_map
         self.timeout = timeout
         self.endpoint_iri = site.base.rstrip("/") + "/sparql"
-        self._etag = f'"{site.version}"'
         self.answers = AnswerCache()
         self._inflight: dict = {}  # answer key -> [task of the engine run, requests awaiting it]
         # check_query is ~0.15 ms of Python per request; its verdict on a text never changes
@@ -211,8 +211,6 @@ class SparqlService:
             return choice
         if choice == "html":
             return self.pages.render(request, query=text)
-        if request.method in ("GET", "HEAD") and self._not_modified(request):
-            return Response(status_code=304, headers=self._cache_headers())
         req = QueryRequest(
             checked.text,
             solution_format="json" if graph_kind else choice,
@@ -224,6 +222,12 @@ class SparqlService:
             services=tuple(self.service_map.get(s, s) for s in checked.services))
         key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
                req.named_graphs, req.max_rows, tuple(sorted((k, str(v)) for k, v in subs.items())))
+        # one ETag per representation: the release, and this query's answer in this format
+        # (a remote endpoint's answers may change: no ETag, no 304 for a query with SERVICE)
+        etag = None if checked.services else self._tag(repr(key))
+        if etag is not None and request.method in ("GET", "HEAD") and \
+                self._not_modified(request, etag):
+            return Response(status_code=304, headers=self._cache_headers(etag))
         result = self.answers.get(key)
         cache_state = "hit" if result is not None else "miss"
         if result is None:
@@ -254,7 +258,7 @@ class SparqlService:
                                  accept)
             if isinstance(again, Response):
                 return again
-        headers = self._cache_headers()
+        headers = self._cache_headers(etag)
         headers["Isecg-Row-Limit"] = str(self.max_rows) if self.max_rows is not None else "none"
         max_bytes = getattr(self.engine, "max_bytes", None)
         headers["Isecg-Byte-Limit"] = str(max_bytes) if max_bytes is not None else "none"
@@ -298,15 +302,26 @@ class SparqlService:
             if shared[1] == 0 and not shared[0].done():
                 shared[0].cancel()
 
-    def _cache_headers(self) -> dict:
-        return {"ETag": self._etag, "Vary": "Accept", "Cache-Control": "no-cache"}
+    def _tag(self, representation: str) -> str:
+        """The ETag of one representation: the release and a digest of what makes it (the
+        query as evaluated, its format and dataset, or a document's name)."""
+        digest = hashlib.sha256(representation.encode("utf-8", "surrogatepass")).hexdigest()
+        return f'"{self.site.version}-{digest[:16]}"'
 
-    def _not_modified(self, request: Request) -> bool:
+    def _cache_headers(self, etag: str | None) -> dict:
+        headers = {"Vary": "Accept", "Cache-Control": "no-cache"}
+        if etag is not None:
+            headers["ETag"] = etag
+        return headers
+
+    @staticmethod
+    def _not_modified(request: Request, etag: str) -> bool:
+        """If-None-Match names this representation's ETag (weakly compared), or is `*`."""
         inm = request.headers.get("if-none-match")
         if not inm:
             return False
         tags = [t.strip() for t in inm.split(",")]
-        return "*" in tags or any(t.removeprefix("W/") == self._etag for t in tags)
+        return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
 
     @staticmethod
     def _substitutions(params, checked) -> dict | Response:
@@ -388,15 +403,17 @@ class SparqlService:
             if media is None:
                 return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered; "
                                f"the service description is {', '.join(offer)}",
-                               offered=[*offer, "text/html"])
+                               offered=[*offer, "text/html"], headers={"Vary": "Accept"})
             if media == "text/html":
                 return self.pages.render(request)
             name = offer[media]
-        if request.method in ("GET", "HEAD") and self._not_modified(request):
-            return Response(status_code=304, headers=self._cache_headers())
+        etag = self._tag(f"service description {name}")
+        if request.method in ("GET", "HEAD") and self._not_modified(request, etag):
+            return Response(status_code=304, headers=self._cache_headers(etag))
         body = (self.description.turtle().encode() if name == "turtle"
                 else write_triples(self.description.triples(), name))
-        return Response(body, media_type=GRAPH_FORMATS[name][0], headers=self._cache_headers())
+        return Response(body, media_type=GRAPH_FORMATS[name][0],
+                        headers=self._cache_headers(etag))
 
 
 class _ClientGone(Exception):

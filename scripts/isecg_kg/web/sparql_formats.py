@@ -52,7 +52,7 @@ def agreed_format(values: list[str], table: dict[str, str], offer: dict[str, str
         if not names:
             return problem(406, "Not acceptable", f"format={value} is not offered for "
                            f"{what}; offered: {', '.join(dict.fromkeys(offer.values()))}",
-                           offered=list(offer))
+                           offered=list(offer), headers={"Vary": "Accept"})
         if agreed is not None and not agreed & names:
             first = next(v for v in values if format_names(v, table) & agreed)
             return problem(400, "Conflicting formats", f"format={first} and format={value} "
@@ -76,7 +76,7 @@ def choose_format(form: str | None, fmt_param: list[str] | None, accept: str | N
     if media is None:
         return problem(406, "Not acceptable", f"nothing in Accept: {accept} is offered for "
                        f"{form or 'this'} queries; offered: {', '.join(offer)}",
-                       offered=list(offer))
+                       offered=list(offer), headers={"Vary": "Accept"})
     return "html" if media == "text/html" else offer[media]
 
 

@@ -322,3 +322,55 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_0(dist):
     assert code == 0, url.log.read_text()[-1000:]
     time.sleep(0.2)
     assert not [w for w in workers if cpu_seconds(w) is not None]  # the workers are gone
+
+
+# ---- files changing under a running server (issue 21) -------------------------------------------
+
+def test_sha256sums_deleted_or_replaced_under_a_running_server_is_503(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    sums = d / "SHA256SUMS"
+    original = sums.read_bytes()
+    with isecg_server(d) as url:
+        r = httpx.get(url + "/dumps/SHA256SUMS")
+        assert r.status_code == 200 and r.content == original
+        sums.unlink()
+        r = httpx.get(url + "/dumps/SHA256SUMS")
+        assert r.status_code == 503 and "can no longer be read" in r.text, r.text
+        damage(sums, original.replace(b"isecg.nt", b"isecg.xx", 1))  # served unchecked before
+        r = httpx.get(url + "/dumps/SHA256SUMS")
+        assert r.status_code == 503 and "changed after start-up" in r.text, r.text
+        damage(sums, original)  # put back byte for byte: served again
+        r = httpx.get(url + "/dumps/SHA256SUMS")
+        assert r.status_code == 200 and r.content == original
+
+
+def test_a_withheld_dump_restored_byte_identical_is_served_again(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    nt = d / "isecg.nt"
+    original = nt.read_bytes()
+    with isecg_server(d) as url:
+        damage(nt, original + b"<http://evil/s> <http://evil/p> <http://evil/o> .\n")
+        assert httpx.get(url + "/dumps/isecg.nt").status_code == 503
+        assert "isecg.nt" in httpx.get(url + "/healthz").json()["withheld"]
+        damage(nt, original)
+        r = httpx.get(url + "/dumps/isecg.nt")
+        assert r.status_code == 200 and r.content == original
+        assert httpx.get(url + "/healthz").json()["status"] == "ok"
+        nt.unlink()  # and a file missing from the start is served once it is there
+    (d / "isecg.nt").unlink(missing_ok=True)
+    with isecg_server(d) as url:
+        assert httpx.get(url + "/dumps/isecg.nt").status_code == 503
+        damage(nt, original)
+        assert httpx.get(url + "/dumps/isecg.nt").status_code == 200
+
+
+def test_dumps_carry_their_sha256_as_etag_and_honour_if_none_match(dist, tmp_path):
+    d = copy_of(dist, tmp_path)
+    digest = hashlib.sha256((d / "isecg.nt").read_bytes()).hexdigest()
+    with isecg_server(d) as url:
+        r = httpx.get(url + "/dumps/isecg.nt")
+        assert r.status_code == 200 and r.headers["etag"] == f'"{digest}"'
+        r = httpx.get(url + "/dumps/isecg.nt", headers={"If-None-Match": f'W/"{digest}"'})
+        assert r.status_code == 304 and not r.content
+        r = httpx.get(url + "/dumps/isecg.ttl", headers={"If-None-Match": f'"{digest}"'})
+        assert r.status_code == 200  # another file's tag

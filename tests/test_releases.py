@@ -175,3 +175,35 @@ def test_the_static_export_includes_the_releases(repo, tmp_path):
     home = (site / "index.html").read_text()
     assert 'href="release/1.1.0/changelog.html"' in home and 'href="releases.html"' in home
     assert "location = /releases" in (site / "nginx.conf").read_text()
+
+
+def test_release_files_honour_if_none_match_and_their_416_names_their_release(server, repo):
+    """Issue 21: a 0.1.0-style file's 416 said the current release; If-None-Match was ignored."""
+    path = repo / "dist" / "releases" / "1.0.0" / "isecg.nt"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    r = httpx.get(server + "/release/1.0.0/isecg.nt")
+    assert r.status_code == 200 and r.headers["etag"] == f'"{digest}"'
+    r = httpx.get(server + "/release/1.0.0/isecg.nt", headers={"If-None-Match": f'"{digest}"'})
+    assert r.status_code == 304 and r.headers["isecg-release"] == "1.0.0"
+    size = path.stat().st_size
+    r = httpx.get(server + "/release/1.0.0/isecg.nt", headers={"Range": f"bytes={size + 10}-"})
+    assert r.status_code == 416 and r.headers["isecg-release"] == "1.0.0", r.headers
+    r = httpx.get(server + "/release/1.0.0/isecg.nt", headers={"Range": "bytes=0-9"})
+    assert r.status_code == 206 and r.content == path.read_bytes()[:10]
+
+
+def test_a_release_moved_away_under_a_running_server_is_503_not_500(repo, tmp_path):
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy)
+    kept = copy / "dist" / "releases" / "1.0.0"
+    with isecg_server(copy / "dist", "--source", str(copy), "--workers", "2") as url:
+        assert httpx.get(url + "/release/1.0.0/SHA256SUMS").status_code == 200
+        kept.rename(tmp_path / "elsewhere")
+        assert httpx.get(url + "/releases.html").status_code == 200
+        for name in ("SHA256SUMS", "isecg.nt"):
+            r = httpx.get(url + f"/release/1.0.0/{name}")
+            assert r.status_code == 503 and r.headers["isecg-release"] == "1.0.0", r.text
+            assert "can no longer be read" in r.text
+        (tmp_path / "elsewhere").rename(kept)  # back as it was: served again
+        assert httpx.get(url + "/release/1.0.0/SHA256SUMS").status_code == 200
+        assert httpx.get(url + "/release/1.1.0/isecg.nt").status_code == 200

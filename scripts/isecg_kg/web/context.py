@@ -8,7 +8,10 @@ The release is checked against its SHA256SUMS when the server starts (``verify_r
   in /healthz ("degraded"); that file is answered 503 with the reason, never served.
 * a file it does not list is never served.
 * a listed file that changes after start-up (size, mtime or inode differ) is hashed again on
-  its next request and answered 503 if it no longer matches.
+  its next request and answered 503 if it no longer matches; a withheld file that changes
+  again (restored, say) is hashed again too, and served once it matches.
+* SHA256SUMS itself is held to the bytes read at start-up the same way: deleted or replaced
+  under a running server, it is answered 503 (it would no longer describe what is served).
 """
 
 from __future__ import annotations
@@ -41,30 +44,46 @@ class Release:
     sums: dict[str, str]                                          # file name -> SHA-256
     problems: dict[str, str] = field(default_factory=dict)        # file name -> why not served
     stamps: dict[str, tuple] = field(default_factory=dict)        # of each verified file
+    sums_sha256: str = ""   # of SHA256SUMS as read at start-up (it is held to those bytes)
+    _withheld_at: dict[str, tuple | None] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def expected(self, name: str) -> str | None:
+        """The SHA-256 a file of this build must have (SHA256SUMS: as read at start-up)."""
+        if name == "SHA256SUMS" and self.sums_sha256:
+            return self.sums_sha256
+        return self.sums.get(name)
 
     def problem(self, name: str) -> str | None:
         """Why `name` may not be served now, or None when it is a verified file of the build."""
-        if name not in self.sums:
+        expected = self.expected(name)
+        if expected is None:
             return "not a file of this build"
-        if name in self.problems:
-            return self.problems[name]
         path = self.dist / name
         try:
             stamp = _stamp(path)
-            if stamp == self.stamps.get(name):
-                return None
-            with self._lock:  # changed since start-up: check it again
+        except OSError:
+            stamp = None
+        if name in self.problems and stamp == self._withheld_at.get(name, stamp):
+            return self.problems[name]  # withheld, and unchanged since
+        if stamp is not None and stamp == self.stamps.get(name):
+            return None
+        try:
+            with self._lock:  # changed since it was checked: check it again
                 digest = sha256(path)
         except OSError as exc:
             reason = f"it can no longer be read ({exc.strerror})"
         else:
-            if digest == self.sums[name]:
+            if digest == expected:
                 self.stamps[name] = stamp
+                self.problems.pop(name, None)
+                self._withheld_at.pop(name, None)
                 return None
-            reason = (f"it changed after start-up and no longer matches SHA256SUMS "
-                      f"(expected {self.sums[name][:12]}…, found {digest[:12]}…)")
+            reason = (f"it changed after start-up and no longer matches "
+                      f"{'what was read at start-up' if name == 'SHA256SUMS' else 'SHA256SUMS'}"
+                      f" (expected {expected[:12]}…, found {digest[:12]}…)")
         self.problems[name] = reason
+        self._withheld_at[name] = stamp
         return reason
 
     def servable(self) -> list[str]:
@@ -89,6 +108,11 @@ def verify_release(dist: Path) -> Release:
                              path=str(sums_path), line=number)
         sums[m.group(2)] = m.group(1)
     release = Release(dist=dist, sums=sums)
+    try:  # SHA256SUMS itself: served only while it still holds what was read here
+        release.stamps["SHA256SUMS"] = _stamp(sums_path)
+        release.sums_sha256 = sha256(sums_path)
+    except OSError:
+        pass
     for name in REQUIRED:
         if name not in sums:
             raise InputError(f"{name} is not listed; rebuild with `isecg-kg build`",
@@ -98,15 +122,18 @@ def verify_release(dist: Path) -> Release:
         try:
             if not path.is_file() or path.is_symlink():
                 release.problems[name] = "it is missing from the build"
+                release._withheld_at[name] = None  # looked at again once a file is there
                 continue
             stamp = _stamp(path)
             digest = sha256(path)
         except OSError as exc:
             release.problems[name] = f"it cannot be read ({exc.strerror})"
+            release._withheld_at[name] = None
             continue
         if digest != expected:
             release.problems[name] = (f"it does not match SHA256SUMS (expected {expected[:12]}…, "
                                       f"found {digest[:12]}…): the file is damaged")
+            release._withheld_at[name] = stamp
         else:
             release.stamps[name] = stamp
     for name in REQUIRED:

@@ -171,7 +171,7 @@ def routes(site, store) -> list:
 
         return checked_file(release, site.dist, name, media_type=dump_type(name),
                             headers=PAGE_HEADERS, missing=missing,
-                            withheld=lambda reason: withheld(name, reason))
+                            withheld=lambda reason: withheld(name, reason), request=request)
 
     def static(request) -> Response:
         name = "ld-" + request.path_params["name"]

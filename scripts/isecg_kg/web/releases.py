@@ -95,7 +95,7 @@ def routes(site, store) -> list:
             withheld=lambda reason: PlainTextResponse(
                 f"503 Service Unavailable: {name} of release {version} is not served because "
                 f"{reason}.\n", status_code=503,
-                headers={**PAGE_HEADERS, "Isecg-Release": version}))
+                headers={**PAGE_HEADERS, "Isecg-Release": version}), request=request)
 
     return read_routes(
         ("/releases", series),

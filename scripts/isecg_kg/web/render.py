@@ -299,7 +299,14 @@ class LinkedData:
     def releases_html(self) -> str:
         """The page listing every kept release, newest first."""
         kept = list(self.site.kept)
-        sizes = {k.version: {name: (k.directory / name).stat().st_size for name in k.sums}
+
+        def size(path: Path) -> int | str:  # a release moved away under a running server
+            try:
+                return path.stat().st_size
+            except OSError:
+                return "unavailable"
+
+        sizes = {k.version: {name: size(k.directory / name) for name in k.sums}
                  for k in kept if k.available}
         return self.render("ld_releases.html", page="/releases.html", releases=kept,
                            sizes=sizes, current=self.site.release_info())

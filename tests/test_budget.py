@@ -93,3 +93,20 @@ def test_forwarded_addresses_count_only_from_a_trusted_proxy(dist):
 def test_bad_budget_options_are_named(dist, args, message):
     proc = run_cli("serve", "--dist", str(dist), "--port", "0", *args)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_an_ipv4_mapped_address_is_the_same_client_as_its_ipv4(dist):
+    """Issue 21: behind --trust-proxy, ::ffff:203.0.113.9 and 203.0.113.9 had two budgets."""
+    with isecg_server(dist, "--client-budget", "0.2", "--budget-window", "600",
+                      "--trust-proxy", "127.0.0.1") as url, client_at("127.0.0.1") as proxy:
+        def via(address: str, tag: str) -> int:
+            return proxy.get(url + "/sparql", params={"query": HEAVY.format(tag=tag)},
+                             headers={"X-Forwarded-For": address}).status_code
+
+        codes = [via("::ffff:203.0.113.9", f"m{i}") for i in range(40)]
+        assert 429 in codes
+        r = proxy.get(url + "/sparql", params={"query": HEAVY.format(tag="v4")},
+                      headers={"X-Forwarded-For": "203.0.113.9"})
+        assert r.status_code == 429 and "203.0.113.9" in r.json()["detail"], r.text
+        assert "::ffff" not in r.json()["detail"]
+        assert via("203.0.113.10", "other") == 200

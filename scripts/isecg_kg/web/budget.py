@@ -24,15 +24,26 @@ from starlette.requests import Request
 from isecg_kg.config import MAX_CLIENTS
 
 
+def _canonical(address: str) -> str:
+    """One spelling per address: an IPv4-mapped IPv6 address (``::ffff:203.0.113.9``, how a
+    dual-stack socket or a proxy may write an IPv4 client) is that IPv4 address."""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return address
+    return str(getattr(ip, "ipv4_mapped", None) or ip)
+
+
 def client_of(request: Request, trusted: frozenset[str]) -> str:
     """The address a request is charged to."""
-    peer = request.client.host if request.client else "unknown"
-    if peer in trusted:
+    peer = _canonical(request.client.host) if request.client else "unknown"
+    if peer in trusted or (request.client and request.client.host in trusted):
         first = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
         try:
-            return str(ip_address(first))
+            ip_address(first)
         except ValueError:
             return peer  # absent or not an address: the proxy itself is the client
+        return _canonical(first)
     return peer
 
 

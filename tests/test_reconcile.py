@@ -171,3 +171,97 @@ def test_two_entities_with_one_name_are_never_a_match():
     result = Index(store).reconcile("xyz")
     assert [c["score"] for c in result] == [100, 100]
     assert not any(c["match"] for c in result)
+
+
+# ---- fairness (issue 21): scoring in processes, charged to the client's budget --------------
+
+def costly_batch(seed: int = 7) -> dict:
+    """200 queries of 60 random long words: seconds of scoring, as a flooding client sends."""
+    import random
+    import string
+
+    rnd = random.Random(seed)
+    words = ["".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 12)))
+             for _ in range(2000)]
+    return {f"q{i}": {"query": " ".join(rnd.choice(words) for _ in range(60))[:499],
+                      "limit": 25} for i in range(200)}
+
+
+def client_at(address: str, timeout: float = 60) -> httpx.Client:
+    return httpx.Client(timeout=timeout, transport=httpx.HTTPTransport(local_address=address))
+
+
+def test_reconciliation_is_charged_to_the_clients_budget(dist):
+    with isecg_server(dist, "--workers", "1", "--client-budget", "0.5",
+                      "--budget-window", "60") as url:
+        with client_at("127.0.0.1") as greedy:
+            first = greedy.post(url + "/reconcile", data={"queries": json.dumps(
+                costly_batch())}, headers=FORM)
+            assert first.status_code in (200, 503), first.text[:200]
+            r = greedy.post(url + "/reconcile", data={"queries": json.dumps(
+                {"q0": {"query": "NASA"}})}, headers=FORM)
+            assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
+            assert "127.0.0.1" in r.json()["error"]
+            # one budget for both services: its SPARQL queries wait too (cached ones are free)
+            r = greedy.get(url + "/sparql", params={"query": "ASK { ?s ?p 42 }"})
+            assert r.status_code == 429
+            assert greedy.get(url + "/reconcile").status_code == 200  # the manifest: free
+        with client_at("127.0.0.2") as other:
+            r = other.post(url + "/reconcile", data={"queries": json.dumps(
+                {"q0": {"query": "NASA"}})}, headers=FORM)
+            assert r.status_code == 200 and ids(r.json()["q0"])[0] == ID + "agency/nasa"
+
+
+def test_one_client_flooding_leaves_a_slot_for_another(dist):
+    """Three batches at once from one address hold one scoring slot (the others wait for it);
+    another address is scored meanwhile, in well under the flood's time."""
+    import threading
+    import time
+
+    with isecg_server(dist, "--workers", "1") as url:
+        flood: list[int] = []
+
+        def flooder(seed: int) -> None:
+            with client_at("127.0.0.1") as c:
+                flood.append(c.post(url + "/reconcile", data={"queries": json.dumps(
+                    costly_batch(seed))}, headers=FORM).status_code)
+
+        threads = [threading.Thread(target=flooder, args=(s,)) for s in (1, 2, 3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        with client_at("127.0.0.2") as other:
+            answered = []
+            for _ in range(3):
+                t0 = time.monotonic()
+                r = other.post(url + "/reconcile", data={"queries": json.dumps(
+                    {"q0": {"query": "European Space Agency"}})}, headers=FORM)
+                answered.append((r.status_code, time.monotonic() - t0))
+            healthz = other.get(url + "/healthz")
+        for t in threads:
+            t.join()
+        assert [s for s, _ in answered] == [200, 200, 200], answered
+        assert healthz.status_code == 200
+        assert set(flood) <= {200, 503}, flood  # 503: its own batch was scoring, or too long
+
+
+def test_a_lone_surrogate_is_a_400_with_the_usual_headers(service):
+    """Issue 21: `{"\\ud800": ...}` was a 500 with a traceback and without CORS."""
+    for body in ('{"\\ud800": {"query": "NASA"}}', '{"q0": {"query": "NA\\udc00SA"}}'):
+        for r in (httpx.post(service, data={"queries": body}, headers=FORM, timeout=30),
+                  httpx.get(service, params={"queries": body}, timeout=30)):
+            assert r.status_code == 400, r.text
+            assert "surrogate" in r.json()["error"]
+            assert r.headers["access-control-allow-origin"] == "*"
+            assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_oversized_limit_is_clamped_not_a_python_message(service):
+    digits = "9" * 5000
+    body = '{"q0": {"query": "NASA", "limit": ' + digits + "}}"
+    r = httpx.post(service, data={"queries": body}, headers=FORM, timeout=30)
+    assert r.status_code == 200, r.text
+    assert "sys.set_int_max_str_digits" not in r.text and len(r.json()["q0"]["result"]) >= 1
+    r = httpx.get(service, params={"query": '{"query": "NASA", "limit": -' + digits + "}"},
+                  timeout=30)
+    assert r.status_code == 200 and len(r.json()["result"]) == 1

@@ -78,8 +78,9 @@ DEFAULT_LIMIT, MAX_LIMIT = 5, 25
 MAX_QUERIES, MAX_QUERY_CHARS, MAX_BODY = 200, 500, 512 * 1024
 MAX_QUERY_WORDS = 24   # words of a query that are scored (names are shorter; the rest is noise)
 BATCH_BUDGET = 5.0     # seconds of scoring per request; a batch that needs more is refused (503)
-SCORING_SLOTS = 2      # requests scoring at once; others wait up to SLOT_WAIT s, then get 503
+SCORING_SLOTS = 2      # requests scoring at once (one per client); others wait up to SLOT_WAIT s
 SLOT_WAIT = 2.0
+SCORING_NICE = 10      # scoring processes yield the CPU to the server's event loop
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -312,6 +313,28 @@ def _one(index: Index, q) -> dict:
                                       limit=_limit(q.get("limit", DEFAULT_LIMIT)))}
 
 
+def _json_int(digits: str) -> int:
+    """A JSON integer, but one of thousands of digits (Python refuses to convert those, in
+    words of its own) is just a very large number: a limit clamps it like any other."""
+    if len(digits) > 30:
+        return -(10 ** 30) if digits.startswith("-") else 10 ** 30
+    return int(digits)
+
+
+def _loads(text: str):
+    return json.loads(text, parse_int=_json_int)
+
+
+def _text(value, what: str) -> None:
+    """Refuse a string JSON allowed (\\ud800) that is no text: it cannot be answered back."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ReconcileError(f"{what} holds a lone surrogate (an unpaired \\uD800-\\uDFFF "
+                                 "escape), which is no character") from None
+
+
 def answer(index: Index, params: dict[str, str], *, budget: float | None = None) -> dict | None:
     """The JSON answer for the request parameters, or None when the manifest is wanted.
 
@@ -320,7 +343,7 @@ def answer(index: Index, params: dict[str, str], *, budget: float | None = None)
     """
     if "queries" in params:
         try:
-            batch = json.loads(params["queries"])
+            batch = _loads(params["queries"])
         except ValueError as exc:
             raise ReconcileError(f"queries= is not valid JSON ({exc})") from None
         except RecursionError:  # [[[[... nested deeper than the parser's stack
@@ -329,6 +352,11 @@ def answer(index: Index, params: dict[str, str], *, budget: float | None = None)
             raise ReconcileError('queries= must be a JSON object like {"q0": {"query": "NASA"}}')
         if len(batch) > MAX_QUERIES:
             raise ReconcileError(f"at most {MAX_QUERIES} queries per batch, got {len(batch)}")
+        for key, q in batch.items():
+            _text(key, "a query's key")
+            if isinstance(q, dict):
+                for field_name in ("query", "type"):
+                    _text(q.get(field_name), f"the {field_name} of query {key!r}")
         deadline = None if budget is None else time.monotonic() + budget
         out = {}
         for key, q in batch.items():
@@ -339,22 +367,129 @@ def answer(index: Index, params: dict[str, str], *, budget: float | None = None)
         return out
     if "query" in params:
         text = params["query"]
+        _text(text, "query=")
         if text.lstrip().startswith("{"):
             try:
-                return _one(index, json.loads(text))
+                return _one(index, _loads(text))
             except (ValueError, RecursionError):
                 pass
         return _one(index, text)
     return None
 
 
-def routes(site, store) -> list:
-    """Starlette routes of the reconciliation service for one build (site) and its store."""
+# --------------------------------------------------------------------------------------------
+# Scoring processes: scoring is pure Python, and on the server's threads it held the GIL the
+# event loop needs (one client's batches raised /healthz p50 from 1 to 34 ms). Each of the
+# SCORING_SLOTS processes builds its own index from the checked isecg.nq, runs at a lower
+# priority, and has no network (sparql/seal.py).
+
+_INDEX: Index | None = None
+
+
+def _start_scorer(nq_path: str, sha256: str | None) -> None:
+    global _INDEX
+    import os
+
+    from isecg_kg.sparql.engine import open_store
+    from isecg_kg.sparql.seal import deny_network
+
+    os.nice(SCORING_NICE)
+    deny_network()
+    _INDEX = Index(open_store(nq_path, sha256))
+
+
+def _score(params: dict[str, str], budget: float) -> tuple[dict | None, float, Exception | None]:
+    """In a scoring process: (the answer, the seconds it took, or the error it raised)."""
+    t0 = time.perf_counter()
+    try:
+        return answer(_INDEX, params, budget=budget), time.perf_counter() - t0, None
+    except ReconcileError as exc:
+        return None, time.perf_counter() - t0, exc
+
+
+class Scorers:
+    """The scoring processes and who may use them: at most SCORING_SLOTS batches at once and
+    one per client (a client with several connections waits for its own previous batch), each
+    wait at most SLOT_WAIT seconds (then 503); the scoring time is charged to the client's
+    budget (web/budget.py) as a query's engine time is."""
+
+    def __init__(self, nq_path: str, sha256: str | None):
+        self.nq_path, self.sha256 = nq_path, sha256
+        self._pool = None
+        self._slots: asyncio.Semaphore | None = None
+        self._mine: dict[str, asyncio.Semaphore] = {}
+        self._users: dict[str, int] = {}
+
+    def _executor(self):
+        from concurrent.futures import ProcessPoolExecutor
+
+        from isecg_kg import children
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                SCORING_SLOTS, mp_context=children.context("forkserver"),
+                initializer=_start_scorer, initargs=(self.nq_path, self.sha256))
+        return self._pool
+
+    async def _take(self, lock: asyncio.Semaphore, deadline: float) -> None:
+        try:
+            await asyncio.wait_for(lock.acquire(), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            raise ReconcileOverBudget("the reconciliation service is busy; retry in a "
+                                      "second") from None
+
+    async def score(self, client: str, params: dict[str, str]) -> tuple[dict | None, float]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(SCORING_SLOTS)
+        mine = self._mine.setdefault(client, asyncio.Semaphore(1))
+        self._users[client] = self._users.get(client, 0) + 1
+        deadline = time.monotonic() + SLOT_WAIT
+        try:
+            await self._take(mine, deadline)
+            try:
+                await self._take(self._slots, deadline)
+                try:
+                    loop = asyncio.get_running_loop()
+                    try:
+                        data, seconds, error = await loop.run_in_executor(
+                            self._executor(), _score, params, BATCH_BUDGET)
+                    except BrokenProcessPool:  # a scoring process died: new ones next time
+                        self.close()
+                        raise ReconcileOverBudget("a scoring process failed; retry in a "
+                                                  "second") from None
+                finally:
+                    self._slots.release()
+            finally:
+                mine.release()
+        finally:
+            self._users[client] -= 1
+            if not self._users[client]:
+                del self._users[client], self._mine[client]
+        if error is not None:
+            error.seconds = seconds
+            raise error
+        return data, seconds
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def routes(site, store, *, budgets=None, trusted: frozenset[str] = frozenset()) -> list:
+    """Starlette routes of the reconciliation service for one build (site) and its store;
+    scoring is charged to the client's share of ``budgets`` (the SPARQL endpoint's)."""
     from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
 
+    from isecg_kg.web.budget import client_of
+
     index = Index(store)
-    slots = asyncio.Semaphore(SCORING_SLOTS)
+    release = site.release
+    scorers = Scorers(str(site.dist / "isecg.nq"),
+                      release.sums.get("isecg.nq") if release is not None else None)
     cors = {"Access-Control-Allow-Origin": "*"}
     preflight = {**cors, "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
                  "Access-Control-Allow-Headers": "Content-Type, Accept",
@@ -407,22 +542,28 @@ def routes(site, store) -> list:
     async def reconcile(request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=preflight)
+        client = client_of(request, trusted)
         try:
             params = await params_of(request)
+            if "queries" not in params and "query" not in params:
+                return as_json(manifest(request), cache=True)
+            if budgets is not None and (retry := budgets.retry_after(client)) is not None:
+                return as_json({"error": f"{client} has used its query time: "
+                                f"{budgets.seconds:g} s in any {budgets.window:g} s (SPARQL "
+                                "queries and reconciliation together; --client-budget). Retry "
+                                f"after {retry} s."}, status=429,
+                               headers={"Retry-After": str(retry)})
             try:
-                await asyncio.wait_for(slots.acquire(), SLOT_WAIT)
-            except TimeoutError:
-                raise ReconcileOverBudget("the reconciliation service is busy; "
-                                          "retry in a second") from None
-            try:  # scoring is pure Python: in a thread, so the event loop keeps serving meanwhile
-                data = await asyncio.to_thread(answer, index, params, budget=BATCH_BUDGET)
-            finally:
-                slots.release()
+                data, seconds = await scorers.score(client, params)
+            except ReconcileError as exc:
+                if budgets is not None and getattr(exc, "seconds", None):
+                    budgets.charge(client, exc.seconds)
+                raise
+            if budgets is not None:
+                budgets.charge(client, seconds)
         except ReconcileError as exc:
             headers = {"Retry-After": "1"} if exc.status == 503 else None
             return as_json({"error": str(exc)}, status=exc.status, headers=headers)
-        if data is None:
-            return as_json(manifest(request), cache=True)
         return as_json(data)
 
     async def suggest_entity(request) -> Response:

@@ -31,7 +31,8 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["meta"]["mode"] == "smoke"
-    assert {"meta", "real", "scale", "endpoint", "burst", "fair", "slow", "targets"} <= set(result)
+    assert {"meta", "real", "scale", "endpoint", "burst", "fair", "slow", "reconcile",
+            "targets"} <= set(result)
     assert result["burst"]["n"] > 0 and result["burst"]["p99_ms"] is not None
     assert {"load", "validate", "reason", "total"} <= set(result["real"]["stages"])
     assert set(result["real"]["process"]) == {"build", "query", "validate"}
@@ -48,8 +49,12 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     assert [r["server"] for r in result["slow"]] == ["isecg-kg", "oxigraph"]
     ours = result["slow"][0]
     assert ours["held"] + ours["refused"] + ours["unopened"] == ours["slow"] and ours["asks"] > 0
+    rc = result["reconcile"]
+    assert rc["idle"]["healthz_n"] > 0 and rc["flooded"]["entity_n"] > 0
+    assert sum(rc["flood_statuses"].values()) > 0
     for heading in ("Real data", "Scale", "Endpoint", "bursts of 20 heavy",
-                    "flooding heavy queries", "Slow connections", "Targets"):
+                    "flooding heavy queries", "Slow connections", "flooding /reconcile",
+                    "Targets"):
         assert heading in proc.stdout
 
 

@@ -14,6 +14,9 @@ Three sections, every comparison a ratio of numbers taken in the same run:
   (honouring Retry-After) and a third sends light queries (``measure_fair``): how long the
   second waited, and the light queries' p50 / p99 / refusals. Our server only (no peer has
   anything per client).
+* **reconcile** — one client floods ``/reconcile`` with 200-query batches from 3 connections
+  while another asks ``/healthz`` and an entity page one after another: their p50 / p99 idle
+  and flooded (``measure_reconcile``; target: p99 within 2× idle). Our server only.
 * **slow** — ``slow`` connections from 127.0.0.1 that send half a request head and wait, while
   a client on 127.0.0.2 asks a cached ASK for ``slow_hold`` seconds: its p50 / p99 / errors,
   against our server (default limits) and then Oxigraph server, never both at once.
@@ -49,6 +52,7 @@ from bench.endpoint import (
     bench_burst,
     bench_endpoint,
     bench_fair,
+    bench_reconcile,
     bench_slow,
     median,
     py_command,
@@ -60,14 +64,17 @@ def _settings(quick: bool) -> dict:
     if os.environ.get("ISECG_BENCH_SMOKE"):
         return {"mode": "smoke", "runs": 2, "wrk_runs": 1, "sizes": [300, 1_500],
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 1,
-                "slow": 300, "slow_hold": 1.0, "fair_flood": 2, "fair_timeout": 3}
+                "slow": 300, "slow_hold": 1.0, "fair_flood": 2, "fair_timeout": 3,
+                "reconcile_flood": 2, "reconcile_seconds": 1.0}
     if quick:
         return {"mode": "quick", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000],
                 "duration": 2, "connections": [20], "queries": QUERIES, "burst_rounds": 2,
-                "slow": 5_000, "slow_hold": 4.0, "fair_flood": 4}
+                "slow": 5_000, "slow_hold": 4.0, "fair_flood": 4, "reconcile_flood": 3,
+                "reconcile_seconds": 5.0}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
             "duration": 5, "connections": [20, 100], "queries": QUERIES, "burst_rounds": 5,
-            "slow": 5_000, "slow_hold": 8.0, "fair_flood": 4}
+            "slow": 5_000, "slow_hold": 8.0, "fair_flood": 4, "reconcile_flood": 3,
+            "reconcile_seconds": 10.0}
 
 
 def run_timed(cmd: list[str], timeout: float = 3600) -> tuple[float, float]:
@@ -226,6 +233,11 @@ def targets(result: dict) -> list[dict]:
     out.append({"target": "light query p99 ≤ 250 ms during a burst of 20 heavy", "value": v,
                 "unit": "ms", "met": v <= 250 and not burst["light_failed"]
                 if v is not None else None})
+    rc = result.get("reconcile") or {}
+    for what in ("healthz", "entity"):
+        ratio = rc.get(f"{what}_p99_ratio")
+        out.append({"target": f"/reconcile flood: another client's {what} p99 ≤ 2× idle",
+                    "value": ratio, "unit": "×", "met": ratio <= 2 if ratio is not None else None})
     fair = result.get("fair") or {}
     v = fair.get("answered_after_s")
     out.append({"target": "one client flooding heavy queries: another's heavy query is answered",
@@ -299,6 +311,7 @@ def run_bench(source: Path, quick: bool, log: Callable[[str], None]) -> dict:
         result["burst"] = bench_burst(Path(result["real"]["dist"]), work, cfg, log)
         result["fair"] = bench_fair(Path(result["real"]["dist"]), work, cfg, log)
         result["slow"] = bench_slow(Path(result["real"]["dist"]), work, cfg, log)
+        result["reconcile"] = bench_reconcile(Path(result["real"]["dist"]), work, cfg, log)
         result["real"].pop("dist")
     result["targets"] = targets(result)
     result["meta"]["elapsed_s"] = time.perf_counter() - started
@@ -403,7 +416,19 @@ def print_tables(result: dict, console) -> None:
                  _fmt(r["asks"]), _fmt(r["ask_p50_ms"], "ms"), _fmt(r["ask_p99_ms"], "ms"),
                  _fmt(r["ask_max_ms"], "ms"), str(r["ask_errors"])) for r in slow])
 
-    _table(console, "Targets (issues 6 and 15)", ("target", "measured", "result"),
+    rc = result.get("reconcile")
+    if rc:
+        _table(console, f"One client flooding /reconcile ({rc['flood']} connections, 200-query "
+                        "batches), another client's requests",
+               ("request", "idle p50", "idle p99", "flooded p50", "flooded p99", "p99 ×",
+                "flood answers"),
+               [(what, _fmt(rc["idle"][f"{what}_p50_ms"], "ms"),
+                 _fmt(rc["idle"][f"{what}_p99_ms"], "ms"),
+                 _fmt(rc["flooded"][f"{what}_p50_ms"], "ms"),
+                 _fmt(rc["flooded"][f"{what}_p99_ms"], "ms"), _fmt(rc[f"{what}_p99_ratio"], "×"),
+                 _statuses(rc["flood_statuses"])) for what in ("healthz", "entity")])
+
+    _table(console, "Targets (issues 6, 15 and 21)", ("target", "measured", "result"),
            [(tg["target"], _fmt(tg["value"], tg["unit"]),
              ("[green]met[/]" if tg["met"] else "[red]not met[/]") if tg["met"] is not None
              else "[yellow]not measured[/]") for tg in result["targets"]],

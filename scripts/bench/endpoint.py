@@ -439,3 +439,93 @@ def bench_fair(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) ->
         f" ({out['attempts']} attempts: {out['attempt_statuses']}); light p99 "
         f"{out['light_p99_ms'] or 0:.0f} ms over {out['light_n']}, {out['light_failed']} refused")
     return out
+
+
+# --------------------------------------------------------------------------- reconcile
+
+def reconcile_flood_batch(seed: int) -> str:
+    """A 200-query batch of 60 random long words each (seconds of scoring): what a greedy
+    reconciliation client sends, as the form field ``queries``."""
+    import json
+    import random
+    import string
+
+    rnd = random.Random(seed)
+    words = ["".join(rnd.choice(string.ascii_lowercase) for _ in range(rnd.randint(5, 12)))
+             for _ in range(2000)]
+    return json.dumps({f"q{i}": {"query": " ".join(rnd.choice(words) for _ in range(60))[:499],
+                                 "limit": 25} for i in range(200)})
+
+
+def measure_reconcile(base: str, *, flood: int = 3, seconds: float = 10.0,
+                      entity: str = "/id/agency/nasa.html") -> dict:
+    """Another client's (127.0.0.2) ``/healthz`` and entity page, one after another for
+    SECONDS while idle, then for SECONDS while 127.0.0.1 floods ``/reconcile`` from FLOOD
+    connections with 200-query batches: their p50 / p99 both times, and the flood's answers."""
+    import threading
+    from collections import Counter
+
+    def probe(done: Callable[[], bool]) -> dict:
+        lat: dict[str, list[float]] = {"healthz": [], "entity": []}
+        failed = 0
+        with client_at("127.0.0.2", base, 30) as c:
+            while not done():
+                for name, path in (("healthz", "/healthz"), ("entity", entity)):
+                    t0 = time.perf_counter()
+                    r = c.get(path)
+                    lat[name].append(time.perf_counter() - t0)
+                    failed += r.status_code != 200
+                time.sleep(0.01)
+        return {**latency_summary(lat["healthz"], "healthz_"),
+                **latency_summary(lat["entity"], "entity_"), "failed": failed}
+
+    def for_seconds() -> Callable[[], bool]:
+        end = time.monotonic() + seconds
+        return lambda: time.monotonic() >= end
+
+    idle = probe(for_seconds())
+    stop = threading.Event()
+    statuses: Counter = Counter()
+
+    def flooder(n: int) -> None:
+        with client_at("127.0.0.1", base, 60) as c:
+            for seed in itertools.count(n * 1000):
+                if stop.is_set():
+                    return
+                r = c.post("/reconcile", data={"queries": reconcile_flood_batch(seed)})
+                statuses[r.status_code] += 1
+
+    threads = [threading.Thread(target=flooder, args=(n,)) for n in range(flood)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # the flood is scoring
+    flooded = probe(for_seconds())
+    stop.set()
+    for t in threads:
+        t.join()
+
+    def ratio(key: str) -> float | None:
+        a, b = idle.get(key), flooded.get(key)
+        return b / a if a and b is not None else None
+
+    return {"flood": flood, "seconds": seconds, "idle": idle, "flooded": flooded,
+            "flood_statuses": dict(statuses), "healthz_p99_ratio": ratio("healthz_p99_ms"),
+            "entity_p99_ratio": ratio("entity_p99_ms")}
+
+
+def bench_reconcile(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
+    """measure_reconcile against our server with its default limits but the per-client
+    budget (off, as everywhere here: it would stop the flood within a minute). Target (issue
+    21): another client's /healthz and entity page p99 within 2× idle. No peer: Oxigraph
+    server has no reconciliation service."""
+    log(f"reconcile: one client floods /reconcile ({cfg.get('reconcile_flood', 3)} connections),"
+        " another asks /healthz and an entity page")
+    with start_server("isecg-kg", dist, work) as endpoint:
+        out = measure_reconcile(endpoint.removesuffix("/sparql"),
+                                flood=cfg.get("reconcile_flood", 3),
+                                seconds=cfg.get("reconcile_seconds", 10.0))
+    for what in ("healthz", "entity"):
+        log(f"  {what}: p99 {out['idle'][what + '_p99_ms'] or 0:.1f} ms idle, "
+            f"{out['flooded'][what + '_p99_ms'] or 0:.1f} ms flooded "
+            f"(×{out[what + '_p99_ratio'] or 0:.2f}); flood answers {out['flood_statuses']}")
+    return out

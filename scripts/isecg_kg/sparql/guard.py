@@ -80,7 +80,7 @@ _TOKEN = re.compile(rf"""
             |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
 |(?P<var>[?$][{_U}0-9][{_VARC}]*)
 |(?P<bnode>_:[{_U}0-9](?:[{_PN}.]*[{_PN}])?)
-|(?P<pname>(?:[{_BASE}](?:[{_PN}.]*[{_PN}])?)?:
+|(?P<pname>(?=[{_PN}.]*+:)(?:[{_BASE}](?:[{_PN}.]*[{_PN}])?)?:
            (?:(?:[{_U}:0-9]|{_PLX})(?:(?:[{_PN}.:]|{_PLX})*(?:[{_PN}:]|{_PLX}))?)?)
 |(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)
 |(?P<number>[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+
@@ -428,6 +428,11 @@ def _put(out: list[str], text: str, tok: _Token | None, piece: str, last: int) -
     every parser reads them (rdflib wants modifiers and tags glued, pyoxigraph ``CONCAT(``).
     Returns where TOK ends."""
     end = len(text) if tok is None else tok.start
+    if end - last == 1 and text[last] == " " and tok is not None and tok.kind != "langtag" \
+            and piece != "^^" and out and out[-1] != "^^":  # the usual case: one space between
+        out.append(" ")
+        out.append(piece)
+        return tok.end
     breaks = text.count("\n", last, end)
     if text.find("#", last, end) >= 0:  # comments stay: texts that differ by one stay distinct
         for comment in _COMMENT.findall(text, last, end):

@@ -34,6 +34,7 @@ from isecg_kg.errors import QueryError, QueryRefused, QueryTooLarge
 
 MAX_NESTING = 256         # brackets ({ ( [) open at once; deeper is refused (400) before parsing
 MAX_UNION = 1024          # UNION branches per query (n-1 keywords): pyoxigraph plans n in ~n² time
+EXPLAIN_MAX = 8192        # characters of a query whose refusals explain.cause words
 SOLUTION_FORMS = ("SELECT", "ASK")
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE",
@@ -144,7 +145,9 @@ def _malformed(text: str, offset: int, sentence: str,
     from isecg_kg.sparql.explain import cause
 
     line, column = _position(text, offset)
-    found = cause(text, line, column, predeclared)
+    # explain's search is not linear in every case: on the event loop, for a query a person
+    # writes only (a longer one is told the token the checks stopped at)
+    found = cause(text, line, column, predeclared) if len(text) <= EXPLAIN_MAX else None
     if found is not None:
         line, column, sentence = found
     return QueryError(f"syntax error at line {line}, column {column}: {sentence}", line=line,

@@ -331,8 +331,9 @@ def descendants(pid: int) -> list[int]:
     return sorted(found)
 
 
-def query_workers(server_pid: int) -> list[int]:
-    """The query worker processes of a server: children of its multiprocessing forkserver."""
+def forkserver_children(server_pid: int) -> list[int]:
+    """The processes a server started through its multiprocessing forkserver: query workers,
+    SERVICE workers and reconciliation scorers."""
     workers = []
     for kid in children(server_pid):
         try:
@@ -342,6 +343,29 @@ def query_workers(server_pid: int) -> list[int]:
         if b"forkserver" in cmd:
             workers += [w for w in children(kid) if alive(w)]
     return sorted(workers)
+
+
+def _sealed(pid: int) -> bool | None:
+    """Whether a process runs under a seccomp filter (sparql/seal.py), from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Seccomp:"):
+                return line.split()[1] == "2"
+    except OSError:
+        return None
+    return None
+
+
+def query_workers(server_pid: int) -> list[int]:
+    """The query worker processes of a server: its forkserver's children that are sealed (no
+    network) and run at the normal priority (the reconciliation scorers are niced)."""
+    return [w for w in forkserver_children(server_pid)
+            if _sealed(w) and (_stat(w) or ["0"] * 17)[16] == "0"]
+
+
+def service_workers(server_pid: int) -> list[int]:
+    """The workers that may connect (queries with an approved SERVICE): not sealed."""
+    return [w for w in forkserver_children(server_pid) if _sealed(w) is False]
 
 
 def cpu_seconds(pid: int) -> float | None:

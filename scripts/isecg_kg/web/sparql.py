@@ -201,6 +201,10 @@ class SparqlService:
                 self.checked.put(text, checked, sys.getsizeof(checked.text)
                                  + sys.getsizeof(checked.source))
         except QueryError as exc:
+            # a browser is shown the page with its query, malformed or not (the page says
+            # why when it runs it); refusals stay refusals
+            if type(exc) is QueryError and choose_format(None, fmt_param, accept) == "html":
+                return self.pages.render(request, query=text)
             return self._query_error(exc)
         subs = self._substitutions(params, checked)
         if isinstance(subs, Response):

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from isecg_kg.config import PREDECLARED
 from isecg_kg.errors import QueryError
 from isecg_kg.sparql.explain import syntax_error
-from isecg_kg.sparql.guard import tokenize
+from isecg_kg.sparql.tokens import tokenize
 
 SOLUTIONS = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"

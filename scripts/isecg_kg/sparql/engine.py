@@ -29,7 +29,6 @@ from isecg_kg.errors import (
     QueryUnsupported,
 )
 from isecg_kg.sparql.explain import engine_error, syntax_error
-from isecg_kg.sparql.guard import tokenize
 from isecg_kg.sparql.results import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
@@ -39,6 +38,7 @@ from isecg_kg.sparql.results import (
     write_solutions,
     write_triples,
 )
+from isecg_kg.sparql.tokens import tokenize
 
 # pyoxigraph's parser and planner recurse on the calling thread: with the usual 8 MiB stack a
 # worker died of SIGSEGV at 10,000 nested braces or 3,000 BINDs in a row (both legal SPARQL under

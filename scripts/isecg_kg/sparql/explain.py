@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_right
 
 from isecg_kg.config import PREDECLARED
 from isecg_kg.errors import (
@@ -34,7 +35,7 @@ from isecg_kg.errors import (
     QuerySyntax,
     QueryUnsupported,
 )
-from isecg_kg.sparql.guard import KEYWORDS, CheckedQuery, origin, tokenize
+from isecg_kg.sparql.tokens import KEYWORDS, Token, offset, position, tokenize
 
 # What people mean most often, for suggestions (a typo of a rare function is rarer).
 SUGGEST = sorted(KEYWORDS - {"TZ", "IF", "IN", "AS", "BY", "TO"}) + ["a"]
@@ -44,32 +45,12 @@ _CLOSE = {v: k for k, v in _OPEN.items()}
 _RANGE = re.compile(r"\[[^\]]*\]")
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a character offset."""
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def _offset(text: str, line: int, column: int) -> int:
-    start = 0
-    for _ in range(line - 1):
-        nl = text.find("\n", start)
-        if nl < 0:
-            return len(text)
-        start = nl + 1
-    return min(len(text), start + max(column - 1, 0))
-
-
-def _at(text: str, offset: int) -> str:
-    return "line {}, column {}".format(*_position(text, offset))
-
-
-def _found(text: str, offset: int, tokens) -> str:
+def _found(text: str, at: int, tokens) -> str:
     """What stands where parsing stopped: the token there, or the end of the query."""
-    if not text[offset:].strip():
+    if not text[at:].strip():
         return "end of the query"
     for t in tokens:
-        if t.end > offset:
+        if t.end > at:
             return f"`{t.text[:40]}`"
     return "end of the query"
 
@@ -138,14 +119,14 @@ def _shape(text: str, tokens) -> tuple[int, int, str] | None:
         upper = t.text.upper() if t.kind == "word" else ""
         if depth == 0 and upper in ("LIMIT", "OFFSET", "HAVING", "ORDER", "GROUP"):
             if upper in seen_top:
-                ln, col = _position(text, t.start)
-                oln, ocol = _position(text, seen_top[upper])
+                ln, col = position(text, t.start)
+                oln, ocol = position(text, seen_top[upper])
                 return ln, col, (f"`{upper}` appears a second time (first at line {oln}, "
                                  f"column {ocol}); a query has one")
             seen_top[upper] = t.start
         if upper == "CONSTRUCT" and i + 1 < len(tokens) and tokens[i + 1].text not in ("{",) \
                 and tokens[i + 1].text.upper() != "WHERE":
-            ln, col = _position(text, tokens[i + 1].start)
+            ln, col = position(text, tokens[i + 1].start)
             return ln, col, ("CONSTRUCT needs a template in braces: CONSTRUCT { ?s ?p ?o } "
                              "WHERE { … }")
         if t.kind == "other" and t.text == "{":
@@ -153,7 +134,7 @@ def _shape(text: str, tokens) -> tuple[int, int, str] | None:
         elif t.kind == "other" and t.text == "}":
             depth -= 1
         if upper == "UNION" and depth == 0:
-            ln, col = _position(text, t.start)
+            ln, col = position(text, t.start)
             return ln, col, ("UNION joins two groups inside the WHERE clause: "
                              "WHERE { { … } UNION { … } }")
         if upper == "BIND" and i + 1 < len(tokens):
@@ -163,7 +144,7 @@ def _shape(text: str, tokens) -> tuple[int, int, str] | None:
                 var = tokens[close + 1].text[1:]
                 opened = max((j for j in range(i) if tokens[j].text == "{"), default=0)
                 if any(x.kind == "var" and x.text[1:] == var for x in tokens[opened:i]):
-                    ln, col = _position(text, tokens[close + 1].start)
+                    ln, col = position(text, tokens[close + 1].start)
                     return ln, col, (f"BIND assigns ?{var}, which the group already uses "
                                      "before the BIND; bind a new variable")
     # a triple pattern with a subject and a predicate but no object: `{ ?s ?p }`, `?s ?p .`
@@ -172,12 +153,12 @@ def _shape(text: str, tokens) -> tuple[int, int, str] | None:
         if (prev.text in ("{", ".") and s.kind in ("var", "iri", "pname", "bnode")
                 and _is_term(p) and nxt.text in ("}", ".")
                 and not (prev.text == "{" and i > 1 and tokens[i - 2].kind == "var")):
-            ln, col = _position(text, s.start)
+            ln, col = position(text, s.start)
             return ln, col, ("this triple pattern has a subject and a predicate but no object "
                              "(write `?s ?p ?o`)")
     for i in range(1, len(tokens) - 1):
         if tokens[i - 1].text == ";" and _is_term(tokens[i]) and tokens[i + 1].text in ("}", "."):
-            ln, col = _position(text, tokens[i].start)
+            ln, col = position(text, tokens[i].start)
             return ln, col, "after `;` this predicate needs its object"
     return None
 
@@ -205,7 +186,7 @@ def explain(text: str, line: int, column: int, detail: str,
     if found is not None:
         return found
     tokens = tokenize(text)
-    at = _offset(text, line, column)
+    at = offset(text, line, column)
     # 7. the parser's expectation, in words
     expected = _expected(detail)
     found = _found(text, at, tokens)
@@ -226,21 +207,21 @@ def cause(text: str, line: int, column: int,
     if not text.strip() or not [t for t in tokenize(text)]:
         return 1, 1, "the query is empty: write a SELECT, ASK, CONSTRUCT or DESCRIBE query"
     tokens = tokenize(text)
-    at = _offset(text, line, column)
+    at = offset(text, line, column)
 
     # 2. a string or IRI never closed: the tokenizer saw a lone quote or '<' with no '>'
     for t in tokens:
         if t.kind == "other" and t.text in "\"'":
-            ln, col = _position(text, t.start)
+            ln, col = position(text, t.start)
             return ln, col, (f"a string opened here is never closed: end it with {t.text} "
                              f"on the same line (or use {t.text * 3} for several lines)")
         if t.kind == "other" and t.text == "<" and ">" not in text[t.start:text.find(
                 "\n", t.start) if "\n" in text[t.start:] else len(text)] and \
                 re.match(r"<[A-Za-z][\w+.-]*:", text[t.start:]):
-            ln, col = _position(text, t.start)
+            ln, col = position(text, t.start)
             return ln, col, "an IRI opened here with < is never closed with >"
         if t.kind == "other" and t.text == "<" and re.match(r"<[^>\s]*\s[^>]*>", text[t.start:]):
-            ln, col = _position(text, t.start)
+            ln, col = position(text, t.start)
             return ln, col, "this IRI contains a space; IRIs cannot (write %20)"
 
     # 3. brackets
@@ -251,19 +232,19 @@ def cause(text: str, line: int, column: int,
         if t.text in _OPEN:
             stack.append(t)
         elif t.text in _CLOSE:
-            ln, col = _position(text, t.start)
+            ln, col = position(text, t.start)
             if not stack:
                 return ln, col, (f"unbalanced brackets: this `{t.text}` closes nothing (no "
                                  f"`{_CLOSE[t.text]}` is open here); remove it")
             opener = stack.pop()
             if _OPEN[opener.text] != t.text:
-                oln, ocol = _position(text, opener.start)
+                oln, ocol = position(text, opener.start)
                 return ln, col, (f"unbalanced brackets: this `{t.text}` does not match the "
                                  f"`{opener.text}` opened at line {oln}, column {ocol}; close "
                                  f"that with `{_OPEN[opener.text]}` first")
     if stack:
         opener = stack[-1]
-        oln, ocol = _position(text, opener.start)
+        oln, ocol = position(text, opener.start)
         if at >= opener.start:
             return line, column, (f"unbalanced brackets: the `{opener.text}` opened at line "
                                   f"{oln}, column {ocol} is never closed; add "
@@ -279,7 +260,7 @@ def cause(text: str, line: int, column: int,
         if t.kind == "pname":
             prefix = t.text.partition(":")[0]
             if prefix not in declared:
-                ln, col = _position(text, t.start)
+                ln, col = position(text, t.start)
                 return ln, col, (f"undeclared prefix `{prefix}:`; add `PREFIX {prefix}: <…>` "
                                  "before the query"
                                  + (" (predeclared prefixes are listed in the service "
@@ -290,7 +271,7 @@ def cause(text: str, line: int, column: int,
         if t.start > at:
             break
         if t.kind == "word" and t.text.upper() not in KEYWORDS and t.text != "a":
-            ln, col = _position(text, t.start)
+            ln, col = position(text, t.start)
             return ln, col, word_sentence(t.text, tokens[i - 1].text if i else "")
 
     # 6. shapes the parser words poorly
@@ -342,7 +323,53 @@ def syntax_error(exc: SyntaxError, text: str | None = None,
                        column=col, detail=detail, at=(line, col))
 
 
-def in_source(exc: QueryError, checked: CheckedQuery,
+def origin(checked, line: int, column: int) -> tuple[int, int]:
+    """Where in the client's text (``checked.source``) LINE:COLUMN of ``checked.text`` is
+    (``checked``: a guard.CheckedQuery).
+    The re-emission holds one token for each token of the source but the PREFIX and BASE
+    declarations, in order: the n-th of one is the n-th of the other."""
+    source = checked.source
+    if not source or source == checked.text:
+        return line, column
+    emitted, theirs = tokenize(checked.text), tokenize(source)
+    if emitted and emitted[0].kind == "word" and emitted[0].text == "BASE":
+        emitted = emitted[2:]  # the query's BASE, said once on line 1
+    kept: list[Token] = []
+    k = 0
+    while k < len(theirs) and theirs[k].kind == "word":
+        upper = theirs[k].text.upper()
+        if upper == "BASE":
+            k += 2
+        elif upper == "PREFIX":
+            k += 3
+        elif upper == "VERSION":
+            kept += theirs[k:k + 2]
+            k += 2
+        else:
+            break
+    kept += theirs[k:]
+    if len(kept) != len(emitted):  # cannot happen; then the emission's own place is the best
+        return line, column
+    text = checked.text
+    start = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            break
+        start = nl + 1
+    at = start + max(column - 1, 0)
+    k = bisect_right([t.start for t in emitted], at) - 1
+    if k < 0:
+        return position(source, kept[0].start if kept else 0)
+    inside = at - emitted[k].start
+    if inside < emitted[k].end - emitted[k].start:
+        where = kept[k].start + min(inside, kept[k].end - kept[k].start - 1)
+    else:  # between two tokens: the next one
+        where = kept[k + 1].start if k + 1 < len(kept) else len(source)
+    return position(source, where)
+
+
+def in_source(exc: QueryError, checked,
               predeclared: dict[str, str] | None = PREDECLARED) -> QueryError:
     """EXC, the engine's syntax error in the re-emission ``checked.text``, worded again for the
     client's own text: the parser's place mapped back, then explained there."""

@@ -4,14 +4,14 @@
 SPARQL Update, ``SERVICE`` only to allow-listed endpoints (pyoxigraph would otherwise call any
 IRI, SSRF) and ``FROM``/``FROM NAMED`` only over our own graphs.
 
-It reads the query once, with a tokenizer that follows the SPARQL grammar's terminals (longest
-match: ``SERVICE:`` is a prefixed name, ``SERVICESILENT`` one word, ``456.`` an integer and a
-dot), and returns the query **re-emitted from its own tokens** (``CheckedQuery.text``): each
-token separated from the next by whitespace, prefixed names expanded and relative IRIs resolved
-to absolute IRIs (so no ``PREFIX`` is left to redefine; a query's ``BASE`` is said once, first,
-for what ``IRI("x")`` makes), ``\\u`` escapes outside strings and IRIs replaced, line breaks
-kept (so line numbers stay), comments kept each on a line of its own. A word
-that is not a keyword, or a character that starts no token, is refused with its line and column.
+It reads the query once, with the tokenizer of tokens.py, which follows the SPARQL grammar's
+terminals (longest match: ``SERVICE:`` is a prefixed name, ``SERVICESILENT`` one word, ``456.``
+an integer and a dot), and returns the query **re-emitted from its own tokens**
+(``CheckedQuery.text``): each token separated from the next by whitespace, prefixed names
+expanded and relative IRIs resolved to absolute IRIs (so no ``PREFIX`` is left to redefine; a
+query's ``BASE`` is said once, first, for what ``IRI("x")`` makes), ``\\u`` escapes outside
+strings and IRIs replaced, line breaks kept (so line numbers stay), comments kept each on a line
+of its own. A word that is not a keyword, or a character that starts no token, is refused with its line and column.
 The engine evaluates that text and nothing else, so whatever it reads is what the checks read:
 gluing keywords to their neighbours, redefining a prefix or spelling a keyword with escapes
 cannot make it see a SERVICE the checks did not (tests/test_sparql_differential.py).
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import functools
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from isecg_kg.config import BASE, GRAPHS, MAX_QUERY_BYTES, PREDECLARED, WIKIDATA_SPARQL
 from isecg_kg.errors import QueryError, QueryRefused, QueryTooLarge
+from isecg_kg.sparql.explain import cause, word_sentence
+from isecg_kg.sparql.tokens import KEYWORDS, PUNCTUATION, Token, position, tokenize
 
 MAX_NESTING = 256         # brackets ({ ( [) open at once; deeper is refused (400) before parsing
 MAX_UNION = 1024          # UNION branches per query (n-1 keywords): pyoxigraph plans n in ~n² time
@@ -39,75 +39,12 @@ SOLUTION_FORMS = ("SELECT", "ASK")
 GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
 UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE",
                           "ADD", "WITH", "USING"})
-# Every word the SPARQL 1.1 grammar (and pyoxigraph's SPARQL 1.2 / extensions) treats as a
-# keyword or built-in function name, upper-cased; `a` is special (lower case only). Any other
-# bare word is refused: nothing else in a query is a word.
-KEYWORDS = frozenset([
-    "BASE", "PREFIX", "VERSION", "SELECT", "CONSTRUCT", "DESCRIBE", "ASK", "DISTINCT", "REDUCED",
-    "AS", "FROM", "NAMED", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "ASC", "DESC", "LIMIT",
-    "OFFSET", "VALUES", "OPTIONAL", "GRAPH", "SERVICE", "SILENT", "BIND", "UNDEF", "MINUS",
-    "UNION", "FILTER", "EXISTS", "NOT", "IN", "TRUE", "FALSE", "LOAD", "CLEAR", "DROP", "CREATE",
-    "ADD", "MOVE", "COPY", "INSERT", "DELETE", "DATA", "WITH", "USING", "DEFAULT", "ALL", "INTO",
-    "TO", "LATERAL", "STR", "LANG", "LANGMATCHES", "DATATYPE", "BOUND", "IRI", "URI", "BNODE",
-    "RAND", "ABS", "CEIL", "FLOOR", "ROUND", "CONCAT", "STRLEN", "UCASE", "LCASE",
-    "ENCODE_FOR_URI", "CONTAINS", "STRSTARTS", "STRENDS", "STRBEFORE", "STRAFTER", "YEAR",
-    "MONTH", "DAY", "HOURS", "MINUTES", "SECONDS", "TIMEZONE", "TZ", "NOW", "UUID", "STRUUID",
-    "MD5", "SHA1", "SHA256", "SHA384", "SHA512", "COALESCE", "IF", "STRLANG", "STRDT",
-    "SAMETERM", "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "REGEX", "SUBSTR",
-    "REPLACE", "COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT", "SEPARATOR",
-    "TRIPLE", "SUBJECT", "PREDICATE", "OBJECT", "ISTRIPLE", "ADJUST", "LANGDIR", "STRLANGDIR",
-    "HASLANG", "HASLANGDIR"
-])
-# Punctuation and operators of the grammar (SPARQL 1.2's << >> <<( )>> {| |} ~ included): the
-# only tokens of kind "other" a query may hold.
-PUNCTUATION = frozenset(["{", "}", "(", ")", "[", "]", ".", ",", ";", "*", "=", "!", "<", ">",
-                         "|", "+", "-", "/", "^", "?", "~", "&&", "||", "!=", "<=", ">=", "^^",
-                         "<<", ">>", "<<(", ")>>", "{|", "|}"])
-
-# The grammar's character classes (SPARQL 1.1 §19.8), exactly: a laxer class (Python's \w)
-# would let the checks read one token where the engine reads two.
-_BASE = ("A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D"
-         "\u2070-\u218F\u2C00-\u2FEF\u3001-\ud7ff\uF900-\uFDCF\uFDF0-\uFFFD"
-         "\U00010000-\U000EFFFF")
-_U = _BASE + "_"
-_PN = _U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
-_VARC = _U + "0-9\u00B7\u0300-\u036F\u203F-\u2040"
-_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%]"
-_TOKEN = re.compile(rf"""
- (?P<ws>[ \t\r\n]+)
-|(?P<comment>\#[^\r\n]*)
-|(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
-|(?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-            |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-|(?P<var>[?$][{_U}0-9][{_VARC}]*)
-|(?P<bnode>_:[{_U}0-9](?:[{_PN}.]*[{_PN}])?)
-|(?P<pname>(?=[{_PN}.]*+:)(?:[{_BASE}](?:[{_PN}.]*[{_PN}])?)?:
-           (?:(?:[{_U}:0-9]|{_PLX})(?:(?:[{_PN}.:]|{_PLX})*(?:[{_PN}:]|{_PLX}))?)?)
-|(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)
-|(?P<number>[+-]?(?:[0-9]+\.[0-9]*[eE][+-]?[0-9]+|\.[0-9]+[eE][+-]?[0-9]+|[0-9]+[eE][+-]?[0-9]+
-                   |[0-9]*\.[0-9]+|[0-9]+))
-|(?P<word>[A-Za-z_][A-Za-z0-9_]*)
-|(?P<other><<\(|\)>>|<<|>>|\{{\||\|\}}|\^\^|&&|\|\||!=|<=|>=|.)
-""", re.VERBOSE | re.DOTALL)
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PN_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _NOT_IRIREF = re.compile(r'[<>"{}|^`\\\x00-\x20]')  # written as \uXXXX inside <...>
 _BACKSLASH = ("a backslash is only allowed inside strings and IRIs, or as a \\u.... / "
               "\\U........ escape (not one that makes another)")
-
-
-class _Token(NamedTuple):  # a tuple: a query of a few KB has hundreds, made per request
-    kind: str
-    text: str
-    start: int
-    end: int
-
-
-def tokenize(text: str) -> list[_Token]:
-    """SPARQL tokens without whitespace and comments (total: unknown characters are 'other')."""
-    return [_Token(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)
-            if m.lastgroup not in ("ws", "comment")]
 
 
 @dataclass(frozen=True)
@@ -127,13 +64,8 @@ class CheckedQuery:
     source: str = ""
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
-    return (text.count("\n", 0, offset) + 1,
-            offset - (text.rfind("\n", 0, offset) + 1) + 1)
-
-
 def _error(text: str, offset: int, sentence: str, cls=QueryError) -> QueryError:
-    line, column = _position(text, offset)
+    line, column = position(text, offset)
     return cls(f"syntax error at line {line}, column {column}: {sentence}", line=line,
                column=column)
 
@@ -142,9 +74,7 @@ def _malformed(text: str, offset: int, sentence: str,
                predeclared: dict[str, str] | None = None) -> QueryError:
     """A syntax error the checks found at OFFSET, worded as the engine's would be: the
     likeliest cause the tokens show (explain.cause), else SENTENCE at OFFSET."""
-    from isecg_kg.sparql.explain import cause
-
-    line, column = _position(text, offset)
+    line, column = position(text, offset)
     # explain's search is not linear in every case: on the event loop, for a query a person
     # writes only (a longer one is told the token the checks stopped at)
     found = cause(text, line, column, predeclared) if len(text) <= EXPLAIN_MAX else None
@@ -163,7 +93,7 @@ def _char(text: str, m: re.Match) -> str:
     return chr(code)
 
 
-def _unescape_iri(text: str, tok: _Token) -> str:
+def _unescape_iri(text: str, tok: Token) -> str:
     body = tok.text[1:-1]
     if "\\" not in body:
         return body
@@ -204,7 +134,7 @@ def _resolve(base: str, reference: str) -> str | None:
         return None
 
 
-def _codepoints(text: str, tokens: list[_Token]) -> tuple[str, list[_Token]]:
+def _codepoints(text: str, tokens: list[Token]) -> tuple[str, list[Token]]:
     """SPARQL replaces \\u escapes anywhere before parsing, Oxigraph only inside terms: the
     checks replace those outside terms, then read the result (an escape that makes another
     escape is refused)."""
@@ -246,7 +176,7 @@ def check_query(text: str, *, max_bytes: int | None = MAX_QUERY_BYTES,
                  graphs=graphs, base=base_iri, predeclared=predeclared or {})
 
 
-def _emit(text: str, tokens: list[_Token], *, service_allow, service_map: dict[str, str],
+def _emit(text: str, tokens: list[Token], *, service_allow, service_map: dict[str, str],
           graphs, base: str | None, predeclared: dict[str, str]) -> CheckedQuery:
     """The checks and the re-emission, in one pass over the tokens."""
     prefixes = dict(predeclared)
@@ -266,7 +196,7 @@ def _emit(text: str, tokens: list[_Token], *, service_allow, service_map: dict[s
     n = len(tokens)
     i = 0
 
-    def iri_of(tok: _Token, what: str, refuse=QueryError) -> str:
+    def iri_of(tok: Token, what: str, refuse=QueryError) -> str:
         """The absolute IRI an IRI or prefixed-name token stands for."""
         if tok.kind == "iri":
             iri = _unescape_iri(text, tok)
@@ -320,8 +250,6 @@ def _emit(text: str, tokens: list[_Token], *, service_allow, service_map: dict[s
                 i += 3
                 continue
             if upper not in KEYWORDS and word != "a":
-                from isecg_kg.sparql.explain import word_sentence
-
                 raise _malformed(text, tok.start, word_sentence(
                     word, tokens[i - 1].text if i else ""), predeclared)
             if upper in ("PREFIX", "BASE"):
@@ -421,7 +349,7 @@ _COMMENT = re.compile(r"#[^\r\n]*")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def _put(out: list[str], text: str, tok: _Token | None, piece: str, last: int) -> int:
+def _put(out: list[str], text: str, tok: Token | None, piece: str, last: int) -> int:
     """Append PIECE (TOK's emission; TOK None: the end of the text) after what stood between
     the previous token and TOK: its comments, each ended by a line break of its own (nothing
     can join one), and as many line breaks as there were (so line numbers stay), else a space.
@@ -461,51 +389,6 @@ def _stray(char: str) -> str:
     if char == "\\":
         return _BACKSLASH
     return f"`{char}` is not part of SPARQL here (a character no keyword, name or term starts with)"
-
-
-def origin(checked: CheckedQuery, line: int, column: int) -> tuple[int, int]:
-    """Where in the client's text (``checked.source``) LINE:COLUMN of ``checked.text`` is.
-    The re-emission holds one token for each token of the source but the PREFIX and BASE
-    declarations, in order: the n-th of one is the n-th of the other."""
-    source = checked.source
-    if not source or source == checked.text:
-        return line, column
-    emitted, theirs = tokenize(checked.text), tokenize(source)
-    if emitted and emitted[0].kind == "word" and emitted[0].text == "BASE":
-        emitted = emitted[2:]  # the query's BASE, said once on line 1
-    kept: list[_Token] = []
-    k = 0
-    while k < len(theirs) and theirs[k].kind == "word":
-        upper = theirs[k].text.upper()
-        if upper == "BASE":
-            k += 2
-        elif upper == "PREFIX":
-            k += 3
-        elif upper == "VERSION":
-            kept += theirs[k:k + 2]
-            k += 2
-        else:
-            break
-    kept += theirs[k:]
-    if len(kept) != len(emitted):  # cannot happen; then the emission's own place is the best
-        return line, column
-    text = checked.text
-    start = 0
-    for _ in range(line - 1):
-        nl = text.find("\n", start)
-        if nl < 0:
-            break
-        start = nl + 1
-    offset = start + max(column - 1, 0)
-    k = bisect_right([t.start for t in emitted], offset) - 1
-    if k < 0:
-        return _position(source, kept[0].start if kept else 0)
-    inside = offset - emitted[k].start
-    if inside < emitted[k].end - emitted[k].start:
-        where = kept[k].start + min(inside, kept[k].end - kept[k].start - 1)
-    else:  # between two tokens: the next one
-        where = kept[k + 1].start if k + 1 < len(kept) else len(source)
-    return _position(source, where)
 
 
 def prologue(prefixes) -> str:

@@ -11,10 +11,11 @@ an integer and a dot), and returns the query **re-emitted from its own tokens**
 expanded and relative IRIs resolved to absolute IRIs (so no ``PREFIX`` is left to redefine; a
 query's ``BASE`` is said once, first, for what ``IRI("x")`` makes), ``\\u`` escapes outside
 strings and IRIs replaced, line breaks kept (so line numbers stay), comments kept each on a line
-of its own. A word that is not a keyword, or a character that starts no token, is refused with its line and column.
-The engine evaluates that text and nothing else, so whatever it reads is what the checks read:
-gluing keywords to their neighbours, redefining a prefix or spelling a keyword with escapes
-cannot make it see a SERVICE the checks did not (tests/test_sparql_differential.py).
+of its own. A word that is not a keyword, or a character that starts no token, is refused with
+its line and column. The engine evaluates that text and nothing else, so whatever it reads is
+what the checks read: gluing keywords to their neighbours, redefining a prefix or spelling a
+keyword with escapes cannot make it see a SERVICE the checks did not
+(tests/test_sparql_differential.py).
 
 pyoxigraph exposes no algebra, and parsing with rdflib is neither thread-safe nor fast, hence
 a tokenizer; relative IRIs are resolved by pyoxigraph's own IRI code (a Turtle parse), so they

@@ -48,7 +48,6 @@ from isecg_kg.sparql.guard import (
     SOLUTION_FORMS,
     CheckedQuery,
     check_query,
-    prologue,
 )
 from isecg_kg.sparql.results import (
     GRAPH_FORMATS,
@@ -59,8 +58,10 @@ from isecg_kg.sparql.seal import confirm_services, deny_network, sealed_syntax_e
 
 def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "table",
                graph_format: str = "turtle", timeout: float = QUERY_TIMEOUT) -> QueryResult:
-    """Run a query on a SPARQL endpoint over HTTP; the answer is parsed completely and written
-    by the same writers as a local answer (garbage or a cut-off body is a RemoteError).
+    """Run a checked query on a SPARQL endpoint over HTTP, as the client wrote it (the endpoint
+    has its own rules) with our predeclared prefixes spelled out; the answer is parsed
+    completely and written by the same writers as a local answer (garbage or a cut-off body is
+    a RemoteError).
 
     The answer is untrusted: XML with a DTD is refused, JSON-LD remote contexts are never
     fetched (pyoxigraph has no document loader), and parsing runs on a big stack."""
@@ -69,7 +70,7 @@ def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "
     accept = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
               "text/turtle;q=0.8, application/n-triples;q=0.7, application/rdf+xml;q=0.5")
     t0 = time.perf_counter()
-    media, body = http.fetch(endpoint, checked.text, accept, timeout)
+    media, body = http.fetch(endpoint, checked.spelled_out(), accept, timeout)
     results_formats = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
                        "application/json": ox.QueryResultsFormat.JSON,
                        "application/sparql-results+xml": ox.QueryResultsFormat.XML,
@@ -159,8 +160,6 @@ def cli_query(args, built: Callable[[], Path]) -> int:
             raise QueryError("--param cannot be used with --endpoint: the SPARQL protocol has no "
                              "way to bind parameters; write the value into the query")
         checked = check_query(text, service_allow=allow, graphs=(), max_bytes=None)
-        # remote: its own rules, but our predeclared prefixes spelled out for it
-        checked = CheckedQuery(prologue(checked.prefixes) + text, checked.form, checked.variables)
     else:
         checked = check_query(text, service_allow=allow, service_map=mapping)
     sol_fmt = fmt if fmt in SOLUTION_FORMATS else "table"
@@ -180,9 +179,8 @@ def cli_query(args, built: Callable[[], Path]) -> int:
             if not args.quiet:
                 print(f"isecg-kg query: note: parameter {name} is not bound (--param "
                       f"{name}=VALUE)", file=sys.stderr)
-        req = QueryRequest(checked.text, solution_format=sol_fmt, graph_format=graph_fmt,
-                           substitutions=subs, own_dataset=bool(checked.from_graphs),
-                           services=tuple(mapping.get(s, s) for s in checked.services))
+        req = QueryRequest.of(checked, solution_format=sol_fmt, graph_format=graph_fmt,
+                              substitutions=subs)
         dist = built()
         try:
             result = run_one_shot(dist, req, args.timeout)

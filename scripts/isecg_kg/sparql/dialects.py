@@ -5,7 +5,9 @@ the embedded engine would have written it. These functions are the rewriting on 
 (``with_values``: bindings as a VALUES block; ``without_from``: the query's own FROM clauses, which
 the request's dataset replaces; ``accept``: one media type by the query's form) and the reading
 on the way back (``virtuoso_bnodes``, ``canonical``, ``ask_answer``, ``store_syntax_error``),
-each for a store met in practice (Oxigraph server, Virtuoso 7).
+each for a store met in practice (Oxigraph server, Virtuoso 7). They read the query as the checks
+left it (guard.CheckedQuery: its form, where its FROM clauses and its WHERE clause's brace
+stand), never the text again.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ import pyoxigraph as ox
 from isecg_kg.config import PREDECLARED
 from isecg_kg.errors import QueryError
 from isecg_kg.sparql.explain import syntax_error
-from isecg_kg.sparql.tokens import tokenize
+from isecg_kg.sparql.guard import CheckedQuery
 
 SOLUTIONS = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"
 ACCEPT = f"{SOLUTIONS}, {NTRIPLES};q=0.9"
-FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
 VIRTUOSO_BNODE = b'"nodeID://'
@@ -43,37 +44,27 @@ def virtuoso_bnodes(chunks):
         yield tail
 
 
-def with_values(text: str, substitutions: dict) -> str:
-    """TEXT with ``VALUES (?v ...) { (term ...) }`` first in its WHERE clause, so the query
-    (BINDs, FILTERs, the projection) sees the variables bound as pyoxigraph's substitutions."""
+def with_values(checked: CheckedQuery, substitutions: dict) -> str:
+    """The query's text with ``VALUES (?v ...) { (term ...) }`` first in its WHERE clause, so the
+    query (BINDs, FILTERs, the projection) sees the variables bound as pyoxigraph's
+    substitutions."""
+    if checked.where_open is None:
+        raise QueryError("variables can be bound only in a SELECT or ASK query sent to a store")
     names = [v.value if isinstance(v, ox.Variable) else str(v).lstrip("?$")
              for v in substitutions]
     block = (f"VALUES ({' '.join('?' + n for n in names)}) "
              f"{{ ({' '.join(str(t) for t in substitutions.values())}) }} ")
-    seen_form = False
-    for tok in tokenize(text):
-        if tok.kind == "word" and tok.text.upper() in ("SELECT", "ASK"):
-            seen_form = True
-        elif seen_form and tok.kind == "other" and tok.text == "{":
-            return text[:tok.end] + " " + block + text[tok.end:]
-    raise QueryError("variables can be bound only in a SELECT or ASK query sent to a store")
+    text, at = checked.text, checked.where_open
+    return text[:at] + " " + block + text[at:]
 
 
-def without_from(text: str) -> str:
-    """TEXT without its FROM / FROM NAMED clauses. Every request names its dataset, which the
-    SPARQL Protocol says replaces them; Virtuoso 7 keeps the query's FROM graphs beside the
-    request's, so they are not sent."""
-    tokens = tokenize(text)
-    cuts = []
-    for i, tok in enumerate(tokens):
-        if tok.kind == "word" and tok.text.upper() == "FROM":
-            j = i + 1
-            if j < len(tokens) and tokens[j].kind == "word" and tokens[j].text.upper() == "NAMED":
-                j += 1
-            if j < len(tokens):
-                cuts.append((tok.start, tokens[j].end))
-    for start, end in reversed(cuts):
-        text = text[:start] + " " * (end - start) + text[end:]  # columns stay where they were
+def without_from(checked: CheckedQuery) -> str:
+    """The query's text without its FROM / FROM NAMED clauses. Every request names its dataset,
+    which the SPARQL Protocol says replaces them; Virtuoso 7 keeps the query's FROM graphs beside
+    the request's, so they are not sent. Lines and columns stay where they were."""
+    text = checked.text
+    for start, end in reversed(checked.from_spans):
+        text = text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
     return text
 
 
@@ -94,23 +85,16 @@ def canonical_triple(triple: ox.Triple) -> ox.Triple:
     return triple if obj is triple.object else ox.Triple(triple.subject, triple.predicate, obj)
 
 
-def query_form(text: str) -> str | None:
-    for tok in tokenize(text):
-        if tok.kind == "word" and tok.text.upper() in FORMS:
-            return tok.text.upper()
-    return None
-
-
-def accept(text: str) -> str:
-    form = query_form(text)
+def accept(form: str | None) -> str:
+    """The one media type a query of this form is answered in (both, when unknown)."""
     if form in ("CONSTRUCT", "DESCRIBE"):
         return NTRIPLES
     return SOLUTIONS if form in ("SELECT", "ASK") else ACCEPT
 
 
-def ask_answer(text: str, parsed):
+def ask_answer(form: str | None, parsed):
     """An ASK's answer: the QueryBoolean, or Virtuoso 7's one row of one 0/1 value as a bool."""
-    if isinstance(parsed, ox.QueryBoolean) or query_form(text) != "ASK":
+    if isinstance(parsed, ox.QueryBoolean) or form != "ASK":
         return parsed
     if len(parsed.variables) != 1:
         raise ValueError("an ASK query was answered with solutions of "

@@ -12,12 +12,14 @@ give the same bytes.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import Protocol, Self
 
 import pyoxigraph as ox
 
-from isecg_kg.config import BASE
+from isecg_kg.config import BASE, QUERY_TIMEOUT
 from isecg_kg.errors import (
     InputError,
     QueryAborted,
@@ -29,6 +31,7 @@ from isecg_kg.errors import (
     QueryUnsupported,
 )
 from isecg_kg.sparql.explain import engine_error, syntax_error
+from isecg_kg.sparql.guard import CheckedQuery
 from isecg_kg.sparql.results import (
     GRAPH_FORMATS,
     SOLUTION_FORMATS,
@@ -81,7 +84,21 @@ def open_store(dist: Path | str, sha256: str | None = None) -> ox.Store:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one query may take and give: the one home of each figure (``serve``'s options fill
+    it, the engines enforce it, the endpoint and its pages state it)."""
+
+    timeout: float = QUERY_TIMEOUT           # seconds a query may run
+    max_rows: int | None = None              # rows or triples per answer; more are cut
+    max_bytes: int | None = None             # bytes per written answer, cut at a row
+
+
+@dataclass(frozen=True)
 class QueryRequest:
+    """One query to evaluate and how to write its answer. Made from the checks' verdict
+    (``QueryRequest.of``), it carries that verdict along (``checked``), so nothing downstream
+    reads the text again; ``text`` is what the engine evaluates, the checks' re-emission."""
+
     text: str
     solution_format: str = "json"            # for SELECT / ASK
     graph_format: str = "turtle"             # for CONSTRUCT / DESCRIBE
@@ -93,11 +110,60 @@ class QueryRequest:
     max_bytes: int | None = None             # bytes of the written answer (cut at a row)
     prefixes: tuple[tuple[str, str], ...] = ()     # CheckedQuery.prefixes
     # the query names its own dataset (FROM / FROM NAMED: CheckedQuery.from_graphs); None: not
-    # checked yet, so execute looks for itself
+    # checked, so execute looks for itself
     own_dataset: bool | None = None
-    # the SERVICE endpoints the checks approved, as the text names them (CheckedQuery.services,
+    # the SERVICE endpoints the checks approved, as the text names them (CheckedQuery.targets,
     # a mirror in place of Wikidata's): a query with none goes to a worker without network
     services: tuple[str, ...] = ()
+    # the checks' verdict the text came from; None for a text nobody checked (the remote engine
+    # checks that one itself; a query worker is never sent it: see ``bare``)
+    checked: CheckedQuery | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, checked: CheckedQuery, **how) -> QueryRequest:
+        """The request to evaluate what the checks approved (``how``: formats, dataset, caps)."""
+        return cls(checked.text, prefixes=checked.prefixes,
+                   own_dataset=bool(checked.from_graphs), services=checked.targets,
+                   checked=checked, **how)
+
+    @cached_property
+    def _bindings(self) -> tuple:
+        return tuple(sorted((k, str(v)) for k, v in self.substitutions.items()))
+
+    @cached_property
+    def evaluation(self) -> tuple:
+        """What decides the solutions: the text, the dataset and the bindings (a query seen to
+        be heavy is remembered by it, whatever format it is asked in)."""
+        return self.text, self.default_graphs, self.named_graphs, self._bindings
+
+    @cached_property
+    def key(self) -> tuple:
+        """What decides the written answer: the evaluation, the formats and the row cap (the
+        endpoint's answer cache and ETags)."""
+        return (self.text, self.solution_format, self.graph_format, self.default_graphs,
+                self.named_graphs, self.max_rows, self._bindings)
+
+    def bare(self) -> QueryRequest:
+        """The request without the checks' verdict, as a worker process is sent it (the text
+        and what the verdict said are in it; the client's source would double the message)."""
+        return replace(self, checked=None) if self.checked is not None else self
+
+
+class Engine(Protocol):
+    """What answers the endpoint's queries: the embedded store's worker processes
+    (workers.QueryEngine) or an external SPARQL store (remote.RemoteEngine)."""
+
+    limits: Limits
+
+    def start(self) -> Self: ...
+
+    def start_spare(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def status(self) -> dict: ...
+
+    async def run(self, req: QueryRequest, client: str | None = None) -> QueryResult: ...
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,23 @@ class CheckedQuery:
     # its prefixed names are expanded; the CLI spells them out for a remote endpoint)
     prefixes: tuple[tuple[str, str], ...] = ()
     source: str = ""
+    # What the engines downstream would otherwise tokenize the text again for (they never do):
+    mirrors: tuple[tuple[str, str], ...] = ()  # (approved SERVICE IRI, the mirror ``text`` names)
+    from_spans: tuple[tuple[int, int], ...] = ()  # each FROM [NAMED] <graph> clause in ``text``
+    where_open: int | None = None    # in ``text``, just after the `{` opening a SELECT's or
+    #                                  an ASK's WHERE clause (where a VALUES block may go)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The SERVICE endpoints as ``text`` names them: the approved ones, or their mirrors."""
+        mirrors = dict(self.mirrors)
+        return tuple(mirrors.get(s, s) for s in self.services)
+
+    def spelled_out(self) -> str:
+        """The client's own text, with the predeclared prefixes it uses declared first (on its
+        first line: only columns of line 1 shift): what a remote endpoint is sent, which has
+        not heard of them."""
+        return prologue(self.prefixes) + self.source
 
 
 def _error(text: str, offset: int, sentence: str, cls=QueryError) -> QueryError:
@@ -190,6 +207,9 @@ def _emit(text: str, tokens: list[Token], *, service_allow, service_map: dict[st
     froms: list[str] = []
     named_froms: list[str] = []
     out: list[str] = []
+    from_marks: list[tuple[int, int]] = []  # pieces of ``out`` each FROM clause starts / ends at
+    open_mark: int | None = None       # the piece after a SELECT's or an ASK's first `{`
+    mark_open = False
     last = 0           # where the previous emitted token ended in text
     prologue = True    # before the first token of the query proper: PREFIX, BASE, VERSION
     based = False      # the query declares its BASE: kept (IRI("x") resolves against it)
@@ -305,9 +325,12 @@ def _emit(text: str, tokens: list[Token], *, service_allow, service_map: dict[st
                 froms.append(graph)
                 if named:
                     named_froms.append(graph)
-                for t in tokens[i:j]:
+                last = _put(out, text, tok, word, last)
+                starts = len(out) - 1  # the piece FROM itself, after what preceded it
+                for t in tokens[i + 1:j]:
                     last = _put(out, text, t, t.text, last)
                 last = _put(out, text, tokens[j], _iriref(graph), last)
+                from_marks.append((starts, len(out)))
                 i = j + 1
                 continue
         elif kind == "var":
@@ -325,6 +348,8 @@ def _emit(text: str, tokens: list[Token], *, service_allow, service_map: dict[st
                 raise _malformed(text, tok.start, _stray(word), predeclared)
             if word in "{([":
                 depth += 1
+                if word == "{" and open_mark is None and form in SOLUTION_FORMS:
+                    mark_open = True
                 if depth > MAX_NESTING:
                     line = text.count("\n", 0, tok.start) + 1
                     raise QueryError(f"the query nests brackets more than {MAX_NESTING} levels "
@@ -335,14 +360,24 @@ def _emit(text: str, tokens: list[Token], *, service_allow, service_map: dict[st
         elif kind != "string" or not prologue:  # VERSION "1.2" stays in the prologue
             prologue = False
         last = _put(out, text, tok, piece, last)
+        if mark_open:
+            open_mark, mark_open = len(out), False
         i += 1
     _put(out, text, None, "", last)  # comments after the last token
     implicit = tuple(sorted((p, predeclared[p]) for p in used - declared if p in predeclared))
     if based:  # every IRI written is absolute; the base is for IRI() / URI() of a string
         out.insert(0, f"BASE {_iriref(base)} ")
+
+    def offset(piece: int) -> int:  # where a piece of ``out`` starts in the text
+        return sum(map(len, out[:piece + based]))
+
     return CheckedQuery(text="".join(out), form=form, variables=frozenset(variables),
                         services=tuple(services), from_graphs=tuple(froms),
-                        from_named=tuple(named_froms), prefixes=implicit, source=text)
+                        from_named=tuple(named_froms), prefixes=implicit, source=text,
+                        mirrors=tuple((s, service_map[s]) for s in dict.fromkeys(services)
+                                      if s in service_map),
+                        from_spans=tuple((offset(a), offset(b)) for a, b in from_marks),
+                        where_open=None if open_mark is None else offset(open_mark))
 
 
 _SUFFIXES = ("*", "+", "?")  # path modifiers

@@ -37,7 +37,7 @@ import httpx
 import pyoxigraph as ox
 
 from isecg_kg.config import GRAPHS
-from isecg_kg.errors import QueryBusy, QueryError, QueryTimeout, StoreError
+from isecg_kg.errors import QueryBusy, QueryError, QueryRefused, QueryTimeout, StoreError
 from isecg_kg.sparql import http
 from isecg_kg.sparql.dialects import (
     NTRIPLES,
@@ -52,8 +52,8 @@ from isecg_kg.sparql.dialects import (
     with_values,
     without_from,
 )
-from isecg_kg.sparql.engine import QueryRequest, QueryResult, answer
-from isecg_kg.sparql.guard import check_graphs, check_query, prologue
+from isecg_kg.sparql.engine import Limits, QueryRequest, QueryResult, answer
+from isecg_kg.sparql.guard import CheckedQuery, check_graphs, check_query, prologue
 
 NO_NAMED_GRAPH = "urn:x-isecg:no-named-graph"  # holds nothing: an empty set of named graphs
 # Quads the pages' lookups keep (least recently used dropped). The release is read-only and
@@ -104,20 +104,21 @@ class RemoteStore:
     def close(self) -> None:
         self._client.close()
 
-    def call(self, text: str, default: tuple[str, ...], named: tuple[str, ...],
-             consume: Callable[[str, io.BufferedReader], object], *, deadline: float,
-             cancelled: threading.Event | None = None):
-        """POST one query with its dataset; ``consume(media type, body)`` reads the answer."""
+    def call(self, text: str, form: str | None, default: tuple[str, ...],
+             named: tuple[str, ...], consume: Callable[[str, io.BufferedReader], object], *,
+             deadline: float, cancelled: threading.Event | None = None):
+        """POST one query (of the given form) with its dataset; ``consume(media type, body)``
+        reads the answer."""
         try:
-            return self._exchange(text, default, named, consume, deadline, cancelled)
+            return self._exchange(text, form, default, named, consume, deadline, cancelled)
         except StoreError as exc:
             # Without its frames: a pyoxigraph parser left in one must not be freed on another
             # thread (pyoxigraph aborts with "unsendable ... dropped on another thread").
             exc.__context__ = None
             raise exc.with_traceback(None) from None
 
-    def _exchange(self, text, default, named, consume, deadline, cancelled):
-        asked = accept(text)
+    def _exchange(self, text, form, default, named, consume, deadline, cancelled):
+        asked = accept(form)
         left = deadline - time.monotonic()
         if left <= 0:
             raise StoreError(self.url, "was not asked: no time was left", status=504)
@@ -210,25 +211,27 @@ class RemoteStore:
         """Solutions (a list with ``variables``), a QueryBoolean or a list of Triples, read
         completely, so a page never meets a half-parsed answer. The pages ask a few fixed
         queries, so the answers are kept (the last QUERIES_KEPT). ``substitutions`` (variable →
-        term, as pyoxigraph's) go into the query as a VALUES block opening its WHERE clause."""
-        if substitutions:
-            query = with_values(query, substitutions)
-        key = (query, use_default_graph_as_union)
+        term, as pyoxigraph's) go into the query as a VALUES block opening its WHERE clause.
+        The query is read once, by the checks (nothing leaves for the store unchecked)."""
+        key = (query, use_default_graph_as_union,
+               tuple(sorted((str(k), str(v)) for k, v in (substitutions or {}).items())))
         with self._lock:
             if key in self._answers:
                 return self._answers[key]
+        checked = check_query(query, max_bytes=None, service_allow=(), graphs=self.graphs)
+        text = with_values(checked, substitutions) if substitutions else checked.text
         default = self.graphs if use_default_graph_as_union else ()
 
         def consume(media, body):
             if media == NTRIPLES:
                 return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-            parsed = ask_answer(query, ox.parse_query_results(
+            parsed = ask_answer(checked.form, ox.parse_query_results(
                 body, format=ox.QueryResultsFormat.JSON))
             if isinstance(parsed, (bool, ox.QueryBoolean)):
                 return parsed
             return Solutions(parsed)
 
-        answer = self.call(query, default, self.graphs, consume,
+        answer = self.call(text, checked.form, default, self.graphs, consume,
                            deadline=time.monotonic() + self.timeout)
         with self._lock:
             self._answers[key] = answer
@@ -237,12 +240,14 @@ class RemoteStore:
         return answer
 
     def query_solutions(self, text: str, default, named) -> Solutions:
+        """The solutions of one of this module's own SELECT queries."""
         def consume(media, body):
             if media != SOLUTIONS:
                 raise StoreError(self.url, f"answered {media} to a SELECT query")
             return Solutions(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
 
-        return self.call(text, default, named, consume, deadline=time.monotonic() + self.timeout)
+        return self.call(text, "SELECT", default, named, consume,
+                         deadline=time.monotonic() + self.timeout)
 
 
 class Solutions(list):
@@ -338,16 +343,16 @@ def dataset(req: QueryRequest, from_graphs: tuple[str, ...], from_named: tuple[s
 
 
 class RemoteEngine:
-    """``QueryEngine``'s interface over a RemoteStore: the same checks, the dataset the embedded
-    engine would use, at most ``slots`` queries forwarded at once (others wait up to
-    ``admission_wait``, then 503), the deadline and the row cap enforced here, and answers
-    written by the same writers, so formats, cache and headers stay as they are."""
+    """``QueryEngine``'s interface (engine.Engine) over a RemoteStore: the same checks, the
+    dataset the embedded engine would use, at most ``slots`` queries forwarded at once (others
+    wait up to ``admission_wait``, then 503), the deadline and the row cap enforced here, and
+    answers written by the same writers, so formats, cache and headers stay as they are."""
 
     def __init__(self, store: RemoteStore, *, timeout: float, max_rows: int | None, slots: int,
                  admission_wait: float, service_allow: tuple[str, ...],
                  max_bytes: int | None = None):
-        self.store, self.timeout, self.max_rows = store, timeout, max_rows
-        self.max_bytes = max_bytes
+        self.store = store
+        self.limits = Limits(timeout, max_rows, max_bytes)
         self.size, self.admission_wait = max(1, slots), admission_wait
         self.service_allow = tuple(service_allow)
         self._running = 0
@@ -367,18 +372,30 @@ class RemoteEngine:
         return {"store": "external", "workers": self.size, "running": self._running,
                 "waiting": self._waiting}
 
+    def _checked(self, req: QueryRequest) -> CheckedQuery:
+        """The checks' verdict on REQ: the one it carries, its SERVICE endpoints held against
+        this engine's allow-list once more; a text nobody checked is checked here, since what
+        leaves this process for the store must have been."""
+        checked = req.checked
+        if checked is None:
+            return check_query(req.text, max_bytes=None, service_allow=self.service_allow,
+                               base_iri=req.base_iri)
+        refused = [s for s in checked.services if s not in self.service_allow]
+        if refused:
+            raise QueryRefused(f"SERVICE <{refused[0]}> is not allowed; allowed endpoints: "
+                               f"{', '.join(sorted(self.service_allow)) or 'none'}")
+        return checked
+
     async def run(self, req: QueryRequest, client: str | None = None) -> QueryResult:
         # CLIENT is not used: the store has no heavy slots to share out, only its own limits
-        retry = max(1, round(self.timeout))
-        # The endpoint checked the query already; what leaves this process is checked here too.
-        checked = check_query(req.text, max_bytes=None, service_allow=self.service_allow,
-                              base_iri=req.base_iri)
+        retry = max(1, round(self.limits.timeout))
+        checked = self._checked(req)
         check_graphs(list(req.default_graphs or ()), list(req.named_graphs or ()))
         if req.substitutions:
             raise QueryError("parameter bindings cannot be sent to an external store; write the "
                              "values into the query")
         default, named = dataset(req, checked.from_graphs, checked.from_named, self.store.graphs)
-        cap = req.max_rows if req.max_rows is not None else self.max_rows
+        cap = req.max_rows if req.max_rows is not None else self.limits.max_rows
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.size)
         self._waiting += 1
@@ -392,7 +409,7 @@ class RemoteEngine:
         self._running += 1
         cancelled = threading.Event()
         work = asyncio.get_running_loop().run_in_executor(
-            None, self._forward, req, default, named, cap, cancelled, checked.prefixes)
+            None, self._forward, req, checked, default, named, cap, cancelled)
         work.add_done_callback(self._release)  # when the thread ends, not when we stop waiting
         try:
             return await asyncio.shield(work)
@@ -400,28 +417,29 @@ class RemoteEngine:
             cancelled.set()  # the client went away: the thread stops at the next chunk
             raise
         except StoreError as exc:
-            raise self._as_query_error(exc, req.base_iri, req.text, checked.prefixes) from None
+            raise self._as_query_error(exc, req.base_iri, checked) from None
 
     def _release(self, _work) -> None:
         self._running -= 1
         self._slots.release()
 
-    def _as_query_error(self, exc: StoreError, base: str | None, text: str = "", prefixes=()):
+    def _as_query_error(self, exc: StoreError, base: str | None, checked: CheckedQuery):
         if exc.status == 504:
-            return QueryTimeout(f"the query ran past its time limit of {self.timeout:g} s; its "
-                                "answer was abandoned")
+            return QueryTimeout(f"the query ran past its time limit of {self.limits.timeout:g} "
+                                "s; its answer was abandoned")
         if exc.store_status == 400:  # what our checks let through but the store refused
             if re.search(r"error at \d+:\d+: ", exc.detail):  # Oxigraph's words
-                return store_syntax_error(exc.detail, _prologue(base, prefixes), text)
+                return store_syntax_error(exc.detail, _prologue(base, checked.prefixes),
+                                          checked.text)
             # another engine's words (Virtuoso: "SP030: SPARQL compiler, line 1: syntax error
             # at '}'"): the embedded engine's, when it finds a syntax error too
-            return local_syntax_error(text, base) or store_syntax_error(exc.detail, "")
+            return local_syntax_error(checked.text, base) or store_syntax_error(exc.detail, "")
         return exc
 
-    def _forward(self, req: QueryRequest, default, named, cap: int | None,
-                 cancelled: threading.Event, prefixes=()) -> QueryResult:
+    def _forward(self, req: QueryRequest, checked: CheckedQuery, default, named,
+                 cap: int | None, cancelled: threading.Event) -> QueryResult:
         t0 = time.perf_counter()
-        max_bytes = min((b for b in (req.max_bytes, self.max_bytes) if b is not None),
+        max_bytes = min((b for b in (req.max_bytes, self.limits.max_bytes) if b is not None),
                         default=None)
 
         def consume(media, body):
@@ -429,14 +447,15 @@ class RemoteEngine:
                 result = (canonical_triple(q.triple)
                           for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
             else:
-                result = ask_answer(req.text, ox.parse_query_results(
+                result = ask_answer(checked.form, ox.parse_query_results(
                     body, format=ox.QueryResultsFormat.JSON))
             return answer(result, req.solution_format, req.graph_format, max_rows=cap,
                           max_bytes=max_bytes, started=t0, term=canonical)
 
-        return self.store.call(_prologue(req.base_iri, prefixes) + without_from(req.text), default,
-                               named, consume,
-                               deadline=time.monotonic() + self.timeout, cancelled=cancelled)
+        return self.store.call(_prologue(req.base_iri, checked.prefixes) + without_from(checked),
+                               checked.form, default, named, consume,
+                               deadline=time.monotonic() + self.limits.timeout,
+                               cancelled=cancelled)
 
 
 def _prologue(base: str | None, prefixes=()) -> str:

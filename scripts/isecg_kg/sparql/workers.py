@@ -38,6 +38,7 @@ from isecg_kg.errors import (
     QueryTimeout,
 )
 from isecg_kg.sparql.engine import (
+    Limits,
     QueryRequest,
     QueryResult,
     error_reply,
@@ -260,12 +261,12 @@ class QueryEngine:
         # sealed: the workers can open no network socket (seal.deny_network); unsealed ones
         # serve only queries with an approved SERVICE, confirmed again (seal.confirm_services)
         self.sealed = sealed
-        self.max_bytes = max_bytes  # bytes per answer; none larger is read from a worker
+        # the caps every answer of this engine is under; no message longer than an answer may
+        # be is read from a worker
+        self.limits = Limits(timeout, max_rows, max_bytes)
         self._max_message = max_bytes + (1 << 20) if max_bytes is not None else None
         self.nq_path = str(path / "isecg.nq" if path.is_dir() else path)
         self.size = max(1, workers)
-        self.timeout = timeout
-        self.max_rows = max_rows
         self.heavy_after = heavy_after if heavy_after is not None else min(HEAVY_AFTER, timeout / 4)
         cores = os.cpu_count() or 1
         self.max_heavy = max_heavy if max_heavy is not None else max(
@@ -449,9 +450,9 @@ class QueryEngine:
         """Run REQ in a worker; CLIENT (the requester's address) takes heavy slots in turn."""
         pool = self._queue()
         loop = asyncio.get_running_loop()
-        retry = max(1, math.ceil(self.timeout))
-        key = hash((req.text, req.default_graphs, req.named_graphs,
-                    tuple(sorted((k, str(v)) for k, v in req.substitutions.items()))))
+        timeout = self.limits.timeout
+        retry = max(1, math.ceil(timeout))
+        key = hash(req.evaluation)
         before = f"this one ran past {self.heavy_after:g} s before"
         if self._presumed_heavy(key, client) and not self._may_take_heavy(client, loop.time()):
             raise self._refuse_heavy(client, loop.time(), before)
@@ -469,7 +470,7 @@ class QueryEngine:
                 pool.put(worker)
                 raise self._refuse_heavy(client, loop.time(), before)
             try:
-                worker.conn.send(_with_cap(req, self.max_rows, self.max_bytes))
+                worker.conn.send(_capped(req, self.limits))
                 break
             except (OSError, ValueError):  # it died while idle (killed, out of memory):
                 self._replace(worker)      # replace it and take the next one
@@ -480,7 +481,7 @@ class QueryEngine:
         loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
         healthy, heavy = False, False
         start = loop.time()
-        deadline = start + self.timeout
+        deadline = start + timeout
         self._running += 1
         self._running_by[client] += 1
         try:
@@ -489,10 +490,10 @@ class QueryEngine:
                 heavy = True
             while not ready.done():
                 elapsed = loop.time() - start
-                if elapsed >= self.timeout:
+                if elapsed >= timeout:
                     if heavy:
                         self._remember_heavy(key)
-                    raise QueryTimeout(f"the query ran past its time limit of {self.timeout:g} "
+                    raise QueryTimeout(f"the query ran past its time limit of {timeout:g} "
                                        "s and was stopped")
                 if not heavy and elapsed >= self.heavy_after:
                     self._remember_heavy(key)
@@ -510,7 +511,7 @@ class QueryEngine:
                         f"{self.contended_after:g} s", cause="the server is busy with long-running "
                         "queries and others are waiting")
                 if heavy:
-                    step = self.timeout - elapsed
+                    step = timeout - elapsed
                 else:  # look again soon: the heavy slots may fill and others start waiting
                     step = min(0.02 if self._overloaded() else 0.05, self.heavy_after - elapsed)
                 await asyncio.wait({ready}, timeout=max(step, 0.001))
@@ -523,7 +524,7 @@ class QueryEngine:
             except OSError:
                 if self._max_message is None or worker.process.exitcode is not None:
                     raise QueryAborted(WORKER_DIED + _limit_hint(self.memory_limit)) from None
-                raise QueryAborted(f"the answer was larger than {self.max_bytes} bytes, the "
+                raise QueryAborted(f"the answer was larger than {self.limits.max_bytes} bytes, the "
                                    "limit for one answer") from None
             healthy = True
             if loop.time() - start < self.heavy_after:
@@ -543,10 +544,12 @@ class QueryEngine:
                 self._replace(worker)
 
 
-def _with_cap(req: QueryRequest, cap: int | None, max_bytes: int | None = None
-              ) -> QueryRequest:
-    if cap is not None and req.max_rows is None:
-        req = replace(req, max_rows=cap)
-    if max_bytes is not None and (req.max_bytes is None or req.max_bytes > max_bytes):
-        req = replace(req, max_bytes=max_bytes)
+def _capped(req: QueryRequest, limits: Limits) -> QueryRequest:
+    """REQ under this engine's caps, as a worker is sent it (without the checks' verdict)."""
+    req = req.bare()
+    if limits.max_rows is not None and req.max_rows is None:
+        req = replace(req, max_rows=limits.max_rows)
+    if limits.max_bytes is not None and (req.max_bytes is None
+                                         or req.max_bytes > limits.max_bytes):
+        req = replace(req, max_bytes=limits.max_bytes)
     return req

@@ -41,7 +41,7 @@ from isecg_kg.config import (
     WORKER_MEMORY,
 )
 from isecg_kg.errors import InputError, StoreError
-from isecg_kg.sparql.engine import open_store
+from isecg_kg.sparql.engine import Engine, Limits, open_store
 from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
 from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web.budget import ClientBudgets
@@ -120,6 +120,10 @@ class ServerOptions:
 
     def worker_count(self) -> int:
         return self.workers if self.workers else max(2, os.cpu_count() or 2)
+
+    def limits(self) -> Limits:
+        """What each query may take and give (the engines hold it; the endpoint states it)."""
+        return Limits(self.query_timeout, self.max_rows, self.max_answer_bytes)
 
 
 class ReadOnly:
@@ -332,32 +336,30 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     if WIKIDATA_SPARQL in allow and options.wikidata_endpoint != WIKIDATA_SPARQL:
         allow = (*allow, options.wikidata_endpoint)
         service_map[WIKIDATA_SPARQL] = options.wikidata_endpoint
-    service_engine = None
+    service_engine: Engine | None = None
+    limits = options.limits()
+    caps = {"timeout": limits.timeout, "max_rows": limits.max_rows,
+            "max_bytes": limits.max_bytes}
     if options.store:
-        store = RemoteStore(options.store, timeout=options.query_timeout)
+        store = RemoteStore(options.store, timeout=limits.timeout)
         check_release(store, site.dist)
-        engine = RemoteEngine(store, timeout=options.query_timeout, max_rows=options.max_rows,
-                              slots=options.worker_count(),
-                              admission_wait=options.admission_wait, service_allow=allow,
-                              max_bytes=options.max_answer_bytes)
+        engine: Engine = RemoteEngine(store, slots=options.worker_count(),
+                                      admission_wait=options.admission_wait,
+                                      service_allow=allow, **caps)
     else:
         nq_sha256 = site.release.sums["isecg.nq"]
         store = open_store(site.dist, nq_sha256)
         engine = QueryEngine(site.dist, workers=options.worker_count(),
-                             timeout=options.query_timeout, max_rows=options.max_rows,
                              admission_wait=options.admission_wait,
                              max_heavy=options.max_heavy, heavy_after=options.heavy_after,
-                             memory_limit=options.worker_memory, sha256=nq_sha256,
-                             max_bytes=options.max_answer_bytes)
+                             memory_limit=options.worker_memory, sha256=nq_sha256, **caps)
         if allow:  # the only workers that may connect: queries with an approved SERVICE
             service_engine = QueryEngine(
-                site.dist, workers=SERVICE_WORKERS, timeout=options.query_timeout,
-                max_rows=options.max_rows, admission_wait=options.admission_wait,
-                memory_limit=options.worker_memory, sha256=nq_sha256,
-                max_bytes=options.max_answer_bytes, sealed=False)
-    service = SparqlService(site, engine, store, max_rows=options.max_rows,
+                site.dist, workers=SERVICE_WORKERS, admission_wait=options.admission_wait,
+                memory_limit=options.worker_memory, sha256=nq_sha256, sealed=False, **caps)
+    service = SparqlService(site, engine, store,
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
-                            service_map=service_map, timeout=options.query_timeout,
+                            service_map=service_map,
                             budgets=ClientBudgets(options.client_budget, options.budget_window)
                             if options.client_budget else None, trusted=options.trust_proxy,
                             service_engine=service_engine)

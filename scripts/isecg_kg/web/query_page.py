@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from isecg_kg.config import PREDECLARED, PREFIXES
 from isecg_kg.errors import QueryError
 from isecg_kg.sparql.catalogue import named_queries
+from isecg_kg.sparql.engine import Limits
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import QUERY_PAGE_CSP
 from isecg_kg.web.responses import problem
@@ -21,11 +22,10 @@ from isecg_kg.web.templates import STATIC, environment
 class QueryPage:
     """The page, rendered for one site and store."""
 
-    def __init__(self, site: Site, store, *, max_rows: int | None, timeout: float):
+    def __init__(self, site: Site, store, limits: Limits):
         self.site = site
         self.store = store
-        self.max_rows = max_rows
-        self.timeout = timeout
+        self.limits = limits  # the engine's, stated on the page
         self._page = None
 
     def _examples(self) -> list[dict]:
@@ -73,7 +73,8 @@ class QueryPage:
         html = self._page.render(query=query, autorun=autorun, examples=examples,
                                  chosen=chosen["name"] if chosen else "", page_json=page_json,
                                  endpoint="/sparql", version=self.site.version,
-                                 max_rows=self.max_rows, timeout=self.timeout,
+                                 max_rows=self.limits.max_rows,
+                                 timeout=self.limits.timeout,
                                  predeclared=PREDECLARED, link=_PageLink(), csp=csp,
                                  editor=(STATIC / "editor" / "editor.js").is_file())
         return HTMLResponse(html, headers={"Content-Security-Policy": csp, "Vary": "Accept",

@@ -50,7 +50,7 @@ def cli_serve(args) -> int:
         answers = (f"store {options.store}, {options.worker_count()} queries at once"
                    if options.store else f"{options.worker_count()} query workers")
         print(f"isecg-kg serve: http://{args.host}:{args.port}/ (build {dist}, {answers}, "
-              f"{options.query_timeout:g} s per query)", file=sys.stderr)
+              f"{options.limits().timeout:g} s per query)", file=sys.stderr)
     config = uvicorn.Config(
         app, host=args.host, port=args.port, log_level="warning", access_log=False,
         server_header=False, limit_concurrency=options.max_connections,
@@ -63,6 +63,6 @@ def cli_serve(args) -> int:
                       options.body_timeout, per_client=options.max_client_connections,
                       exempt=frozenset(options.trust_proxy)), loop="asyncio",
         h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
-        timeout_graceful_shutdown=math.ceil(options.query_timeout + GRACE))
+        timeout_graceful_shutdown=math.ceil(options.limits().timeout + GRACE))
     Server(config).run()
     return 0

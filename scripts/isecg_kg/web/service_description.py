@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from isecg_kg.config import DATASET_IRI, GRAPHS, PREDECLARED
+from isecg_kg.sparql.engine import Limits
 from isecg_kg.web.context import Site
 
 
@@ -18,10 +19,9 @@ class ServiceDescription:
     site: Site
     store: object
     endpoint_iri: str
-    max_rows: int | None
+    limits: Limits  # the engine's, stated here
     max_query_bytes: int
     service_allow: tuple[str, ...]
-    timeout: float
     _description: list | None = field(default=None, repr=False)
     _turtle: str | None = field(default=None, repr=False)
 
@@ -49,9 +49,10 @@ class ServiceDescription:
         declare = " ,\n        ".join(
             f'[ sh:prefix "{p}" ; sh:namespace "{ns}"^^xsd:anyURI ]'
             for p, ns in sorted(PREDECLARED.items()))
-        limits = (f"Read-only. Each query is stopped after {self.timeout:g} s (HTTP 503 with "
-                  f"Retry-After, never a partial 200). At most "
-                  f"{self.max_rows if self.max_rows is not None else 'unlimited'} rows or triples "
+        max_rows = self.limits.max_rows
+        limits = (f"Read-only. Each query is stopped after {self.limits.timeout:g} s (HTTP 503 "
+                  f"with Retry-After, never a partial 200). At most "
+                  f"{max_rows if max_rows is not None else 'unlimited'} rows or triples "
                   "per answer; a capped answer carries the header Isecg-Result-Truncated: true. "
                   f"Queries up to {self.max_query_bytes} bytes. SERVICE only to {allow}. FROM, "
                   "FROM NAMED, default-graph-uri and named-graph-uri accept only the graphs "

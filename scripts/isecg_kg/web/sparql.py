@@ -35,11 +35,10 @@ from isecg_kg.errors import (
     QueryTooLarge,
     QueryUnsupported,
 )
-from isecg_kg.sparql.engine import QueryRequest
+from isecg_kg.sparql.engine import Engine, QueryRequest
 from isecg_kg.sparql.explain import in_source, is_service_failure, service_failure
 from isecg_kg.sparql.guard import check_graphs, check_query
 from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
-from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web import conneg
 from isecg_kg.web.body import read_body
 from isecg_kg.web.budget import ClientBudgets, client_of
@@ -66,35 +65,33 @@ class _BadRequest(Exception):
 
 
 class SparqlService:
-    """The /sparql endpoint and the /query page over one QueryEngine."""
+    """The /sparql endpoint and the /query page over one engine (and its limits)."""
 
-    def __init__(self, site: Site, engine: QueryEngine, store: ox.Store, *, max_rows: int | None,
-                 max_query_bytes: int, service_allow: tuple[str, ...],
-                 service_map: dict[str, str], timeout: float,
+    def __init__(self, site: Site, engine: Engine, store: ox.Store, *, max_query_bytes: int,
+                 service_allow: tuple[str, ...], service_map: dict[str, str],
                  budgets: ClientBudgets | None = None, trusted: tuple[str, ...] = (),
-                 service_engine: QueryEngine | None = None):
+                 service_engine: Engine | None = None):
         self.site = site
         self.budgets = budgets
         self.trusted = frozenset(trusted)  # proxies whose X-Forwarded-For names the client
         self.engine = engine
+        self.limits = engine.limits  # what every answer is under, and what the pages state
         # queries with an approved SERVICE run there (workers that may connect); the others on
         # ``engine``, whose workers cannot open a network socket (sparql/seal.py)
         self.service_engine = service_engine or engine
         self.store = store
-        self.max_rows = max_rows
         self.max_query_bytes = max_query_bytes
         self.service_allow = service_allow
         self.service_map = service_map
-        self.timeout = timeout
         self.endpoint_iri = site.base.rstrip("/") + "/sparql"
         self.answers = AnswerCache()
         self._inflight: dict = {}  # answer key -> [task of the engine run, requests awaiting it]
         # check_query is ~0.15 ms of Python per request; its verdict on a text never changes
         self.checked = AnswerCache(max_entries=1024, max_bytes=16 << 20)
         self.graphs = Graphs(store, site.version)
-        self.pages = QueryPage(site, store, max_rows=max_rows, timeout=timeout)
-        self.description = ServiceDescription(site, store, self.endpoint_iri, max_rows,
-                                              max_query_bytes, service_allow, timeout)
+        self.pages = QueryPage(site, store, self.limits)
+        self.description = ServiceDescription(site, store, self.endpoint_iri, self.limits,
+                                              max_query_bytes, service_allow)
 
     # ---- request parsing
 
@@ -215,17 +212,14 @@ class SparqlService:
             return choice
         if choice == "html":
             return self.pages.render(request, query=text)
-        req = QueryRequest(
-            checked.text,
+        req = QueryRequest.of(
+            checked,
             solution_format="json" if graph_kind else choice,
             graph_format=choice if graph_kind else "turtle",
             default_graphs=tuple(default_graphs) if default_graphs or named else None,
             named_graphs=tuple(named) if default_graphs or named else None,
-            max_rows=self.max_rows, base_iri=self.endpoint_iri,
-            substitutions=subs, own_dataset=bool(checked.from_graphs),
-            services=tuple(self.service_map.get(s, s) for s in checked.services))
-        key = (req.text, req.solution_format, req.graph_format, req.default_graphs,
-               req.named_graphs, req.max_rows, tuple(sorted((k, str(v)) for k, v in subs.items())))
+            max_rows=self.limits.max_rows, base_iri=self.endpoint_iri, substitutions=subs)
+        key = req.key
         # one ETag per representation: the release, and this query's answer in this format
         # (a remote endpoint's answers may change: no ETag, no 304 for a query with SERVICE)
         etag = None if checked.services else self._tag(repr(key))
@@ -256,16 +250,12 @@ class SparqlService:
                     self.budgets.charge(client, time.monotonic() - started)
             if not checked.services:  # a remote endpoint's answers may change: never kept
                 self.answers.put(key, result, sys.getsizeof(result.body) + 200)
-        if checked.form is None and (result.form == "GRAPH") != graph_kind:
-            # the tokenizer could not tell the form: negotiate again now that it is known
-            again = choose_format("CONSTRUCT" if result.form == "GRAPH" else "SELECT", fmt_param,
-                                 accept)
-            if isinstance(again, Response):
-                return again
         headers = self._cache_headers(etag)
-        headers["Isecg-Row-Limit"] = str(self.max_rows) if self.max_rows is not None else "none"
-        max_bytes = getattr(self.engine, "max_bytes", None)
-        headers["Isecg-Byte-Limit"] = str(max_bytes) if max_bytes is not None else "none"
+        limits = self.limits
+        headers["Isecg-Row-Limit"] = str(limits.max_rows) if limits.max_rows is not None \
+            else "none"
+        headers["Isecg-Byte-Limit"] = str(limits.max_bytes) if limits.max_bytes is not None \
+            else "none"
         headers["Isecg-Answer-Cache"] = cache_state
         if result.truncated:
             headers["Isecg-Result-Truncated"] = "true"
@@ -354,11 +344,12 @@ class SparqlService:
         if isinstance(exc, QueryRefused):
             return problem(403, "Query refused", str(exc))
         if isinstance(exc, (QueryTimeout, QueryBusy, QueryAborted)):
-            retry = getattr(exc, "retry_after", None) or max(1, math.ceil(self.timeout))
+            timeout = self.limits.timeout
+            retry = getattr(exc, "retry_after", None) or max(1, math.ceil(timeout))
             title = {QueryTimeout: "Query time limit reached", QueryBusy: "Too busy",
                      QueryAborted: "Query aborted"}[type(exc)]
             return problem(503, title, str(exc), headers={"Retry-After": str(retry)},
-                           timeLimit=self.timeout)
+                           timeLimit=timeout)
         if isinstance(exc, QueryUnsupported):  # valid SPARQL: not the client's syntax
             return problem(501, "Query uses an unsupported feature", str(exc))
         if isinstance(exc, QueryFailed):

@@ -45,6 +45,7 @@ from isecg_kg.sparql.engine import Engine, Limits, open_store
 from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
 from isecg_kg.sparql.workers import QueryEngine
 from isecg_kg.web.budget import ClientBudgets
+from isecg_kg.web.clients import Clients
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import (
     ALLOW,
@@ -120,6 +121,10 @@ class ServerOptions:
 
     def worker_count(self) -> int:
         return self.workers if self.workers else max(2, os.cpu_count() or 2)
+
+    def clients(self) -> Clients:
+        """Who the clients are: addresses, but behind a --trust-proxy its X-Forwarded-For."""
+        return Clients(self.trust_proxy)
 
     def limits(self) -> Limits:
         """What each query may take and give (the engines hold it; the endpoint states it)."""
@@ -361,7 +366,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                             max_query_bytes=options.max_query_bytes, service_allow=allow,
                             service_map=service_map,
                             budgets=ClientBudgets(options.client_budget, options.budget_window)
-                            if options.client_budget else None, trusted=options.trust_proxy,
+                            if options.client_budget else None, clients=options.clients(),
                             service_engine=service_engine)
     if options.store:  # asked on the event loop for GET /sparql: ask the store now, once
         service.description.turtle()
@@ -394,7 +399,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
     routes += list(linkeddata.routes(site, store))
     routes += list(releases.routes(site, store))
     routes += list(reconcile.routes(site, store, budgets=service.budgets,
-                                    trusted=service.trusted))
+                                    clients=service.clients))
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

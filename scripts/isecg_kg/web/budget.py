@@ -3,9 +3,7 @@
 Each client may spend ``seconds`` of engine time in any ``window`` seconds (a sliding window);
 what its cache misses took is charged when they end, a cached answer costs nothing. A client over
 its budget is answered 429 with ``Retry-After``: the seconds until enough of its spending leaves
-the window. The client is the connection's address, or, when that address is a proxy named with
-``--trust-proxy``, the first address of ``X-Forwarded-For`` (the header is ignored otherwise: any
-client can write it).
+the window. Who the client is, clients.py decides.
 
 Memory is bounded: a client's record holds one entry per charged query in the window, and at most
 ``MAX_CLIENTS`` records are kept (the least recently charged go first), so a flood of addresses
@@ -17,38 +15,12 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict, deque
-from ipaddress import ip_address
-
-from starlette.requests import Request
 
 from isecg_kg.config import MAX_CLIENTS
 
 
-def _canonical(address: str) -> str:
-    """One spelling per address: an IPv4-mapped IPv6 address (``::ffff:203.0.113.9``, how a
-    dual-stack socket or a proxy may write an IPv4 client) is that IPv4 address."""
-    try:
-        ip = ip_address(address)
-    except ValueError:
-        return address
-    return str(getattr(ip, "ipv4_mapped", None) or ip)
-
-
-def client_of(request: Request, trusted: frozenset[str]) -> str:
-    """The address a request is charged to."""
-    peer = _canonical(request.client.host) if request.client else "unknown"
-    if peer in trusted or (request.client and request.client.host in trusted):
-        first = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-        try:
-            ip_address(first)
-        except ValueError:
-            return peer  # absent or not an address: the proxy itself is the client
-        return _canonical(first)
-    return peer
-
-
 class ClientBudgets:
-    """Engine time spent per client (named by ``client_of``) in a sliding window."""
+    """Engine time spent per client (as clients.Clients names it) in a sliding window."""
 
     def __init__(self, seconds: float, window: float, *, clock=time.monotonic,
                  max_clients: int = MAX_CLIENTS):

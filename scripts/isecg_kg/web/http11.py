@@ -26,6 +26,8 @@ import h11
 from h11._readers import READERS
 from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
+from isecg_kg.web.clients import Clients
+
 log = logging.getLogger("isecg_kg.web.http11")
 
 _HEAD_READER = READERS[(h11.CLIENT, h11.IDLE)]
@@ -111,12 +113,14 @@ class StrictConnection(h11.Connection):
 
 
 def protocol(head_limit: int, head_timeout: float, body_timeout: float, *,
-             per_client: int | None = None, exempt: frozenset[str] = frozenset()) -> type:
+             per_client: int | None = None, clients: Clients | None = None) -> type:
     """The uvicorn protocol class (``uvicorn.Config(http=...)``) for these limits.
 
-    ``per_client``: connections one address may hold open at once; beyond, the new connection is
-    answered 429 and closed before anything is read, so one client cannot take every connection
-    slot. Addresses in ``exempt`` (trusted proxies, which carry many clients) are not capped."""
+    ``per_client``: connections one client (as ``clients`` tells them apart) may hold open at
+    once; beyond, the new connection is answered 429 and closed before anything is read, so one
+    client cannot take every connection slot. Trusted proxies, which carry many clients, are not
+    capped."""
+    clients = clients or Clients()
     open_from: dict[str, int] = {}  # per server process: address -> connections open
 
     class StrictH11Protocol(H11Protocol):
@@ -130,8 +134,8 @@ def protocol(head_limit: int, head_timeout: float, body_timeout: float, *,
 
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
-            peer = (transport.get_extra_info("peername") or ("",))[0]
-            if per_client is not None and peer not in exempt:
+            peer = clients.of_connection((transport.get_extra_info("peername") or ("",))[0])
+            if per_client is not None and peer is not None:
                 self._peer = peer
                 open_from[peer] = open_from.get(peer, 0) + 1
                 if open_from[peer] > per_client:

@@ -47,6 +47,7 @@ from isecg_kg.errors import (
 )
 from isecg_kg.names import initials, normalize
 from isecg_kg.web.body import read_body
+from isecg_kg.web.clients import Clients
 
 ISECG = ONTOLOGY_NS
 RDFS = PREFIXES["rdfs"]
@@ -478,14 +479,13 @@ class Scorers:
             self._pool = None
 
 
-def routes(site, store, *, budgets=None, trusted: frozenset[str] = frozenset()) -> list:
+def routes(site, store, *, budgets=None, clients: Clients | None = None) -> list:
     """Starlette routes of the reconciliation service for one build (site) and its store;
     scoring is charged to the client's share of ``budgets`` (the SPARQL endpoint's)."""
     from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
 
-    from isecg_kg.web.budget import client_of
-
+    clients = clients or Clients()
     index = Index(store)
     release = site.release
     scorers = Scorers(str(site.dist / "isecg.nq"),
@@ -542,7 +542,7 @@ def routes(site, store, *, budgets=None, trusted: frozenset[str] = frozenset()) 
     async def reconcile(request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=preflight)
-        client = client_of(request, trusted)
+        client = clients.of_request(request)
         try:
             params = await params_of(request)
             if "queries" not in params and "query" not in params:

@@ -55,13 +55,13 @@ def cli_serve(args) -> int:
         app, host=args.host, port=args.port, log_level="warning", access_log=False,
         server_header=False, limit_concurrency=options.max_connections,
         # the peer is the client: uvicorn would believe X-Forwarded-For from 127.0.0.1 by
-        # default; who may say otherwise is --trust-proxy's to decide (web/budget.py)
+        # default; who may say otherwise is --trust-proxy's to decide (web/clients.py)
         proxy_headers=False,
         # h11 explicitly, with strict framing and read deadlines (web/http11.py); uvicorn would
         # pick httptools wherever it happens to be installed (measured: no faster here)
         http=protocol(max_request_head(options.max_query_bytes), options.head_timeout,
                       options.body_timeout, per_client=options.max_client_connections,
-                      exempt=frozenset(options.trust_proxy)), loop="asyncio",
+                      clients=options.clients()), loop="asyncio",
         h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
         timeout_graceful_shutdown=math.ceil(options.limits().timeout + GRACE))
     Server(config).run()

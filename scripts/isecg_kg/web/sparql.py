@@ -41,8 +41,9 @@ from isecg_kg.sparql.guard import check_graphs, check_query
 from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
 from isecg_kg.web import conneg
 from isecg_kg.web.body import read_body
-from isecg_kg.web.budget import ClientBudgets, client_of
+from isecg_kg.web.budget import ClientBudgets
 from isecg_kg.web.cache import AnswerCache
+from isecg_kg.web.clients import Clients
 from isecg_kg.web.conneg import DOC_FORMATS
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import ALLOW, DISCONNECT_GRACE
@@ -69,11 +70,11 @@ class SparqlService:
 
     def __init__(self, site: Site, engine: Engine, store: ox.Store, *, max_query_bytes: int,
                  service_allow: tuple[str, ...], service_map: dict[str, str],
-                 budgets: ClientBudgets | None = None, trusted: tuple[str, ...] = (),
+                 budgets: ClientBudgets | None = None, clients: Clients | None = None,
                  service_engine: Engine | None = None):
         self.site = site
         self.budgets = budgets
-        self.trusted = frozenset(trusted)  # proxies whose X-Forwarded-For names the client
+        self.clients = clients or Clients()
         self.engine = engine
         self.limits = engine.limits  # what every answer is under, and what the pages state
         # queries with an approved SERVICE run there (workers that may connect); the others on
@@ -231,7 +232,7 @@ class SparqlService:
         if result is None:
             if key in self._inflight:
                 cache_state = "shared"  # joins the run another request started
-            client = client_of(request, self.trusted)
+            client = self.clients.of_request(request)
             if self.budgets is not None and (retry := self.budgets.retry_after(client)) is not None:
                 return self._over_budget(client, retry)
             started = time.monotonic()

@@ -19,7 +19,7 @@ import hashlib
 import os
 import sys
 from dataclasses import dataclass
-from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
 
 from isecg_kg.builder.load import Sources, load_sources
@@ -72,12 +72,17 @@ def _shapes_digest(sources: Sources) -> str:
 def check_shapes(sources: Sources) -> None:
     """Validate the shapes graph against SHACL-SHACL (pySHACL's meta_shacl).
 
-    It costs ~0.9 s, so a successful check is remembered per shapes content in the user's
-    cache directory; a changed shape is always checked again. (pySHACL is imported only then:
-    its import alone costs 0.25 s, half of what the real build may take.)
+    It costs ~0.9 s, so a successful check is remembered per shapes content and pySHACL
+    installation in the user's cache directory; a changed shape, or another pySHACL, is checked
+    again. pySHACL is imported only then (its import alone costs 0.25 s, half of what the real
+    build may take; even importlib.metadata, to read its version, costs 0.08 s): its
+    installation is known by its module file's size and time.
     """
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "isecg-kg"
-    mark = cache / f"shapes-ok-{_shapes_digest(sources)}-pyshacl-{version('pyshacl')}"
+    spec = find_spec("pyshacl")
+    stat = Path(spec.origin).stat() if spec and spec.origin else None
+    installed = f"{stat.st_size}-{stat.st_mtime_ns}" if stat else "none"
+    mark = cache / f"shapes-ok-{_shapes_digest(sources)}-pyshacl-{installed}"
     if mark.exists():
         return
     import pyshacl

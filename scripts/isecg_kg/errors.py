@@ -39,7 +39,12 @@ class InputError(IsecgError):
 
 
 class UnsupportedShape(InputError):
-    """A shape uses a SHACL feature the compiled validator refuses (pySHACL implements it)."""
+    """A shape uses a SHACL feature the compiled validator refuses (pySHACL implements it);
+    ``reason`` names the shape and the feature."""
+
+    def __init__(self, reason: str, *, path: str | None = None):
+        self.reason = reason
+        super().__init__(f"{reason} (use --validator pyshacl)", path=path)
 
 
 class ValidationFailed(IsecgError):

@@ -170,7 +170,7 @@ class ShapesGraph:
 
 def unsupported(shape, what: str) -> UnsupportedShape:
     return UnsupportedShape(f"shape {term_label(shape)}: {what} is not supported by the SPARQL "
-                            f"validator (use --validator pyshacl)", path="shapes")
+                            "validator", path="shapes")
 
 
 def _term_sparql(term, shape, what: str) -> str:

@@ -120,8 +120,7 @@ def validate(sources: Sources, engine: str = "auto") -> Report:
     except UnsupportedShape as exc:
         if engine == "sparql":
             raise
-        reason = str(exc).removeprefix("shapes: ").split(" (use --validator pyshacl)")[0]
-        print(f"validate: {reason}; validating with pySHACL instead", file=sys.stderr)
+        print(f"validate: {exc.reason}; validating with pySHACL instead", file=sys.stderr)
     return _validate_pyshacl(sources)
 
 

@@ -75,7 +75,7 @@ def _settings(quick: bool) -> dict:
         # 2,000 slow connections (still past both of our server's caps; 5,000 kept Oxigraph
         # server's section waiting out 5 s timeouts for 99 s of a 370 s run)
         return {"mode": "quick", "runs": 3, "wrk_runs": 3, "sizes": [10_000, 100_000],
-                "growth_sizes": [10_000, 100_000], "growth_repeats": 3,
+                "growth_sizes": [10_000, 100_000], "growth_repeats": 5,
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 2,
                 "slow": 2_000, "slow_hold": 4.0, "fair_flood": 4}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],

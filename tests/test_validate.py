@@ -228,3 +228,31 @@ def test_cli_exit_codes_0_and_2(tmp_path):
     assert run_cli("-q", "validate").returncode == 0
     proc = run_cli("validate", "--source", str(tmp_path / "missing"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_the_compiled_validator_is_the_default_and_pyshacl_takes_what_it_refuses(tmp_path):
+    """A shapes graph using a feature the compiler refuses (here sh:equals nested in sh:or)
+    is validated by pySHACL, with one line saying so; --validator sparql refuses it."""
+    for d in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    (tmp_path / "shapes" / "zz-nested.ttl").write_text(
+        "PREFIX agency: <https://w3id.org/isecg/id/agency/>\n"
+        "PREFIX isecg: <https://w3id.org/isecg/ontology#>\n"
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "PREFIX sh: <http://www.w3.org/ns/shacl#>\n"
+        "<https://example.org/Nested> a sh:NodeShape ; sh:targetNode agency:nasa ;\n"
+        "  sh:message \"The acronym is the label.\"@en ; sh:severity sh:Violation ;\n"
+        "  sh:or ( [ sh:path isecg:acronym ; sh:equals rdfs:label ] ) .\n")
+    proc = run_cli("validate", "--source", str(tmp_path))
+    notes = [line for line in proc.stderr.splitlines() if "pySHACL instead" in line]
+    assert len(notes) == 1 and notes[0].startswith("validate: shape ")
+    assert "the sh:equals constraint component is not supported" in notes[0]
+    assert proc.returncode == 1  # "NASA" is not "NASA"@en: pySHACL found it
+    [line] = proc.stdout.splitlines()
+    assert line.startswith("[VIOLATION] data/agencies.ttl:") and " agency:nasa " in line
+    assert "The acronym is the label. (sh:or" in line
+    strict = run_cli("validate", "--validator", "sparql", "--source", str(tmp_path))
+    assert strict.returncode == 2 and "sh:equals" in strict.stderr
+    assert "pySHACL instead" not in strict.stderr
+    # and the project's own shapes need no fallback
+    assert "pySHACL" not in run_cli("validate").stderr

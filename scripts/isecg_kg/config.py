@@ -139,4 +139,3 @@ BODY_TIMEOUT = 30.0                  # seconds to send a request body once its h
 WIKIDATA_TIMEOUT = 30.0              # seconds per request to a Wikidata endpoint
 # The build (`build`, `validate`)
 REASON_BUDGET = 60.0                 # seconds for reasoning
-PYSHACL_LIMIT = 50_000               # triples up to which pySHACL validates (then the SPARQL one)

@@ -144,7 +144,7 @@ def test_the_record_of_csa(store):
     # C8/C10 and C13: CSA chaired from about 2012 to 30 September 2014, and about 2021
     assert found["chair"] == {"isecg-chair-csa-2012", "isecg-chair-csa-2021"}
     # GES (itwire), GER 1 (NASA), GER 2 (A1, Canada), GER 3 (A5), the IAC-18 paper (A7)
-    assert {"ges-framework", "ger-1", "ger-2", "ger-3", "iac-2018-46733"} <= found["product"]
+    assert {"ges-framework", "ger-1", "ger-2", "ger-3", "iac-2018-46733"} <= found["document"]
     # C20 (Montreal, Canada listed), C22 (Noordwijk, not among the absent), C24 (Kyoto, Canada),
     # C25 (its own meeting), C9 (ISEF), A14 (Paris workshop), C29 list (the 2021 meeting)
     assert found["attended"] == {"isecg-2-montreal", "isecg-4-noordwijk", "kyoto-2011",

@@ -232,8 +232,12 @@ class LinkedData:
         groups: dict[str, list] = {}
         for st in d.statements:
             groups.setdefault(st.predicate, []).append(st.value)
+        from isecg_kg.web.record import agency_summary, group_overview
+
         return self.render("ld_entity.html", page=f"{thing}.html", d=d, thing=thing,
                            groups=groups, note=note, notes=notes,
+                           summary=agency_summary(self.store, iri),
+                           overview=group_overview(self.store, iri),
                            jsonld=script_json(self.schema_org(d)))
 
     def schema_org(self, d: D.Description) -> dict:
@@ -275,6 +279,7 @@ class LinkedData:
         return data
 
     def home_html(self) -> str:
+        from isecg_kg.web.participation import participation_svg
         from isecg_kg.web.svg import membership_svg
 
         def order(row):  # the things people look for first; n-ary records last
@@ -292,6 +297,7 @@ class LinkedData:
                                      "encodingFormat": d["media"]} for d in downloads]}
         return self.render("ld_home.html", page="/index.html", counts=counts, lists=lists,
                            downloads=downloads, svg=membership_svg(self.store),
+                           participation=participation_svg(self.store),
                            closed={ONTOLOGY_NS + c for c in HOME_LAST},
                            jsonld=script_json(dataset), dataset=DATASET_IRI,
                            release=self.site.release_info())

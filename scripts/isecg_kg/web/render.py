@@ -211,7 +211,12 @@ class LinkedData:
         return s
 
     def void_rdf(self, fmt: str) -> bytes:
-        return serialize([q.triple for q in self.void], fmt)
+        """void.ttl in another syntax, read from the file: a store would rewrite its
+        xsd:nonNegativeInteger sizes (DCAT-AP's datatype) to xsd:integer."""
+        path = Path(self.site.dist) / "void.ttl"
+        triples = [] if self.unavailable("void.ttl") is not None or not path.exists() else \
+            list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+        return serialize(triples, fmt)
 
     # --- pages ----------------------------------------------------------------------------------
     def render(self, template: str, page: str, **context) -> str:

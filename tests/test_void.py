@@ -48,7 +48,7 @@ def one(void, subject: str, predicate: str) -> str:
 
 
 def read(path) -> list[ox.Triple]:
-    return list(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+    return [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)]
 
 
 def test_the_dataset_is_what_the_endpoint_holds_and_its_subsets_add_up(dist, void, dataset):

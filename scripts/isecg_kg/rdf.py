@@ -32,6 +32,7 @@ FOAF = PREFIXES["foaf"]
 PROV = PREFIXES["prov"]
 ORG = PREFIXES["org"]
 TIME = PREFIXES["time"]
+SCHEMA = PREFIXES["schema"]
 ISECG = ONTOLOGY_NS
 # Vocabularies the release descriptions use without a prefix of the project's table.
 SPDX = "http://spdx.org/rdf/terms#"

@@ -54,6 +54,15 @@ class Kept:
         lines = path.read_text(encoding="utf-8").splitlines()
         return lines[2].replace("\\", "") if len(lines) > 2 else None
 
+    @property
+    def description(self) -> str:
+        """What the release is, in words, with the erratum of its void.ttl where it has one."""
+        text_ = (f"Release {self.version} of the ISECG knowledge graph, issued "
+                 f"{self.entry.issued} and built from git commit {self.entry.commit}: its dumps "
+                 "(the asserted graph, the entailments, and both as named graphs), VoID, SHACL "
+                 "report and changelog.")
+        return text_ + (" Erratum: " + self.erratum if self.erratum else "")
+
     @cached_property
     def years(self) -> tuple[str, str] | None:
         """The first and last year its asserted dump dates anything in (dcat.time_span)."""
@@ -165,13 +174,7 @@ def catalogue_triples(kept: list[Kept]) -> list[ox.Triple]:
         ds = n(release_iri(k.version))
         add(series, DCAT + "hasVersion", ds)
         add(series, DCAT + "seriesMember", ds)
-        description = (f"Release {k.version} of the ISECG knowledge graph, issued "
-                       f"{k.entry.issued} and built from git commit {k.entry.commit}: its "
-                       "dumps (the asserted graph, the entailments, and both as named graphs), "
-                       "VoID, SHACL report and changelog.")
-        if k.erratum:
-            description += " Erratum: " + k.erratum
-        dcat.dataset(add, ds, f"ISECG knowledge graph, release {k.version}", description,
+        dcat.dataset(add, ds, f"ISECG knowledge graph, release {k.version}", k.description,
                      f"{dcat.RELEASES_PAGE}#release-{k.version}")
         add(ds, RDF + "type", n(VOID + "Dataset"))
         add(ds, DCAT + "version", ox.Literal(k.version))

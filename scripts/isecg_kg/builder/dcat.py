@@ -213,10 +213,9 @@ def distribution(add: Add, ds: ox.NamedNode, url: str, size: int, digest: str, *
     add(ds, DCAT + "distribution", dist)
     add(dist, RDF + "type", n(DCAT + "Distribution"))
     add(dist, DCT + "title", ox.Literal(name))
-    what = FILES.get(payload)
+    what = describe_file(name)
     if what is not None:
-        add(dist, DCT + "description", text(
-            what[:-1] + ", gzip-compressed." if name.endswith(".gz") else what))
+        add(dist, DCT + "description", text(what))
     add(dist, DCAT + "downloadURL", n(url))
     add(dist, DCAT + "accessURL", n(url))
     add(dist, DCAT + "mediaType", n(IANA + file_media_type(payload)))
@@ -233,6 +232,14 @@ def distribution(add: Add, ds: ox.NamedNode, url: str, size: int, digest: str, *
     add(checksum, RDF + "type", n(SPDX + "Checksum"))
     add(checksum, SPDX + "algorithm", n(SPDX + "checksumAlgorithm_sha256"))
     add(checksum, SPDX + "checksumValue", ox.Literal(digest, datatype=n(XSD + "hexBinary")))
+
+
+def describe_file(name: str) -> str | None:
+    """What a file of a build or release holds, in a sentence (FILES; a .gz file: gzipped)."""
+    what = FILES.get(name[:-3] if name.endswith(".gz") else name)
+    if what is None or not name.endswith(".gz"):
+        return what
+    return what[:-1] + ", gzip-compressed."
 
 
 def file_media_type(name: str) -> str:

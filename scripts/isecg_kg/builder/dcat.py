@@ -48,6 +48,9 @@ TITLE = "ISECG knowledge graph"
 DESCRIPTION = ("The International Space Exploration Coordination Group: its member space "
                "agencies and their countries, the documents they wrote together, who "
                "contributed to what, and the source of every claim.")
+SERIES_DESCRIPTION = ("Each release of the ISECG knowledge graph is kept unchanged, with its "
+                      "dumps, VoID, SHACL report and the changelog from the release before; "
+                      "each can be rebuilt byte for byte from its git commit.")
 PUBLISHER_NAME = "isecg-kg developers"  # the ontology's creator; no mail address is published
 KEYWORDS = ("International Space Exploration Coordination Group", "ISECG", "space agency",
             "space exploration", "Global Exploration Roadmap", "linked data")
@@ -165,9 +168,7 @@ def series(add: Add) -> None:
     """The dcat:DatasetSeries every release belongs to."""
     s = n(SERIES_IRI)
     add(s, RDF + "type", n(DCAT + "DatasetSeries"))
-    dataset(add, s, f"{TITLE}: every release",
-            "Each release of the ISECG knowledge graph is kept unchanged, with its dumps, VoID, "
-            "SHACL report and the changelog from the release before.", RELEASES_PAGE)
+    dataset(add, s, f"{TITLE}: every release", SERIES_DESCRIPTION, RELEASES_PAGE)
 
 
 def dataset(add: Add, ds: ox.NamedNode, title: str, description: str, landing: str) -> None:

@@ -332,7 +332,13 @@ class LinkedData:
     def releases_jsonld(self) -> dict:
         """The series of kept releases as a schema.org Dataset whose parts are the releases,
         each with its own files; the series' distribution is the newest release's."""
-        from isecg_kg.builder.dcat import KEYWORDS, TITLE, describe_file, file_media_type
+        from isecg_kg.builder.dcat import (
+            KEYWORDS,
+            SERIES_DESCRIPTION,
+            TITLE,
+            describe_file,
+            file_media_type,
+        )
 
         def files(k) -> list[dict]:
             return [{"@type": "DataDownload", "name": name, "description": describe_file(name),
@@ -349,11 +355,7 @@ class LinkedData:
                   "description": k.description, **common, "distribution": files(k)}
                  for k in self.site.kept if k.available]
         data = {"@context": SCHEMA_CONTEXT, "@id": SERIES_IRI, "@type": "Dataset",
-                "name": f"{TITLE}: every release",
-                "description": "Each release of the ISECG knowledge graph is kept unchanged, "
-                               "with its dumps, VoID, SHACL report and the changelog from the "
-                               "release before; each can be rebuilt byte for byte from its git "
-                               "commit.",
+                "name": f"{TITLE}: every release", "description": SERIES_DESCRIPTION,
                 "url": self.site.base + "releases.html", **common,
                 "includedInDataCatalog": self._catalog(), "hasPart": parts}
         if parts:

@@ -112,21 +112,6 @@ def test_sha256sums_verify(dist):
     assert proc.stdout.count(": OK") == len(list(dist.glob("*"))) - 1 - ((dist / "site").exists())
 
 
-def test_void_counts_and_linkset(dist, asserted):
-    void = ox.Store()
-    void.load(path=str(dist / "void.ttl"), format=ox.RdfFormat.TURTLE)
-    q = """PREFIX void: <http://rdfs.org/ns/void#>
-           SELECT ?triples ?links ?space WHERE {
-             <https://w3id.org/isecg/void#dataset> void:triples ?triples ; void:uriSpace ?space .
-             ?ls a void:Linkset ; void:triples ?links }"""
-    row = next(iter(void.query(q)))
-    assert int(row["triples"].value) == len(asserted)
-    # wikidata.md gives QIDs for 24 member agencies and BNSC, 25 countries, Europe, Moon, Mars,
-    # Socrates, Laozi, and the International Space Station.
-    assert int(row["links"].value) == 25 + 25 + 1 + 2 + 2 + 1  # and the ISS
-    assert row["space"].value == "https://w3id.org/isecg/id/"
-
-
 def test_two_builds_are_byte_identical(dist, tmp_path):
     out = tmp_path / "again"
     run_cli("-q", "build", "--out", str(out), check=True)

@@ -46,6 +46,7 @@ PREFIX post: <https://w3id.org/isecg/id/post/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX technology: <https://w3id.org/isecg/id/technology/>
 PREFIX tenure: <https://w3id.org/isecg/id/tenure/>
@@ -178,8 +179,9 @@ FIXTURES = {
     "Theme-notation": 'theme:economic-expansion skos:notation "33" .',
     "Theme-prefLabel": f"theme:x a isecg:ExplorationTheme ; skos:inScheme theme:ges-themes ; {SRC} .",
     "Theme-source": 'theme:x a isecg:ExplorationTheme ; skos:prefLabel "X"@en ; skos:inScheme theme:ges-themes .',
-    "WikidataLink-exactMatch": "agency:csiro skos:exactMatch <https://www.wikidata.org/wiki/Q123> .",
-    "WikidataLink-exactMatch-2": "agency:nasa skos:exactMatch wd:Q190903 .",
+    "IdentityLink-exactMatch": "agency:nasa skos:exactMatch wd:Q23548 .",
+    "WikidataLink-sameAs": "agency:csiro schema:sameAs <https://www.wikidata.org/wiki/Q123> .",
+    "WikidataLink-sameAs-2": "agency:nasa schema:sameAs wd:Q190903 .",
     # organisation, meetings, claims and disputes (shapes/organisation.ttl)
     "ClaimShape": generic_claim(content=""),
     "Claim-asOf": 'claim:members-faq isecg:asOf "2013" .',

@@ -22,9 +22,28 @@ DATASET_IRI = VOID_IRI + "#dataset"
 SERIES_IRI = DEFAULT_BASE + "releases"  # the dcat:DatasetSeries of every release
 
 
+# The one dcat:Catalog, its publisher and contact point: described in full by the releases
+# catalogue (/releases), named by every release's VoID
+CATALOG_IRI = SERIES_IRI + "#catalog"
+PUBLISHER_IRI = SERIES_IRI + "#publisher"
+CONTACT_IRI = SERIES_IRI + "#contact"
+WIKIDATA_DATASET = VOID_IRI + "#wikidata"  # Wikidata, as the target of our linkset
+
+
 def release_iri(version: str) -> str:
     """The kept release `version` (a dcat:Dataset of the series)."""
     return f"{DEFAULT_BASE}release/{version}"
+
+
+def dataset_iri(version: str | None) -> str:
+    """The dataset a build describes: the release its sources declare, else (no registry) the
+    unversioned build at DATASET_IRI."""
+    return release_iri(version) if version else DATASET_IRI
+
+
+def files_base(version: str | None) -> str:
+    """Where the files of that dataset are published: /release/VERSION/, else /dumps/."""
+    return release_iri(version) + "/" if version else DEFAULT_BASE + "dumps/"
 
 
 # Named graphs of the N-Quads dump; the SPARQL default graph is their union.

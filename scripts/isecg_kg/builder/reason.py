@@ -10,7 +10,7 @@ Two reasoners give the same answer on our data (a test holds them to it):
 
 Both work on copies and never mutate their input. An inconsistency (disjointness clash, an
 ``owl:Nothing`` member, two values of a functional property) raises InconsistencyError.
-Identity links use skos:exactMatch, never owl:sameAs, so no reasoner copies statements across
+Identity links use schema:sameAs, never owl:sameAs, so no reasoner copies statements across
 our IRIs and Wikidata's.
 """
 

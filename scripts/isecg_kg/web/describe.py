@@ -21,12 +21,12 @@ from isecg_kg.config import (
     ONTOLOGY_NS,
     WIKIDATA_ENTITY,
 )
-from isecg_kg.rdf import DCT, ISECG, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, qname
+from isecg_kg.rdf import DCT, ISECG, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, TIME, qname
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 RDFS_LABEL = ox.NamedNode(RDFS + "label")
 SKOS_PREF = ox.NamedNode(SKOS + "prefLabel")
-SKOS_EXACT = ox.NamedNode(SKOS + "exactMatch")
+SAME_AS = ox.NamedNode(SCHEMA + "sameAs")  # identity links (the ontology says why)
 SKOS_SCOPE = ox.NamedNode(SKOS + "scopeNote")
 DCT_TITLE = ox.NamedNode(DCT + "title")
 DCT_SOURCE = ox.NamedNode(DCT + "source")
@@ -250,7 +250,7 @@ def describe(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT)
             d.types.append(ref(store, t.object))
             continue
         d.statements.append(Statement(ref(store, t.predicate), ref(store, t.object)))
-        if (t.predicate == SKOS_EXACT and isinstance(t.object, ox.NamedNode)
+        if (t.predicate == SAME_AS and isinstance(t.object, ox.NamedNode)
                 and t.object.value.startswith(WIKIDATA_ENTITY)):
             d.wikidata.append(t.object.value)
     inferred = {q.object for q in store.quads_for_pattern(node, RDF_TYPE, None, _INFERRED)}

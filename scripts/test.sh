@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=""
-  # virtuoso-t and nginx: the external-engine and proxy tests start their own on loopback
+  # virtuoso-t and nginx: the external-engine and proxy tests start their own on loopback;
+  # java runs HermiT (shipped by owlready2) in the DL reasoner test
   for pair in rapper:raptor2-utils roqet:rasqal-utils chromium:chromium wrk:wrk \
-      virtuoso-t:virtuoso-opensource nginx:nginx node:nodejs npm:npm; do
+      virtuoso-t:virtuoso-opensource nginx:nginx node:nodejs npm:npm java:default-jre-headless; do
     command -v "${pair%%:*}" >/dev/null || missing="$missing ${pair#*:}"
   done
   if [ -n "$missing" ]; then

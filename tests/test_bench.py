@@ -1,8 +1,9 @@
 """`isecg-kg bench` end to end as a smoke test: it runs, writes JSON with every section.
 
 No thresholds here: the targets are the benchmark's to report, never a timed test's to assert.
-``ISECG_BENCH_SMOKE=1`` shrinks the run (2 runs, tiny synthetic sizes, 1 s of load per server
-and query) so the whole harness — builds, synth, three servers, wrk — runs in about a minute.
+``ISECG_BENCH_SMOKE=1`` shrinks the run (2 runs, one and two copies of the data as synthetic
+sizes, 1 s of load per server and query) so the whole harness — builds, synth, the per-constraint
+growth, three servers, wrk — runs in about a minute.
 """
 
 from __future__ import annotations
@@ -31,13 +32,27 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["meta"]["mode"] == "smoke"
-    assert {"meta", "real", "scale", "endpoint", "burst", "fair", "slow", "reconcile",
+    assert {"meta", "real", "scale", "growth", "endpoint", "burst", "fair", "slow", "reconcile",
             "targets"} <= set(result)
     assert result["burst"]["n"] > 0 and result["burst"]["p99_ms"] is not None
     assert {"load", "validate", "reason", "total"} <= set(result["real"]["stages"])
     assert set(result["real"]["process"]) == {"build", "query", "validate"}
     assert len(result["scale"]["sizes"]) == 2 and len(result["scale"]["growth"]) == 1
     assert all(r["peak_mb"] > 0 for r in result["scale"]["sizes"])
+    # proportions beside the real graph's: whole copies keep the inferred share
+    real = result["real"]
+    assert real["proportions"]["classes"] and real["inferred"] > 0
+    for r in result["scale"]["sizes"]:
+        assert r["classes"].keys() == real["proportions"]["classes"].keys()
+        share = r["inferred"] / r["data_triples"]
+        assert share == pytest.approx(real["inferred"] / real["proportions"]["data_triples"],
+                                      rel=0.05)
+    # every constraint of every shape with targets timed at both sizes, with a verdict
+    growth = result["growth"]["rows"]
+    assert len(growth) > 50 and all(isinstance(r["met"], bool) for r in growth)
+    assert all(r["small_s"] > 0 and r["large_s"] > 0 for r in growth)
+    assert any(r["constraint"] == "NameStatementShape › sparql NameStatement-asserted"
+               for r in growth)
     seen = {(r["server"], r["query"]) for r in result["endpoint"]["results"]}
     assert seen == {(s, q) for s in SERVERS for q in QUERIES}
     ours = [r for r in result["endpoint"]["results"] if r["server"] == "isecg-kg"]
@@ -52,7 +67,8 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     rc = result["reconcile"]
     assert rc["idle"]["healthz_n"] > 0 and rc["flooded"]["entity_n"] > 0
     assert sum(rc["flood_statuses"].values()) > 0
-    for heading in ("Real data", "Scale", "Endpoint", "bursts of 20 heavy",
+    for heading in ("Real data", "Scale", "Proportions", "Entities per class",
+                    "Validation time per constraint", "Endpoint", "bursts of 20 heavy",
                     "flooding heavy queries", "Slow connections", "flooding /reconcile",
                     "Targets"):
         assert heading in proc.stdout

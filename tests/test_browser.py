@@ -271,7 +271,8 @@ def test_reconciliation_preview_stays_inert(page, hostile_full_server):
 
 EDITOR = Path(__file__).resolve().parents[1] / "scripts/isecg_kg/web/static/editor/editor.js"
 SAMPLE_PARAMS = {"date": "2015-06-30", "claim": "<https://w3id.org/isecg/id/membership/nasa>",
-                 "isecg": "<http://www.wikidata.org/entity/Q1>"}
+                 "isecg": "<http://www.wikidata.org/entity/Q1>",
+                 "agency": "<https://w3id.org/isecg/id/agency/csa>"}
 
 
 @pytest.fixture(scope="module")
@@ -404,15 +405,18 @@ def test_bar_chart_and_timeline(page, query_server):
     page.click("#views button:has-text('Bar chart')")
     assert page.locator("svg.q-chart .q-bar").count() == rows
     shot(page, "query-bar-chart")
-    # every agency on the time its membership may have begun at the earliest: the 14 founders
-    # (BNSC among them) in November 2007
+    # every agency on the first or last day its membership may have begun (the page draws the
+    # date column with the most distinct dates): the 14 founders (BNSC among them) together, at
+    # the first or the last day of November 2007, the month the sources give
     run_named(page, "members-as-of", {"date": "2022-12-31"})
     rows = page.locator("#results table tbody tr").count()
     page.click("#views button:has-text('Timeline')")
     assert page.locator("svg.q-timeline .q-event").count() == rows >= 27
     labels = page.locator("svg.q-timeline .q-event text").evaluate_all(
         "ts => ts.map(t => t.textContent)")
-    assert sum("(2007-11-01)" in t for t in labels) == 14
+    column = page.locator("svg.q-timeline").get_attribute("aria-label")
+    day = {"timeline of ?earliest": "2007-11-01", "timeline of ?latest": "2007-11-30"}[column]
+    assert sum(f"({day})" in t for t in labels) == 14
     assert any(t.startswith("NASA ") for t in labels)  # labelled by the shortest names
     shot(page, "query-timeline")
 
@@ -445,5 +449,76 @@ def test_query_page_fits_the_width(browser, query_server, width):
         assert pg.evaluate("document.documentElement.scrollWidth") <= width
         if width == 390:
             shot(pg, "query-phone-390-timeline")
+    finally:
+        context.close()
+
+
+# ---- who did what (issue 22): an agency's record in words, the group's chairs and working
+# groups, and the picture of participation on the home page (expected values: isecg-facts-2.md)
+
+def test_agency_page_opens_with_its_record(page, full_server):
+    page.goto(full_server + "/id/agency/csa")
+    summary = page.locator("#summary")
+    assert summary.is_visible()
+    # the summary comes before the property table
+    assert page.evaluate("""() => { const s = document.querySelector('#summary');
+        const h = [...document.querySelectorAll('h2')].find(e => e.textContent === 'Properties');
+        return !!(s.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING); }""")
+    text = summary.inner_text()
+    assert "Member of ISECG since November 2007" in text    # formed November 2007 (a month)
+    assert "from 2012 until 30 September 2014" in text      # C8 (2012 implied), C10
+    assert "The Global Exploration Roadmap (second edition)" in text  # A1: "Canada"
+    assert "Named present at 7 meetings" in text            # C20, C22, C24, C25, C9, A14, C29
+    check_json_ld(page)
+    shot(page, "agency-csa-summary")
+    page.locator("#summary a", has_text="from 2012 until 30 September 2014").click()
+    page.wait_for_url("**/id/tenure/isecg-chair-csa-2012*")
+    assert "CSA as Chair of ISECG" in page.locator("h1").inner_text()
+
+
+def test_agency_page_names_the_meeting_it_missed(page, full_server):
+    page.goto(full_server + "/id/agency/cnsa")
+    # C22: "CNSA, CSIRO, NSAU and Roscosmos were absent from the meeting."
+    absent = page.locator("#summary .ld-summary-absent").inner_text()
+    assert "Fourth meeting of ISECG (Noordwijk, 2-3 December 2009)" in absent
+    assert page.locator("#summary .ld-summary-chairs").count() == 0  # no page names it chair
+
+
+def test_group_page_shows_chairs_and_working_groups_over_time(page, full_server):
+    page.goto(full_server + "/id/group/isecg")
+    chairs = page.locator("#chairs table tbody tr")
+    # C2 (JAXA, ESA), C7 (JAXA), C8-C10 (CSA), C10 (ESA), C11 (NASA), C12 (JAXA), C13 (CSA)
+    assert [c.split()[0] for c in chairs.all_inner_texts()] == [
+        "JAXA", "ESA", "JAXA", "CSA", "ESA", "NASA", "JAXA", "CSA"]
+    first = chairs.nth(0).locator("td").all_inner_texts()
+    assert first[1:3] == ["—", "20 May 2009"]  # C2: until 20 May 2009; its start is not given
+    units = page.locator("#working-groups tbody tr").all_inner_texts()
+    iawg = next(r for r in units if "(IAWG)" in r)
+    assert "2009, 2010, 2011, 2013" in iawg and "NASA" in iawg  # C14-C17
+    # the group's memberships are its members, not its chairs' tenures
+    assert page.locator("#memberships tbody tr:not(.ld-note)").count() == 28
+    check_json_ld(page)
+    shot(page, "group-isecg-chairs")
+
+
+def test_home_participation_picture_is_readable_on_a_phone(browser, full_server):
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    pg = context.new_page()
+    try:
+        pg.goto(full_server + "/")
+        svg = pg.locator("svg.ld-participation")
+        assert svg.is_visible() and pg.locator("svg.ld-membership").is_visible()
+        box = svg.bounding_box()
+        # it fits the phone's width without being shrunk below 90 % of its drawn size (360)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] >= 324
+        # GES 14 (itwire), GER 1 12 (NASA's page), GER 2 12 (A1), GER 3 15 (A5), 2020
+        # supplement 9 (A9); implied: GER 2's ten named by country, GER 3's fourteen, the nine
+        assert pg.locator("svg.ld-participation .ld-cell").count() == 14 + 12 + 12 + 15 + 9
+        assert pg.locator("svg.ld-participation .ld-implied").count() == 10 + 14 + 9
+        heads = pg.locator("svg.ld-participation text[font-size='9']").all_text_contents()
+        assert heads == ["2007-05-31", "2011-09", "2013-08", "2018-01", "2020-08"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.locator("#participation-figure").screenshot(
+            path=str(ARTIFACTS / "home-participation-390.png"))
     finally:
         context.close()

@@ -51,9 +51,12 @@ def test_isecg_has_seven_working_groups_and_its_contacts(store):
 
 def test_formation_initial_term_and_extension(store):
     # 2022 article: "formed in November 2007 ... Initially formed for 5 years ... extended for
-    # a further 10 years in 2012 to 2022".
+    # a further 10 years in 2012 to 2022"; isecg-facts-2.md D1 (?p=302): "established in Berlin,
+    # Germany on 6 November 2007" -- the day, with the month kept as a claim.
     assert ask(store, f"""ASK {{ <{ID}event/isecg-formation> isecg:initialTerm "P5Y"^^<http://www.w3.org/2001/XMLSchema#duration> ;
-        <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDgYearMonth> "2007-11"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> .
+        <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDDate> "2007-11-06"^^<http://www.w3.org/2001/XMLSchema#date> .
+      ?month isecg:claimSubject <{ID}event/isecg-formation> ; isecg:claimedTime/<http://www.w3.org/2006/time#inXSDgYearMonth> "2007-11"^^<http://www.w3.org/2001/XMLSchema#gYearMonth> ;
+        <http://purl.org/dc/terms/source> doc:isecg-15th-anniversary .
       <{ID}event/isecg-extension> isecg:extendedBy "P10Y"^^<http://www.w3.org/2001/XMLSchema#duration> ;
         isecg:extendedUntil "2022"^^<http://www.w3.org/2001/XMLSchema#gYear> ;
         <http://www.w3.org/2006/time#hasTime>/<http://www.w3.org/2006/time#inXSDgYear> "2012"^^<http://www.w3.org/2001/XMLSchema#gYear> }}""")  # noqa: E501 (the query as the facts read, full IRIs)

@@ -106,8 +106,11 @@ def test_documents_have_kinds_dates_and_contributors(store):
     ger1 = docs["The Global Exploration Roadmap (first edition)"]
     assert ger1["kind"] == "roadmap edition"
     assert ger1["issued"] == "2011-09"  # LPI: "The initial roadmap issued in September 2011"
-    # NASA page: "developed by the ISECG", with the 12 participating agencies.
-    assert credits[ger1["label"]] == {(a, "author") for a in GER_PARTICIPANTS | {"ISECG"}}
+    # NASA page: "developed by the ISECG", with the 12 participating agencies; isecg-facts-2.md
+    # B1 (IAC-11 paper): "The ISECG's International Objectives Working Group (IOWG) consolidated
+    # ... inputs ... to establish the common goals" that guided it.
+    assert credits[ger1["label"]] == {(a, "author") for a in GER_PARTICIPANTS | {"ISECG"}} | {
+        ("IOWG", "contributor")}
     # 2022 article: the four documents ISECG contributed to.
     for title in ("The Global Exploration Roadmap, 3rd Edition",
                   "Broad Public Engagement in Future Lunar Exploration",

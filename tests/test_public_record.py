@@ -185,7 +185,10 @@ def test_ukraine_renaming_is_dated_2010(store):
     ("2015-10-05", 15, set()),    # UAE "on 5 October 2015 ... 15th member"
     ("2019-06-30", 15, {"ASA", "ROSA", "SSO", "LSA", "POLSA"}),  # "in the course of 2019"
     ("2019-12-31", 20, set()),    # AR 2019: "membership increases to 20 organisations"
-    ("2020-03-31", 22, {"PT Space", "AEM", "AEB"}),  # ?p=1006: 22; PT Space/AEM "end of 2020"
+    # ?p=1006: 22; PT Space/AEM "end of 2020"; AEB and GISTDA joined "since the last senior
+    # agency managers meeting in March" (?p=1109): NSTDA's 31 August 2020 is the day GISTDA's
+    # membership was announced, not its start (issue 22), so GISTDA too may have joined by then
+    ("2020-03-31", 22, {"PT Space", "AEM", "AEB", "GISTDA"}),
     ("2020-09-30", 24, {"PT Space", "AEM"}),         # NSTDA: 24 as of August 2020
     ("2021-12-31", 27, set()),    # "bringing ISECG total membership to 27 agencies"
 ])

@@ -17,7 +17,7 @@ from isecg_kg.errors import InputError, ReleaseError
 from releases import git, set_version
 
 DCAT = "http://www.w3.org/ns/dcat#"
-DATASET = "https://w3id.org/isecg/void#dataset"
+DATASET = "https://w3id.org/isecg/void#dataset"  # releases before 0.3.0
 
 
 def digests(directory: Path) -> dict[str, str]:
@@ -59,7 +59,8 @@ def test_fixture_releases_rebuild_byte_identical(fixture_repo, tmp_path):
 def test_a_release_names_its_version_and_the_one_before(fixture_repo):
     void = list(ox.parse(path=str(fixture_repo / "dist" / "releases" / "1.1.0" / "void.ttl"),
                          format=ox.RdfFormat.TURTLE))
-    about = {(t.predicate.value, t.object.value) for t in void if t.subject.value == DATASET}
+    about = {(t.predicate.value, t.object.value) for t in void
+             if t.subject.value == "https://w3id.org/isecg/release/1.1.0"}
     assert (DCAT + "version", "1.1.0") in about
     assert (DCAT + "previousVersion", "https://w3id.org/isecg/release/1.0.0") in about
     assert (DCAT + "inSeries", "https://w3id.org/isecg/releases") in about
@@ -158,7 +159,7 @@ def test_a_bad_registry_is_named(text, message):
 def test_the_registry_declares_the_version_the_build_writes(dist):
     declared = read_registry(ROOT).version
     void = list(ox.parse(path=str(dist / "void.ttl"), format=ox.RdfFormat.TURTLE))
-    assert (DATASET, DCAT + "version", declared) in {
+    assert (f"https://w3id.org/isecg/release/{declared}", DCAT + "version", declared) in {
         (t.subject.value, t.predicate.value, t.object.value) for t in void}
 
 

@@ -90,7 +90,7 @@ def test_the_current_release_answers_at_todays_paths_and_says_which_it_is(server
 
 def test_well_known_void_is_the_current_release_in_its_series(server):
     void = graph(httpx.get(server + "/.well-known/void").content)
-    ds = "https://w3id.org/isecg/void#dataset"
+    ds = RELEASE + "1.1.0"
     assert (ds, DCAT + "version", "1.1.0") in void
     assert (ds, DCAT + "previousVersion", RELEASE + "1.0.0") in void
     assert (ds, DCAT + "inSeries", SERIES) in void

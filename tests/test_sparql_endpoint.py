@@ -264,9 +264,9 @@ def _differential_queries():
                "construct": "CONSTRUCT { ?a <http://x/label> ?l } WHERE { ?a a "
                             "<https://w3id.org/isecg/ontology#SpaceAgency> ; "
                             "<http://www.w3.org/2000/01/rdf-schema#label> ?l }",
-               "optional": "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT ?s ?m "
+               "optional": "PREFIX schema: <https://schema.org/> SELECT ?s ?m "
                            "WHERE { ?s a <https://w3id.org/isecg/ontology#SpaceAgency> "
-                           "OPTIONAL { ?s skos:exactMatch ?m } }"}
+                           "OPTIONAL { ?s schema:sameAs ?m } }"}
     for name, q in named_queries().items():
         if not check_query(q.text).services:  # SERVICE needs the network: not here
             queries["named:" + name] = q.text

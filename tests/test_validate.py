@@ -25,6 +25,7 @@ PREFIX contribution: <https://w3id.org/isecg/id/contribution/>
 PREFIX country: <https://w3id.org/isecg/id/country/>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX destination: <https://w3id.org/isecg/id/destination/>
+PREFIX dispute: <https://w3id.org/isecg/id/dispute/>
 PREFIX doc: <https://w3id.org/isecg/id/document/>
 PREFIX event: <https://w3id.org/isecg/id/event/>
 PREFIX foaf: <http://xmlns.com/foaf/0.1/>
@@ -32,17 +33,26 @@ PREFIX group: <https://w3id.org/isecg/id/group/>
 PREFIX instant: <https://w3id.org/isecg/id/instant/>
 PREFIX isecg: <https://w3id.org/isecg/ontology#>
 PREFIX link: <https://w3id.org/isecg/id/link/>
+PREFIX meeting: <https://w3id.org/isecg/id/meeting/>
 PREFIX membership: <https://w3id.org/isecg/id/membership/>
 PREFIX name: <https://w3id.org/isecg/id/name/>
 PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX participation: <https://w3id.org/isecg/id/participation/>
 PREFIX pathway: <https://w3id.org/isecg/id/pathway/>
 PREFIX period: <https://w3id.org/isecg/id/period/>
+PREFIX person: <https://w3id.org/isecg/id/person/>
+PREFIX place: <https://w3id.org/isecg/id/place/>
+PREFIX post: <https://w3id.org/isecg/id/post/>
 PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX technology: <https://w3id.org/isecg/id/technology/>
+PREFIX tenure: <https://w3id.org/isecg/id/tenure/>
 PREFIX theme: <https://w3id.org/isecg/id/theme/>
 PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX unit: <https://w3id.org/isecg/id/unit/>
 PREFIX wd: <http://www.wikidata.org/entity/>
 PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 """
@@ -58,6 +68,36 @@ CLAIM_PARTS = {"source": "dcterms:source doc:exploring-together ;",
 
 def claim(**broken: str) -> str:
     return CLAIM.format(**{**CLAIM_PARTS, **broken})
+
+
+# Well-formed claim, tenure and participation records; the fixtures below break one part.
+GENERIC_CLAIM = ('claim:x a isecg:Claim ; rdfs:label "x"@en ; isecg:claimSubject group:isecg ;'
+                 ' isecg:certainty isecg:Stated ; {source} {excerpt} {content} .')
+GENERIC_PARTS = {"source": "dcterms:source doc:isecg-faq ;", "excerpt": 'isecg:excerpt "x"@en ;',
+                 "content": "isecg:claimedCount 3"}
+TENURE = ('tenure:x a isecg:Tenure ; rdfs:label "x"@en ; org:member agency:nasa ;'
+          ' org:organization group:isecg ; org:role isecg:ChairRole ; isecg:certainty isecg:Stated ;'
+          ' {source} {excerpt} .')
+TENURE_PARTS = {"source": "dcterms:source doc:isecg-about ;", "excerpt": 'isecg:excerpt "x"@en'}
+PARTICIPATION = ('participation:x a isecg:Participation ; rdfs:label "x"@en ; prov:agent agency:nasa ;'
+                 ' {source} {certainty} . {link}')
+PARTICIPATION_PARTS = {"source": "dcterms:source doc:isecg-p302 ;",
+                       "certainty": "isecg:certainty isecg:Stated",
+                       "link": "meeting:isecg-4-noordwijk isecg:qualifiedParticipation participation:x ."}
+DISPUTE = ('dispute:x a isecg:Dispute ; rdfs:label "x"@en ; dcterms:source doc:isecg-faq ;'
+           ' isecg:claimSubject group:isecg ; {reason} {sides} .')
+
+
+def generic_claim(**broken: str) -> str:
+    return GENERIC_CLAIM.format(**{**GENERIC_PARTS, **broken})
+
+
+def tenure(**broken: str) -> str:
+    return TENURE.format(**{**TENURE_PARTS, **broken})
+
+
+def participation(**broken: str) -> str:
+    return PARTICIPATION.format(**{**PARTICIPATION_PARTS, **broken})
 
 
 FIXTURES = {
@@ -125,7 +165,7 @@ FIXTURES = {
     "Place-source": 'country:x a isecg:Country ; rdfs:label "X"@en .',
     "RoadmapEdition-editionNumber": "doc:ger-3 isecg:editionNumber 0 .",
     "RoadmapEdition-editionOf": f'doc:x a isecg:RoadmapEdition ; dcterms:title "X"@en ; rdfs:label "X"@en ; {SRC} ; isecg:editionNumber 2 .',
-    "RoleMatchesLink-owner": "doc:ger-3 isecg:qualifiedAuthorship contribution:ger-3-isecg-contributor .",
+    "RoleMatchesLink-owner": "doc:ger-4 isecg:qualifiedAuthorship contribution:ger-4-isecg-publisher .",
     "Scenario-horizon": 'pathway:moon-next isecg:horizon "25 years" .',
     "SpaceAgency-acronym": 'agency:nasa isecg:acronym "N.A.S.A."@en .',
     "SpaceAgency-country": "agency:nasa isecg:country country:france .",
@@ -139,8 +179,58 @@ FIXTURES = {
     "Theme-notation": 'theme:economic-expansion skos:notation "33" .',
     "Theme-prefLabel": f"theme:x a isecg:ExplorationTheme ; skos:inScheme theme:ges-themes ; {SRC} .",
     "Theme-source": 'theme:x a isecg:ExplorationTheme ; skos:prefLabel "X"@en ; skos:inScheme theme:ges-themes .',
-    "WikidataLink-exactMatch": "agency:csiro skos:exactMatch <https://www.wikidata.org/wiki/Q123> .",
-    "WikidataLink-exactMatch-2": "agency:nasa skos:exactMatch wd:Q190903 .",
+    "IdentityLink-exactMatch": "agency:nasa skos:exactMatch wd:Q23548 .",
+    "WikidataLink-sameAs": "agency:csiro schema:sameAs <https://www.wikidata.org/wiki/Q123> .",
+    "WikidataLink-sameAs-2": "agency:nasa schema:sameAs wd:Q190903 .",
+    # organisation, meetings, claims and disputes (shapes/organisation.ttl)
+    "ClaimShape": generic_claim(content=""),
+    "Claim-asOf": 'claim:members-faq isecg:asOf "2013" .',
+    "Claim-claimedCount": 'claim:members-faq isecg:claimedCount "fourteen" .',
+    "Claim-claimedStatus": "claim:cnsa-2013-member isecg:claimedStatus isecg:Stated .",
+    "Claim-claimedTime": "claim:isecg-formation-day isecg:claimedTime instant:2007-11 .",
+    "Claim-excerpt": generic_claim(excerpt=""),
+    "Claim-label": 'claim:members-faq rdfs:label "quatorze membres"@fr .',
+    "Claim-source": generic_claim(source=""),
+    "Claim-subject": "claim:members-faq isecg:claimSubject agency:nasa .",
+    "Dispute-adoptedSide": "dispute:ger-1-authors isecg:adoptedSide claim:ger-1-authors-spacesafety .",
+    "Dispute-reason": DISPUTE.format(reason="", sides="isecg:side claim:members-faq , claim:members-space51"),
+    "Dispute-side": DISPUTE.format(reason='skos:scopeNote "x"@en ;', sides="isecg:side claim:members-faq"),
+    "Dispute-adoptedIsASide": "dispute:yokohama-attendance isecg:adoptedSide claim:members-faq .",
+    "Dispute-sidesShareTheSubject": "dispute:members-in-2024 isecg:side claim:yokohama-nine .",
+    "Certainty-value": "contribution:ger-2-esa-author isecg:certainty isecg:Rumoured .",
+    "Sure-certainty": participation(certainty=""),
+    "Tenure-excerpt": tenure(excerpt=""),
+    "Tenure-heldOn": 'tenure:isecg-chair-nasa-2017 isecg:heldOn "2017" .',
+    "Tenure-member": "tenure:isecg-chair-nasa-2017 org:member agency:esa .",
+    "Tenure-memberDuring": "tenure:isecg-chair-esa-2014 org:memberDuring period:from-2009-05-20 .",
+    "Tenure-organization": "tenure:isecg-chair-nasa-2017 org:organization agency:nasa .",
+    "Tenure-post": "tenure:isecg-chair-nasa-2017 isecg:post group:isecg .",
+    "Tenure-role": "tenure:isecg-chair-nasa-2017 org:role isecg:AuthorRole .",
+    "Tenure-source": tenure(source=""),
+    "Tenure-heldWithin": "tenure:isecg-chair-jaxa-2009 isecg:heldOn instant:2011-08-30 .",
+    "Post-postIn": f'post:x a org:Post ; rdfs:label "x"@en ; {SRC} ; org:role isecg:ChairRole .',
+    "Post-role": "post:isecg-chair org:role isecg:LeadRole .",
+    "Meeting-absentee": 'meeting:isecg-4-noordwijk isecg:absentee "CNSA" .',
+    "Meeting-attendanceAsStated": 'meeting:isef-2014 isecg:attendanceAsStated "30" .',
+    "Meeting-decision": 'meeting:kyoto-2007 isecg:decision "to coordinate" .',
+    "Meeting-hasTime": f'meeting:x a isecg:Meeting ; rdfs:label "x"@en ; {SRC} .',
+    "Meeting-heldIn": "meeting:kyoto-2011 isecg:heldIn place:berlin .",
+    "Meeting-host": "meeting:songdo-2023 isecg:host place:songdo .",
+    "Meeting-meetingNumber": "meeting:isecg-4-noordwijk isecg:meetingNumber 0 .",
+    "Meeting-online": 'meeting:virtual-2021 isecg:online "yes" .',
+    "Meeting-venue": 'meeting:darmstadt-2015 isecg:venue "ESOC, Darmstadt" .',
+    "Meeting-absentNotPresent": "meeting:isecg-4-noordwijk isecg:absentee agency:nasa .",
+    "Participation-agent": "participation:isecg-4-noordwijk-nasa prov:agent person:rolf-densing .",
+    "Participation-owner": participation(link=""),
+    "Participation-source": participation(source=""),
+    "Unit-establishedIn": 'unit:iawg isecg:establishedIn "2008" .',
+    "Unit-hostedBy": "unit:secretariat isecg:hostedBy place:noordwijk .",
+    "Unit-listedIn": "unit:erwg isecg:listedIn doc:ger-2 .",
+    "Unit-unitOf": f'unit:x a isecg:WorkingGroup ; rdfs:label "x"@en ; {SRC} .',
+    "AnnualReport-reportNumber": "doc:isecg-annual-report-2010 isecg:reportNumber 0 .",
+    "AnnualReport-reportingYear": 'doc:isecg-annual-report-2010 isecg:reportingYear "2011"^^xsd:gYear .',
+    "TechnologyNeed-listedIn": f'technology:x a isecg:TechnologyNeed ; rdfs:label "x"@en ; {SRC} ; skos:notation "X" .',
+    "TechnologyNeed-notation": 'technology:ger-003 skos:notation "GER-3" .',
 }
 
 
@@ -228,3 +318,31 @@ def test_cli_exit_codes_0_and_2(tmp_path):
     assert run_cli("-q", "validate").returncode == 0
     proc = run_cli("validate", "--source", str(tmp_path / "missing"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_the_compiled_validator_is_the_default_and_pyshacl_takes_what_it_refuses(tmp_path):
+    """A shapes graph using a feature the compiler refuses (here sh:equals nested in sh:or)
+    is validated by pySHACL, with one line saying so; --validator sparql refuses it."""
+    for d in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    (tmp_path / "shapes" / "zz-nested.ttl").write_text(
+        "PREFIX agency: <https://w3id.org/isecg/id/agency/>\n"
+        "PREFIX isecg: <https://w3id.org/isecg/ontology#>\n"
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "PREFIX sh: <http://www.w3.org/ns/shacl#>\n"
+        "<https://example.org/Nested> a sh:NodeShape ; sh:targetNode agency:nasa ;\n"
+        "  sh:message \"The acronym is the label.\"@en ; sh:severity sh:Violation ;\n"
+        "  sh:or ( [ sh:path isecg:acronym ; sh:equals rdfs:label ] ) .\n")
+    proc = run_cli("validate", "--source", str(tmp_path))
+    notes = [line for line in proc.stderr.splitlines() if "pySHACL instead" in line]
+    assert len(notes) == 1 and notes[0].startswith("validate: shape ")
+    assert "the sh:equals constraint component is not supported" in notes[0]
+    assert proc.returncode == 1  # "NASA" is not "NASA"@en: pySHACL found it
+    [line] = proc.stdout.splitlines()
+    assert line.startswith("[VIOLATION] data/agencies.ttl:") and " agency:nasa " in line
+    assert "The acronym is the label. (sh:or" in line
+    strict = run_cli("validate", "--validator", "sparql", "--source", str(tmp_path))
+    assert strict.returncode == 2 and "sh:equals" in strict.stderr
+    assert "pySHACL instead" not in strict.stderr
+    # and the project's own shapes need no fallback
+    assert "pySHACL" not in run_cli("validate").stderr

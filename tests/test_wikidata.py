@@ -153,7 +153,7 @@ def test_check_flags_a_link_without_its_link_record(wikidata, tmp_path):
         shutil.copytree(ROOT / d, src / d)
     with open(src / "data" / "wikidata-links.ttl", "a", encoding="utf-8") as f:
         f.write("\n<https://w3id.org/isecg/id/destination/near-earth-asteroids> "
-                "<http://www.w3.org/2004/02/skos/core#exactMatch> "
+                "<https://schema.org/sameAs> "
                 "<https://www.wikidata.org/wiki/Q405> .\n")
     proc = run_cli("link", "check", "--endpoint", wikidata, "--source", str(src), timeout=120)
     assert proc.returncode == 1

@@ -22,9 +22,28 @@ DATASET_IRI = VOID_IRI + "#dataset"
 SERIES_IRI = DEFAULT_BASE + "releases"  # the dcat:DatasetSeries of every release
 
 
+# The one dcat:Catalog, its publisher and contact point: described in full by the releases
+# catalogue (/releases), named by every release's VoID
+CATALOG_IRI = SERIES_IRI + "#catalog"
+PUBLISHER_IRI = SERIES_IRI + "#publisher"
+CONTACT_IRI = SERIES_IRI + "#contact"
+WIKIDATA_DATASET = VOID_IRI + "#wikidata"  # Wikidata, as the target of our linkset
+
+
 def release_iri(version: str) -> str:
     """The kept release `version` (a dcat:Dataset of the series)."""
     return f"{DEFAULT_BASE}release/{version}"
+
+
+def dataset_iri(version: str | None) -> str:
+    """The dataset a build describes: the release its sources declare, else (no registry) the
+    unversioned build at DATASET_IRI."""
+    return release_iri(version) if version else DATASET_IRI
+
+
+def files_base(version: str | None) -> str:
+    """Where the files of that dataset are published: /release/VERSION/, else /dumps/."""
+    return release_iri(version) + "/" if version else DEFAULT_BASE + "dumps/"
 
 
 # Named graphs of the N-Quads dump; the SPARQL default graph is their union.
@@ -81,6 +100,16 @@ PREFIXES = {
     "claim": ID_BASE + "claim/",
     "name": ID_BASE + "name/",
     "quotation": ID_BASE + "quotation/",
+    "meeting": ID_BASE + "meeting/",
+    "participation": ID_BASE + "participation/",
+    "place": ID_BASE + "place/",
+    "post": ID_BASE + "post/",
+    "tenure": ID_BASE + "tenure/",
+    "unit": ID_BASE + "unit/",
+    "activity": ID_BASE + "activity/",
+    "organization": ID_BASE + "organization/",
+    "dispute": ID_BASE + "dispute/",
+    "technology": ID_BASE + "technology/",
     "wd": WIKIDATA_ENTITY,
     "org": "http://www.w3.org/ns/org#",
     "time": "http://www.w3.org/2006/time#",
@@ -139,4 +168,3 @@ BODY_TIMEOUT = 30.0                  # seconds to send a request body once its h
 WIKIDATA_TIMEOUT = 30.0              # seconds per request to a Wikidata endpoint
 # The build (`build`, `validate`)
 REASON_BUDGET = 60.0                 # seconds for reasoning
-PYSHACL_LIMIT = 50_000               # triples up to which pySHACL validates (then the SPARQL one)

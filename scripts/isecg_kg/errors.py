@@ -2,6 +2,7 @@
 
     IsecgError
     ├── InputError          input unreadable: syntax errors, missing files (exit 2)
+    │   └── UnsupportedShape  a shape uses what the compiled validator does not implement
     ├── ValidationFailed    the graph does not conform to the shapes (exit 1)
     ├── InconsistencyError  reasoning derived a contradiction (exit 1)
     ├── BuildError          the build could not write its output (exit 2)
@@ -36,6 +37,15 @@ class InputError(IsecgError):
             if column is not None:
                 where += f":{column}"
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class UnsupportedShape(InputError):
+    """A shape uses a SHACL feature the compiled validator refuses (pySHACL implements it);
+    ``reason`` names the shape and the feature."""
+
+    def __init__(self, reason: str, *, path: str | None = None):
+        self.reason = reason
+        super().__init__(f"{reason} (use --validator pyshacl)", path=path)
 
 
 class ValidationFailed(IsecgError):

@@ -32,11 +32,15 @@ FOAF = PREFIXES["foaf"]
 PROV = PREFIXES["prov"]
 ORG = PREFIXES["org"]
 TIME = PREFIXES["time"]
+SCHEMA = PREFIXES["schema"]
 ISECG = ONTOLOGY_NS
 # Vocabularies the release descriptions use without a prefix of the project's table.
 SPDX = "http://spdx.org/rdf/terms#"
 ADMS = "http://www.w3.org/ns/adms#"
 CS = "http://purl.org/vocab/changeset/schema#"  # Talis Changeset (the changelog)
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+DCATAP = "http://data.europa.eu/r5r/"  # DCAT-AP's own terms (dcatap:availability)
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"  # EU controlled vocabularies
 
 RDF_TYPE = RDF + "type"
 XSD_STRING = XSD + "string"
@@ -82,6 +86,12 @@ def media_type(name: str) -> str:
         return GZIP
     f = BY_SUFFIX.get(suffix)
     return f.media_type if f is not None else "application/octet-stream"
+
+
+def payload_media_type(name: str) -> str:
+    """The media type of what a file holds: a .gz file's is that of the file inside (DCAT 3:
+    dcat:mediaType is the payload's, dcat:compressFormat says gzip)."""
+    return media_type(name[:-3] if name.endswith(".gz") else name)
 
 
 # --- prefixed names -----------------------------------------------------------------------------

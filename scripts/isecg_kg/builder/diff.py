@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg.config import DATASET_IRI, GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
+from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
 from isecg_kg.errors import InputError
-from isecg_kg.rdf import BY_SUFFIX, DCAT, DCT, ISECG, RDF_TYPE, RDFS, SKOS, qname
+from isecg_kg.rdf import BY_SUFFIX, DCT, ISECG, RDF_TYPE, RDFS, SKOS, qname
 
 UNTYPED = "(untyped)"
 LABELS = (SKOS + "prefLabel", RDFS + "label", DCT + "title", ISECG + "acronym")
@@ -77,12 +77,9 @@ class Changelog:
 # --- reading a release ------------------------------------------------------------------------
 
 def _version_of(directory: Path) -> str | None:
-    void = directory / "void.ttl"
-    if not void.is_file():
-        return None
-    found = [t.object.value for t in ox.parse(path=str(void), format=ox.RdfFormat.TURTLE)
-             if t.predicate.value == DCAT + "version" and t.subject.value == DATASET_IRI]
-    return found[0] if found else None
+    from isecg_kg.builder.void import version_of
+
+    return version_of(directory / "void.ttl")
 
 
 def read_side(path: Path, *, inferred: bool = False) -> Side:

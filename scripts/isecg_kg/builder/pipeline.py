@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pyoxigraph as ox
 
@@ -29,6 +29,9 @@ from isecg_kg.checksums import sha256, write_sums
 from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY, REASON_BUDGET
 from isecg_kg.errors import BuildError, ValidationFailed
 from isecg_kg.rdf import used_prefixes
+
+if TYPE_CHECKING:
+    from isecg_kg.builder.void import DataVoid
 
 KEPT = "releases"  # kept release directories below the build output: carried over, untouched
 
@@ -89,7 +92,7 @@ class Asserted(NamedTuple):
     ontology: list[bytes]  # sorted, distinct N-Triples lines
     data: list[bytes]
     triples: int           # distinct triples of both
-    void: list[ox.Triple]  # describe_data's
+    void: DataVoid         # describe_data's
 
 
 def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
@@ -139,10 +142,11 @@ def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[byte
     compress(tmp / "isecg-inferred.nt")
 
 
-def write_void(tmp: Path, data_void: list[ox.Triple], inferred_count: int,
+def write_void(tmp: Path, data_void: DataVoid, inferred_count: int,
                digests: dict[Path, str]) -> None:
     """void.ttl over the dumps and their gzips, then SHA256SUMS (known digests reused)."""
     from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.dcat import prefixes
     from isecg_kg.builder.void import describe_release
 
     def digest(path: Path) -> str:
@@ -150,7 +154,8 @@ def write_void(tmp: Path, data_void: list[ox.Triple], inferred_count: int,
 
     void = describe_release(data_void, inferred_count, sorted(digests) + [tmp / "context.jsonld"],
                             digest)
-    ser.write_rdf(ser.parse_lines(ser.graph_lines(void)), tmp / "void.ttl", ox.RdfFormat.TURTLE)
+    void = ser.parse_lines(ser.graph_lines(void))
+    ser.write_rdf(void, tmp / "void.ttl", ox.RdfFormat.TURTLE, prefixes(void))
     write_sums(tmp, digest)
 
 

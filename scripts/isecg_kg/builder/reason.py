@@ -10,7 +10,7 @@ Two reasoners give the same answer on our data (a test holds them to it):
 
 Both work on copies and never mutate their input. An inconsistency (disjointness clash, an
 ``owl:Nothing`` member, two values of a functional property) raises InconsistencyError.
-Identity links use skos:exactMatch, never owl:sameAs, so no reasoner copies statements across
+Identity links use schema:sameAs, never owl:sameAs, so no reasoner copies statements across
 our IRIs and Wikidata's.
 """
 
@@ -24,7 +24,6 @@ from functools import partial
 
 import pyoxigraph as ox
 
-from isecg_kg import children
 from isecg_kg.config import REASON_BUDGET, RULES_DIR
 from isecg_kg.errors import BuildError, InconsistencyError
 from isecg_kg.rdf import OWL, RDF, RDF_TYPE, RDFS, XSD
@@ -298,6 +297,8 @@ def _owlrl_child(ntriples: bytes) -> bytes:
 def owlrl_closure(triples: Iterable[ox.Triple], budget: float = REASON_BUDGET) -> set[ox.Triple]:
     """owlrl's whole OWL RL closure (asserted triples included), computed in a child process
     killed at the budget ("spawn": the build runs thread pools, which a fork would copy)."""
+    from isecg_kg import children  # multiprocessing: 30 ms of every build's start, owlrl only
+
     data = ox.serialize((ox.Quad(t.subject, t.predicate, t.object) for t in triples),
                         format=ox.RdfFormat.N_QUADS)
     try:

@@ -16,7 +16,7 @@ from itertools import count
 
 import pyoxigraph as ox
 
-from isecg_kg.errors import InputError
+from isecg_kg.errors import InputError, UnsupportedShape
 from isecg_kg.rdf import OWL, RDF, RDFS, SH, XSD
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
@@ -168,9 +168,9 @@ class ShapesGraph:
         return out
 
 
-def unsupported(shape, what: str) -> InputError:
-    return InputError(f"shape {term_label(shape)}: {what} is not supported by the SPARQL validator "
-                      f"(use --validator pyshacl)", path="shapes")
+def unsupported(shape, what: str) -> UnsupportedShape:
+    return UnsupportedShape(f"shape {term_label(shape)}: {what} is not supported by the SPARQL "
+                            "validator", path="shapes")
 
 
 def _term_sparql(term, shape, what: str) -> str:

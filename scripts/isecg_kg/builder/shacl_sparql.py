@@ -129,8 +129,19 @@ def load_store(triples: Iterable[ox.Triple]) -> ox.Store:
     return store
 
 
-class _Validator(ShapeCompiler):
+class Validator(ShapeCompiler):
     """The compiled queries run, each failing row a Result."""
+
+    def results(self, shape) -> list[Result]:
+        """Every result of one shape with targets (its property shapes and SPARQL constraints
+        included), in the order found."""
+        found: list[Result] = []
+        self.validate_shape(shape, lambda var: self.target(shape, var), found)
+        return found
+
+    def targeted(self) -> list:
+        """The shapes that have targets, in a stable order: what validate_store runs."""
+        return [s for s in sorted(self.g.subjects(), key=str) if self.has_targets(s)]
 
     # -- top-level validation -----------------------------------------------------------------
 
@@ -432,21 +443,13 @@ def validate_store(store: ox.Store, shapes: Iterable[ox.Triple], *,
     conforms when `conforms(results)`. Raises InputError for a shape that uses a SHACL feature
     this validator does not implement, naming the shape and the feature.
     """
-    g = ShapesGraph(shapes)
     kw = {"use_default_graph_as_union": True} if use_default_graph_as_union else {}
-    c = _Validator(store, g, kw)
-
-    def validate(shape) -> list[Result]:
-        found: list[Result] = []
-        c.validate_shape(shape, lambda var: c.target(shape, var), found)
-        return found
-
+    c = Validator(store, ShapesGraph(shapes), kw)
     # Shapes are independent and pyoxigraph evaluates their queries without the GIL, so two
     # threads keep two cores busy; results are gathered in shape order all the same.
     results: list[Result] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for found in pool.map(validate, [s for s in sorted(g.subjects(), key=str)
-                                         if c.has_targets(s)]):
+        for found in pool.map(c.results, c.targeted()):
             results.extend(found)
     results.sort(key=lambda r: (str(r.source_shape), str(r.focus), str(r.value), r.component.value,
                                 r.message))

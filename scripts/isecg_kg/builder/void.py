@@ -1,18 +1,29 @@
-"""Describe the release: VoID statistics and DCAT 3 distributions of every dump.
+"""Describe the build: VoID statistics and DCAT-AP 3 (builder/dcat.py) of every dump.
 
-Every node has a hash IRI on the VoID document (…/void#…), so the description holds no blank
-nodes and is dereferenceable as a whole. Nothing here depends on the clock: the same dumps give
-the same void.ttl.
+A build of sources that declare a data release (data/releases/releases.toml) describes that
+release: the dataset https://w3id.org/isecg/release/VERSION, its files at
+https://w3id.org/isecg/release/VERSION/FILE, so the void.ttl a release keeps names the
+release's own files (releases before 0.3.0 named /dumps/ and one dataset IRI for all; the
+releases catalogue states that erratum). A build without a registry describes itself at
+https://w3id.org/isecg/void#dataset with its files under /dumps/.
+
+The dataset is what the SPARQL endpoint and isecg.nq hold: the asserted graph (ontology and
+data) and the entailments, two void:subsets whose triples add up to the dataset's (they are
+disjoint by construction). The statistics and partitions count the asserted subset. Nothing
+here depends on the clock: the same dumps give the same void.ttl.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from isecg_kg.builder import dcat
+from isecg_kg.builder.dcat import count, n, part, text
 from isecg_kg.checksums import sha256
 from isecg_kg.config import (
     DATASET_IRI,
@@ -20,150 +31,172 @@ from isecg_kg.config import (
     ID_BASE,
     ONTOLOGY_IRI,
     SERIES_IRI,
-    VOID_IRI,
+    WIKIDATA_DATASET,
     WIKIDATA_ENTITY,
+    dataset_iri,
+    files_base,
     release_iri,
 )
-from isecg_kg.rdf import CC0, DCAT, DCT, FOAF, IANA, OWL, RDF, SKOS, SPDX, VOID, XSD, media_type
+from isecg_kg.rdf import DCAT, DCT, FOAF, OWL, PROV, RDF, VOID
 
 SOURCE_DOCUMENTS = ("nasa-about-isecg", "exploring-together", "isecg-15th-anniversary")
+LINK_PREDICATE = "https://schema.org/sameAs"  # identity links (see the ontology's comment)
+DUMPS = {"isecg.nq": "", "isecg.nt": "asserted", "isecg.ttl": "asserted",
+         "isecg-inferred.nt": "inferred"}  # void:dataDump of the dataset or its subset
 
 
-def _n(iri: str) -> ox.NamedNode:
-    return ox.NamedNode(iri)
+@dataclass(frozen=True)
+class DataVoid:
+    """What describe_data found: the triples, and where the dataset and its files are."""
 
-
-def _int(n: int) -> ox.Literal:
-    return ox.Literal(str(n), datatype=_n(XSD + "integer"))
+    triples: list[ox.Triple]
+    dataset: str       # the dataset's IRI
+    base: str          # the IRI its files are below
+    released: bool     # the build of a declared release (its files are kept, never change)
+    asserted: int      # distinct asserted triples
 
 
 def _slug(iri: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in iri.split("//", 1)[-1]).strip("-")
 
 
-def _adder(out: list[ox.Triple]):
-    def add(s, p, o):
-        out.append(ox.Triple(s, _n(p), o))
-    return add
+def statistics(asserted: list[ox.Triple]) -> dict:
+    """The figures VoID gives for a set of distinct triples: entities (IRIs below the id/
+    space that are subjects), distinct subjects and objects, and per class (distinct rdf:type
+    objects) its instances, per property its triples."""
+    subjects = {t.subject for t in asserted}
+    instances: dict[str, set] = {}
+    for t in asserted:
+        if t.predicate.value == RDF + "type" and isinstance(t.object, ox.NamedNode):
+            instances.setdefault(t.object.value, set()).add(t.subject)
+    return {
+        "triples": len(asserted),
+        "entities": sum(1 for s in subjects
+                        if isinstance(s, ox.NamedNode) and s.value.startswith(ID_BASE)),
+        "distinctSubjects": len(subjects),
+        "distinctObjects": len({t.object for t in asserted}),
+        "classes": {c: len(s) for c, s in instances.items()},
+        "properties": dict(Counter(t.predicate.value for t in asserted)),
+    }
 
 
-def _lit(text: str, lang: str | None = None) -> ox.Literal:
-    return ox.Literal(text, language=lang) if lang else ox.Literal(text)
+def wikidata_links(asserted: list[ox.Triple]) -> int:
+    """The identity links to Wikidata items that the data asserts (of entities and terms)."""
+    return sum(1 for t in asserted if t.predicate.value == LINK_PREDICATE
+               and isinstance(t.object, ox.NamedNode)
+               and t.object.value.startswith(WIKIDATA_ENTITY))
 
 
-def describe_data(asserted: list[ox.Triple], registry=None) -> list[ox.Triple]:
-    """VoID triples of the dataset these triples make: header, version, statistics, partitions,
-    linkset. The version and the previous release come from the registry (release.Registry) of
-    the sources; a source tree without one makes an unversioned dataset.
+def describe_data(asserted: list[ox.Triple], registry=None) -> DataVoid:
+    """VoID and DCAT triples of the dataset these (distinct, asserted) triples make: the
+    catalog and series it belongs to, its header, the asserted subset's statistics and
+    partitions, the Wikidata linkset. The version and the previous release come from the
+    registry (release.Registry) of the sources; a source tree without one makes an unversioned
+    dataset.
 
     Apart from describe_release so the build can compute them while the reasoner runs.
     """
-    ds = _n(DATASET_IRI)
-    out: list[ox.Triple] = []
-    add = _adder(out)
-    add(ds, RDF + "type", _n(VOID + "Dataset"))
-    add(ds, RDF + "type", _n(DCAT + "Dataset"))
-    add(ds, DCT + "title", _lit("ISECG knowledge graph", "en"))
-    add(ds, DCT + "description", _lit(
-        "The International Space Exploration Coordination Group: its member space agencies and "
-        "their countries, the documents they wrote together, who contributed to what, and the "
-        "source of every claim.", "en"))
-    add(ds, DCT + "license", _n(CC0))
     version = registry.version if registry is not None else None
+    ds, base = n(dataset_iri(version)), files_base(version)
+    out: list[ox.Triple] = []
+    add = dcat.adder(out)
     if version is not None:
-        add(ds, OWL + "versionInfo", _lit(version))
-        add(ds, DCAT + "version", _lit(version))
-        add(ds, DCAT + "inSeries", _n(SERIES_IRI))
-        add(ds, DCT + "isVersionOf", _n(SERIES_IRI))
+        dcat.catalog(add, [SERIES_IRI, ds.value])
+        dcat.series(add)
+        title = f"{dcat.TITLE}, release {version}"
+        landing = f"{dcat.RELEASES_PAGE}#release-{version}"
+    else:
+        dcat.agents(add)
+        title, landing = f"{dcat.TITLE} (unversioned build)", dcat.LANDING_PAGE
+    dcat.dataset(add, ds, title, dcat.DESCRIPTION, landing)
+    add(ds, RDF + "type", n(VOID + "Dataset"))
+    if version is not None:
+        add(ds, OWL + "versionInfo", ox.Literal(version))
+        add(ds, DCAT + "version", ox.Literal(version))
+        add(ds, DCAT + "inSeries", n(SERIES_IRI))
+        add(ds, DCT + "isVersionOf", n(SERIES_IRI))
         previous = registry.previous(version)
         if previous is not None:
-            add(ds, DCAT + "previousVersion", _n(release_iri(previous.version)))
-    add(ds, VOID + "uriSpace", _lit(ID_BASE))
-    add(ds, VOID + "rootResource", _n(ID_BASE + "group/isecg"))
-    add(ds, VOID + "vocabulary", _n(ONTOLOGY_IRI))
-    add(ds, VOID + "sparqlEndpoint", _n(DEFAULT_BASE + "sparql"))
-    add(ds, DCAT + "landingPage", _n(DEFAULT_BASE))
-    for doc in SOURCE_DOCUMENTS:
-        add(ds, DCT + "source", _n(ID_BASE + "document/" + doc))
+            add(ds, DCAT + "previousVersion", n(release_iri(previous.version)))
+    add(ds, VOID + "uriSpace", ox.Literal(ID_BASE))
+    add(ds, VOID + "rootResource", n(ID_BASE + "group/isecg"))
+    add(ds, VOID + "vocabulary", n(ONTOLOGY_IRI))
+    add(ds, VOID + "sparqlEndpoint", n(DEFAULT_BASE + "sparql"))
+    for doc in SOURCE_DOCUMENTS:  # documents, not datasets: so not dct:source (DCAT-AP)
+        add(ds, PROV + "wasDerivedFrom", n(ID_BASE + "document/" + doc))
+    dcat.temporal(add, ds, dcat.time_span(
+        (t.predicate.value, t.object.value) for t in asserted if isinstance(t.object, ox.Literal)))
 
-    subjects = {t.subject for t in asserted}
-    entities = {s for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(ID_BASE)}
-    add(ds, VOID + "triples", _int(len(asserted)))
-    add(ds, VOID + "entities", _int(len(entities)))
-    add(ds, VOID + "distinctSubjects", _int(len(subjects)))
-    add(ds, VOID + "distinctObjects", _int(len({t.object for t in asserted})))
-    classes = Counter(t.object.value for t in asserted
-                      if t.predicate.value == RDF + "type" and isinstance(t.object, ox.NamedNode)
-                      and isinstance(t.subject, ox.NamedNode)
-                      and t.subject.value.startswith(ID_BASE))
-    properties = Counter(t.predicate.value for t in asserted)
-    add(ds, VOID + "classes", _int(len(classes)))
-    add(ds, VOID + "properties", _int(len(properties)))
-    for cls, n in sorted(classes.items()):
-        part = _n(f"{VOID_IRI}#class-{_slug(cls)}")
-        add(ds, VOID + "classPartition", part)
-        add(part, VOID + "class", _n(cls))
-        add(part, VOID + "entities", _int(n))
-    for prop, n in sorted(properties.items()):
-        part = _n(f"{VOID_IRI}#property-{_slug(prop)}")
-        add(ds, VOID + "propertyPartition", part)
-        add(part, VOID + "property", _n(prop))
-        add(part, VOID + "triples", _int(n))
+    asserted_part = n(part(ds.value, "asserted"))
+    add(ds, VOID + "subset", asserted_part)
+    add(asserted_part, RDF + "type", n(VOID + "Dataset"))
+    add(asserted_part, DCT + "title", text("The asserted graph: ontology and data"))
+    add(asserted_part, DCT + "description", text(
+        "The triples of the ontology and the data as their sources state them, without "
+        "entailments."))
+    stats = statistics(asserted)
+    for key in ("triples", "entities", "distinctSubjects", "distinctObjects"):
+        add(asserted_part, VOID + key, count(stats[key]))
+    add(asserted_part, VOID + "classes", count(len(stats["classes"])))
+    add(asserted_part, VOID + "properties", count(len(stats["properties"])))
+    for cls, k in sorted(stats["classes"].items()):
+        node = n(part(ds.value, f"class-{_slug(cls)}"))
+        add(asserted_part, VOID + "classPartition", node)
+        add(node, VOID + "class", n(cls))
+        add(node, VOID + "entities", count(k))
+    for prop, k in sorted(stats["properties"].items()):
+        node = n(part(ds.value, f"property-{_slug(prop)}"))
+        add(asserted_part, VOID + "propertyPartition", node)
+        add(node, VOID + "property", n(prop))
+        add(node, VOID + "triples", count(k))
 
-    inf = _n(VOID_IRI + "#inferred")
-    add(ds, VOID + "subset", inf)
-    add(inf, RDF + "type", _n(VOID + "Dataset"))
-    add(inf, DCT + "title", _lit("Entailments of the ISECG knowledge graph", "en"))
-    add(inf, DCT + "description", _lit(
-        "Triples entailed by the ontology (RDFS and the OWL RL rules it uses) and not asserted.",
-        "en"))
-
-    links = [t for t in asserted if t.predicate.value == SKOS + "exactMatch"
-             and isinstance(t.object, ox.NamedNode) and t.object.value.startswith(WIKIDATA_ENTITY)
-             and t.subject.value.startswith(ID_BASE)]
-    wd, linkset = _n(VOID_IRI + "#wikidata"), _n(VOID_IRI + "#wikidata-links")
-    add(wd, RDF + "type", _n(VOID + "Dataset"))
-    add(wd, DCT + "title", _lit("Wikidata", "en"))
-    add(wd, FOAF + "homepage", _n("https://www.wikidata.org/"))
-    add(wd, VOID + "uriSpace", _lit(WIKIDATA_ENTITY))
-    add(ds, VOID + "subset", linkset)
-    add(linkset, RDF + "type", _n(VOID + "Linkset"))
-    add(linkset, VOID + "subjectsTarget", ds)
+    wd, linkset = n(WIKIDATA_DATASET), n(part(ds.value, "wikidata-links"))
+    add(wd, RDF + "type", n(VOID + "Dataset"))
+    add(wd, DCT + "title", text("Wikidata"))
+    add(wd, FOAF + "homepage", n("https://www.wikidata.org/"))
+    add(wd, VOID + "uriSpace", ox.Literal(WIKIDATA_ENTITY))
+    add(asserted_part, VOID + "subset", linkset)
+    add(linkset, RDF + "type", n(VOID + "Linkset"))
+    add(linkset, DCT + "title", text("Identity links to Wikidata items"))
+    add(linkset, VOID + "subjectsTarget", asserted_part)
     add(linkset, VOID + "objectsTarget", wd)
-    add(linkset, VOID + "linkPredicate", _n(SKOS + "exactMatch"))
-    add(linkset, VOID + "triples", _int(len(links)))
-    return out
+    add(linkset, VOID + "linkPredicate", n(LINK_PREDICATE))
+    add(linkset, VOID + "triples", count(wikidata_links(asserted)))
+    return DataVoid(out, ds.value, base, version is not None, len(asserted))
 
 
-def describe_release(data: list[ox.Triple], inferred_count: int, dumps: list[Path],
+def describe_release(data: DataVoid, inferred_count: int, dumps: list[Path],
                      digest: Callable[[Path], str] = sha256) -> list[ox.Triple]:
-    """VoID + DCAT triples for a release: describe_data's triples, the count of entailments
-    and every dump file with its size and SHA-256 (`digest`, so known sums are not redone)."""
-    ds = _n(DATASET_IRI)
-    out = list(data)
-    add = _adder(out)
-    add(_n(VOID_IRI + "#inferred"), VOID + "triples", _int(inferred_count))
+    """VoID + DCAT triples of a build: describe_data's, the count of entailments (the second
+    subset), the dataset's total, and every dump as a distribution with its size and SHA-256
+    (`digest`, so known sums are not redone), with the classes of the values DCAT-AP checks."""
+    ds = n(data.dataset)
+    out = list(data.triples)
+    add = dcat.adder(out)
+    inferred = n(part(data.dataset, "inferred"))
+    add(ds, VOID + "triples", count(data.asserted + inferred_count))
+    add(ds, VOID + "subset", inferred)
+    add(inferred, RDF + "type", n(VOID + "Dataset"))
+    add(inferred, DCT + "title", text("Entailments"))
+    add(inferred, DCT + "description", text(
+        "Triples entailed by the ontology (RDFS and the OWL RL rules it uses) and not asserted."))
+    add(inferred, VOID + "triples", count(inferred_count))
     for path in sorted(dumps, key=lambda p: p.name):
-        dist = _n(f"{VOID_IRI}#dump-{_slug(path.name)}")
-        url = _n(DEFAULT_BASE + "dumps/" + path.name)
-        add(ds, DCAT + "distribution", dist)
-        if path.name in ("isecg.nt", "isecg.nq", "isecg.ttl"):
-            add(ds, VOID + "dataDump", url)
-        add(dist, RDF + "type", _n(DCAT + "Distribution"))
-        add(dist, DCT + "title", _lit(path.name))
-        add(dist, DCAT + "downloadURL", url)
-        add(dist, DCAT + "accessURL", url)
-        add(dist, DCAT + "mediaType", _n(IANA + media_type(path.name)))
-        if path.suffix == ".gz":
-            add(dist, DCAT + "compressFormat", _n(IANA + "application/gzip"))
-            add(dist, DCAT + "packageFormat", _n(IANA + media_type(path.stem)))
-        add(dist, DCAT + "byteSize", _int(path.stat().st_size))
-        add(dist, DCT + "license", _n(CC0))
-        checksum = _n(f"{VOID_IRI}#checksum-{_slug(path.name)}")
-        add(dist, SPDX + "checksum", checksum)
-        add(checksum, RDF + "type", _n(SPDX + "Checksum"))
-        add(checksum, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
-        add(checksum, SPDX + "checksumValue", ox.Literal(digest(path),
-                                                         datatype=_n(XSD + "hexBinary")))
-    return out
+        url = data.base + path.name
+        dcat.distribution(add, ds, url, path.stat().st_size, digest(path), stable=data.released)
+        if path.name in DUMPS:
+            holder = part(data.dataset, DUMPS[path.name]) if DUMPS[path.name] else data.dataset
+            add(n(holder), VOID + "dataDump", n(url))
+    return dcat.typed_terms(out)
 
+
+def version_of(path: Path) -> str | None:
+    """The data release a void.ttl describes (its dataset's dcat:version): the dataset is
+    https://w3id.org/isecg/release/VERSION, or in releases before 0.3.0 …/void#dataset."""
+    try:
+        found = [t.object.value for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+                 if t.predicate.value == DCAT + "version" and t.subject.value in
+                 (DATASET_IRI, release_iri(t.object.value))]
+    except (OSError, SyntaxError):
+        return None
+    return found[0] if found else None

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isecg_kg.checksums import sha256
-from isecg_kg.config import DATASET_IRI, DEFAULT_BASE
+from isecg_kg.config import DEFAULT_BASE
 from isecg_kg.errors import InputError
 
-DCAT_VERSION = "http://www.w3.org/ns/dcat#version"
 REQUIRED = ("isecg.nq",)  # the store and every query worker load it
 _LINE = re.compile(r"([0-9a-f]{64}) [ *]([^/\\\x00-\x1f]+)")
 
@@ -146,16 +145,9 @@ def verify_release(dist: Path) -> Release:
 
 def release_version(dist: Path) -> str | None:
     """The data release a build says it is (dcat:version in its void.ttl), or None."""
-    import pyoxigraph as ox
+    from isecg_kg.builder.void import version_of
 
-    path = Path(dist) / "void.ttl"
-    try:
-        for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            if t.subject.value == DATASET_IRI and t.predicate.value == DCAT_VERSION:
-                return t.object.value
-    except (OSError, SyntaxError):
-        pass
-    return None
+    return version_of(Path(dist) / "void.ttl")
 
 
 @dataclass(frozen=True)

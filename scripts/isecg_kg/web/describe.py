@@ -21,12 +21,12 @@ from isecg_kg.config import (
     ONTOLOGY_NS,
     WIKIDATA_ENTITY,
 )
-from isecg_kg.rdf import DCT, ISECG, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, qname
+from isecg_kg.rdf import DCT, ISECG, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, TIME, qname
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
 RDFS_LABEL = ox.NamedNode(RDFS + "label")
 SKOS_PREF = ox.NamedNode(SKOS + "prefLabel")
-SKOS_EXACT = ox.NamedNode(SKOS + "exactMatch")
+SAME_AS = ox.NamedNode(SCHEMA + "sameAs")  # identity links (the ontology says why)
 SKOS_SCOPE = ox.NamedNode(SKOS + "scopeNote")
 DCT_TITLE = ox.NamedNode(DCT + "title")
 DCT_SOURCE = ox.NamedNode(DCT + "source")
@@ -36,6 +36,7 @@ DATE_APPROX = ox.NamedNode(ISECG + "dateIsApproximate")
 ORG_MEMBER = ox.NamedNode(ORG + "member")
 ORG_ORGANIZATION = ox.NamedNode(ORG + "organization")
 ORG_MEMBER_DURING = ox.NamedNode(ORG + "memberDuring")
+ORG_ROLE = ox.NamedNode(ORG + "role")
 MEMBERSHIP = ox.NamedNode(ISECG + "Membership")
 PROV_AGENT = ox.NamedNode(PROV + "agent")
 PROV_ROLE = ox.NamedNode(PROV + "hadRole")
@@ -191,13 +192,20 @@ def membership(store: ox.Store, node: Term, *, from_member: bool) -> Qualified:
                      begins=begins, sources=_sources(store, node), note=_note(store, node))
 
 
+def _in_role(store: ox.Store, node: Term) -> bool:
+    """A membership in a role (org:role: a chair's or lead's tenure) is not a membership of the
+    group; pages show tenures with the agency's record and the group's chairs instead."""
+    return next(_asserted(store, node, ORG_ROLE), None) is not None
+
+
 def memberships(store: ox.Store, iri: str) -> list[Qualified]:
-    """Memberships the entity takes part in, as member or as organization."""
+    """Memberships the entity takes part in, as member or as organization (not tenures)."""
     node = ox.NamedNode(iri)
     out = [membership(store, t.subject, from_member=True)
-           for t in _asserted(store, None, ORG_MEMBER, node)]
+           for t in _asserted(store, None, ORG_MEMBER, node) if not _in_role(store, t.subject)]
     out += [membership(store, t.subject, from_member=False)
-            for t in _asserted(store, None, ORG_ORGANIZATION, node)]
+            for t in _asserted(store, None, ORG_ORGANIZATION, node)
+            if not _in_role(store, t.subject)]
     if any(True for _ in _asserted(store, node, RDF_TYPE, MEMBERSHIP)):
         out.append(membership(store, node, from_member=True))
     return sorted(out, key=lambda q: ((q.other.label.lower() if q.other else ""), q.node.label))
@@ -219,7 +227,9 @@ def contributions(store: ox.Store, iri: str) -> list[Qualified]:
     out = []
     for t in _asserted(store, None, PROV_AGENT, node):
         docs = [d.subject for p in QUALIFIED for d in _asserted(store, None, p, t.subject)]
-        out.append(contribution(store, t.subject, docs[0] if docs else None))
+        if not docs:  # a participation in an event (also prov:agent), not a contribution
+            continue
+        out.append(contribution(store, t.subject, docs[0]))
     for p in QUALIFIED:
         for t in _asserted(store, node, p):
             out.append(contribution(store, t.object, node))
@@ -240,7 +250,7 @@ def describe(store: ox.Store, iri: str, *, incoming_limit: int = INCOMING_LIMIT)
             d.types.append(ref(store, t.object))
             continue
         d.statements.append(Statement(ref(store, t.predicate), ref(store, t.object)))
-        if (t.predicate == SKOS_EXACT and isinstance(t.object, ox.NamedNode)
+        if (t.predicate == SAME_AS and isinstance(t.object, ox.NamedNode)
                 and t.object.value.startswith(WIKIDATA_ENTITY)):
             d.wikidata.append(t.object.value)
     inferred = {q.object for q in store.quads_for_pattern(node, RDF_TYPE, None, _INFERRED)}

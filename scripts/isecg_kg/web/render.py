@@ -19,10 +19,14 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.config import (
-    DATASET_IRI,
+    CATALOG_IRI,
     ONTOLOGY_NS,
     PREFIXES,
+    PUBLISHER_IRI,
+    SERIES_IRI,
     WIKIDATA_ENTITY,
+    dataset_iri,
+    release_iri,
 )
 from isecg_kg.rdf import canonical, mentioned_prefixes
 from isecg_kg.web import conneg
@@ -54,6 +58,10 @@ SCHEMA_TYPES = {  # isecg class -> schema.org type of the embedded JSON-LD
 }
 DOCUMENT_CLASSES = {"Document", "StrategyDocument", "Roadmap", "RoadmapEdition", "Supplement",
                     "Brochure"}
+# schema.org types above that are CreativeWorks: only they take schema:isBasedOn; other things
+# name the documents that state them with schema:subjectOf ("a CreativeWork about this Thing")
+CREATIVE_WORKS = {"CreativeWork", "Report", "WebPage", "Article"}
+SCHEMA_CONTEXT = {"@vocab": "https://schema.org/"}  # inline: the JSON-LD parses offline
 HOME_ORDER = ["SpaceAgency", "CoordinationGroup", "Country", "Region"]
 HOME_LAST = {"Membership", "Contribution", "LinkRecord", "ContributionRole"}
 LICENCE = "https://creativecommons.org/publicdomain/zero/1.0/"
@@ -211,7 +219,12 @@ class LinkedData:
         return s
 
     def void_rdf(self, fmt: str) -> bytes:
-        return serialize([q.triple for q in self.void], fmt)
+        """void.ttl in another syntax, read from the file: a store would rewrite its
+        xsd:nonNegativeInteger sizes (DCAT-AP's datatype) to xsd:integer."""
+        path = Path(self.site.dist) / "void.ttl"
+        triples = [] if self.unavailable("void.ttl") is not None or not path.exists() else \
+            list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+        return serialize(triples, fmt)
 
     # --- pages ----------------------------------------------------------------------------------
     def render(self, template: str, page: str, **context) -> str:
@@ -232,8 +245,12 @@ class LinkedData:
         groups: dict[str, list] = {}
         for st in d.statements:
             groups.setdefault(st.predicate, []).append(st.value)
+        from isecg_kg.web.record import agency_summary, group_overview
+
         return self.render("ld_entity.html", page=f"{thing}.html", d=d, thing=thing,
                            groups=groups, note=note, notes=notes,
+                           summary=agency_summary(self.store, iri),
+                           overview=group_overview(self.store, iri),
                            jsonld=script_json(self.schema_org(d)))
 
     def schema_org(self, d: D.Description) -> dict:
@@ -243,7 +260,7 @@ class LinkedData:
         stype = next((SCHEMA_TYPES[c] for c in local if c in SCHEMA_TYPES), None)
         if stype is None:
             stype = "CreativeWork" if DOCUMENT_CLASSES & set(local) else "Thing"
-        data = {"@context": {"@vocab": "https://schema.org/"}, "@id": d.iri, "@type": stype,
+        data = {"@context": SCHEMA_CONTEXT, "@id": d.iri, "@type": stype,
                 "name": d.label, "url": d.iri}
         same = d.wikidata
         if same:
@@ -269,12 +286,88 @@ class LinkedData:
                    if c.other and c.document and c.document.iri == d.iri]
         if authors:
             data["contributor"] = [{"@id": a.iri, "name": a.label} for a in authors]
-        sources = by_pred.get("dcterms:source", [])
+        sources = [{"@id": s.iri} for s in by_pred.get("dcterms:source", []) if s.iri]
         if sources:
-            data["isBasedOn"] = [{"@id": s.iri} for s in sources if s.iri]
+            data["isBasedOn" if stype in CREATIVE_WORKS else "subjectOf"] = sources
+        return data
+
+    def _creator(self) -> dict:
+        from isecg_kg.builder.dcat import PUBLISHER_NAME
+
+        return {"@type": "Organization", "@id": PUBLISHER_IRI, "name": PUBLISHER_NAME,
+                "url": self.site.base}
+
+    def _catalog(self) -> dict:
+        from isecg_kg.builder.dcat import TITLE
+
+        return {"@type": "DataCatalog", "@id": CATALOG_IRI, "name": f"{TITLE}: catalogue",
+                "url": self.site.base + "releases.html"}
+
+    def dataset_jsonld(self, downloads: list[dict]) -> dict:
+        """The release served as a schema.org Dataset, with what dataset search engines ask for:
+        name, description, licence, creator, the page's own address and every download (at
+        its release address once the build is the published release, else under /dumps/)."""
+        from isecg_kg.builder.dcat import DESCRIPTION, KEYWORDS, TITLE
+
+        version = self.site.release_version
+        versioned = version != "unversioned"
+        kept = self.site.kept_release(version) if self.site.published else None
+
+        def address(d: dict) -> str:  # the release's own copy where it is this very file
+            if kept is not None and kept.sums.get(d["name"]) == d["sha256"]:
+                return release_iri(version) + "/" + d["name"]
+            return self.site.base + "dumps/" + d["name"]
+
+        data = {"@context": SCHEMA_CONTEXT, "@id": dataset_iri(version if versioned else None),
+                "@type": "Dataset", "name": TITLE, "description": DESCRIPTION,
+                "license": LICENCE, "url": self.site.base, "isAccessibleForFree": True,
+                "keywords": list(KEYWORDS), "creator": self._creator(),
+                "publisher": self._creator(), "includedInDataCatalog": self._catalog(),
+                "distribution": [
+                    {"@type": "DataDownload", "name": d["name"], "encodingFormat": d["type"],
+                     "contentUrl": address(d)} for d in downloads]}
+        if versioned:
+            data["version"] = version
+            info = self.site.release_info()
+            if info["issued"] and self.site.published:
+                data["datePublished"] = info["issued"]
+        return data
+
+    def releases_jsonld(self) -> dict:
+        """The series of kept releases as a schema.org Dataset whose parts are the releases,
+        each with its own files; the series' distribution is the newest release's."""
+        from isecg_kg.builder.dcat import (
+            KEYWORDS,
+            SERIES_DESCRIPTION,
+            TITLE,
+            describe_file,
+            file_media_type,
+        )
+
+        def files(k) -> list[dict]:
+            return [{"@type": "DataDownload", "name": name, "description": describe_file(name),
+                     "encodingFormat": dump_type(name) if name.endswith(".gz")
+                     else file_media_type(name),
+                     "contentUrl": release_iri(k.version) + "/" + name}
+                    for name in sorted(k.sums) if describe_file(name)]
+
+        common = {"license": LICENCE, "creator": self._creator(), "publisher": self._creator(),
+                  "isAccessibleForFree": True, "keywords": list(KEYWORDS)}
+        parts = [{"@type": "Dataset", "@id": release_iri(k.version),
+                  "name": f"{TITLE}, release {k.version}", "version": k.version,
+                  "datePublished": k.entry.issued, "url": release_iri(k.version),
+                  "description": k.description, **common, "distribution": files(k)}
+                 for k in self.site.kept if k.available]
+        data = {"@context": SCHEMA_CONTEXT, "@id": SERIES_IRI, "@type": "Dataset",
+                "name": f"{TITLE}: every release", "description": SERIES_DESCRIPTION,
+                "url": self.site.base + "releases.html", **common,
+                "includedInDataCatalog": self._catalog(), "hasPart": parts}
+        if parts:
+            data["distribution"] = parts[0]["distribution"]  # the newest release's files
         return data
 
     def home_html(self) -> str:
+        from isecg_kg.web.participation import participation_svg
         from isecg_kg.web.svg import membership_svg
 
         def order(row):  # the things people look for first; n-ary records last
@@ -285,15 +378,12 @@ class LinkedData:
         counts = sorted(D.class_counts(self.store, ONTOLOGY_NS), key=order)
         lists = [(cls, D.instances(self.store, cls.iri)) for cls, _ in counts]
         downloads = self.downloads()
-        dataset = {"@context": {"@vocab": "https://schema.org/"}, "@id": DATASET_IRI,
-                   "@type": "Dataset", "name": "ISECG knowledge graph", "license": LICENCE,
-                   "url": DATASET_IRI, "version": self.site.release_version,
-                   "distribution": [{"@type": "DataDownload", "contentUrl": d["url"],
-                                     "encodingFormat": d["media"]} for d in downloads]}
+        dataset = self.dataset_jsonld(downloads)
         return self.render("ld_home.html", page="/index.html", counts=counts, lists=lists,
                            downloads=downloads, svg=membership_svg(self.store),
+                           participation=participation_svg(self.store),
                            closed={ONTOLOGY_NS + c for c in HOME_LAST},
-                           jsonld=script_json(dataset), dataset=DATASET_IRI,
+                           jsonld=script_json(dataset), dataset=dataset["@id"],
                            release=self.site.release_info())
 
     def releases_html(self) -> str:
@@ -309,7 +399,8 @@ class LinkedData:
         sizes = {k.version: {name: size(k.directory / name) for name in k.sums}
                  for k in kept if k.available}
         return self.render("ld_releases.html", page="/releases.html", releases=kept,
-                           sizes=sizes, current=self.site.release_info())
+                           sizes=sizes, current=self.site.release_info(),
+                           jsonld=script_json(self.releases_jsonld()))
 
     def catalogue_rdf(self, fmt: str) -> bytes:
         """The DCAT description of the release series (catalog.py) in an RDF syntax."""
@@ -329,8 +420,9 @@ class LinkedData:
                 digest, _, name = line.partition("  ")
                 sums[name.strip().lstrip("*")] = digest.strip()
         q = """PREFIX dcat: <http://www.w3.org/ns/dcat#> PREFIX spdx: <http://spdx.org/rdf/terms#>
-        SELECT ?url ?media ?size ?sum WHERE { ?d dcat:downloadURL ?url .
-          OPTIONAL { ?d dcat:mediaType ?media } OPTIONAL { ?d dcat:byteSize ?size }
+        SELECT ?url ?media ?zip ?size ?sum WHERE { ?d dcat:downloadURL ?url .
+          OPTIONAL { ?d dcat:mediaType ?media } OPTIONAL { ?d dcat:compressFormat ?zip }
+          OPTIONAL { ?d dcat:byteSize ?size }
           OPTIONAL { ?d spdx:checksum/spdx:checksumValue ?sum } }"""
         rows, seen = [], set()
         for r in self.void.query(q, use_default_graph_as_union=True):
@@ -341,6 +433,8 @@ class LinkedData:
             seen.add(name)
             media = r["media"].value if r["media"] is not None else ""
             media = media.rsplit("/media-types/", 1)[-1]
+            if r["zip"] is not None:  # DCAT 3: the payload's media type, compressed
+                media += ", " + r["zip"].value.rsplit("/", 1)[-1]
             rows.append(self._download(name, url, media, r["size"] and int(r["size"].value),
                                        r["sum"].value if r["sum"] is not None else
                                        sums.get(name)))
@@ -355,7 +449,9 @@ class LinkedData:
         path = Path(self.site.dist) / name
         if size is None and path.is_file():
             size = path.stat().st_size
-        return {"name": name, "url": url, "path": self.site.path_of(url) or f"/dumps/{name}",
+        # linked at /dumps/, where the build served is: the VoID's URL is the release's, and an
+        # unpublished build's files are not (yet) that release's
+        return {"name": name, "url": url, "path": f"/dumps/{name}", "type": dump_type(name),
                 "media": media or dump_type(name), "size": size, "sha256": digest}
 
     @cached_property

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from isecg_kg.config import DATASET_IRI, GRAPHS, PREDECLARED
+from isecg_kg.config import GRAPHS, PREDECLARED, dataset_iri
 from isecg_kg.sparql.engine import Limits
 from isecg_kg.web.context import Site
 
@@ -61,6 +61,8 @@ class ServiceDescription:
                         f"{self.site.release_version}; earlier releases are not queryable "
                         "here, they are kept as downloads under /release/VERSION/ (listed at "
                         "/releases).")
+        version = self.site.release_version  # the dataset its VoID describes (builder/void.py)
+        source = dataset_iri(None if version == "unversioned" else version)
         return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix formats: <http://www.w3.org/ns/formats/> .
@@ -83,7 +85,7 @@ class ServiceDescription:
     rdfs:comment {json.dumps(limits)}@en ;
     sd:defaultDataset [
         a sd:Dataset ;
-        dcterms:source <{DATASET_IRI}> ;
+        dcterms:source <{source}> ;
         dcat:version {json.dumps(self.site.release_version)} ;
         rdfs:comment "The default graph is the union of the named graphs (sd:UnionDefaultGraph). The inferred graph holds entailments materialized by the build, so queries are evaluated under simple entailment."@en ;
         rdfs:comment {json.dumps(release_note)}@en ;

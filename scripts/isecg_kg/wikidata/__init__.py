@@ -5,20 +5,21 @@ polite SPARQL client), ``linking`` (``link check``), ``suggestions`` (``--sugges
 ``quickstatements`` (``link quickstatements``), ``command`` (the ``link`` subcommand).
 
 The links
-    ``data/wikidata-links.ttl`` holds every link: ``skos:exactMatch wd:Q…`` on the entity, plus one
+    ``data/wikidata-links.ttl`` holds every link: ``schema:sameAs wd:Q…`` on the entity, plus one
     ``isecg:LinkRecord`` per link saying where the QID was seen (``isecg:evidence``), when it was
     recorded (``dcterms:created``) and against which reference (``dcterms:source``). Only QIDs that
     ``shared/reference/wikidata.md`` gives are linked; everything else stays unlinked and is
     listed by ``link check``.
 
-Why ``skos:exactMatch`` and not ``owl:sameAs``
+Why ``schema:sameAs`` and not ``owl:sameAs`` or ``skos:exactMatch``
     ``owl:sameAs`` would state that our IRI and the Wikidata IRI denote one resource, so an OWL RL
     reasoner copies every statement about either IRI onto the other (owlrl's run time grows about
-    n³ with sameAs chains; see the stack pitfalls), and every Wikidata statement a consumer merges
-    in would become a statement about our entity, including Wikidata's errors. ``skos:exactMatch``
-    says "these two can be used interchangeably" without that entailment, is transitive and
-    symmetric only within SKOS, and is what ISO 25964 / SKOS mappings and many LOD hubs use for
-    curated cross-dataset links. The inferred dump therefore never merges identities.
+    n³ with sameAs chains), and every Wikidata statement a consumer merges in would become a
+    statement about our entity, including Wikidata's errors. ``skos:exactMatch`` links concepts:
+    SKOS makes both ends ``skos:Concept`` s, so agencies and countries would become concepts.
+    ``schema:sameAs`` ("a reference page that unambiguously indicates the item's identity", the
+    Wikidata entry among schema.org's examples) entails nothing; the ontology declares it an
+    annotation property and its comment gives the whole argument.
 
 ``link check``
     Asks a Wikidata SPARQL endpoint about every link in batches (``VALUES``): does the item exist,

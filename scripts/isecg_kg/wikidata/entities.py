@@ -14,6 +14,7 @@ WD = WIKIDATA_ENTITY
 WDT = "http://www.wikidata.org/prop/direct/"
 ISECG = PREFIXES["isecg"]
 SKOS = PREFIXES["skos"]
+SAME_AS = PREFIXES["schema"] + "sameAs"  # identity links (see the ontology's comment)
 RDFS = PREFIXES["rdfs"]
 OWL = PREFIXES["owl"]
 SCHEMA_ORG = "http://schema.org/"  # Wikidata's RDF uses http://schema.org/, not https
@@ -100,7 +101,7 @@ def read_entities(sources) -> dict[str, Entity]:
     for f in sources.files:
         rel = sources.relative(f.path)
         for t in f.triples:
-            if t.predicate.value == SKOS + "exactMatch":
+            if t.predicate.value == SAME_AS:
                 triple_file.setdefault((t.subject.value, t.predicate.value, t.object.value), rel)
 
     entities: dict[str, Entity] = {}
@@ -129,11 +130,11 @@ def read_entities(sources) -> dict[str, Entity]:
         e = entities.get(row["e"].value)
         if e is not None and e.country is None:
             e.country = row["c"].value
-    for row in store.query(f"SELECT ?e ?w WHERE {{ ?e <{SKOS}exactMatch> ?w FILTER(isIRI(?w)) }}"):
+    for row in store.query(f"SELECT ?e ?w WHERE {{ ?e <{SAME_AS}> ?w FILTER(isIRI(?w)) }}"):
         e = entities.get(row["e"].value)
         w = row["w"].value
         if e is not None and "wikidata.org/" in w:
-            e.links.append((w, triple_file.get((e.iri, SKOS + "exactMatch", w), e.file)))
+            e.links.append((w, triple_file.get((e.iri, SAME_AS, w), e.file)))
     return entities
 
 

@@ -62,7 +62,7 @@ def check_links(sources, client: SparqlClient, *, suggest: bool = False,
             by_item[iri].append(e)
             if (e.iri, iri) not in records:
                 report.problems.append(Problem("ERROR", file, shorten(e.iri),
-                    f"skos:exactMatch wd:{_qid(iri)} has no isecg:LinkRecord saying where the QID "
+                    f"schema:sameAs wd:{_qid(iri)} has no isecg:LinkRecord saying where the QID "
                     f"was checked; add one (isecg:linkSubject, isecg:linkTarget, isecg:evidence)"))
         if len(e.qids) > 1:
             report.problems.append(Problem("WARNING", e.links[0][1], shorten(e.iri),
@@ -73,7 +73,7 @@ def check_links(sources, client: SparqlClient, *, suggest: bool = False,
         if e is None or target not in [i for i, _ in e.links]:
             report.problems.append(Problem("ERROR", file, shorten(subj),
                 f"an isecg:LinkRecord names wd:{_qid(target)} but the entity has no "
-                f"skos:exactMatch to it; add the link or remove the record"))
+                f"schema:sameAs to it; add the link or remove the record"))
     for iri, es in sorted(by_item.items()):
         if len(es) > 1:
             for e in es:

@@ -1,5 +1,5 @@
-"""rdf.py: the one IRI shortener (each caller's rule for the local parts it prints), the one
-used-prefixes function and the one table of RDF syntaxes."""
+"""rdf.py: the one IRI shortener (each caller's rule for the local parts it prints) and the one
+used-prefixes function. (The RDF syntaxes are the format registry's: test_formats.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from isecg_kg.builder.diff import compact as changelog_name
 from isecg_kg.builder.serialize import _Compactor
 from isecg_kg.config import PREFIXES
-from isecg_kg.rdf import FORMATS, ISECG, XSD, media_type, qname, shorten, used_prefixes
+from isecg_kg.rdf import ISECG, XSD, qname, shorten, used_prefixes
 from isecg_kg.web.describe import compact as page_name
 
 AGENCY = "https://w3id.org/isecg/id/agency/"
@@ -46,9 +46,3 @@ def test_used_prefixes_counts_datatypes_and_sorts_by_prefix():
                   ox.Literal("1", datatype=ox.NamedNode(XSD + "integer")))
     assert list(used_prefixes([t])) == ["agency", "isecg", "xsd"]
 
-
-def test_one_table_of_syntaxes():
-    assert {f.suffix for f in FORMATS.values()} == {"ttl", "jsonld", "nt", "rdf", "trig", "nq"}
-    assert media_type("isecg.nq") == "application/n-quads"
-    assert media_type("isecg.ttl.gz") == "application/gzip"
-    assert media_type("SHA256SUMS") == "application/octet-stream"

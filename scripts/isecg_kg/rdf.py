@@ -1,6 +1,6 @@
-"""RDF names and conventions every wing shares: the vocabularies' namespaces, the one table of
-RDF syntaxes (name, media type, file suffix, pyoxigraph format), the one IRI shortener and the
-one "which prefixes do these triples use" function.
+"""RDF names and conventions every wing shares: the vocabularies' namespaces, the one IRI
+shortener and the one "which prefixes do these triples use" function. (The RDF syntaxes are
+entries of the format registry, formats.py.)
 
 The namespaces are those of the project's prefix table (config.PREFIXES, what the dumps, the
 JSON-LD context and the SPARQL service declare), named here once for code that builds IRIs.
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -46,53 +44,6 @@ RDF_TYPE = RDF + "type"
 XSD_STRING = XSD + "string"
 CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"  # the data's licence
 IANA = "https://www.iana.org/assignments/media-types/"      # + a media type: its IRI
-
-# --- syntaxes -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Format:
-    """One RDF syntax: the name commands and ?format= use, its media type, its file suffix."""
-
-    name: str
-    media_type: str
-    suffix: str
-    syntax: ox.RdfFormat
-
-
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("turtle", "text/turtle", "ttl", ox.RdfFormat.TURTLE),
-    Format("jsonld", "application/ld+json", "jsonld", ox.RdfFormat.JSON_LD),
-    Format("nt", "application/n-triples", "nt", ox.RdfFormat.N_TRIPLES),
-    Format("xml", "application/rdf+xml", "rdf", ox.RdfFormat.RDF_XML),
-    Format("trig", "application/trig", "trig", ox.RdfFormat.TRIG),
-    Format("nq", "application/n-quads", "nq", ox.RdfFormat.N_QUADS),
-)}
-BY_SUFFIX: dict[str, Format] = {"." + f.suffix: f for f in FORMATS.values()}
-# SPARQL results of SELECT / ASK, in preference order.
-RESULT_FORMATS: dict[str, str] = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-GZIP = "application/gzip"
-
-
-def media_type(name: str) -> str:
-    """The media type of a dump file by its suffix (a .gz file is application/gzip)."""
-    suffix = Path(name).suffix
-    if suffix == ".gz":
-        return GZIP
-    f = BY_SUFFIX.get(suffix)
-    return f.media_type if f is not None else "application/octet-stream"
-
-
-def payload_media_type(name: str) -> str:
-    """The media type of what a file holds: a .gz file's is that of the file inside (DCAT 3:
-    dcat:mediaType is the payload's, dcat:compressFormat says gzip)."""
-    return media_type(name[:-3] if name.endswith(".gz") else name)
-
 
 # --- prefixed names -----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.config import (
     CATALOG_IRI,
     CONTACT_IRI,
@@ -30,7 +31,6 @@ from isecg_kg.rdf import (
     DCT,
     EU_AUTHORITY,
     FOAF,
-    GZIP,
     IANA,
     RDF,
     SKOS,
@@ -38,7 +38,6 @@ from isecg_kg.rdf import (
     TIME,
     VCARD,
     XSD,
-    payload_media_type,
     used_prefixes,
 )
 
@@ -61,9 +60,6 @@ THEMES = EU_AUTHORITY + "data-theme"
 LANGUAGE = EU_AUTHORITY + "language/ENG"
 STABLE = EU_AUTHORITY + "planned-availability/STABLE"
 PUBLIC_DOMAIN = "http://purl.org/adms/licencetype/PublicDomain"
-# EU file types (dct:format) of what a file holds, by suffix; SHA256SUMS has none
-FILE_TYPES = {".nt": "RDF_N_TRIPLES", ".nq": "RDF_N_QUADS", ".ttl": "RDF_TURTLE",
-              ".rdf": "RDF_XML", ".jsonld": "JSON_LD", ".html": "HTML", ".md": "TXT"}
 # What each file of a build or release holds (a .gz file: the same, gzip-compressed)
 FILES = {
     "isecg.nt": "The asserted graph (ontology and data), in N-Triples.",
@@ -219,12 +215,12 @@ def distribution(add: Add, ds: ox.NamedNode, url: str, size: int, digest: str, *
         add(dist, DCT + "description", text(what))
     add(dist, DCAT + "downloadURL", n(url))
     add(dist, DCAT + "accessURL", n(url))
-    add(dist, DCAT + "mediaType", n(IANA + file_media_type(payload)))
+    add(dist, DCAT + "mediaType", n(IANA + formats.payload_media_type(name)))
     if name.endswith(".gz"):
-        add(dist, DCAT + "compressFormat", n(IANA + GZIP))
-    kind = FILE_TYPES.get("." + payload.rsplit(".", 1)[-1]) if "." in payload else None
-    if kind is not None:
-        add(dist, DCT + "format", n(EU_AUTHORITY + "file-type/" + kind))
+        add(dist, DCAT + "compressFormat", n(IANA + formats.GZIP.media_type))
+    held = formats.by_suffix(payload.rsplit(".", 1)[-1]) if "." in payload else None
+    if held is not None and held.eu_file_type is not None:  # SHA256SUMS has none
+        add(dist, DCT + "format", n(EU_AUTHORITY + "file-type/" + held.eu_file_type))
     add(dist, DCAT + "byteSize", count(size, XSD + "nonNegativeInteger"))
     add(dist, DCT + "license", n(CC0))
     if stable:
@@ -241,12 +237,6 @@ def describe_file(name: str) -> str | None:
     if what is None or not name.endswith(".gz"):
         return what
     return what[:-1] + ", gzip-compressed."
-
-
-def file_media_type(name: str) -> str:
-    """The media type of a release file (the changelog and SHA256SUMS are no RDF)."""
-    return {"changelog.md": "text/markdown", "changelog.html": "text/html",
-            "SHA256SUMS": "text/plain"}.get(name) or payload_media_type(name)
 
 
 def typed_terms(triples: list[ox.Triple]) -> list[ox.Triple]:

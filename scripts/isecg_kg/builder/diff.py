@@ -20,14 +20,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY
 from isecg_kg.errors import InputError
-from isecg_kg.rdf import BY_SUFFIX, DCT, ISECG, RDF_TYPE, RDFS, SKOS, qname
+from isecg_kg.rdf import DCT, ISECG, RDF_TYPE, RDFS, SKOS, qname
 
 UNTYPED = "(untyped)"
 LABELS = (SKOS + "prefLabel", RDFS + "label", DCT + "title", ISECG + "acronym")
-# The dumps a release may be compared from (each also .gz).
-FORMATS = {s: BY_SUFFIX[s].syntax for s in (".nq", ".nt", ".ttl", ".rdf", ".jsonld")}
+# The files a release may be compared from: a dump in any RDF syntax (each also .gz).
+FORMATS = {"." + f.suffix: f.oxigraph_format() for f in formats.documents()}
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from isecg_kg import children
+from isecg_kg import children, formats
 from isecg_kg.config import QUERY_TIMEOUT, WIKIDATA_SPARQL
 from isecg_kg.errors import (
     QueryAborted,
@@ -67,25 +67,19 @@ def run_remote(endpoint: str, checked: CheckedQuery, *, solution_format: str = "
     fetched (pyoxigraph has no document loader), and parsing runs on a big stack."""
     from isecg_kg.sparql import http  # httpx only where a query goes over HTTP
 
-    accept = ("application/sparql-results+json, application/sparql-results+xml;q=0.9, "
-              "text/turtle;q=0.8, application/n-triples;q=0.7, application/rdf+xml;q=0.5")
     t0 = time.perf_counter()
-    media, body = http.fetch(endpoint, checked.spelled_out(), accept, timeout)
-    results_formats = {"application/sparql-results+json": ox.QueryResultsFormat.JSON,
-                       "application/json": ox.QueryResultsFormat.JSON,
-                       "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-                       "application/xml": ox.QueryResultsFormat.XML}
-    rdf_formats = {m: f for m, f in ((v[0], v[1]) for v in GRAPH_FORMATS.values())}
-    if media not in results_formats and media not in rdf_formats:
+    media, body = http.fetch(endpoint, checked.spelled_out(), formats.remote_accept(), timeout)
+    fmt = formats.remote_answer(media)
+    if fmt is None:
         raise RemoteError(f"{endpoint} answered with an unexpected media type {media!r}")
     if media.endswith("xml"):
         http.refuse_dtd(body, endpoint)
 
     def parse() -> QueryResult:
-        if media in results_formats:
-            result = ox.parse_query_results(body, format=results_formats[media])
+        if fmt.kind == "results":
+            result = ox.parse_query_results(body, format=fmt.oxigraph_format())
         else:
-            result = [q.triple for q in ox.parse(body, format=rdf_formats[media])]
+            result = [q.triple for q in ox.parse(body, format=fmt.oxigraph_format())]
         return answer(result, solution_format, graph_format, started=t0)
 
     try:

@@ -16,13 +16,15 @@ import re
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.config import PREDECLARED
 from isecg_kg.errors import QueryError
 from isecg_kg.sparql.explain import syntax_error
 from isecg_kg.sparql.guard import CheckedQuery
 
-SOLUTIONS = "application/sparql-results+json"
-NTRIPLES = "application/n-triples"
+# What a store is asked for: SPARQL JSON results or N-Triples, one by the query's form
+SOLUTIONS = formats.RESULTS["json"].media_type
+NTRIPLES = formats.SYNTAXES["nt"].media_type
 ACCEPT = f"{SOLUTIONS}, {NTRIPLES};q=0.9"
 
 

@@ -186,8 +186,9 @@ def answer(result, solution_format: str, graph_format: str, *, max_rows: int | N
     remote endpoint's. ``term`` maps each solution's terms on the way (a store's lexical forms
     to ours); ``started`` is the ``time.perf_counter()`` the answer's time counts from."""
     if isinstance(result, (bool, ox.QueryBoolean)):
-        return QueryResult("ASK", solution_format, SOLUTION_FORMATS.get(solution_format, ""),
-                           write_boolean(bool(result), solution_format), 1, False,
+        body = write_boolean(bool(result), solution_format)
+        return QueryResult("ASK", solution_format,
+                           SOLUTION_FORMATS[solution_format].content_type, body, 1, False,
                            time.perf_counter() - started)
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
@@ -195,12 +196,13 @@ def answer(result, solution_format: str, graph_format: str, *, max_rows: int | N
         items, truncated = take(rows, max_rows, max_bytes)
         body, items, cut = fit(items, lambda rows: write_solutions(variables, rows,
                                                                    solution_format), max_bytes)
-        return QueryResult("SELECT", solution_format, SOLUTION_FORMATS[solution_format], body,
-                           len(items), truncated or cut, time.perf_counter() - started)
+        return QueryResult("SELECT", solution_format,
+                           SOLUTION_FORMATS[solution_format].content_type, body, len(items),
+                           truncated or cut, time.perf_counter() - started)
     items, truncated = take(result, max_rows, max_bytes)
     body, items, cut = fit(items, lambda triples: write_triples(triples, graph_format), max_bytes)
-    return QueryResult("GRAPH", graph_format, GRAPH_FORMATS[graph_format][0], body, len(items),
-                       truncated or cut, time.perf_counter() - started)
+    return QueryResult("GRAPH", graph_format, GRAPH_FORMATS[graph_format].content_type, body,
+                       len(items), truncated or cut, time.perf_counter() - started)
 
 
 # Errors that cross from a child process to its parent by name (any other is a plain QueryError).

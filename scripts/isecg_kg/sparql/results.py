@@ -1,8 +1,11 @@
-"""The answer writers: SPARQL results as JSON, XML, CSV, TSV or a table; graphs as Turtle,
-N-Triples, JSON-LD or RDF/XML; and the caps (rows, bytes) that cut an answer at a row.
+"""The answer writers: SPARQL results as JSON, XML, CSV, TSV or a table; graphs in every RDF
+syntax that answers CONSTRUCT and DESCRIBE; and the caps (rows, bytes) that cut an answer at a
+row. Which formats there are is the registry's (isecg_kg/formats.py).
 
-Our own writers, so that a row cap can cut the solutions before writing; the CLI, the
-endpoint and the external-store engine all write through these, so they give the same bytes.
+Results have our own writers (``writes``, one per format the registry marks ``own_writer``), so
+that a row cap can cut the solutions before writing; graphs are cut (``take``), then written
+by pyoxigraph. The CLI, the endpoint and the external-store engine all write through these,
+so they give the same bytes.
 """
 
 from __future__ import annotations
@@ -11,30 +14,34 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.config import PREFIXES
 from isecg_kg.errors import QueryError
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
-# Output formats by query form. "table" is for people; the others are the W3C formats.
-SOLUTION_FORMATS: dict[str, str] = {
-    "table": "text/plain; charset=utf-8",
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv; charset=utf-8",
-    "tsv": "text/tab-separated-values; charset=utf-8",
-}
-GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
-    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "xml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-}
+# The formats of each query form's answers, by name: "table" is for people, the others are the
+# W3C formats
+SOLUTION_FORMATS: dict[str, formats.Format] = {f.name: f for f in formats.answers("SELECT")}
+GRAPH_FORMATS: dict[str, formats.Format] = {f.name: f for f in formats.answers("CONSTRUCT")}
+
+# Our writers of results, by format name: (write solutions, write a boolean)
+WRITERS: dict[str, tuple[Callable[[list[str], list[tuple]], bytes], Callable[[bool], bytes]]] = {}
+
+
+def writes(name: str, boolean: Callable[[bool], bytes]):
+    """Register the decorated function as the writer of solutions in format NAME (a registry
+    entry marked own_writer), and BOOLEAN as its writer of an ASK's answer."""
+    def register(write):
+        WRITERS[name] = (write, boolean)
+        return write
+    return register
 
 
 def _json_term(t) -> dict:
@@ -122,59 +129,81 @@ def _short(t) -> str:
     return _plain(t).replace("\n", "\\n").replace("\t", " ")
 
 
+def _word(value: bool) -> bytes:
+    """An ASK's answer where the format has no form for it: the word, as Oxigraph and Jena
+    write it."""
+    return (str(value).lower() + "\n").encode()
+
+
+@writes("json", lambda value: json.dumps({"head": {}, "boolean": value},
+                                          separators=(",", ":")).encode())
+def _json(variables: list[str], rows: list[tuple]) -> bytes:
+    bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+                for row in rows]
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@writes("xml", lambda value: ('<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://'
+                              'www.w3.org/2005/sparql-results#">\n<head/>\n<boolean>'
+                              f"{str(value).lower()}</boolean>\n</sparql>\n").encode())
+def _xml(variables: list[str], rows: list[tuple]) -> bytes:
+    out = [('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>')]
+    out += [f"<variable name={quoteattr(v)}/>" for v in variables]
+    out.append("</head>\n<results>\n")
+    for row in rows:
+        out.append("<result>")
+        out += [f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
+                for v, t in zip(variables, row, strict=True) if t is not None]
+        out.append("</result>\n")
+    out.append("</results>\n</sparql>\n")
+    return "".join(out).encode()
+
+
+@writes("csv", _word)
+def _csv(variables: list[str], rows: list[tuple]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(variables)
+    w.writerows([_plain(t) for t in row] for row in rows)
+    return buf.getvalue().encode()
+
+
+@writes("tsv", _word)
+def _tsv(variables: list[str], rows: list[tuple]) -> bytes:
+    lines = ["\t".join("?" + v for v in variables)]
+    lines += ["\t".join("" if t is None else _nt_term(t) for t in row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@writes("table", _word)
+def _table(variables: list[str], rows: list[tuple]) -> bytes:
+    cells = [[_short(t) if t is not None else "" for t in row] for row in rows]
+    widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(variables)]
+
+    def line(vals):
+        return "  ".join(s.ljust(w) for s, w in zip(vals, widths, strict=True)).rstrip()
+
+    out = [line(variables), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return ("\n".join(out) + "\n").encode()
+
+
+def _writer(fmt: str):
+    if fmt not in WRITERS:
+        raise QueryError(f"unknown result format {fmt!r}; use one of "
+                         f"{', '.join(SOLUTION_FORMATS)}")
+    return WRITERS[fmt]
+
+
 def write_solutions(variables: list[str], rows: list[tuple], fmt: str) -> bytes:
-    if fmt == "json":
-        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True)
-                     if t is not None}
-                    for row in rows]
-        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
-                          ensure_ascii=False, separators=(",", ":")).encode()
-    if fmt == "xml":
-        out = [('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>')]
-        out += [f"<variable name={quoteattr(v)}/>" for v in variables]
-        out.append("</head>\n<results>\n")
-        for row in rows:
-            out.append("<result>")
-            out += [f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>"
-                    for v, t in zip(variables, row, strict=True) if t is not None]
-            out.append("</result>\n")
-        out.append("</results>\n</sparql>\n")
-        return "".join(out).encode()
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(variables)
-        w.writerows([_plain(t) for t in row] for row in rows)
-        return buf.getvalue().encode()
-    if fmt == "tsv":
-        lines = ["\t".join("?" + v for v in variables)]
-        lines += ["\t".join("" if t is None else _nt_term(t) for t in row) for row in rows]
-        return ("\n".join(lines) + "\n").encode()
-    if fmt == "table":
-        cells = [[_short(t) if t is not None else "" for t in row] for row in rows]
-        widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(variables)]
-
-        def line(vals):
-            return "  ".join(s.ljust(w) for s, w in zip(vals, widths, strict=True)).rstrip()
-
-        out = [line(variables), "  ".join("-" * w for w in widths)]
-        out += [line(r) for r in cells]
-        out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-        return ("\n".join(out) + "\n").encode()
-    raise QueryError(f"unknown result format {fmt!r}; use one of {', '.join(SOLUTION_FORMATS)}")
+    return _writer(fmt)[0](variables, rows)
 
 
 def write_boolean(value: bool, fmt: str) -> bytes:
-    if fmt == "json":
-        return json.dumps({"head": {}, "boolean": value}, separators=(",", ":")).encode()
-    if fmt == "xml":
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/'
-                f'sparql-results#">\n<head/>\n<boolean>{str(value).lower()}</boolean>\n'
-                "</sparql>\n").encode()
-    if fmt in ("csv", "tsv", "table"):  # no W3C form; the word, as Oxigraph and Jena write it
-        return (str(value).lower() + "\n").encode()
-    raise QueryError(f"unknown result format {fmt!r}; use one of {', '.join(SOLUTION_FORMATS)}")
+    return _writer(fmt)[1](value)
 
 
 def write_triples(triples: list, fmt: str) -> bytes:
@@ -184,7 +213,7 @@ def write_triples(triples: list, fmt: str) -> bytes:
         p: iri for p, iri in PREFIXES.items()
         if any(isinstance(x, ox.NamedNode) and x.value.startswith(iri)
                for t in triples for x in (t.subject, t.predicate, t.object))}
-    return ox.serialize(triples, format=GRAPH_FORMATS[fmt][1], prefixes=prefixes)
+    return ox.serialize(triples, format=GRAPH_FORMATS[fmt].oxigraph_format(), prefixes=prefixes)
 
 
 # The caps

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.config import GRAPHS
 from isecg_kg.errors import InputError, RemoteError
 
-NTRIPLES = "application/n-triples"
+NTRIPLES = formats.SYNTAXES["nt"].media_type  # what each graph is PUT as
 
 
 def graphs_of(nquads: Path) -> dict[str, bytes]:

@@ -387,12 +387,12 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
         Route("/sparql", service.endpoint, methods=every),
         Route("/sparql/", service.endpoint, methods=every),
         Route("/query", service.pages.handler, methods=every),
-        Route("/static/sparql-query.js", static_file("sparql-query.js", "text/javascript"),
+        Route("/static/sparql-query.js", static_file("sparql-query.js"),
               methods=["GET", "HEAD"]),
-        Route("/static/sparql-query.css", static_file("sparql-query.css", "text/css"),
+        Route("/static/sparql-query.css", static_file("sparql-query.css"),
               methods=["GET", "HEAD"]),
         # the SPARQL editor, bundled from npm at set-up (404 until then; the page does without)
-        Route("/static/editor/editor.js", static_file("editor/editor.js", "text/javascript"),
+        Route("/static/editor/editor.js", static_file("editor/editor.js"),
               methods=["GET", "HEAD"]),
     ]
     routes += documents.routes(site, store, service.graphs)  # /graph/{ontology,data,inferred}

@@ -1,4 +1,4 @@
-"""One content-negotiation table and one Accept parser, reused by every route.
+"""One Accept parser and one negotiation over the format registry's entries, for every route.
 
 RFC 9110 §12.5.1: media ranges with q-values; the most specific range that matches an offered
 type decides its quality; ties go to the server's order of preference. A malformed element is
@@ -9,42 +9,16 @@ None, which routes answer with 406 listing what is offered.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from isecg_kg.rdf import RESULT_FORMATS  # SPARQL results of SELECT / ASK, in preference order
+from isecg_kg import formats
+from isecg_kg.formats import Format
 
-# Linked-data representations: format name -> (media type, file suffix), in preference order.
-RDF_FORMATS: dict[str, tuple[str, str]] = {
-    "html": ("text/html", "html"),
-    "turtle": ("text/turtle", "ttl"),
-    "jsonld": ("application/ld+json", "jsonld"),
-    "nt": ("application/n-triples", "nt"),
-    "xml": ("application/rdf+xml", "rdf"),
-}
-# Every RDF document (no HTML), Turtle first: the linked-data syntaxes, then TriG and N-Quads,
-# which keep inferred statements in their own named graph (web/documents.py).
-DOC_FORMATS: dict[str, tuple[str, str]] = {
-    **{name: f for name, f in RDF_FORMATS.items() if name != "html"},
-    "trig": ("application/trig", "trig"),
-    "nq": ("application/n-quads", "nq"),
-}
-# Aliases clients send for the same representations. application/json is not one: it means
+# Media types clients send for the registry's own (N3 is answered as Turtle, every N3 parser
+# reads Turtle; application/xml are SPARQL XML results). application/json is none: it means
 # SPARQL JSON results to a SELECT and JSON-LD to an entity or a CONSTRUCT, so routes offer it.
-# N3 is answered as Turtle (every N3 parser reads Turtle).
-ALIASES: dict[str, str] = {
-    "application/xml": "application/sparql-results+xml",
-    "text/xml": "application/rdf+xml",
-    "application/x-turtle": "text/turtle",
-    "application/turtle": "text/turtle",
-    "text/n3": "text/turtle",
-    "text/rdf+n3": "text/turtle",
-    "application/n3": "text/turtle",
-    "application/x-json+ld": "application/ld+json",
-    "text/plain": "application/n-triples",
-    "application/xhtml+xml": "text/html",
-}
-SUFFIXES: dict[str, str] = {suffix: name for name, (_, suffix) in RDF_FORMATS.items()}
-SUFFIXES["json"] = "jsonld"
+ALIASES: dict[str, str] = {alias: f.media_type for f in formats.REGISTRY for alias in f.aliases}
 
 MAX_ACCEPT_LENGTH = 4096
 MAX_ACCEPT_ELEMENTS = 64
@@ -114,19 +88,13 @@ def negotiate(header: str | None, offered: list[str]) -> str | None:
     return best
 
 
-def negotiate_rdf(header: str | None, formats: dict | None = None) -> str | None:
-    """A format name of RDF_FORMATS (or ``formats``) for an entity request, or None (406).
-    application/json, offered last, is answered as JSON-LD."""
-    formats = formats or RDF_FORMATS
-    media = negotiate(header, [m for m, _ in formats.values()] + ["application/json"])
-    if media == "application/json" and "jsonld" in formats:
+def negotiate_rdf(header: str | None, offered: Iterable[Format] | None = None) -> str | None:
+    """The name of the representation an entity request asks for (by default, among the page
+    and the four RDF syntaxes every host negotiates), or None (406). application/json, offered
+    last, is answered as JSON-LD."""
+    offered = list(offered) if offered is not None else formats.representations(quads=False)
+    media = negotiate(header, [f.media_type for f in offered] + ["application/json"])
+    if media == "application/json" and any(f.name == "jsonld" for f in offered):
         return "jsonld"
-    return next((n for n, (m, _) in formats.items() if m == media), None)
+    return next((f.name for f in offered if f.media_type == media), None)
 
-
-def negotiate_results(header: str | None) -> str | None:
-    """A format name of RESULT_FORMATS for SELECT/ASK results, or None (406)."""
-    media = negotiate(header, [*RESULT_FORMATS.values(), "application/json"])
-    if media == "application/json":
-        return "json"
-    return next((n for n, m in RESULT_FORMATS.items() if m == media), None)

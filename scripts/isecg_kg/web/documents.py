@@ -22,22 +22,13 @@ import json
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.builder.serialize import _Compactor, context_document, jsonld_nodes
 from isecg_kg.config import GRAPH_INFERRED, GRAPHS
+from isecg_kg.formats import SYNTAXES
 from isecg_kg.rdf import mentioned_prefixes
 from isecg_kg.web import conneg
-from isecg_kg.web.conneg import DOC_FORMATS
 
-QUAD_FORMATS = {"trig": ox.RdfFormat.TRIG, "nq": ox.RdfFormat.N_QUADS}
-TRIPLE_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-                  "xml": ox.RdfFormat.RDF_XML}
-# ?format= names: a format name, its suffix, or a media type
-FORMAT_PARAM = {**{n: n for n in DOC_FORMATS}, **{s: n for n, (_, s) in DOC_FORMATS.items()},
-                **{m: n for n, (m, _) in DOC_FORMATS.items()}, "json": "jsonld",
-                "json-ld": "jsonld", "application/json": "jsonld", "n3": "turtle",
-                "ntriples": "nt", "rdfxml": "xml", "nquads": "nq"}
-CONTENT_TYPE = {n: m + ("; charset=utf-8" if m.startswith("text/") else "")
-                for n, (m, _) in DOC_FORMATS.items()}
 INFERRED = ox.NamedNode(GRAPH_INFERRED)
 GRAPH_NAMES = {g.rsplit("/", 1)[-1]: g for g in GRAPHS}  # ontology, data, inferred
 
@@ -66,24 +57,26 @@ def write(asserted: list, inferred: list, fmt: str) -> bytes:
     """One document in ``fmt`` (see the module docstring for what each format does)."""
     if fmt == "jsonld":
         return jsonld(asserted, inferred)
-    if fmt in QUAD_FORMATS:
+    syntax = SYNTAXES[fmt]
+    if syntax.quads:
         quads = [ox.Quad(t.subject, t.predicate, t.object) for t in asserted]
         quads += [ox.Quad(t.subject, t.predicate, t.object, INFERRED) for t in inferred]
         prefixes = None if fmt == "nq" else mentioned_prefixes(asserted + inferred)
-        return ox.serialize(quads, format=QUAD_FORMATS[fmt], prefixes=prefixes)
+        return ox.serialize(quads, format=syntax.oxigraph_format(), prefixes=prefixes)
     seen = set(asserted)
     merged = list(asserted) + [t for t in inferred if t not in seen]
-    return ox.serialize(merged, format=TRIPLE_FORMATS[fmt],
+    return ox.serialize(merged, format=syntax.oxigraph_format(),
                         prefixes=None if fmt == "nt" else mentioned_prefixes(merged))
 
 
-def choose(request, formats: dict = DOC_FORMATS) -> str | None:
-    """The format of a request: ?format= (name, suffix or media type) wins over Accept."""
+def choose(request) -> str | None:
+    """The document format of a request: ?format= (a name, suffix or media type of one) wins
+    over Accept."""
     param = request.query_params.get("format")
     if param is not None:
-        name = FORMAT_PARAM.get(param.strip().lower())
-        return name if name in formats else None
-    return conneg.negotiate_rdf(request.headers.get("accept"), formats)
+        found = formats.lookup(param, formats.documents())
+        return found.name if found is not None else None
+    return conneg.negotiate_rdf(request.headers.get("accept"), formats.documents())
 
 
 class Graphs:
@@ -110,11 +103,11 @@ class Graphs:
         key = (graph, fmt)
         if key not in self._cache:
             triples = self.triples(graph)
-            if graph is not None and fmt in QUAD_FORMATS:  # the graph keeps its name
+            if graph is not None and SYNTAXES[fmt].quads:  # the graph keeps its name
                 quads = [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
                          for t in triples]
                 self._cache[key] = ox.serialize(
-                    quads, format=QUAD_FORMATS[fmt],
+                    quads, format=SYNTAXES[fmt].oxigraph_format(),
                     prefixes=None if fmt == "nq" else mentioned_prefixes(triples))
             elif graph is not None and fmt == "jsonld":
                 context = context_document()["@context"]
@@ -136,17 +129,18 @@ class Graphs:
         if vary:
             headers["Vary"] = "Accept"
         if fmt is None:
-            offered = ", ".join(m for m, _ in DOC_FORMATS.values())
+            offered = ", ".join(f.media_type for f in SYNTAXES.values())
             return PlainTextResponse(
                 f"406 Not Acceptable: nothing in Accept or ?format= is offered for this graph; "
-                f"offered: {offered} (or ?format={'|'.join(DOC_FORMATS)})\n", status_code=406,
+                f"offered: {offered} (or ?format={'|'.join(SYNTAXES)})\n", status_code=406,
                 headers=headers)
         etag = f'"{self.version}-graph-{graph.rsplit("/", 1)[-1] if graph else "default"}-{fmt}"'
         headers["ETag"] = etag
         inm = request.headers.get("if-none-match", "")
         if etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
             return Response(status_code=304, headers=headers)
-        return Response(self.body(graph, fmt), media_type=CONTENT_TYPE[fmt], headers=headers)
+        return Response(self.body(graph, fmt), media_type=SYNTAXES[fmt].content_type,
+                        headers=headers)
 
 
 def routes(site, store, graphs: Graphs) -> list:
@@ -154,7 +148,7 @@ def routes(site, store, graphs: Graphs) -> list:
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
-    suffixes = {s: n for n, (_, s) in DOC_FORMATS.items()}
+    suffixes = {f.suffix: f.name for f in SYNTAXES.values()}
 
     def graph_document(request):
         asked = name = request.path_params["name"]

@@ -17,9 +17,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.errors import BuildError
+from isecg_kg.formats import REPRESENTATIONS, SYNTAXES
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import PAGE_CSP
-from isecg_kg.web.render import FORMATS, LinkedData, dump_files
+from isecg_kg.web.render import LinkedData, dump_files
 from isecg_kg.web.templates import STATIC
 
 RULES_NOTE = """# Content negotiation for the static ISECG site
@@ -236,8 +237,8 @@ def write_site(dist: Path, out: Path, base: str | None, *, releases: Path | None
 
     for iri in entity_iris(store, site.data_base):
         path = site.path_of(iri).lstrip("/")
-        for fmt, (_, suffix) in FORMATS.items():
-            target = out / f"{path}.{suffix}"
+        for fmt, f in REPRESENTATIONS.items():
+            target = out / f"{path}.{f.suffix}"
             if fmt == "html":
                 if ld.kind(iri) == "ontology":
                     html, csp = ld.ontology
@@ -258,16 +259,15 @@ def write_site(dist: Path, out: Path, base: str | None, *, releases: Path | None
         (out / "dumps").mkdir(exist_ok=True)
         shutil.copyfile(path, out / "dumps" / name)
     if (dist / "void.ttl").is_file():
-        for fmt, (_, suffix) in FORMATS.items():
+        for fmt, f in SYNTAXES.items():
             if fmt == "turtle":
                 _write(out / "void.ttl", (dist / "void.ttl").read_bytes())
-            elif fmt != "html":
-                _write(out / f"void.{suffix}", ld.void_rdf(fmt))
+            else:
+                _write(out / f"void.{f.suffix}", ld.void_rdf(fmt))
         _write(out / ".well-known" / "void", (dist / "void.ttl").read_bytes())
     _write(out / "releases.html", ld.releases_html())
-    for fmt, (_, suffix) in FORMATS.items():
-        if fmt != "html":
-            _write(out / f"releases.{suffix}", ld.catalogue_rdf(fmt))
+    for fmt, f in SYNTAXES.items():
+        _write(out / f"releases.{f.suffix}", ld.catalogue_rdf(fmt))
     for kept in site.kept:
         if kept.available:
             (out / "release" / kept.version).mkdir(parents=True)

@@ -21,19 +21,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from isecg_kg import formats
+from isecg_kg.formats import REPRESENTATIONS, SYNTAXES, media_type_of
 from isecg_kg.web import conneg
 from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS, SVG_CSP
-from isecg_kg.web.render import FORMATS, SUFFIX_FORMAT, LinkedData, dump_type
+from isecg_kg.web.render import SUFFIX_FORMAT, LinkedData
 from isecg_kg.web.responses import checked_file, read_routes
 from isecg_kg.web.templates import STATIC
 
-# ?format= accepts a suffix or a format name.
-FORMAT_PARAM = {**SUFFIX_FORMAT, **{name: name for name in FORMATS}, "json": "jsonld",
-                "xml": "xml", "rdfxml": "xml", "ntriples": "nt", "n3": "turtle",
-                "json-ld": "jsonld"}
-VOID_TYPES = [m for n, (m, _) in FORMATS.items() if n != "html"]  # Turtle first
-CONTENT_TYPE = {name: media + ("; charset=utf-8" if media.startswith("text/") else "")
-                for name, (media, _) in FORMATS.items()}
+VOID_TYPES = [f.media_type for f in SYNTAXES.values()]  # Turtle first
+
+
+def format_param(value: str) -> str | None:
+    """The representation a ?format= value names (a name, suffix or media type), or None."""
+    found = formats.lookup(value, REPRESENTATIONS.values())
+    return found.name if found is not None else None
 
 
 def routes(site, store) -> list:
@@ -61,10 +63,10 @@ def routes(site, store) -> list:
 
     def rdf_response(body: bytes, fmt: str) -> Response:
         return Response(body, headers={**PAGE_HEADERS, "ETag": f'"{site.version}-{fmt}"'},
-                        media_type=CONTENT_TYPE[fmt])
+                        media_type=REPRESENTATIONS[fmt].content_type)
 
     def offered() -> str:
-        return ", ".join(m for m, _ in FORMATS.values())
+        return ", ".join(f.media_type for f in REPRESENTATIONS.values())
 
     def not_acceptable(request) -> Response:
         return PlainTextResponse(
@@ -89,8 +91,8 @@ def routes(site, store) -> list:
     def choose(request) -> str | None:
         param = request.query_params.get("format")
         if param is not None:
-            return FORMAT_PARAM.get(param.lower())
-        return conneg.negotiate_rdf(request.headers.get("accept"), FORMATS)
+            return format_param(param)
+        return conneg.negotiate_rdf(request.headers.get("accept"), REPRESENTATIONS.values())
 
     def resource(request) -> Response:
         """A thing IRI (303 to its document) or a document URL (200)."""
@@ -105,7 +107,8 @@ def routes(site, store) -> list:
             if fmt is None:
                 return not_acceptable(request)
             return Response(status_code=303, headers={
-                "Location": f"{thing}.{FORMATS[fmt][1]}", "Vary": "Accept", **PAGE_HEADERS})
+                "Location": f"{thing}.{REPRESENTATIONS[fmt].suffix}", "Vary": "Accept",
+                **PAGE_HEADERS})
         if kind is None:
             return not_found(request, path, negotiated=False)
         if fmt == "html":
@@ -127,7 +130,7 @@ def routes(site, store) -> list:
         fmt = choose(request)
         if fmt is None:
             return not_acceptable(request)
-        target = "/" if fmt == "html" else f"/void.{FORMATS[fmt][1]}"
+        target = "/" if fmt == "html" else f"/void.{REPRESENTATIONS[fmt].suffix}"
         return Response(status_code=303, headers={"Location": target, "Vary": "Accept",
                                                   **PAGE_HEADERS})
 
@@ -142,10 +145,10 @@ def routes(site, store) -> list:
         else:
             param = request.query_params.get("format")
             if param is not None:
-                fmt = FORMAT_PARAM.get(param.lower())
+                fmt = format_param(param)
             else:
                 media = conneg.negotiate(request.headers.get("accept"), VOID_TYPES)
-                fmt = next((n for n, (m, _) in FORMATS.items() if m == media), None)
+                fmt = next((f.name for f in SYNTAXES.values() if f.media_type == media), None)
             if fmt in (None, "html"):
                 return not_acceptable(request)
             vary = {"Vary": "Accept"}
@@ -157,7 +160,8 @@ def routes(site, store) -> list:
         if reason is not None:
             return withheld("void.ttl", reason)
         body = path.read_bytes() if fmt == "turtle" else ld.void_rdf(fmt)
-        return Response(body, media_type=CONTENT_TYPE[fmt], headers={**PAGE_HEADERS, **vary})
+        return Response(body, media_type=REPRESENTATIONS[fmt].content_type,
+                        headers={**PAGE_HEADERS, **vary})
 
     def dumps(request) -> Response:
         # Only names SHA256SUMS lists, matched exactly ('..', '%2e%2e', '/' never name a file),
@@ -169,7 +173,7 @@ def routes(site, store) -> list:
                 f"404 Not Found: no dump named {name!r}; the files are listed on the home "
                 "page and in /void.\n", status_code=404, headers=PAGE_HEADERS)
 
-        return checked_file(release, site.dist, name, media_type=dump_type(name),
+        return checked_file(release, site.dist, name, media_type=media_type_of(name),
                             headers=PAGE_HEADERS, missing=missing,
                             withheld=lambda reason: withheld(name, reason), request=request)
 
@@ -178,9 +182,7 @@ def routes(site, store) -> list:
         path = STATIC / name
         if "/" in name or not path.is_file():
             return PlainTextResponse("404 Not Found\n", status_code=404)
-        media = {"css": "text/css", "svg": "image/svg+xml"}.get(name.rsplit(".", 1)[-1],
-                                                                   "application/octet-stream")
-        return FileResponse(path, media_type=media, headers=PAGE_HEADERS)
+        return FileResponse(path, media_type=media_type_of(name), headers=PAGE_HEADERS)
 
     def favicon(request) -> Response:
         # Browsers ask every site for /favicon.ico; answering avoids a 404 in their consoles.

@@ -10,16 +10,13 @@ Responses about a kept release say which in ``Isecg-Release``.
 
 from __future__ import annotations
 
+from isecg_kg.formats import REPRESENTATIONS, media_type_of
 from isecg_kg.web import conneg
 from isecg_kg.web.context import verify_release
 from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS
-from isecg_kg.web.linkeddata import CONTENT_TYPE, FORMAT_PARAM
-from isecg_kg.web.render import FORMATS, SUFFIX_FORMAT, LinkedData, dump_type
+from isecg_kg.web.linkeddata import format_param
+from isecg_kg.web.render import SUFFIX_FORMAT, LinkedData
 from isecg_kg.web.responses import checked_file, read_routes
-
-FILE_TYPES = {"changelog.md": "text/markdown; charset=utf-8",
-              "changelog.html": "text/html; charset=utf-8",
-              "SHA256SUMS": "text/plain; charset=utf-8"}
 
 
 def routes(site, store) -> list:
@@ -31,12 +28,13 @@ def routes(site, store) -> list:
     def choose(request) -> str | None:
         param = request.query_params.get("format")
         if param is not None:
-            return FORMAT_PARAM.get(param.lower())
+            return format_param(param)
         return conneg.negotiate_rdf(request.headers.get("accept"))
 
     def not_acceptable() -> Response:
         return PlainTextResponse(
-            "406 Not Acceptable: offered are " + ", ".join(m for m, _ in FORMATS.values())
+            "406 Not Acceptable: offered are " + ", ".join(f.media_type for f in
+                                                           REPRESENTATIONS.values())
             + "; or use ?format=html|ttl|jsonld|nt|rdf.\n", status_code=406,
             headers={**PAGE_HEADERS, "Vary": "Accept"})
 
@@ -45,7 +43,7 @@ def routes(site, store) -> list:
         if fmt is None:
             return not_acceptable()
         target = ("/releases.html" + fragment) if fmt == "html" else \
-            f"/releases.{FORMATS[fmt][1]}"
+            f"/releases.{REPRESENTATIONS[fmt].suffix}"
         return Response(status_code=303, headers={"Location": target, "Vary": "Accept",
                                                   **PAGE_HEADERS})
 
@@ -64,7 +62,7 @@ def routes(site, store) -> list:
             return Response(ld.releases_html(), media_type="text/html; charset=utf-8",
                             headers={**PAGE_HEADERS, "Content-Security-Policy":
                                      PAGE_CSP})
-        return Response(ld.catalogue_rdf(fmt), media_type=CONTENT_TYPE[fmt],
+        return Response(ld.catalogue_rdf(fmt), media_type=REPRESENTATIONS[fmt].content_type,
                         headers={**PAGE_HEADERS, "ETag": f'"{site.version}-releases-{fmt}"'})
 
     def release(request) -> Response:
@@ -90,7 +88,7 @@ def routes(site, store) -> list:
             headers["Content-Security-Policy"] = PAGE_CSP
         return checked_file(
             checked[version], kept.directory, name,
-            media_type=FILE_TYPES.get(name) or dump_type(name), headers=headers,
+            media_type=media_type_of(name), headers=headers,
             missing=lambda: not_found(f"release {version} has no file {name!r}"),
             withheld=lambda reason: PlainTextResponse(
                 f"503 Service Unavailable: {name} of release {version} is not served because "

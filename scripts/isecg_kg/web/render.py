@@ -28,25 +28,16 @@ from isecg_kg.config import (
     dataset_iri,
     release_iri,
 )
+from isecg_kg.formats import REPRESENTATIONS, SYNTAXES, media_type_of
 from isecg_kg.rdf import canonical, mentioned_prefixes
-from isecg_kg.web import conneg
 from isecg_kg.web import describe as D
 from isecg_kg.web.defaults import PAGE_CSP, page_csp
 from isecg_kg.web.templates import environment
 
-# name -> (media type, suffix), html first; TriG and N-Quads put inferred statements in their
-# own named graph (web/documents.py), and are served here, not negotiated by static hosting
-FORMATS = {"html": conneg.RDF_FORMATS["html"], **conneg.DOC_FORMATS}
-SUFFIX_FORMAT = {suffix: name for name, (_, suffix) in FORMATS.items()}
-OX_FORMAT = {"turtle": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD,
-             "nt": ox.RdfFormat.N_TRIPLES, "xml": ox.RdfFormat.RDF_XML}
-
-# Media types of the build's files under /dumps/ (gzip files are served as gzip, not decoded).
-DUMP_TYPES = {".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads",
-              ".jsonld": "application/ld+json", ".rdf": "application/rdf+xml",
-              ".gz": "application/gzip", ".svg": "image/svg+xml", ".json": "application/json",
-              ".txt": "text/plain"}
-DUMP_NAMES = {"SHA256SUMS": "text/plain"}
+# What a thing is served as (formats.REPRESENTATIONS: the page first, then every RDF syntax; TriG
+# and N-Quads put inferred statements in their own named graph, web/documents.py, and are served
+# here, not negotiated by static hosting), by the suffix of its document
+SUFFIX_FORMAT = {f.suffix: name for name, f in REPRESENTATIONS.items()}
 
 SCHEMA_TYPES = {  # isecg class -> schema.org type of the embedded JSON-LD
     "SpaceAgency": "GovernmentOrganization", "CoordinationGroup": "Organization",
@@ -79,11 +70,13 @@ def serialize(triples, fmt: str) -> bytes:
     if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode)
            for t in triples):  # the ontology's lists: the same bytes from every load and replica
         triples = canonical(triples)
-    if fmt not in OX_FORMAT or fmt == "jsonld":  # compacted JSON-LD, TriG, N-Quads
+    syntax = SYNTAXES[fmt]
+    if syntax.quads or fmt == "jsonld":  # compacted JSON-LD, TriG, N-Quads
         from isecg_kg.web import documents
 
         return documents.write(list(triples), [], fmt)
-    return ox.serialize(triples, format=OX_FORMAT[fmt], prefixes=mentioned_prefixes(triples))
+    return ox.serialize(triples, format=syntax.oxigraph_format(),
+                        prefixes=mentioned_prefixes(triples))
 
 
 def _import_pylode():
@@ -149,7 +142,7 @@ class Linker:
         return self._rel(path) if path.startswith("/dumps/") else None
 
     def doc(self, path: str, fmt: str) -> str:
-        return self._rel(f"{path}.{FORMATS[fmt][1]}")
+        return self._rel(f"{path}.{REPRESENTATIONS[fmt].suffix}")
 
 
 class LinkedData:
@@ -157,8 +150,8 @@ class LinkedData:
 
     def __init__(self, site, store: ox.Store, *, static: bool = False):
         self.site, self.store, self.static = site, store, static
-        self.env = environment(compact=D.compact, FORMATS=FORMATS, WIKIDATA=WIKIDATA_ENTITY,
-                               LICENCE=LICENCE)
+        self.env = environment(compact=D.compact, DOCUMENTS=list(SYNTAXES.values()),
+                               WIKIDATA=WIKIDATA_ENTITY, LICENCE=LICENCE)
         self._lock = threading.Lock()
         self._kinds: dict[str, str | None] = {}
 
@@ -341,13 +334,11 @@ class LinkedData:
             SERIES_DESCRIPTION,
             TITLE,
             describe_file,
-            file_media_type,
         )
 
         def files(k) -> list[dict]:
             return [{"@type": "DataDownload", "name": name, "description": describe_file(name),
-                     "encodingFormat": dump_type(name) if name.endswith(".gz")
-                     else file_media_type(name),
+                     "encodingFormat": media_type_of(name),
                      "contentUrl": release_iri(k.version) + "/" + name}
                     for name in sorted(k.sums) if describe_file(name)]
 
@@ -441,7 +432,7 @@ class LinkedData:
         for name, digest in sums.items():  # files the VoID does not describe (void.ttl itself)
             if name not in seen and (Path(self.site.dist) / name).is_file():
                 rows.append(self._download(name, self.site.data_base + "dumps/" + name,
-                                           dump_type(name), None, digest))
+                                           media_type_of(name), None, digest))
         return sorted((r for r in rows if self.unavailable(r["name"]) is None),
                       key=lambda r: r["name"])
 
@@ -451,8 +442,8 @@ class LinkedData:
             size = path.stat().st_size
         # linked at /dumps/, where the build served is: the VoID's URL is the release's, and an
         # unpublished build's files are not (yet) that release's
-        return {"name": name, "url": url, "path": f"/dumps/{name}", "type": dump_type(name),
-                "media": media or dump_type(name), "size": size, "sha256": digest}
+        return {"name": name, "url": url, "path": f"/dumps/{name}", "type": media_type_of(name),
+                "media": media or media_type_of(name), "size": size, "sha256": digest}
 
     @cached_property
     def ontology(self) -> tuple[str, str]:
@@ -490,12 +481,6 @@ class LinkedData:
         from isecg_kg.web.svg import membership_svg
 
         return membership_svg(self.store)
-
-
-def dump_type(name: str) -> str:
-    if name in DUMP_NAMES:
-        return DUMP_NAMES[name]
-    return DUMP_TYPES.get(Path(name).suffix, "application/octet-stream")
 
 
 def dump_files(dist: Path) -> dict[str, Path]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from isecg_kg.formats import media_type_of
 from isecg_kg.web.templates import STATIC
 
 READ = ["GET", "HEAD"]
@@ -73,9 +74,10 @@ def read_routes(*routes: tuple[str, Callable]) -> list[Route]:
     return [Route(path, handler, methods=READ) for path, handler in routes]
 
 
-def static_file(name: str, media_type: str):
+def static_file(name: str):
     """A handler serving one file of the web layer's static files (404 while it is absent)."""
     path = STATIC / name
+    media_type = media_type_of(name)
 
     async def handler(request) -> Response:
         if not path.is_file():

@@ -1,4 +1,5 @@
-"""The SPARQL 1.1 Service Description of /sparql: its graphs, formats, limits and prefixes."""
+"""The SPARQL 1.1 Service Description of /sparql: its graphs, formats (the format registry's),
+limits and prefixes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.config import GRAPHS, PREDECLARED, dataset_iri
 from isecg_kg.sparql.engine import Limits
 from isecg_kg.web.context import Site
@@ -46,6 +48,11 @@ class ServiceDescription:
             f"""        [ a sd:NamedGraph ; sd:name <{g}> ;
           sd:graph [ a sd:Graph ; void:triples {counts[g]} ] ]""" for g in GRAPHS)
         allow = ", ".join(f"<{s}>" for s in self.service_allow) or "none"
+        # the formats /sparql answers in (the registry's), three to a line
+        answered = [f"formats:{f.w3c}" for f in (*formats.answers("SELECT", served_only=True),
+                                                 *formats.graph_answers())]
+        answered = " ,\n        ".join(" , ".join(answered[i:i + 3])
+                                       for i in range(0, len(answered), 3))
         declare = " ,\n        ".join(
             f'[ sh:prefix "{p}" ; sh:namespace "{ns}"^^xsd:anyURI ]'
             for p, ns in sorted(PREDECLARED.items()))
@@ -65,7 +72,7 @@ class ServiceDescription:
         source = dataset_iri(None if version == "unversioned" else version)
         return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
-@prefix formats: <http://www.w3.org/ns/formats/> .
+@prefix formats: <{formats.W3C_FORMATS}> .
 @prefix void: <http://rdfs.org/ns/void#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -79,9 +86,7 @@ class ServiceDescription:
     sd:supportedLanguage sd:SPARQL11Query ;
     sd:feature sd:UnionDefaultGraph , sd:BasicFederatedQuery ;
     sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
-    sd:resultFormat formats:SPARQL_Results_JSON , formats:SPARQL_Results_XML ,
-        formats:SPARQL_Results_CSV , formats:SPARQL_Results_TSV , formats:Turtle ,
-        formats:N-Triples , formats:JSON-LD , formats:RDF_XML ;
+    sd:resultFormat {answered} ;
     rdfs:comment {json.dumps(limits)}@en ;
     sd:defaultDataset [
         a sd:Dataset ;

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import Response
 
+from isecg_kg import formats
 from isecg_kg.config import GRAPHS
 from isecg_kg.errors import (
     BodyTooLarge,
@@ -38,16 +39,15 @@ from isecg_kg.errors import (
 from isecg_kg.sparql.engine import Engine, QueryRequest
 from isecg_kg.sparql.explain import in_source, is_service_failure, service_failure
 from isecg_kg.sparql.guard import check_graphs, check_query
-from isecg_kg.sparql.results import GRAPH_FORMATS, write_triples
+from isecg_kg.sparql.results import write_triples
 from isecg_kg.web import conneg
 from isecg_kg.web.body import read_body
 from isecg_kg.web.budget import ClientBudgets
 from isecg_kg.web.cache import AnswerCache
 from isecg_kg.web.clients import Clients
-from isecg_kg.web.conneg import DOC_FORMATS
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import ALLOW, DISCONNECT_GRACE
-from isecg_kg.web.documents import FORMAT_PARAM, Graphs
+from isecg_kg.web.documents import Graphs
 from isecg_kg.web.query_page import QueryPage
 from isecg_kg.web.responses import problem
 from isecg_kg.web.service_description import ServiceDescription
@@ -262,9 +262,9 @@ class SparqlService:
             headers["Isecg-Result-Truncated"] = "true"
             headers["Isecg-Result-Rows"] = str(result.rows)
         if fmt_param:
-            ext = {"json": "srj", "xml": "srx", "csv": "csv", "tsv": "tsv", "turtle": "ttl",
-                   "nt": "nt", "jsonld": "jsonld"}.get(result.format, "rdf")
-            headers["Content-Disposition"] = f'inline; filename="query-result.{ext}"'
+            kind = formats.SYNTAXES if result.form == "GRAPH" else formats.RESULTS
+            headers["Content-Disposition"] = ('inline; filename="query-result.'
+                                              f'{kind[result.format].suffix}"')
         return Response(result.body, media_type=result.media_type, headers=headers)
 
     def _over_budget(self, client: str, retry: int) -> Response:
@@ -370,13 +370,14 @@ class SparqlService:
         if graph is not None and graph not in GRAPHS:
             return problem(404, "No such graph", f"<{graph}> is not a graph of this dataset; "
                            f"its graphs are {', '.join(GRAPHS)}, or ask for ?default")
+        documents = formats.documents()
         if fmt_param:
-            fmt = agreed_format(fmt_param, FORMAT_PARAM, {
-                m: n for n, (m, _) in DOC_FORMATS.items()}, "graphs")
+            fmt = agreed_format(fmt_param, formats.param_names(documents),
+                                {f.media_type: f.name for f in documents}, "graphs")
             if isinstance(fmt, Response):
                 return fmt
         else:
-            fmt = conneg.negotiate_rdf(accept, DOC_FORMATS)
+            fmt = conneg.negotiate_rdf(accept, documents)
         return self.graphs.response(request, graph, fmt, vary=True)
 
     def _service_failed(self, exc: QueryError, services: tuple[str, ...]) -> Response:
@@ -408,7 +409,7 @@ class SparqlService:
             return Response(status_code=304, headers=self._cache_headers(etag))
         body = (self.description.turtle().encode() if name == "turtle"
                 else write_triples(self.description.triples(), name))
-        return Response(body, media_type=GRAPH_FORMATS[name][0],
+        return Response(body, media_type=formats.SYNTAXES[name].media_type,
                         headers=self._cache_headers(etag))
 
 

@@ -5,30 +5,21 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from isecg_kg import formats
 from isecg_kg.config import PREDECLARED
-from isecg_kg.sparql.results import GRAPH_FORMATS
 from isecg_kg.web import conneg
 from isecg_kg.web.responses import problem
 
 # Media type -> format name, in the server's order of preference.
-RESULT_OFFER = {**{m: n for n, m in conneg.RESULT_FORMATS.items()}, "application/json": "json"}
-GRAPH_OFFER = {GRAPH_FORMATS[n][0]: n for n in ("turtle", "jsonld", "nt", "xml")}
+RESULT_OFFER = {**{f.media_type: f.name for f in formats.answers("SELECT", served_only=True)},
+                "application/json": "json"}
+GRAPH_OFFER = {f.media_type: f.name for f in formats.graph_answers()}
 GRAPH_OFFER_JSON = {**GRAPH_OFFER, "application/json": "jsonld"}  # Accept, not format= lists
 # format= values (names or media types) -> format name, per kind of query. Clients send either:
 # SPARQLWrapper sends a short name and the media types of its Accept header together
 # (format=tsv&format=text/tab-separated-values, format=json-ld&format=application/ld+json,...).
-RESULT_FORMAT_PARAM = {**{n: n for n in conneg.RESULT_FORMATS}, **RESULT_OFFER,
-                       "application/json": "json", "application/xml": "xml", "text/xml": "xml",
-                       "srj": "json", "srx": "xml"}
-# N3 is answered as Turtle, which every N3 parser reads.
-GRAPH_FORMAT_PARAM = {**{n: n for n in GRAPH_FORMATS}, **GRAPH_OFFER, "ttl": "turtle",
-                      "n3": "turtle", "text/n3": "turtle", "text/rdf+n3": "turtle",
-                      "application/n3": "turtle", "application/turtle": "turtle",
-                      "application/x-turtle": "turtle", "ntriples": "nt", "n-triples": "nt",
-                      "text/plain": "nt", "json": "jsonld", "json-ld": "jsonld",
-                      "application/x-json+ld": "jsonld", "rdfxml": "xml", "rdf+xml": "xml",
-                      "rdf": "xml", "application/json": "jsonld", "application/xml": "xml",
-                      "text/xml": "xml"}
+RESULT_FORMAT_PARAM = formats.param_names(formats.answers("SELECT", served_only=True))
+GRAPH_FORMAT_PARAM = formats.param_names(formats.graph_answers())
 
 
 def format_names(value: str, table: dict[str, str]) -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 from isecg_kg.builder.diff import compact as changelog_name
-from isecg_kg.builder.serialize import _Compactor
+from isecg_kg.builder.serialize import Compactor
 from isecg_kg.config import PREFIXES
 from isecg_kg.rdf import ISECG, XSD, qname, shorten, used_prefixes
 from isecg_kg.web.describe import compact as page_name
@@ -30,7 +30,7 @@ def test_each_caller_keeps_its_rule_for_what_a_prefixed_name_may_hold(iri, messa
                                                                       changelog):
     assert shorten(iri) == message
     assert page_name(iri) == page
-    assert _Compactor(PREFIXES)(iri) == jsonld
+    assert Compactor(PREFIXES)(iri) == jsonld
     assert changelog_name(iri) == changelog
 
 

@@ -40,7 +40,7 @@ def _graph() -> list[ox.Triple]:
 
 def _whole_document(triples: list[ox.Triple]) -> str:
     context = ser.context_document()["@context"]
-    nodes = list(ser.jsonld_nodes(triples, ser._Compactor(context)))
+    nodes = list(ser.jsonld_nodes(triples, ser.Compactor(context)))
     return json.dumps({"@context": context, "@graph": nodes}, indent=2, sort_keys=True,
                       ensure_ascii=False) + "\n"
 

@@ -8,10 +8,11 @@ benchmark, a server. Here:
   duplex pipe to it, ``target(conn, *args)`` (the server's query workers: long-lived, each loads
   the store once);
 * ``run(fn, *args, timeout=..., method=...)``: ``fn(*args)`` in a child, its pickled return value
-  back over a pipe read against the deadline; past it the child is killed (``TimeoutError``);
-  a child that dies without answering is described, with its signal and a Rust panic's message
-  from its stderr (``ChildProcessError``). The CLI's one-shot query uses "fork" (milliseconds);
-  a caller with threads running (the build's owlrl closure) passes "spawn";
+  back over a pipe read against the deadline; past it the child is killed (``TimeoutError``, or
+  the caller's own exception); a child that dies without answering is described, with its
+  signal and a Rust panic's message from its stderr (``ChildProcessError``, or the caller's):
+  one wording for every caller. The CLI's one-shot query uses "fork" (milliseconds); a caller
+  with threads running (the build's owlrl closure) passes "spawn";
 * ``stop(proc, grace=...)``: SIGTERM with ``grace`` seconds to exit (none: SIGKILL at once),
   then SIGKILL, then reap; for a multiprocessing ``Process`` or a ``subprocess.Popen``; never
   raises.
@@ -108,16 +109,21 @@ def _child(conn, errors: str, fn: Callable, args: tuple) -> None:
     conn.close()
 
 
-def run(fn: Callable, *args, timeout: float, method: str = "fork") -> Any:
+def run(fn: Callable, *args, timeout: float, method: str = "fork", what: str = "the child",
+        hint: str = "", errors: tuple[type[Exception], type[Exception]] = (
+            TimeoutError, ChildProcessError)) -> Any:
     """``fn(*args)`` computed in a child killed at ``timeout`` seconds: its return value.
 
-    Raises TimeoutError past the deadline and ChildProcessError (with ``death``'s words) when
-    the child ends without an answer (a signal, a crash, or ``fn`` raised: return errors as
-    values to keep them)."""
+    The one wording of a child's failure, in the caller's exceptions (``errors``): past the
+    deadline, ``errors[0]``("WHAT ran past its time limit of T s" + HINT); a child that ends
+    without an answer (a signal, a crash, or ``fn`` raised: return errors as values to keep
+    them), ``errors[1]``("WHAT's process died before it answered (how, in ``death``'s words)").
+    """
+    timed_out, died = errors
     ctx = multiprocessing.get_context(method)
-    with tempfile.NamedTemporaryFile(prefix="isecg-child-") as errors:
+    with tempfile.NamedTemporaryFile(prefix="isecg-child-") as stderr:
         reader, writer = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(writer, errors.name, fn, args), daemon=True)
+        proc = ctx.Process(target=_child, args=(writer, stderr.name, fn, args), daemon=True)
         proc.start()
         writer.close()
         chunks, deadline = [], time.monotonic() + timeout
@@ -126,7 +132,7 @@ def run(fn: Callable, *args, timeout: float, method: str = "fork") -> Any:
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0 or not select.select([fd], [], [], left)[0]:
-                    raise TimeoutError(f"the child ran past its time limit of {timeout:g} s")
+                    raise timed_out(f"{what} ran past its time limit of {timeout:g} s{hint}")
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     break
@@ -136,6 +142,7 @@ def run(fn: Callable, *args, timeout: float, method: str = "fork") -> Any:
             stop(proc)
             reader.close()
         if not chunks:
-            errors.seek(0)
-            raise ChildProcessError(death(proc.exitcode, errors.read(65536)))
+            stderr.seek(0)
+            raise died(f"{what}'s process died before it answered "
+                       f"({death(proc.exitcode, stderr.read(65536))})")
     return pickle.loads(b"".join(chunks))

@@ -72,6 +72,23 @@ def shorten(iri: str) -> str:
     return qname(iri, plain_local) or f"<{iri}>"
 
 
+def literal_text(literal: ox.Literal, datatype: Callable[[str], str] | None = None) -> str:
+    """A literal as Turtle and N-Triples write it, escaped as pyoxigraph's writers escape (the
+    one escaping of every writer of ours): "text", "text"@lang, or "text"^^ and its datatype,
+    an IRI in <> or as DATATYPE writes it (a prefixed name, for people)."""
+    if datatype is None or literal.language or literal.datatype.value == XSD_STRING:
+        return str(literal)
+    return f"{ox.Literal(literal.value)}^^{datatype(literal.datatype.value)}"
+
+
+def adder(out: list[ox.Triple]) -> Callable[[ox.NamedNode | ox.BlankNode, str, ox.Term], None]:
+    """``add(subject, predicate IRI, object)``: a triple appended to OUT (the descriptions the
+    build writes: VoID, DCAT, the changelog)."""
+    def add(s, p: str, o) -> None:
+        out.append(ox.Triple(s, ox.NamedNode(p), o))
+    return add
+
+
 def canonical(triples) -> list[ox.Triple]:
     """The triples with RDFC-1.0 blank-node labels, in sorted order: the same graph gives the
     same bytes however its blank nodes were labelled (a store relabels them on every load)."""

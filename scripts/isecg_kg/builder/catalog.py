@@ -25,7 +25,7 @@ from isecg_kg.builder import dcat
 from isecg_kg.builder.dcat import n, text
 from isecg_kg.builder.release import Entry, Registry, check_directory
 from isecg_kg.config import DEFAULT_BASE, SERIES_IRI, release_iri
-from isecg_kg.rdf import ADMS, DCAT, DCT, RDF, RDFS, SPDX, VOID, XSD
+from isecg_kg.rdf import ADMS, DCAT, DCT, RDF, RDFS, SPDX, VOID, XSD, adder
 
 SERVICE_IRI = DEFAULT_BASE + "sparql"
 
@@ -140,7 +140,7 @@ def kept_releases(registry: Registry, directory: Path) -> list[Kept]:
 
 def catalogue_triples(kept: list[Kept]) -> list[ox.Triple]:
     out: list[ox.Triple] = []
-    add = dcat.adder(out)
+    add = adder(out)
     oldest_first = sorted(kept, key=lambda k: tuple(int(x) for x in k.version.split(".")))
     releases = [release_iri(k.version) for k in oldest_first]
     dcat.catalog(add, [SERIES_IRI, *releases], service=SERVICE_IRI,
@@ -203,7 +203,7 @@ def catalogue_triples(kept: list[Kept]) -> list[ox.Triple]:
 
 
 def catalogue_turtle(kept: list[Kept]) -> bytes:
-    from isecg_kg.builder.serialize import graph_lines, parse_lines
+    from isecg_kg.builder.serialize import sorted_graph
 
-    triples = parse_lines(graph_lines(catalogue_triples(kept)))
+    triples = sorted_graph(catalogue_triples(kept))
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=dcat.prefixes(triples))

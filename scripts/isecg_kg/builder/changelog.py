@@ -22,8 +22,9 @@ from isecg_kg.builder.diff import (
     diff_releases,
     triple_line,
 )
+from isecg_kg.builder.serialize import sorted_graph
 from isecg_kg.config import PREFIXES, release_iri
-from isecg_kg.rdf import CS, DCT, PROV, RDF, RDF_TYPE, VOID, XSD, XSD_STRING
+from isecg_kg.rdf import CS, DCT, PROV, RDF, RDF_TYPE, VOID, XSD, adder, literal_text
 
 
 def term_text(term: ox.Term, labels: dict | None = None) -> str:
@@ -31,13 +32,7 @@ def term_text(term: ox.Term, labels: dict | None = None) -> str:
     if isinstance(term, ox.NamedNode):
         return compact(term.value)
     if isinstance(term, ox.Literal):
-        text = '"' + term.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") \
-            + '"'
-        if term.language:
-            return f"{text}@{term.language}"
-        if term.datatype.value != XSD_STRING:
-            return f"{text}^^{compact(term.datatype.value)}"
-        return text
+        return literal_text(term, compact)
     return str(term)
 
 
@@ -176,9 +171,7 @@ def to_triples(cl: Changelog) -> list[ox.Triple]:
     doc = ox.NamedNode(base)
     out: list[ox.Triple] = []
     n = ox.NamedNode
-
-    def add(s, p, o):
-        out.append(ox.Triple(s, n(p), o))
+    add = adder(out)
 
     def lit(v, dt=None):
         return ox.Literal(str(v), datatype=n(XSD + dt)) if dt else ox.Literal(v)
@@ -230,9 +223,8 @@ def to_triples(cl: Changelog) -> list[ox.Triple]:
 
 def to_turtle(cl: Changelog) -> bytes:
     prefixes = {"cs": CS, **{p: PREFIXES[p] for p in ("rdf", "xsd", "void", "dcterms", "prov")}}
-    lines = sorted({f"{t} .\n" for t in to_triples(cl)})
-    triples = [q.triple for q in ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)]
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+    return ox.serialize(sorted_graph(to_triples(cl)), format=ox.RdfFormat.TURTLE,
+                        prefixes=prefixes)
 
 
 def write_changelog(cl: Changelog, out: Path) -> list[Path]:

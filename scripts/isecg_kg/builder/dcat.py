@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 
-from isecg_kg import formats
+from isecg_kg import formats, rdf
 from isecg_kg.config import (
     CATALOG_IRI,
     CONTACT_IRI,
@@ -109,12 +109,6 @@ def part(dataset: str, name: str) -> str:
     """The IRI of a part of a dataset's description: a fragment on its IRI (…/release/V#name;
     the unversioned …/void#dataset gives …/void#name)."""
     return dataset.split("#", 1)[0] + "#" + name
-
-
-def adder(out: list[ox.Triple]) -> Add:
-    def add(s, p, o):
-        out.append(ox.Triple(s, n(p), o))
-    return add
 
 
 def agents(add: Add) -> None:
@@ -244,7 +238,7 @@ def typed_terms(triples: list[ox.Triple]) -> list[ox.Triple]:
     media types are dct:MediaType, file types dct:MediaTypeOrExtent, landing pages
     foaf:Document, the licence a dct:LicenseDocument of type public domain, and so on."""
     out = list(triples)
-    add = adder(out)
+    add = rdf.adder(out)
     used = {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
     if CC0 in used:
         used.add(PUBLIC_DOMAIN)

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from isecg_kg.checksums import sha256, write_sums
 from isecg_kg.config import GRAPH_DATA, GRAPH_INFERRED, GRAPH_ONTOLOGY, REASON_BUDGET
 from isecg_kg.errors import BuildError, ValidationFailed
-from isecg_kg.rdf import used_prefixes
+from isecg_kg.rdf import canonical, used_prefixes
 
 if TYPE_CHECKING:
     from isecg_kg.builder.void import DataVoid
@@ -124,8 +124,8 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
         ser.write_jsonld(asserted, tmp / "isecg.jsonld")
         compress(tmp / "isecg.jsonld")
     with step("serialize report"):
-        ser.write_rdf(ser.parse_lines(ser.canonical_lines(report_triples)),
-                      tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
+        # random blank node labels made canonical (RDFC-1.0), in the dumps' order
+        ser.write_rdf(canonical(report_triples), tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
     with step("describe data"):
         return Asserted(ontology, data, len(asserted_lines), describe_data(asserted, release))
 
@@ -154,7 +154,7 @@ def write_void(tmp: Path, data_void: DataVoid, inferred_count: int,
 
     void = describe_release(data_void, inferred_count, sorted(digests) + [tmp / "context.jsonld"],
                             digest)
-    void = ser.parse_lines(ser.graph_lines(void))
+    void = ser.sorted_graph(void)
     ser.write_rdf(void, tmp / "void.ttl", ox.RdfFormat.TURTLE, prefixes(void))
     write_sums(tmp, digest)
 

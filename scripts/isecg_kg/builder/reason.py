@@ -301,13 +301,9 @@ def owlrl_closure(triples: Iterable[ox.Triple], budget: float = REASON_BUDGET) -
 
     data = ox.serialize((ox.Quad(t.subject, t.predicate, t.object) for t in triples),
                         format=ox.RdfFormat.N_QUADS)
-    try:
-        result = children.run(_owlrl_child, data, timeout=budget, method="spawn")
-    except TimeoutError:
-        raise BuildError(f"owlrl exceeded its budget of {budget:g} s (raise --reason-budget "
-                         "or use --reasoner rules)") from None
-    except ChildProcessError as exc:
-        raise BuildError(f"owlrl's process died before it finished: {exc}") from None
+    result = children.run(_owlrl_child, data, timeout=budget, method="spawn", what="owlrl",
+                          hint=" (raise --reason-budget or use --reasoner rules)",
+                          errors=(BuildError, BuildError))
     return {q.triple for q in ox.parse(result, format=ox.RdfFormat.N_TRIPLES)}
 
 

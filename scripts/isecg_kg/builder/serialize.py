@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from isecg_kg.config import PREFIXES
-from isecg_kg.rdf import RDF_TYPE, XSD_STRING, canonical, qname, used_prefixes
+from isecg_kg.rdf import RDF_TYPE, XSD_STRING, qname, used_prefixes
 
 CHUNK = 100_000  # N-Quads lines made per join: big enough for C speed, small for memory
 
@@ -40,10 +40,11 @@ def graph_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
     return sorted(set(ntriples_lines(triples)))
 
 
-def canonical_lines(triples: Iterable[ox.Triple]) -> list[bytes]:
-    """A small graph whose blank nodes have random labels (e.g. a validation report) as
-    sorted N-Triples lines with RDFC-1.0 labels."""
-    return graph_lines(canonical(triples))
+def sorted_graph(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """The distinct triples in the order of their sorted N-Triples lines (a triple's line is
+    ``str(triple)`` and " ."), as the dumps are: for the small descriptions written in Turtle
+    (VoID, the catalogue, the changelog), without writing the lines and reading them back."""
+    return sorted(set(triples), key=str)
 
 
 def write_nquads(graphs: list[tuple[str, list[bytes]]], path: Path) -> None:
@@ -92,7 +93,7 @@ def context_document() -> dict:
 _encode_string = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
 
 
-class _Compactor:
+class Compactor:
     """IRIs as compact IRIs of the context's prefixes (JSON-LD 1.1 §6.3: every namespace here
     ends in '/' or '#', so each prefix may compact), longest namespace first."""
 
@@ -112,11 +113,11 @@ def _compactable(local: str) -> bool:
     return bool(local) and not local.startswith("//")
 
 
-def _node_ref(term, compact: _Compactor) -> str:
+def _node_ref(term, compact: Compactor) -> str:
     return f"_:{term.value}" if isinstance(term, ox.BlankNode) else compact(term.value)
 
 
-def _jsonld_value(term, compact: _Compactor):
+def _jsonld_value(term, compact: Compactor):
     if isinstance(term, ox.Literal):
         if term.language:
             return {"@value": term.value, "@language": term.language}
@@ -126,7 +127,7 @@ def _jsonld_value(term, compact: _Compactor):
     return {"@id": _node_ref(term, compact)}
 
 
-def jsonld_nodes(triples: Iterable[ox.Triple], compact: _Compactor) -> Iterator[dict]:
+def jsonld_nodes(triples: Iterable[ox.Triple], compact: Compactor) -> Iterator[dict]:
     """Compacted JSON-LD node objects of sorted triples, in subject order.
 
     The context holds only prefixes, so compaction is a direct mapping: one node object per
@@ -180,7 +181,7 @@ def write_jsonld(triples: Iterable[ox.Triple], path: Path) -> None:
     ({"@context", "@graph"}, indent 2, sorted keys) without holding that document in memory.
     """
     context = context_document()["@context"]
-    compact = _Compactor(context)
+    compact = Compactor(context)
     with open(path, "w", encoding="utf-8") as f:
         f.write('{\n  "@context": ' + _json(context, "  ") + ',\n  "@graph": [')
         empty = True

@@ -37,7 +37,7 @@ from isecg_kg.config import (
     files_base,
     release_iri,
 )
-from isecg_kg.rdf import DCAT, DCT, FOAF, OWL, PROV, RDF, VOID
+from isecg_kg.rdf import DCAT, DCT, FOAF, OWL, PROV, RDF, VOID, adder
 
 SOURCE_DOCUMENTS = ("nasa-about-isecg", "exploring-together", "isecg-15th-anniversary")
 LINK_PREDICATE = "https://schema.org/sameAs"  # identity links (see the ontology's comment)
@@ -99,7 +99,7 @@ def describe_data(asserted: list[ox.Triple], registry=None) -> DataVoid:
     version = registry.version if registry is not None else None
     ds, base = n(dataset_iri(version)), files_base(version)
     out: list[ox.Triple] = []
-    add = dcat.adder(out)
+    add = adder(out)
     if version is not None:
         dcat.catalog(add, [SERIES_IRI, ds.value])
         dcat.series(add)
@@ -172,7 +172,7 @@ def describe_release(data: DataVoid, inferred_count: int, dumps: list[Path],
     (`digest`, so known sums are not redone), with the classes of the values DCAT-AP checks."""
     ds = n(data.dataset)
     out = list(data.triples)
-    add = dcat.adder(out)
+    add = adder(out)
     inferred = n(part(data.dataset, "inferred"))
     add(ds, VOID + "triples", count(data.asserted + inferred_count))
     add(ds, VOID + "subset", inferred)

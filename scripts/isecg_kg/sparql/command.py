@@ -129,14 +129,9 @@ def run_one_shot(dist: Path, req: QueryRequest, timeout: float) -> QueryResult:
     A forked child costs milliseconds where the server's forkserver workers cost a start-up;
     the deadline is just as real: pyoxigraph cannot be interrupted, so the child is killed.
     """
-    try:
-        reply = children.run(_evaluate, dist, req, timeout=timeout, method="fork")
-    except TimeoutError:
-        raise QueryTimeout(f"the query ran past its time limit of {timeout:g} s "
-                           "(raise --timeout)") from None
-    except ChildProcessError as exc:
-        raise QueryAborted(f"the query process died before it answered ({exc})") from None
-    return from_reply(reply)
+    return from_reply(children.run(_evaluate, dist, req, timeout=timeout, method="fork",
+                                   what="the query", hint=" (raise --timeout)",
+                                   errors=(QueryTimeout, QueryAborted)))
 
 
 def cli_query(args, built: Callable[[], Path]) -> int:

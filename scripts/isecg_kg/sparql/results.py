@@ -23,8 +23,7 @@ import pyoxigraph as ox
 from isecg_kg import formats
 from isecg_kg.config import PREFIXES
 from isecg_kg.errors import QueryError
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+from isecg_kg.rdf import XSD_STRING, literal_text
 
 # The formats of each query form's answers, by name: "table" is for people, the others are the
 # W3C formats
@@ -92,15 +91,10 @@ def _xml_term(t) -> str:
 
 
 def _nt_term(t) -> str:
-    """N-Triples form of a term with tab escaped too (a raw tab would split a TSV field)."""
+    """N-Triples form of a term (pyoxigraph's, whose escaping keeps a tab from splitting a TSV
+    field)."""
     if isinstance(t, ox.Literal):
-        v = (t.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-             .replace("\r", "\\r").replace("\t", "\\t"))
-        if t.language:
-            return f'"{v}"@{t.language}'
-        if t.datatype.value != XSD_STRING:
-            return f'"{v}"^^<{t.datatype.value}>'
-        return f'"{v}"'
+        return literal_text(t)
     if isinstance(t, ox.Triple):
         return f"<< {_nt_term(t.subject)} {_nt_term(t.predicate)} {_nt_term(t.object)} >>"
     return str(t)

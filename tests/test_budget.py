@@ -1,6 +1,6 @@
-"""Query time per client (web/budget.py): spent in a sliding window, 429 with Retry-After beyond,
-cached answers free, clients told apart by their address (loopback has many: 127.0.0.2 is
-another client) and by X-Forwarded-For only from a proxy given with --trust-proxy."""
+"""Query time per client (web/http/budget.py): spent in a sliding window, 429 with Retry-After
+beyond, cached answers free, clients told apart by their address (loopback has many: 127.0.0.2
+is another client) and by X-Forwarded-For only from a proxy given with --trust-proxy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import httpx
 import pytest
 from bench.endpoint import client_at
 from conftest import run_cli
-from isecg_kg.web.budget import ClientBudgets
+from isecg_kg.web.http.budget import ClientBudgets
 from servers import isecg_server
 
 # Uncached work: every run is a new text (the comment), ~0.1 s of engine time each.

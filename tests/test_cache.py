@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from isecg_kg.web.cache import ENTRY_BYTES, AnswerCache
+from isecg_kg.web.endpoint.cache import ENTRY_BYTES, AnswerCache
 
 
 def test_returns_what_was_put_and_counts_hits():

@@ -1,9 +1,9 @@
-"""Who the client is (web/clients.py): one spelling per address, a trusted proxy's forwarded
+"""Who the client is (web/http/clients.py): one spelling per address, a trusted proxy's forwarded
 address, and no client for a trusted proxy's connections."""
 
 from __future__ import annotations
 
-from isecg_kg.web.clients import Clients, canonical
+from isecg_kg.web.http.clients import Clients, canonical
 from starlette.requests import Request
 
 

@@ -178,7 +178,7 @@ def test_sizes_are_non_negative_integers_in_every_served_syntax(dist):
     """xsd:nonNegativeInteger, as DCAT-AP wants, survives into the VoID (pyoxigraph's store
     would rewrite it to xsd:integer; the documents are written from the file, not a store)."""
     from isecg_kg.web.context import Site
-    from isecg_kg.web.render import LinkedData
+    from isecg_kg.web.pages.render import LinkedData
 
     ld = LinkedData(Site.from_dist(dist), ox.Store())
     for fmt, syntax in (("nt", ox.RdfFormat.N_TRIPLES), ("xml", ox.RdfFormat.RDF_XML)):
@@ -189,7 +189,7 @@ def test_sizes_are_non_negative_integers_in_every_served_syntax(dist):
 
 def test_the_releases_page_shows_the_erratum_to_readers(dist, real_releases):
     from isecg_kg.web.context import Site
-    from isecg_kg.web.render import LinkedData
+    from isecg_kg.web.pages.render import LinkedData
 
     site = Site.from_dist(dist, source=ROOT, releases=real_releases)
     page = LinkedData(site, ox.Store()).releases_html()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from isecg_kg.web import describe as D
+from isecg_kg.web.pages import describe as D
 
 ROOT = Path(__file__).resolve().parents[1]
 ID = "https://w3id.org/isecg/id/"

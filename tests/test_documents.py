@@ -1,6 +1,6 @@
-"""RDF documents (web/documents.py): the named graphs at /graph/{ontology,data,inferred} and the
-read-only Graph Store Protocol on /sparql, in every RDF format, over real HTTP; every body is
-parsed completely and compared with the graph of isecg.nq it stands for."""
+"""RDF documents (web/pages/documents.py): the named graphs at /graph/{ontology,data,inferred}
+and the read-only Graph Store Protocol on /sparql, in every RDF format, over real HTTP; every
+body is parsed completely and compared with the graph of isecg.nq it stands for."""
 
 from __future__ import annotations
 

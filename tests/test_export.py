@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import pyoxigraph as ox
 import pytest
-from isecg_kg.web.export import entity_iris, write_site
+from isecg_kg.web.pages.export import entity_iris, write_site
 from test_linkeddata import BASE, OX_PARSE, build_dir, load_store
 
 

@@ -104,7 +104,7 @@ def test_bad_percent_encoding_or_non_utf8_in_path_is_400(server, path):
 def test_unknown_iris_are_not_remembered(dist, store):
     """The IRI-kind cache keeps only what the graph describes: misses cannot grow the server."""
     from isecg_kg.web.context import Site
-    from isecg_kg.web.render import LinkedData
+    from isecg_kg.web.pages.render import LinkedData
 
     ld = LinkedData(Site.from_dist(dist), store)
     assert ld.kind("https://w3id.org/isecg/id/agency/nasa") == "entity"
@@ -167,7 +167,7 @@ def test_reconcile_hostile_posts(server, body, ctype, expected):
 
 
 def test_reconcile_body_over_the_limit_is_413_without_reading_it(server):
-    from isecg_kg.web.reconcile import MAX_BODY
+    from isecg_kg.web.pages.reconcile import MAX_BODY
 
     status, _, _ = answer(server, "POST", "/reconcile",
                           {"Content-Type": "application/json",
@@ -211,7 +211,7 @@ def test_a_costly_reconcile_batch_does_not_stall_other_requests(server):
         worst = max(worst, time.monotonic() - t0)
         time.sleep(0.05)
     t.join()
-    from isecg_kg.web.reconcile import BATCH_BUDGET
+    from isecg_kg.web.pages.reconcile import BATCH_BUDGET
 
     assert result["r"].status_code in (200, 503), result["r"].text[:300]
     assert result["s"] < BATCH_BUDGET + 2

@@ -1,4 +1,4 @@
-"""Connections (web/http11.py, issue 16): request framing, the head-size limit and the read
+"""Connections (web/http/http11.py, issue 16): request framing, the head-size limit and the read
 deadlines, against a real `isecg-kg serve` over raw sockets (every byte as written here).
 
 A framing the server refuses must be answered 400 and the connection closed, so that a request

@@ -39,7 +39,7 @@ SERVE = """
 import sys, pyoxigraph as ox, uvicorn
 from pathlib import Path
 from isecg_kg.web.context import Site
-from isecg_kg.web.linkeddata import app
+from isecg_kg.web.pages.linkeddata import app
 dist = Path(sys.argv[1])
 store = ox.Store()
 store.bulk_load(path=str(dist / "isecg.nq"), format=ox.RdfFormat.N_QUADS)
@@ -338,8 +338,8 @@ def jsonld_blocks(html: str) -> list:
 
 
 def test_every_entity_page_embeds_json_ld_about_its_entity(client, ld_store):
-    from isecg_kg.web.describe import kind
-    from isecg_kg.web.export import entity_iris
+    from isecg_kg.web.pages.describe import kind
+    from isecg_kg.web.pages.export import entity_iris
 
     for iri in entity_iris(ld_store, BASE):
         # The version IRI's page is the ontology's documentation, about the ontology IRI.

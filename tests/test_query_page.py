@@ -1,4 +1,5 @@
-"""web/query_page.py: the query page escapes what it shows and loads nothing from elsewhere."""
+"""web/endpoint/query_page.py: the query page escapes what it shows and loads nothing from
+elsewhere."""
 
 from __future__ import annotations
 

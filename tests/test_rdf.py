@@ -9,7 +9,7 @@ from isecg_kg.builder.diff import compact as changelog_name
 from isecg_kg.builder.serialize import Compactor
 from isecg_kg.config import PREFIXES
 from isecg_kg.rdf import ISECG, XSD, qname, shorten, used_prefixes
-from isecg_kg.web.describe import compact as page_name
+from isecg_kg.web.pages.describe import compact as page_name
 
 AGENCY = "https://w3id.org/isecg/id/agency/"
 

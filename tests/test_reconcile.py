@@ -159,7 +159,7 @@ def test_suggest_and_preview(service):
 def test_two_entities_with_one_name_are_never_a_match():
     """Ambiguity: an exact name shared by two entities scores 100 for both, matches neither."""
     import pyoxigraph as ox
-    from isecg_kg.web.reconcile import Index
+    from isecg_kg.web.pages.reconcile import Index
 
     store = ox.Store()
     a = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

@@ -1,4 +1,4 @@
-"""web/record.py and web/participation.py: the words and the picture of who did what.
+"""web/pages/record.py and web/pages/participation.py: the words and the picture of who did what.
 
 Expected values come from ../shared/reference/isecg-facts.md and isecg-facts-2.md (quoted).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from isecg_kg.web import participation, record
+from isecg_kg.web.pages import participation, record
 from test_describe import source_store  # noqa: F401  (fixture)
 
 ID = "https://w3id.org/isecg/id/"

@@ -1,4 +1,4 @@
-"""web/render.py: what the routes and the static export render, made without the network."""
+"""web/pages/render.py: what the routes and the static export render, made without the network."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from test_linkeddata import ld_dist, ld_store  # noqa: F401  (fixtures)
 def test_pylode_makes_the_ontology_page_offline(ld_dist, ld_store, monkeypatch):  # noqa: F811
     """pyLODE must not fetch anything: any connection attempt fails the test."""
     from isecg_kg.web.context import Site
-    from isecg_kg.web.render import LinkedData
+    from isecg_kg.web.pages.render import LinkedData
 
     attempts = []
 

@@ -1,4 +1,4 @@
-"""web/service_description.py: what GET /sparql without a query says about the endpoint."""
+"""web/endpoint/service_description.py: what GET /sparql without a query says about the endpoint."""
 
 from __future__ import annotations
 

@@ -87,9 +87,9 @@ def test_the_endpoint_holds_when_the_checks_approve_anything(dist, canary, appro
                                                              monkeypatch):
     """The server in-process, its checks replaced by one that approves every query as having
     no SERVICE, or as calling the allowed endpoint whatever it names: 0 connections."""
-    from isecg_kg.web import sparql as endpoint
     from isecg_kg.web.app import ServerOptions, create_app
     from isecg_kg.web.context import Site
+    from isecg_kg.web.endpoint import sparql as endpoint
 
     good = f"http://127.0.0.1:{approved.port}/sparql"
     verdict = {"services": ()}

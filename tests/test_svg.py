@@ -1,10 +1,10 @@
-"""web/svg.py: the membership picture follows the members-as-of rule and invents no dates."""
+"""web/pages/svg.py: the membership picture follows the members-as-of rule and invents no dates."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from isecg_kg.web import svg
+from isecg_kg.web.pages import svg
 from test_describe import source_store  # noqa: F401  (fixture)
 
 

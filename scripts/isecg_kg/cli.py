@@ -49,7 +49,7 @@ def _build(args: argparse.Namespace) -> int:
     from isecg_kg.builder.pipeline import KEPT, cli_build
 
     def export(staged: Path) -> None:  # the static site, from the staged build, before the swap
-        from isecg_kg.web.export import write_site
+        from isecg_kg.web.pages.export import write_site
 
         write_site(staged, staged / "site", args.base, releases=Path(args.out) / KEPT,
                    source=args.source)

@@ -153,7 +153,7 @@ SERVICE_WORKERS = 1
 # The server (`serve`)
 MAX_CONNECTIONS = 1024               # connections served at once; uvicorn answers 503 beyond
 # connections one client address may hold at once: a quarter of the slots, so slow clients from
-# one address cannot take them all; 100-connection load tools still fit (web/http11.py)
+# one address cannot take them all; 100-connection load tools still fit (web/http/http11.py)
 MAX_CLIENT_CONNECTIONS = 256
 # query time per client: seconds of engine time in any window, as WDQS gives 60 s a minute
 CLIENT_BUDGET = 60.0

@@ -8,7 +8,7 @@ type in every Accept header) and the other names ``?format=`` may give it (``nam
 parser and writer in pyoxigraph and rdflib, the query forms /sparql and ``isecg-kg query``
 answer in it, whether our own writer (sparql/results.py) writes it so the row cap cuts before
 writing, and its IRIs in the W3C format vocabulary and the EU file-type authority. Content
-negotiation (web/conneg.py), the endpoint's formats, the result writers, the service
+negotiation (web/http/conneg.py), the endpoint's formats, the result writers, the service
 description, the CLI, the entity documents, the static export and the DCAT descriptions read
 it; tests/test_formats.py holds each entry to what the server and the dumps do.
 

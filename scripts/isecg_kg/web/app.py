@@ -44,8 +44,6 @@ from isecg_kg.errors import InputError, StoreError
 from isecg_kg.sparql.engine import Engine, Limits, open_store
 from isecg_kg.sparql.remote import RemoteEngine, RemoteStore, check_release
 from isecg_kg.sparql.workers import QueryEngine
-from isecg_kg.web.budget import ClientBudgets
-from isecg_kg.web.clients import Clients
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import (
     ALLOW,
@@ -55,7 +53,9 @@ from isecg_kg.web.defaults import (
     MIN_WORKER_MEMORY,
     PAGE_CSP,
 )
-from isecg_kg.web.responses import problem, static_file
+from isecg_kg.web.http.budget import ClientBudgets
+from isecg_kg.web.http.clients import Clients
+from isecg_kg.web.http.responses import problem, static_file
 
 log = logging.getLogger(__name__)
 
@@ -330,8 +330,8 @@ async def healthz_payload(site: Site, engine) -> JSONResponse:
 
 
 def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
-    from isecg_kg.web import documents, linkeddata, reconcile, releases
-    from isecg_kg.web.sparql import SparqlService
+    from isecg_kg.web.endpoint.sparql import SparqlService
+    from isecg_kg.web.pages import documents, linkeddata, reconcile, releases
 
     options = options or ServerOptions()
     if site.release is None:  # refuse a damaged build, withhold damaged dumps (context.py)

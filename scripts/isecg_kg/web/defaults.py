@@ -1,6 +1,6 @@
 """The web layer's defaults in one place: the response policy (Content-Security-Policy strings,
 the headers every page carries, the headers cross-origin scripts may read) and the server's
-limits that only the web layer reads. (Reconciliation's own limits stay in web/reconcile.py.)
+limits that only the web layer reads. (Reconciliation's own limits stay in web/pages/reconcile.py.)
 
 No page runs a script it did not ship: pages carry no inline script (the query page's scripts are
 'self' only; its editor's one <style> element is allowed by a nonce new with every response,

@@ -23,7 +23,7 @@ def cli_serve(args) -> int:
 
     from isecg_kg.web.app import ServerOptions, create_app
     from isecg_kg.web.context import Site
-    from isecg_kg.web.http11 import protocol
+    from isecg_kg.web.http.http11 import protocol
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:
@@ -55,9 +55,9 @@ def cli_serve(args) -> int:
         app, host=args.host, port=args.port, log_level="warning", access_log=False,
         server_header=False, limit_concurrency=options.max_connections,
         # the peer is the client: uvicorn would believe X-Forwarded-For from 127.0.0.1 by
-        # default; who may say otherwise is --trust-proxy's to decide (web/clients.py)
+        # default; who may say otherwise is --trust-proxy's to decide (web/http/clients.py)
         proxy_headers=False,
-        # h11 explicitly, with strict framing and read deadlines (web/http11.py); uvicorn would
+        # h11 explicitly, with strict framing and read deadlines (web/http/http11.py); uvicorn would
         # pick httptools wherever it happens to be installed (measured: no faster here)
         http=protocol(max_request_head(options.max_query_bytes), options.head_timeout,
                       options.body_timeout, per_client=options.max_client_connections,

@@ -46,8 +46,8 @@ from isecg_kg.errors import (
     ReconcileTooLarge,
 )
 from isecg_kg.names import initials, normalize
-from isecg_kg.web.body import read_body
-from isecg_kg.web.clients import Clients
+from isecg_kg.web.http.body import read_body
+from isecg_kg.web.http.clients import Clients
 
 ISECG = ONTOLOGY_NS
 RDFS = PREFIXES["rdfs"]
@@ -412,7 +412,7 @@ class Scorers:
     """The scoring processes and who may use them: at most SCORING_SLOTS batches at once and
     one per client (a client with several connections waits for its own previous batch), each
     wait at most SLOT_WAIT seconds (then 503); the scoring time is charged to the client's
-    budget (web/budget.py) as a query's engine time is."""
+    budget (web/http/budget.py) as a query's engine time is."""
 
     def __init__(self, nq_path: str, sha256: str | None):
         self.nq_path, self.sha256 = nq_path, sha256

@@ -15,7 +15,7 @@ from isecg_kg.sparql.catalogue import named_queries
 from isecg_kg.sparql.engine import Limits
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import QUERY_PAGE_CSP
-from isecg_kg.web.responses import problem
+from isecg_kg.web.http.responses import problem
 from isecg_kg.web.templates import STATIC, environment
 
 
@@ -85,7 +85,7 @@ class QueryPage:
     def _vocabulary(self) -> list[str]:
         """Prefixed names of the classes and properties the data uses, for completion."""
         if getattr(self, "_vocab", None) is None:
-            from isecg_kg.web.describe import compact
+            from isecg_kg.web.pages.describe import compact
 
             terms = set()
             try:

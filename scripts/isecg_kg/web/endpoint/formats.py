@@ -7,8 +7,8 @@ import pyoxigraph as ox
 
 from isecg_kg import formats
 from isecg_kg.config import PREDECLARED
-from isecg_kg.web import conneg
-from isecg_kg.web.responses import problem
+from isecg_kg.web.http import conneg
+from isecg_kg.web.http.responses import problem
 
 # Media type -> format name, in the server's order of preference.
 RESULT_OFFER = {**{f.media_type: f.name for f in formats.answers("SELECT", served_only=True)},

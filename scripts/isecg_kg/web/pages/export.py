@@ -1,7 +1,7 @@
 """The static export: the whole linked-data site as files, for any web host.
 
 ``write_site(dist, out, base)`` renders, from a build directory, every page and document the
-server (web/linkeddata.py) would answer: for each entity below the base an ``.html``,
+server (web/pages/linkeddata.py) would answer: for each entity below the base an ``.html``,
 ``.ttl``, ``.jsonld``, ``.nt`` and ``.rdf`` file at its IRI's path, the ontology documentation,
 the home page, the dumps under ``dumps/`` and the VoID. Pages link to each other by relative
 ``.html`` paths, so the site also works without content negotiation (or below a sub-path);
@@ -20,7 +20,7 @@ from isecg_kg.errors import BuildError
 from isecg_kg.formats import REPRESENTATIONS, SYNTAXES
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import PAGE_CSP
-from isecg_kg.web.render import LinkedData, dump_files
+from isecg_kg.web.pages.render import LinkedData, dump_files
 from isecg_kg.web.templates import STATIC
 
 RULES_NOTE = """# Content negotiation for the static ISECG site
@@ -207,7 +207,7 @@ def _with_meta_csp(html: str, csp: str) -> str:
 
 def entity_iris(store: ox.Store, data_base: str) -> list[str]:
     """Every IRI below the base that the graph describes (fragment IRIs belong to their page)."""
-    from isecg_kg.web.describe import kind
+    from isecg_kg.web.pages.describe import kind
 
     found = set()
     for q in store.quads_for_pattern(None, None, None, None):

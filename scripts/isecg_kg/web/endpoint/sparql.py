@@ -40,24 +40,24 @@ from isecg_kg.sparql.engine import Engine, QueryRequest
 from isecg_kg.sparql.explain import in_source, is_service_failure, service_failure
 from isecg_kg.sparql.guard import check_graphs, check_query
 from isecg_kg.sparql.results import write_triples
-from isecg_kg.web import conneg
-from isecg_kg.web.body import read_body
-from isecg_kg.web.budget import ClientBudgets
-from isecg_kg.web.cache import AnswerCache
-from isecg_kg.web.clients import Clients
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import ALLOW, DISCONNECT_GRACE
-from isecg_kg.web.documents import Graphs
-from isecg_kg.web.query_page import QueryPage
-from isecg_kg.web.responses import problem
-from isecg_kg.web.service_description import ServiceDescription
-from isecg_kg.web.sparql_formats import (
+from isecg_kg.web.endpoint.cache import AnswerCache
+from isecg_kg.web.endpoint.formats import (
     GRAPH_FORMAT_PARAM,
     GRAPH_OFFER,
     agreed_format,
     choose_format,
     parse_term,
 )
+from isecg_kg.web.endpoint.query_page import QueryPage
+from isecg_kg.web.endpoint.service_description import ServiceDescription
+from isecg_kg.web.http import conneg
+from isecg_kg.web.http.body import read_body
+from isecg_kg.web.http.budget import ClientBudgets
+from isecg_kg.web.http.clients import Clients
+from isecg_kg.web.http.responses import problem
+from isecg_kg.web.pages.documents import Graphs
 
 
 class _BadRequest(Exception):

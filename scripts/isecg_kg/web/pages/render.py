@@ -1,4 +1,4 @@
-"""What the linked-data routes (web/linkeddata.py) and the static export (web/export.py)
+"""What the linked-data routes (web/pages/linkeddata.py) and the static export (web/pages/export.py)
 render: entity pages and documents, the home page, the ontology documentation, the releases page,
 the VoID and the downloads, with links that work served or as plain files."""
 
@@ -30,13 +30,13 @@ from isecg_kg.config import (
 )
 from isecg_kg.formats import REPRESENTATIONS, SYNTAXES, media_type_of
 from isecg_kg.rdf import canonical, mentioned_prefixes
-from isecg_kg.web import describe as D
 from isecg_kg.web.defaults import PAGE_CSP, page_csp
+from isecg_kg.web.pages import describe as D
 from isecg_kg.web.templates import environment
 
 # What a thing is served as (formats.REPRESENTATIONS: the page first, then every RDF syntax; TriG
-# and N-Quads put inferred statements in their own named graph, web/documents.py, and are served
-# here, not negotiated by static hosting), by the suffix of its document
+# and N-Quads put inferred statements in their own named graph, web/pages/documents.py, and are
+# served here, not negotiated by static hosting), by the suffix of its document
 SUFFIX_FORMAT = {f.suffix: name for name, f in REPRESENTATIONS.items()}
 
 SCHEMA_TYPES = {  # isecg class -> schema.org type of the embedded JSON-LD
@@ -72,7 +72,7 @@ def serialize(triples, fmt: str) -> bytes:
         triples = canonical(triples)
     syntax = SYNTAXES[fmt]
     if syntax.quads or fmt == "jsonld":  # compacted JSON-LD, TriG, N-Quads
-        from isecg_kg.web import documents
+        from isecg_kg.web.pages import documents
 
         return documents.write(list(triples), [], fmt)
     return ox.serialize(triples, format=syntax.oxigraph_format(),
@@ -190,10 +190,10 @@ class LinkedData:
 
     def rdf(self, iri: str, fmt: str) -> bytes:
         """The entity's document: what its page shows, inferred statements marked as such
-        where the format can (see web/documents.py)."""
+        where the format can (see web/pages/documents.py)."""
         if self.kind(iri) == "ontology":
             return serialize(self.triples(iri), fmt)
-        from isecg_kg.web import documents
+        from isecg_kg.web.pages import documents
 
         asserted, inferred = D.document(self.store, iri)
         return documents.write(asserted, inferred, fmt)
@@ -238,7 +238,7 @@ class LinkedData:
         groups: dict[str, list] = {}
         for st in d.statements:
             groups.setdefault(st.predicate, []).append(st.value)
-        from isecg_kg.web.record import agency_summary, group_overview
+        from isecg_kg.web.pages.record import agency_summary, group_overview
 
         return self.render("ld_entity.html", page=f"{thing}.html", d=d, thing=thing,
                            groups=groups, note=note, notes=notes,
@@ -358,8 +358,8 @@ class LinkedData:
         return data
 
     def home_html(self) -> str:
-        from isecg_kg.web.participation import participation_svg
-        from isecg_kg.web.svg import membership_svg
+        from isecg_kg.web.pages.participation import participation_svg
+        from isecg_kg.web.pages.svg import membership_svg
 
         def order(row):  # the things people look for first; n-ary records last
             local = row[0].iri[len(ONTOLOGY_NS):]
@@ -478,7 +478,7 @@ class LinkedData:
         return self.render("ld_error.html", page=page, status=status, message=message)
 
     def membership_svg(self) -> str:
-        from isecg_kg.web.svg import membership_svg
+        from isecg_kg.web.pages.svg import membership_svg
 
         return membership_svg(self.store)
 

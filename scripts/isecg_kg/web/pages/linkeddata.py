@@ -14,7 +14,7 @@ Content-negotiation policy (one for every thing IRI, the ontology IRI included):
   * An IRI the graph does not describe is 404 (HTML or text, as negotiated), at the thing's
     path and at every suffixed path; an Accept header or ?format that offers none of the five
     types is 406, with the offered types listed.
-The same policy is what the rewrite rules of the static export (web/export.py) implement.
+The same policy is what the rewrite rules of the static export (web/pages/export.py) implement.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from pathlib import Path
 
 from isecg_kg import formats
 from isecg_kg.formats import REPRESENTATIONS, SYNTAXES, media_type_of
-from isecg_kg.web import conneg
 from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS, SVG_CSP
-from isecg_kg.web.render import SUFFIX_FORMAT, LinkedData
-from isecg_kg.web.responses import checked_file, read_routes
+from isecg_kg.web.http import conneg
+from isecg_kg.web.http.responses import checked_file, read_routes
+from isecg_kg.web.pages.render import SUFFIX_FORMAT, LinkedData
 from isecg_kg.web.templates import STATIC
 
 VOID_TYPES = [f.media_type for f in SYNTAXES.values()]  # Turtle first

@@ -11,12 +11,12 @@ Responses about a kept release say which in ``Isecg-Release``.
 from __future__ import annotations
 
 from isecg_kg.formats import REPRESENTATIONS, media_type_of
-from isecg_kg.web import conneg
 from isecg_kg.web.context import verify_release
 from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS
-from isecg_kg.web.linkeddata import format_param
-from isecg_kg.web.render import SUFFIX_FORMAT, LinkedData
-from isecg_kg.web.responses import checked_file, read_routes
+from isecg_kg.web.http import conneg
+from isecg_kg.web.http.responses import checked_file, read_routes
+from isecg_kg.web.pages.linkeddata import format_param
+from isecg_kg.web.pages.render import SUFFIX_FORMAT, LinkedData
 
 
 def routes(site, store) -> list:

@@ -50,7 +50,7 @@ def _short_names(store: ox.Store, products: list[str]) -> dict[str, str]:
 
 def table(store: ox.Store) -> tuple[list[Column], list[str], dict[tuple[str, str], tuple]]:
     """(columns, agency acronyms in row order, {(acronym, product): (role, implied)})."""
-    from isecg_kg.web.record import run_named
+    from isecg_kg.web.pages.record import run_named
 
     agencies = {r["agency"].value for r in store.query(
         f"SELECT ?agency WHERE {{ ?agency a <{ISECG}SpaceAgency> }}",

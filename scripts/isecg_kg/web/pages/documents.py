@@ -27,7 +27,7 @@ from isecg_kg.builder.serialize import Compactor, context_document, jsonld_nodes
 from isecg_kg.config import GRAPH_INFERRED, GRAPHS
 from isecg_kg.formats import SYNTAXES
 from isecg_kg.rdf import mentioned_prefixes
-from isecg_kg.web import conneg
+from isecg_kg.web.http import conneg
 
 INFERRED = ox.NamedNode(GRAPH_INFERRED)
 GRAPH_NAMES = {g.rsplit("/", 1)[-1]: g for g in GRAPHS}  # ontology, data, inferred

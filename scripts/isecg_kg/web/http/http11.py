@@ -26,9 +26,9 @@ import h11
 from h11._readers import READERS
 from uvicorn.protocols.http.h11_impl import STATUS_PHRASES, H11Protocol
 
-from isecg_kg.web.clients import Clients
+from isecg_kg.web.http.clients import Clients
 
-log = logging.getLogger("isecg_kg.web.http11")
+log = logging.getLogger("isecg_kg.web.http.http11")
 
 _HEAD_READER = READERS[(h11.CLIENT, h11.IDLE)]
 

@@ -1,0 +1,2 @@
+"""The linked data: entity pages and documents, the named graphs, the releases, the static export
+and reconciliation."""

@@ -11,19 +11,16 @@ import math
 import sys
 from pathlib import Path
 
-from isecg_kg.web.defaults import GRACE, HEADER_ROOM
-
-
-def max_request_head(max_query_bytes: int) -> int:
-    return 3 * max_query_bytes + 2 * HEADER_ROOM
+from isecg_kg.web.defaults import GRACE
 
 
 def cli_serve(args) -> int:
     import uvicorn
 
-    from isecg_kg.web.app import ServerOptions, create_app
+    from isecg_kg.web.app import create_app
     from isecg_kg.web.context import Site
     from isecg_kg.web.http.http11 import protocol
+    from isecg_kg.web.options import ServerOptions
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:
@@ -59,10 +56,10 @@ def cli_serve(args) -> int:
         proxy_headers=False,
         # h11 explicitly, with strict framing and read deadlines (web/http/http11.py); uvicorn would
         # pick httptools wherever it happens to be installed (measured: no faster here)
-        http=protocol(max_request_head(options.max_query_bytes), options.head_timeout,
+        http=protocol(options.head_limit(), options.head_timeout,
                       options.body_timeout, per_client=options.max_client_connections,
                       clients=options.clients()), loop="asyncio",
-        h11_max_incomplete_event_size=max_request_head(options.max_query_bytes),
+        h11_max_incomplete_event_size=options.head_limit(),
         timeout_graceful_shutdown=math.ceil(options.limits().timeout + GRACE))
     Server(config).run()
     return 0

@@ -1,12 +1,10 @@
-"""Which format a SPARQL answer is written in: the offers, the names and media types format=
-may give, and the choice from format= or Accept (a 406 or 400 problem when there is none)."""
+"""Which format a SPARQL answer is written in: the offers (the format registry's answers to each
+query form), the names and media types format= may give, and the choice from format= or Accept
+(a 406 or 400 problem when there is none)."""
 
 from __future__ import annotations
 
-import pyoxigraph as ox
-
 from isecg_kg import formats
-from isecg_kg.config import PREDECLARED
 from isecg_kg.web.http import conneg
 from isecg_kg.web.http.responses import problem
 
@@ -69,27 +67,3 @@ def choose_format(form: str | None, fmt_param: list[str] | None, accept: str | N
                        f"{form or 'this'} queries; offered: {', '.join(offer)}",
                        offered=list(offer), headers={"Vary": "Accept"})
     return "html" if media == "text/html" else offer[media]
-
-
-_SUBJECT, _PREDICATE = ox.NamedNode("urn:isecg:s"), ox.NamedNode("urn:isecg:p")
-
-
-def parse_term(text: str):
-    """The one IRI or literal ``text`` spells in Turtle (predeclared prefixes known), or None.
-    Parsed as the object of one triple: anything that makes more or other triples is refused."""
-    if len(text) > 4096:
-        return None
-    doc = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREDECLARED.items())
-    doc += f"<{_SUBJECT.value}> <{_PREDICATE.value}> {text} .\n"
-    try:
-        triples = list(ox.parse(doc.encode("utf-8", "surrogatepass"),
-                                format=ox.RdfFormat.TURTLE))
-    except (SyntaxError, ValueError, UnicodeEncodeError):
-        return None
-    if len(triples) != 1:
-        return None
-    t = triples[0]
-    if (t.subject, t.predicate) != (_SUBJECT, _PREDICATE) or not isinstance(
-            t.object, (ox.NamedNode, ox.Literal)):
-        return None
-    return t.object

@@ -1,17 +1,19 @@
-"""Responses more than one route writes: RFC 9457 problems, files checked against their
-SHA256SUMS, and the read-only routes of a router."""
+"""Responses more than one route writes: RFC 9457 problems (an external store's failure among
+them), files checked against their SHA256SUMS, and the read-only routes of a router."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from isecg_kg.formats import media_type_of
-from isecg_kg.web.templates import STATIC
+from isecg_kg.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 READ = ["GET", "HEAD"]
 
@@ -23,6 +25,16 @@ def problem(status: int, title: str, detail: str, *, headers: dict | None = None
     body.update({k: v for k, v in extra.items() if v is not None})
     return Response(json.dumps(body, ensure_ascii=False), status_code=status,
                     media_type="application/problem+json", headers=headers)
+
+
+def not_modified(request, etag: str) -> bool:
+    """Whether the request's If-None-Match names this representation's ETag (compared weakly,
+    RFC 9110 §13.1.2) or is ``*``: then the answer is 304."""
+    inm = request.headers.get("if-none-match")
+    if not inm:
+        return False
+    tags = [t.strip() for t in inm.split(",")]
+    return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
 
 
 def checked_file(files, directory: Path, name: str, *, media_type: str, headers: dict,
@@ -40,11 +52,8 @@ def checked_file(files, directory: Path, name: str, *, media_type: str, headers:
         return withheld(reason)
     digest = files.expected(name)
     etag = f'"{digest}"' if digest else None
-    if etag is not None and request is not None:
-        inm = request.headers.get("if-none-match")
-        if inm and ("*" in inm or etag in [t.strip().removeprefix("W/")
-                                           for t in inm.split(",")]):
-            return Response(status_code=304, headers={**headers, "ETag": etag})
+    if etag is not None and request is not None and not_modified(request, etag):
+        return Response(status_code=304, headers={**headers, "ETag": etag})
     return _CheckedFile(Path(directory) / name, media_type=media_type,
                         headers={**headers, **({"ETag": etag} if etag else {})},
                         content_disposition_type="inline")
@@ -74,16 +83,13 @@ def read_routes(*routes: tuple[str, Callable]) -> list[Route]:
     return [Route(path, handler, methods=READ) for path, handler in routes]
 
 
-def static_file(name: str):
-    """A handler serving one file of the web layer's static files (404 while it is absent)."""
-    path = STATIC / name
-    media_type = media_type_of(name)
+STORE_FAILURES = {502: "Bad gateway", 503: "Store unavailable", 504: "Gateway timeout"}
 
-    async def handler(request) -> Response:
-        if not path.is_file():
-            return Response("404 Not Found\n", status_code=404, media_type="text/plain")
-        return FileResponse(path, media_type=media_type,
-                            headers={"Cache-Control": "public, max-age=3600",
-                                     "X-Content-Type-Options": "nosniff"})
 
-    return handler
+async def store_failed(request, exc: StoreError):
+    """An external store that failed (serve --store): 502, 503 or 504; its address goes to the
+    log, not to the client."""
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": "5"} if exc.status in (503, 504) else None
+    return problem(exc.status, STORE_FAILURES.get(exc.status, "Bad gateway"),
+                   f"the SPARQL store behind this server {exc.reason}", headers=headers)

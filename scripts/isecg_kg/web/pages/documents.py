@@ -28,6 +28,7 @@ from isecg_kg.config import GRAPH_INFERRED, GRAPHS
 from isecg_kg.formats import SYNTAXES
 from isecg_kg.rdf import mentioned_prefixes
 from isecg_kg.web.http import conneg
+from isecg_kg.web.http.responses import not_modified
 
 INFERRED = ox.NamedNode(GRAPH_INFERRED)
 GRAPH_NAMES = {g.rsplit("/", 1)[-1]: g for g in GRAPHS}  # ontology, data, inferred
@@ -136,8 +137,7 @@ class Graphs:
                 headers=headers)
         etag = f'"{self.version}-graph-{graph.rsplit("/", 1)[-1] if graph else "default"}-{fmt}"'
         headers["ETag"] = etag
-        inm = request.headers.get("if-none-match", "")
-        if etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
+        if not_modified(request, etag):
             return Response(status_code=304, headers=headers)
         return Response(self.body(graph, fmt), media_type=SYNTAXES[fmt].content_type,
                         headers=headers)

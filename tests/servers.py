@@ -10,10 +10,12 @@ stopped (terminate, then kill) when the `with` block ends.
     with oxigraph_store(tmp_path / "db") as url:  # writable: Graph Store at url + "/store"
         ...
 
-The URL `isecg_server` yields is a str that also carries the process (`url.proc`, `url.pid`) and
-its log file (`url.log`), for the fault and soak tests. Also here: `raw_request` (sends a path
-byte for byte, where httpx would normalise it), `leaks` (what an error body must never show),
-`Canary` (a loopback listener that counts connections) and /proc readings of a process tree.
+`app_server(app)` serves an app built in-process (options no flag gives) the same way, in a
+thread. The URL `isecg_server` yields is a str that also carries the process (`url.proc`,
+`url.pid`) and its log file (`url.log`), for the fault and soak tests. Also here: `raw_request`
+(sends a path byte for byte, where httpx would normalise it), `leaks` (what an error body must
+never show), `Canary` (a loopback listener that counts connections) and /proc readings of a
+process tree.
 """
 
 from __future__ import annotations
@@ -58,6 +60,28 @@ def isecg_server(dist: Path, *args: str, port: int | None = None, startup_timeou
                  env={**os.environ, **(env or {})}) as proc:
         url.proc, url.log = proc, log
         yield url
+
+
+@contextlib.contextmanager
+def app_server(app, *, startup_timeout: float = 60):
+    """Serve an app built in-process (web.app.create_app, with options no flag gives) with
+    uvicorn on 127.0.0.1, in a thread; yield its base URL. Its lifespan starts the workers."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(),
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, name="app-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the in-process server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
 
 
 @contextlib.contextmanager

@@ -157,6 +157,7 @@ def create_app(site: Site, options: ServerOptions | None = None) -> Starlette:
                    max_age=86400),
     ])
     app.state.engine = run.engine
+    app.state.endpoint = service
     app.state.service_engine = run.service_engine
     app.state.store = run.store
     app.state.site = site

@@ -269,10 +269,16 @@ def leaks(body: bytes) -> list[bytes]:
 
 
 class Canary:
-    """Listens on 127.0.0.1 (and ::1 when the host has IPv6) on one port; counts connections."""
+    """Listens on 127.0.0.1 (and ::1 when the host has IPv6) on one port; counts connections.
+
+    ``settled()`` is the count once every connection made before the call has been accepted
+    (a connection of its own goes through each queue last: accept is first in, first out), so a
+    check that none came is no race against the listener's thread."""
 
     def __init__(self):
-        self.count = 0
+        self._accepted = 0
+        self._sentinels = 0
+        self._peers: set = set()
         self.socks = []
         v4 = socket.socket()
         v4.bind(("127.0.0.1", 0))
@@ -298,11 +304,29 @@ class Canary:
     def _run(self, sock):
         while not self._stop.is_set():
             try:
-                conn, _ = sock.accept()
+                conn, peer = sock.accept()
             except OSError:
                 continue
-            self.count += 1
+            self._accepted += 1
+            self._peers.add(peer[:2])
             conn.close()
+
+    @property
+    def count(self) -> int:
+        return self._accepted - self._sentinels
+
+    def settled(self, timeout: float = 30) -> int:
+        """The connections made so far, every one queued before this call counted."""
+        for listening in self.socks:
+            with socket.socket(listening.family) as mine:
+                mine.connect(listening.getsockname()[:2])
+                me = mine.getsockname()[:2]
+                deadline = time.monotonic() + timeout
+                while me not in self._peers and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert me in self._peers, "the canary's listener did not accept in time"
+                self._sentinels += 1
+        return self.count
 
     def close(self):
         self._stop.set()

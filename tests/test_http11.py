@@ -129,12 +129,13 @@ def test_a_head_just_under_the_limit_is_served(server):
 
 
 def test_a_head_that_never_completes_is_408_at_the_head_deadline(server):
+    """A byte every half second does not extend the deadline: the 408 comes at the head
+    deadline (2 s; from below, load only delays it), not after the 20 s the trickle lasts."""
     with connect(server) as s:
         t0 = time.monotonic()
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        # a byte now and then does not extend the deadline
-        for _ in range(int(HEAD_TIMEOUT / 0.5) + 2):
-            time.sleep(0.5)
+        for _ in range(40):
+            time.sleep(0.5)  # the trickle's pace
             try:
                 s.sendall(b"X")
             except (BrokenPipeError, ConnectionResetError):
@@ -142,15 +143,15 @@ def test_a_head_that_never_completes_is_408_at_the_head_deadline(server):
         answer, closed = read_all(s)
         elapsed = time.monotonic() - t0
     assert statuses(answer) == [408] and closed, answer[:300]
-    assert HEAD_TIMEOUT - 0.2 <= elapsed < HEAD_TIMEOUT + 4, elapsed
+    assert HEAD_TIMEOUT - 0.2 <= elapsed < 15, elapsed
 
 
 def test_a_connection_that_sends_nothing_is_closed_at_the_head_deadline(server):
     with connect(server) as s:
         t0 = time.monotonic()
-        s.settimeout(HEAD_TIMEOUT + 5)
+        s.settimeout(60)
         assert s.recv(100) == b""
-        assert time.monotonic() - t0 < HEAD_TIMEOUT + 2
+        assert time.monotonic() - t0 < 15  # the 2 s deadline, with a wide margin
 
 
 @pytest.mark.parametrize("path", ["/sparql", "/reconcile", "/id/agency/nasa"])
@@ -161,27 +162,31 @@ def test_a_body_that_never_completes_is_408_at_the_body_deadline(server, path):
         s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
                   "Content-Length: 1000\r\n\r\nASK".encode())
         answer, closed = read_all(s)
-        while not closed and time.monotonic() - t0 < BODY_TIMEOUT + 5:
+        while not closed and time.monotonic() - t0 < 60:
             more, closed = read_all(s)
             answer += more
         elapsed = time.monotonic() - t0
     assert closed, answer[:300]
     # /id/... answers 405 without reading the body; the connection is still cut at the deadline
     assert statuses(answer) == ([405] if path.startswith("/id/") else [408]), answer[:300]
-    assert elapsed < BODY_TIMEOUT + 4, elapsed
+    assert elapsed < 15, elapsed  # the 2 s deadline, with a wide margin
 
 
 def test_a_client_that_drops_mid_body_leaves_one_log_line(server):
     before = server.log.read_text(errors="replace")
-    for path in ("/sparql", "/reconcile"):
+    gone = "the client went away before its request body was complete"
+    for i, path in enumerate(("/sparql", "/reconcile"), 1):
         with connect(server) as s:
             s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
                       "x-www-form-urlencoded\r\nContent-Length: 5000\r\n\r\nquery=ASK".encode())
-            time.sleep(0.3)
-    time.sleep(0.5)
+        deadline = time.monotonic() + 30  # until the server has logged this one (polled)
+        while server.log.read_text(errors="replace")[len(before):].count(gone) < i and \
+                time.monotonic() < deadline:
+            time.sleep(0.02)
     status, _, _ = raw_request(server, "GET", "/healthz")
     assert status == 200
     new = server.log.read_text(errors="replace")[len(before):]
+    assert new.count(gone) == 2, new
     assert "Exception in ASGI application" not in new and "Traceback" not in new, new
     lines = [line for line in new.splitlines() if "body" in line]
     assert len(lines) == 2, new

@@ -63,7 +63,7 @@ def fifo(tmp_path_factory):
 def server(dist, canary, fifo):
     with isecg_server(dist, "--query-timeout", "2", "--workers", "2") as url:
         yield url
-    assert canary.count == 0 and fifo.opened == 0
+    assert canary.settled() == 0 and fifo.opened == 0
 
 
 def refused(server, params: dict) -> dict:
@@ -130,8 +130,7 @@ def test_service_never_calls_out(server, canary, fifo):
         status, _, _ = raw_request(server, "POST", "/sparql",
                                    {"Content-Type": "application/sparql-query"}, query.encode())
         assert status == 403, name
-    time.sleep(0.3)
-    assert canary.count == 0 and fifo.opened == 0, (canary.count, fifo.opened)
+    assert canary.settled() == 0 and fifo.opened == 0, (canary.count, fifo.opened)
 
 
 # ---- FROM, FROM NAMED, LOAD and the protocol's dataset parameters --------------------------------
@@ -158,8 +157,7 @@ def test_datasets_are_never_fetched_or_read(server, canary, fifo):
             refused(server, {"query": "ASK {}", key: g})
     for key in ("using-graph-uri", "using-named-graph-uri", "update"):
         refused(server, {"query": "ASK {}", key: f"{c}/g"})
-    time.sleep(0.3)
-    assert canary.count == 0 and fifo.opened == 0
+    assert canary.settled() == 0 and fifo.opened == 0
 
 
 # ---- JSON-LD we serve names no remote context --------------------------------------------------
@@ -281,18 +279,22 @@ def endpoint():
     e.close()
 
 
-@pytest.mark.parametrize("name", HOSTILE_ANSWERS)
-def test_hostile_remote_answers_are_refused_quickly(endpoint, canary, fifo, name):
+def hostile(endpoint, canary, fifo, name: str) -> None:
+    """The endpoint answers with the hostile body NAME, naming the canaries."""
     media, body = HOSTILE_ANSWERS[name]
     endpoint.media = media
     endpoint.body = (body.replace("CANARY", f"127.0.0.1:{canary.port}")
                      .replace("FIFO", str(fifo.path)).encode())
+
+
+@pytest.mark.parametrize("name", HOSTILE_ANSWERS)
+def test_hostile_remote_answers_are_refused(endpoint, canary, fifo, name):
+    """Refused, not expanded or fetched: a billion laughs would not end within run_cli's
+    60 s, and an entity or a context fetched would reach a canary."""
+    hostile(endpoint, canary, fifo, name)
     form = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }" if "results" not in name else \
         "SELECT ?x WHERE { ?x ?p ?o }"
-    t0 = time.monotonic()
     proc = run_cli("query", "--endpoint", endpoint.url, "--timeout", "5", form, timeout=60)
-    seconds = time.monotonic() - t0
-    assert seconds < 10, (name, seconds)
     if name == "turtle-deep":
         assert proc.returncode == 0 and proc.stdout.count("\n") == 20001
         return
@@ -300,7 +302,7 @@ def test_hostile_remote_answers_are_refused_quickly(endpoint, canary, fifo, name
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("isecg-kg query: ")
     if "laughs" in name or "entity" in name:
         assert "DTD" in proc.stderr
-    assert canary.count == 0 and fifo.opened == 0
+    assert canary.settled() == 0 and fifo.opened == 0
 
 
 def test_a_remote_endpoint_that_drips_is_cut_at_the_timeout(endpoint):
@@ -313,7 +315,7 @@ def test_a_remote_endpoint_that_drips_is_cut_at_the_timeout(endpoint):
     finally:
         endpoint.drip = False
     assert proc.returncode == 2 and "within 2 s" in proc.stderr, proc.stderr[-300:]
-    assert seconds < 6
+    assert seconds < 30  # the deadline under test; the drip would take 500 s
 
 
 def test_a_remote_answer_over_the_size_limit_is_refused(endpoint, monkeypatch):
@@ -355,8 +357,7 @@ def test_build_fetches_nothing_its_sources_point_at(tmp_path, canary, fifo):
     proc = run_cli("-q", "build", "--source", str(src), "--out", str(tmp_path / "out"))
     assert proc.returncode in (0, 1), proc.stderr[-500:]
     assert "Traceback" not in proc.stderr
-    time.sleep(0.2)
-    assert canary.count == 0 and fifo.opened == 0
+    assert canary.settled() == 0 and fifo.opened == 0
 
 
 def test_build_given_billion_laughs_fails_at_once_with_file_and_line(tmp_path, fifo):
@@ -364,25 +365,34 @@ def test_build_given_billion_laughs_fails_at_once_with_file_and_line(tmp_path, f
     (src / "data" / "zz-laughs.ttl").write_text(HOSTILE_ANSWERS["billion-laughs-rdfxml"][1])
     (src / "data" / "zz-xxe.rdf").write_text(  # not a .ttl: never read at all
         HOSTILE_ANSWERS["external-entity-file"][1].replace("FIFO", str(fifo.path)))
-    t0 = time.monotonic()
     proc = run_cli("-q", "build", "--source", str(src), "--out", str(tmp_path / "out"),
-                   timeout=60)
+                   timeout=60)  # expanded, the laughs would not end within it
     assert proc.returncode == 2 and "data/zz-laughs.ttl:1:" in proc.stderr, proc.stderr[-300:]
-    assert time.monotonic() - t0 < 10
     assert not (tmp_path / "out").exists()
     assert fifo.opened == 0
 
 
-def test_no_module_of_ours_hands_xml_to_the_stdlib_or_rdflib_unguarded():
-    """The only XML we parse from outside is a remote endpoint's answer, through refuse_dtd;
-    rdflib never parses RDF/XML or JSON-LD in our code (it would fetch remote contexts)."""
-    import re
+# Every command that reads an answer from outside (besides `query --endpoint`, above): Wikidata's
+# for `link`, an external store's for `serve --store`. None may hand it to a parser that expands
+# entities, reads a DTD or fetches a context: each is given every hostile XML and JSON-LD answer.
+READERS = {
+    "link check": ["link", "check", "--endpoint", "{url}", "--timeout", "5"],
+    "link quickstatements": ["link", "quickstatements", "--isecg-qid", "Q1", "--endpoint",
+                             "{url}", "--timeout", "5"],
+    "serve --store": ["serve", "--store", "{url}", "--dist", "{dist}", "--port", "{port}"],
+}
 
-    offenders = []
-    for path in sorted((ROOT / "scripts" / "isecg_kg").rglob("*.py")):
-        text = path.read_text()
-        for pattern in (r"xml\.etree|minidom|xml\.sax\.(?!saxutils)|lxml",
-                        r"format=[\"'](xml|json-ld|application/rdf\+xml)[\"']"):
-            if re.search(pattern, text):
-                offenders.append((path.name, pattern))
-    assert offenders == []
+
+@pytest.mark.parametrize("name", [n for n in HOSTILE_ANSWERS
+                                  if HOSTILE_ANSWERS[n][0].endswith(("xml", "json"))])
+@pytest.mark.parametrize("reader", READERS)
+def test_no_command_that_reads_outside_answers_expands_or_fetches_them(endpoint, canary, fifo,
+                                                                        dist, reader, name):
+    from servers import free_port
+
+    hostile(endpoint, canary, fifo, name)
+    args = [a.format(url=endpoint.url, dist=dist, port=free_port()) for a in READERS[reader]]
+    proc = run_cli(*args, timeout=60)  # expanding the laughs would not end within it
+    assert proc.returncode == 2, (reader, name, proc.returncode, proc.stderr[-500:])
+    assert "Traceback" not in proc.stderr, proc.stderr[-800:]
+    assert canary.settled() == 0 and fifo.opened == 0

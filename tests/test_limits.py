@@ -27,6 +27,25 @@ def big_row(doublings: int, seed: int = 100) -> str:
     return f"SELECT ?a{doublings} WHERE {{ {' '.join(binds)} }}"
 
 
+
+def until(ask, want, *, key=lambda r: r.status_code, deadline: float = 30):
+    """ASK() again until KEY of its answer is WANT, or the (generous) deadline; the last answer."""
+    end = time.monotonic() + deadline
+    while True:
+        answer = ask()
+        if key(answer) == want or time.monotonic() > end:
+            return answer
+        time.sleep(0.02)
+
+
+async def settled(condition, deadline: float = 30) -> None:
+    """Until CONDITION() holds, or the (generous) deadline."""
+    import asyncio
+
+    end = time.monotonic() + deadline
+    while not condition() and time.monotonic() < end:
+        await asyncio.sleep(0.01)
+
 class PeakRSS:
     """The highest resident memory of a process while the block runs, sampled every 20 ms."""
 
@@ -198,14 +217,12 @@ def test_connections_past_the_limit_get_503(dist):
     with isecg_server(dist, "--max-connections", "4") as url:
         host, port = url.removeprefix("http://").split(":")
         idle = [socket.create_connection((host, int(port))) for _ in range(3)]
-        try:
-            time.sleep(0.3)
-            r = httpx.get(url + "/healthz", timeout=10)
+        try:  # polled until the server counts the idle ones (generous deadline)
+            r = until(lambda: httpx.get(url + "/healthz", timeout=10), 503)
         finally:
             for s in idle:
                 s.close()
-        time.sleep(0.3)
-        after = httpx.get(url + "/healthz", timeout=10)
+        after = until(lambda: httpx.get(url + "/healthz", timeout=10), 200)
     assert r.status_code == 503, r.text[:200]
     assert after.status_code == 200
 
@@ -223,10 +240,10 @@ def test_while_the_heavy_slots_are_full_a_query_others_wait_for_is_stopped_at_50
         engine.start()
         try:
             heavy = asyncio.ensure_future(engine.run(QueryRequest(HEAVY_QUERY + " # a")))
-            await asyncio.sleep(0.6)  # past heavy_after: the one heavy slot is taken
+            await settled(lambda: engine.status()["heavy"] == 1)  # past heavy_after: taken
             assert engine.status()["heavy"] == 1
             long = asyncio.ensure_future(engine.run(QueryRequest(HEAVY_QUERY + " # b")))
-            await asyncio.sleep(0.01)
+            await settled(lambda: engine.status()["running"] == 2)  # it has the other worker
             light = asyncio.ensure_future(engine.run(QueryRequest("ASK { ?s ?p ?o }")))
             outcome = await asyncio.gather(long, return_exceptions=True)
             answered = await light
@@ -289,7 +306,7 @@ def test_heavy_slots_go_in_turn_between_client_addresses(dist):
         first: list[httpx.Response] = []
         holder = threading.Thread(target=lambda: first.append(ask(a, url, "a1")))
         holder.start()
-        time.sleep(0.6)
+        until(lambda: httpx.get(url + "/healthz").json()["heavy"], 1, key=lambda h: h)
         refused = ask(b, url, "b1")
         holder.join()
         kept = ask(a, url, "a2")

@@ -88,7 +88,7 @@ def test_cli_refusals_and_timeout(dist):
     t0 = time.monotonic()
     proc = run_cli("query", "--dist", str(dist), "--timeout", "1", CARTESIAN)
     assert proc.returncode == 2 and "time limit" in proc.stderr
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 30  # stopped at 1 s, not run for hours
 
 
 # pyoxigraph 0.5.13 aborts the process (a Rust panic, "does not correctly implement a total
@@ -126,7 +126,7 @@ def test_one_shot_cli_query_is_killed_at_its_deadline(dist):
                    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
     assert proc.returncode == 2
     assert "time limit of 1 s" in proc.stderr
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # killed at 1 s, not run for hours
 
 
 def test_a_syntax_error_in_a_query_with_service_is_the_querys_not_the_remote_ends(dist):

@@ -25,7 +25,7 @@ def test_engine_answers_and_stops_at_deadline(dist):
         t0 = time.monotonic()
         with pytest.raises(QueryError, match="time limit"):
             await engine.run(QueryRequest(CARTESIAN))
-        assert time.monotonic() - t0 < 2.0
+        assert time.monotonic() - t0 < 15  # killed at 1 s, not run for hours
         r = await engine.run(QueryRequest(MEMBERS_2022, solution_format="csv"))  # replaced
         assert r.rows == 27
 
@@ -87,6 +87,13 @@ def test_a_place_in_line_lapses_and_several_slots_serve_the_line_in_order(tmp_pa
     assert not engine._line
 
 
+async def heavy_slots_taken(engine, n: int = 1, deadline: float = 30) -> None:
+    """Until N heavy slots are taken (polled: a query turns heavy after heavy_after)."""
+    end = time.monotonic() + deadline
+    while engine.status()["heavy"] < n and time.monotonic() < end:
+        await asyncio.sleep(0.01)
+
+
 def test_a_client_flooding_heavy_queries_cannot_keep_another_from_the_heavy_slot(dist):
     """Real workers: A holds the only heavy slot; B is refused and gets in line; A's next heavy
     query is refused while B's place holds; B's retry gets the slot."""
@@ -94,7 +101,7 @@ def test_a_client_flooding_heavy_queries_cannot_keep_another_from_the_heavy_slot
 
     async def scenario(engine):
         a1 = asyncio.ensure_future(engine.run(QueryRequest(CARTESIAN + " # a1"), client="A"))
-        await asyncio.sleep(0.5)
+        await heavy_slots_taken(engine)
         assert engine.status()["heavy"] == 1
         with pytest.raises(QueryBusy) as b1:
             await engine.run(QueryRequest(CARTESIAN + " # b1"), client="B")
@@ -104,7 +111,7 @@ def test_a_client_flooding_heavy_queries_cannot_keep_another_from_the_heavy_slot
         with pytest.raises(QueryBusy, match="kept for another client"):
             await engine.run(QueryRequest(CARTESIAN + " # a2"), client="A")
         b2 = asyncio.ensure_future(engine.run(QueryRequest(CARTESIAN + " # b2"), client="B"))
-        await asyncio.sleep(0.5)
+        await heavy_slots_taken(engine)
         assert engine.status()["heavy"] == 1 and engine._holders == {"B": 1}
         with pytest.raises(QueryTimeout):
             await b2

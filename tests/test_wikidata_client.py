@@ -123,12 +123,12 @@ def test_a_retry_after_beyond_the_limit_is_not_waited_for(stub):
 def test_timeout_ends_as_remote_error(stub):
     from isecg_kg.wikidata.client import SparqlClient
 
-    s = stub((200, JSON, EMPTY, 3))
+    s = stub((200, JSON, EMPTY, 30))  # unanswered for 30 s: a deadline, held with a wide margin
     t0 = time.monotonic()
     with SparqlClient(s.url, timeout=0.3, retries=1, backoff=0) as client, \
             pytest.raises(RemoteError, match="no answer within 0.3 s"):
         client.select("SELECT ?item WHERE {}")
-    assert time.monotonic() - t0 < 2.5
+    assert time.monotonic() - t0 < 15
     assert len(s.requests) == 2
 
 

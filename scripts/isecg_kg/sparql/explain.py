@@ -296,7 +296,7 @@ def service_failure(message: str, services: tuple[str, ...],
     for public, actual in (service_map or {}).items():
         reason = reason.replace(actual, public)
     endpoints = ", ".join(f"<{s}>" for s in dict.fromkeys(services))
-    status = 504 if re.search(r"time[d ]?out", reason, re.IGNORECASE) else 502
+    status = 504 if re.search(r"timed? ?out", reason, re.IGNORECASE) else 502
     what = "did not answer in time" if status == 504 else "failed"
     return status, (f"the remote endpoint of SERVICE {endpoints} {what}: {reason} (the query "
                     "itself is well-formed; add SILENT to SERVICE to go on without it)")

@@ -1,4 +1,10 @@
-"""Shared fixtures: one real build of the project's sources per test session."""
+"""Shared fixtures: one real build of the project's sources per test session, the stores and
+servers several test modules read (each module gets its own server), and a loopback canary.
+
+Helpers several modules share are modules of their own: servers.py (real servers, /proc),
+answers.py (a body read completely), queries.py (SPARQL texts, named queries run), sites.py (the
+linked-data site), shacl_fixtures.py (a failing fixture per shape), wikidata_facts.py (what
+the Wikidata tests expect), releases.py (kept releases made in a git repository)."""
 
 from __future__ import annotations
 
@@ -66,3 +72,76 @@ def canary():
 
     with Canary() as listener:
         yield listener
+
+
+@pytest.fixture(scope="module")
+def source_store():
+    """The committed ontology and data, each file in the named graph the build uses (no
+    build, no reasoning: what the sources say)."""
+    import pyoxigraph as ox
+
+    s = ox.Store()
+    for path in sorted(ROOT.glob("ontology/*.ttl")):
+        s.load(path=str(path), format=ox.RdfFormat.TURTLE,
+               to_graph=ox.NamedNode("https://w3id.org/isecg/graph/ontology"))
+    for path in sorted(ROOT.glob("data/*.ttl")):
+        s.load(path=str(path), format=ox.RdfFormat.TURTLE,
+               to_graph=ox.NamedNode("https://w3id.org/isecg/graph/data"))
+    return s
+
+
+@pytest.fixture(scope="module")
+def ld_dist(request) -> Path:
+    """The build the linked-data tests serve: $ISECG_TEST_DIST when set, else the session's."""
+    from sites import build_dir
+
+    return build_dir(request)
+
+
+@pytest.fixture(scope="module")
+def ld_store(ld_dist):
+    from sites import load_store
+
+    return load_store(ld_dist)
+
+
+# The SPARQL endpoint the /sparql tests share (test_sparql_endpoint, test_query_page,
+# test_service_description), its Wikidata mapped to the module's canary
+ENDPOINT_TIMEOUT = 2.0
+ENDPOINT_MAX_ROWS = 1000
+ENDPOINT_MAX_BYTES = 8192
+
+
+@pytest.fixture(scope="module")
+def sparql_server(dist, canary):
+    from servers import isecg_server
+
+    with isecg_server(dist, "--query-timeout", str(ENDPOINT_TIMEOUT), "--workers", "3",
+                      "--max-rows", str(ENDPOINT_MAX_ROWS), "--max-query-bytes",
+                      str(ENDPOINT_MAX_BYTES),
+                      "--wikidata-endpoint", f"http://127.0.0.1:{canary.port}/sparql") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def sparql_client(sparql_server):
+    import httpx
+
+    with httpx.Client(base_url=sparql_server, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def wikidata(tmp_path_factory) -> str:
+    """URL of a real Oxigraph server holding the Wikidata-shaped fixture (its /query endpoint),
+    standing in for the Wikidata Query Service."""
+    import shutil
+
+    from servers import oxigraph_server
+    from wikidata_facts import FIXTURE
+
+    if shutil.which("oxigraph") is None:
+        pytest.skip("the oxigraph server command is not installed (pip install oxigraph)")
+    with oxigraph_server(FIXTURE, tmp_path_factory.mktemp("wikidata"),
+                         union_default_graph=False) as url:
+        yield url + "/query"

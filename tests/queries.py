@@ -1,4 +1,5 @@
-"""SPARQL texts several test modules send, written once.
+"""SPARQL texts several test modules send, written once, and ``rows``: a named query run on a
+store, its parameters bound, its answer as plain strings.
 
 MEMBERS_2022 lists the agencies the 2022 anniversary brochure names as members (27 in the
 source); CARTESIAN is the standard heavy query (every triple three times over, ~3.4e10 rows);
@@ -31,3 +32,24 @@ little fanfare."@en
     <https://w3id.org/isecg/id/document/isecg-p1109> 17
   }
 } ORDER BY ?c ?f""".replace("\\\n", "")
+
+
+def rows(store, name: str, **params) -> list[dict[str, str]]:
+    """The rows of the named query NAME on STORE, each variable's value as a string; PARAMS
+    bound as the query's header types them."""
+    import json
+
+    import pyoxigraph as ox
+    from isecg_kg.sparql.catalogue import named_queries
+    from isecg_kg.sparql.engine import QueryRequest, execute
+
+    q = named_queries()[name]
+    subs = {}
+    for key, value in params.items():
+        p = q.params[key]
+        subs[key] = (ox.NamedNode(value) if p.type == "iri"
+                     else ox.Literal(value, datatype=ox.NamedNode(
+                         "http://www.w3.org/2001/XMLSchema#" + p.type.split(":")[1])))
+    result = execute(store, QueryRequest(q.text, "json", substitutions=subs))
+    doc = json.loads(result.body)
+    return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]

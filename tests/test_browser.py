@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_linkeddata import ARTIFACTS, build_dir, serve_linked_data
+from sites import ARTIFACTS, build_dir, serve_linked_data
 
 pytestmark = pytest.mark.browser
 

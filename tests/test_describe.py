@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyoxigraph as ox
-import pytest
 from isecg_kg.web.pages import describe as D
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -13,19 +12,6 @@ ID = "https://w3id.org/isecg/id/"
 DOC = ID + "document/"
 BROCHURE, NASA_PAGE, ARTICLE = DOC + "exploring-together", DOC + "nasa-about-isecg", \
     DOC + "isecg-15th-anniversary"
-
-
-@pytest.fixture(scope="module")
-def source_store() -> ox.Store:
-    """The committed ontology and data, each file in the named graph the build uses."""
-    s = ox.Store()
-    for path in sorted(ROOT.glob("ontology/*.ttl")):
-        s.load(path=str(path), format=ox.RdfFormat.TURTLE,
-               to_graph=ox.NamedNode("https://w3id.org/isecg/graph/ontology"))
-    for path in sorted(ROOT.glob("data/*.ttl")):
-        s.load(path=str(path), format=ox.RdfFormat.TURTLE,
-               to_graph=ox.NamedNode("https://w3id.org/isecg/graph/data"))
-    return s
 
 
 def _store(turtle: str) -> ox.Store:

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 import pyoxigraph as ox
 import pytest
 from isecg_kg.web.pages.export import entity_iris, write_site
-from test_linkeddata import BASE, OX_PARSE, build_dir, load_store
+from sites import BASE, OX_PARSE, build_dir, load_store
 
 
 @pytest.fixture(scope="module")

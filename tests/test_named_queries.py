@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
-import pyoxigraph as ox
 import pytest
 from conftest import run_cli
-from isecg_kg.sparql.catalogue import named_queries
-from isecg_kg.sparql.engine import QueryRequest, execute
+from queries import rows
 
 ID = "https://w3id.org/isecg/id/"
 
@@ -34,19 +31,6 @@ GER_PARTICIPANTS = EARLY - {"CNSA", "CSIRO"}
 # The source of 2007 (itwire, 3 June 2007, in ../shared/reference/isecg-facts.md §2) names the
 # British National Space Centre where the later lists say UKSA: UKSA replaced BNSC on 1 April 2010.
 FOUNDERS = EARLY - {"UKSA"} | {"BNSC"}
-
-
-def rows(store, name: str, **params) -> list[dict[str, str]]:
-    q = named_queries()[name]
-    subs = {}
-    for key, value in params.items():
-        p = q.params[key]
-        subs[key] = (ox.NamedNode(value) if p.type == "iri"
-                     else ox.Literal(value, datatype=ox.NamedNode(
-                         "http://www.w3.org/2001/XMLSchema#" + p.type.split(":")[1])))
-    result = execute(store, QueryRequest(q.text, "json", substitutions=subs))
-    doc = json.loads(result.body)
-    return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
 
 
 def column(store, name: str, var: str, **params) -> list[str]:

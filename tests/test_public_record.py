@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, run_cli
 from isecg_kg.builder.load import load_sources
 from isecg_kg.builder.validate import validate
-from test_named_queries import rows
+from queries import rows
 
 ID = "https://w3id.org/isecg/id/"
 ONT = "https://w3id.org/isecg/ontology#"

@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from isecg_kg.web.pages import participation, record
-from test_describe import source_store  # noqa: F401  (fixture)
 
 ID = "https://w3id.org/isecg/id/"
 

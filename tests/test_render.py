@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 
-from test_linkeddata import ld_dist, ld_store  # noqa: F401  (fixtures)
-
 
 def test_pylode_makes_the_ontology_page_offline(ld_dist, ld_store, monkeypatch):  # noqa: F811
     """pyLODE must not fetch anything: any connection attempt fails the test."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+from answers import parsed
 from isecg_kg.config import GRAPH_DATA
-from test_sparql_endpoint import client, parsed, server  # noqa: F401  (fixtures)
 
 
-def test_service_description(client):  # noqa: F811
-    r = client.get("/sparql")
+def test_service_description(sparql_client):
+    r = sparql_client.get("/sparql")
     assert r.headers["content-type"].startswith("text/turtle")
     triples = parsed(r)
     sd = "http://www.w3.org/ns/sparql-service-description#"
@@ -17,13 +17,13 @@ def test_service_description(client):  # noqa: F811
     assert (sd + "defaultEntailmentRegime", "http://www.w3.org/ns/entailment/Simple") in preds
     names = {t.object.value for t in triples if t.predicate.value == sd + "name"}
     assert GRAPH_DATA in names
-    assert parsed(client.get("/sparql", headers={"Accept": "application/ld+json"}))
+    assert parsed(sparql_client.get("/sparql", headers={"Accept": "application/ld+json"}))
 
 
-def test_service_description_lists_predeclared_prefixes(client):  # noqa: F811
+def test_service_description_lists_predeclared_prefixes(sparql_client):
     from isecg_kg.config import PREDECLARED
 
-    resp = client.get("/sparql", headers={"Accept": "text/turtle"})
+    resp = sparql_client.get("/sparql", headers={"Accept": "text/turtle"})
     store = ox.Store()
     store.load(resp.content, format=ox.RdfFormat.TURTLE)
     rows = store.query("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?p ?ns WHERE { "

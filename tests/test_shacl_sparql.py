@@ -20,7 +20,7 @@ from isecg_kg.errors import InputError
 from pyparsing import ParseResults
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
-from test_validate import FIXTURES, PREFIXES, owners
+from shacl_fixtures import FIXTURES, PREFIXES, owners
 
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 SHAPES = "https://w3id.org/isecg/shapes#"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from isecg_kg.web.pages import svg
-from test_describe import source_store  # noqa: F401  (fixture)
 
 
 def test_steps_follow_the_sourced_claims(source_store):  # noqa: F811

@@ -7,7 +7,7 @@ taken from running the code.
 from __future__ import annotations
 
 import pytest
-from test_named_queries import rows
+from queries import rows
 
 ID = "https://w3id.org/isecg/id/"
 

@@ -9,14 +9,13 @@ from datetime import date
 import pytest
 from conftest import ROOT, run_cli
 from isecg_kg.errors import InputError
-from test_wikidata import (  # noqa: F401  (wikidata is a fixture)
+from wikidata_facts import (
     AGENCY_QIDS,
     FOUNDERS,
     LATER_STARTS,
     NO_QID_AGENCIES,
     TEST_ISECG_QID,
     WD,
-    wikidata,
 )
 
 
@@ -110,7 +109,7 @@ def test_quickstatements_retrieved_date_stands_in_only_where_none_is_recorded():
         'Q5\tP463\tQ1\tS854\t"https://example.org/"\tS813\t+2030-01-02T00:00:00Z/11']
 
 
-def test_quickstatements_skips_statements_the_endpoint_has(wikidata):  # noqa: F811
+def test_quickstatements_skips_statements_the_endpoint_has(wikidata):
     proc = run_cli("link", "quickstatements", "--isecg-qid", TEST_ISECG_QID,
                    "--endpoint", wikidata, timeout=120)
     assert proc.returncode == 0, proc.stderr

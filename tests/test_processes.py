@@ -1,0 +1,42 @@
+"""Servers run as child processes (processes.py): a free port, a bounded wait that says why a
+server never answered, and an Oxigraph command line."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import pytest
+from isecg_kg.errors import RemoteError
+from isecg_kg.processes import free_port, oxigraph_command, running
+
+
+def test_a_free_port_can_be_bound():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", free_port()))
+
+
+def test_a_server_that_exits_before_answering_is_told_with_its_log(tmp_path):
+    cmd = [sys.executable, "-c", "import sys; print('cannot start: no build'); sys.exit(3)"]
+    with pytest.raises(RemoteError, match="(?s)exited with 3.*cannot start: no build"), \
+            running(cmd, f"http://127.0.0.1:{free_port()}/", tmp_path / "log", timeout=30):
+        pass
+
+
+def test_a_read_only_oxigraph_serves_the_dump_it_loaded_first(tmp_path):
+    import shutil
+
+    import httpx
+
+    if shutil.which("oxigraph") is None:
+        pytest.skip("the oxigraph server command is not installed (pip install oxigraph)")
+    dump = tmp_path / "x.nq"
+    dump.write_text("<http://e/s> <http://e/p> <http://e/o> <http://e/g> .\n")
+    port = free_port()
+    cmd = oxigraph_command(tmp_path / "db", port, load=dump, union_default_graph=True)
+    assert cmd[1] == "serve-read-only"
+    url = f"http://127.0.0.1:{port}"
+    with running(cmd, url + "/query?query=ASK%7B%7D", tmp_path / "log", timeout=60):
+        r = httpx.get(url + "/query", params={"query": "ASK { <http://e/s> ?p ?o }"},
+                      headers={"Accept": "application/sparql-results+json"})
+    assert r.json()["boolean"] is True  # loaded, and the union is the default graph

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT.parent / "shared" / "sources"
+# Third-party material some tests read and never copy: ../shared beside the checkout, or the
+# folder ISECG_SHARED names (a git worktree, a CI runner). Tests without it skip, saying this.
+SHARED = Path(os.environ.get("ISECG_SHARED") or ROOT.parent / "shared")
+
+
+def shared_missing(relative: str) -> str:
+    """The skip reason of a test that needs SHARED/relative: what is missing, what to set."""
+    return (f"{SHARED / relative} not found: set ISECG_SHARED to the folder that holds "
+            f"{relative} (the project's shared/ material, ../shared beside a checkout)")
 # Test this checkout's code, whatever an installed (editable) copy points at.
 sys.path.insert(0, str(ROOT / "scripts"))
 os.environ["PYTHONPATH"] = os.pathsep.join(

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 
+from isecg_kg.builder.quickstatements import FILE as QUICKSTATEMENTS
+from isecg_kg.builder.quickstatements import PLACEHOLDER
 from isecg_kg.config import (
     CATALOG_IRI,
     CONTACT_IRI,
@@ -63,7 +65,7 @@ STABLE = EU_AUTHORITY + "planned-availability/STABLE"
 PUBLIC_DOMAIN = "http://purl.org/adms/licencetype/PublicDomain"
 # EU file types (dct:format) of what a file holds, by suffix; SHA256SUMS has none
 FILE_TYPES = {".nt": "RDF_N_TRIPLES", ".nq": "RDF_N_QUADS", ".ttl": "RDF_TURTLE",
-              ".rdf": "RDF_XML", ".jsonld": "JSON_LD", ".html": "HTML", ".md": "TXT"}
+              ".rdf": "RDF_XML", ".jsonld": "JSON_LD", ".html": "HTML", ".md": "TXT", ".txt": "TXT"}
 # What each file of a build or release holds (a .gz file: the same, gzip-compressed)
 FILES = {
     "isecg.nt": "The asserted graph (ontology and data), in N-Triples.",
@@ -82,6 +84,10 @@ FILES = {
     "changelog.html": "What changed from the release before, by entity, as a web page.",
     "changelog.ttl": "What changed from the release before, by entity, in RDF (Talis "
                      "Changeset).",
+    QUICKSTATEMENTS: "ISECG's memberships as QuickStatements (v1) for Wikidata, each with its "
+                     "dates and its sources' addresses; ISECG's item is the placeholder "
+                     f"{PLACEHOLDER}, which QuickStatements refuses: replace it with ISECG's "
+                     "QID, once checked, and review the batch before running it.",
 }
 # Third-party IRIs used as values: their classes (what DCAT-AP's range.ttl checks) and labels
 TERMS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
@@ -246,7 +252,8 @@ def describe_file(name: str) -> str | None:
 def file_media_type(name: str) -> str:
     """The media type of a release file (the changelog and SHA256SUMS are no RDF)."""
     return {"changelog.md": "text/markdown", "changelog.html": "text/html",
-            "SHA256SUMS": "text/plain"}.get(name) or payload_media_type(name)
+            "SHA256SUMS": "text/plain", QUICKSTATEMENTS: "text/plain"}.get(name) \
+        or payload_media_type(name)
 
 
 def typed_terms(triples: list[ox.Triple]) -> list[ox.Triple]:

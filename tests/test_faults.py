@@ -275,8 +275,10 @@ def test_a_file_size_limit_mid_build_is_a_clear_error(dist, tmp_path):
 
 def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
     """Also covered with a read-only parent in test_pipeline.py; here the mount itself is
-    read-only, which root cannot override."""
-    with small_tmpfs(tmp_path / "ro", "4m") as disk:
+    read-only, which root cannot override. The mount is sized from the build (a fixed 4 MiB
+    stopped holding it once the data grew), with room for each file's last page."""
+    size = sum(f.stat().st_size + 4096 for f in dist.rglob("*") if f.is_file())
+    with small_tmpfs(tmp_path / "ro", f"{size // 1024 + 64}k") as disk:
         shutil.copytree(dist, disk / "dist")
         before = _snapshot(disk / "dist")
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, run_cli
-from queries import CARTESIAN
+from queries import CARTESIAN, ENGINE_PANIC
 from servers import cpu_seconds, free_port, isecg_server, query_workers
 
 MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
@@ -81,11 +81,11 @@ def test_a_worker_killed_mid_query_gives_503_and_the_next_query_succeeds(dist):
 
 
 def test_a_worker_the_engine_crashes_gives_503_and_the_next_query_succeeds(dist):
-    """A Rust panic in pyoxigraph (sorting pairs of mixed literals) aborts the worker."""
-    crash = "SELECT ?c ?f { ?a ?b ?c . ?d ?e ?f FILTER(isLiteral(?c)) } ORDER BY ?c ?f LIMIT 1"
+    """A Rust panic in pyoxigraph (sorting pairs of mixed literals: queries.ENGINE_PANIC) aborts
+    the worker."""
     with isecg_server(dist, "--query-timeout", "60", "--workers", "2") as url:
         workers = query_workers(url.pid)
-        r = httpx.get(url + "/sparql", params={"query": crash}, timeout=90)
+        r = httpx.get(url + "/sparql", params={"query": ENGINE_PANIC}, timeout=90)
         assert r.status_code == 503 and r.json()["title"] == "Query aborted"
         assert "engine crashed" in r.json()["detail"]
         ok = httpx.get(url + "/sparql", params={"query": MEMBERS}, timeout=10)

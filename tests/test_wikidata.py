@@ -45,7 +45,10 @@ LATER_STARTS = {
     "sso": "+2019-00-00T00:00:00Z/9", "lsa": "+2019-00-00T00:00:00Z/9",
     "polsa": "+2019-00-00T00:00:00Z/9",              # AR 2019: welcomed in 2019
     "nosa": "+2020-00-00T00:00:00Z/9",               # between 1 January and 12 March 2020
-    "gistda": "+2020-08-31T00:00:00Z/11",            # NSTDA: "Monday 31 August"
+    # NSTDA: announced "officially, on Monday 31 August" (2020), ISECG: joined "since the last
+    # ... meeting in March": a window of days within 2020, so the year (a day would say it began
+    # on the day it was announced; QuickStatements cannot qualify a qualifier with P1319/P1326)
+    "gistda": "+2020-00-00T00:00:00Z/9",
     "aeb": "+2020-00-00T00:00:00Z/9",                # between the March and September meetings
     "aem": "+2020-00-00T00:00:00Z/9",                # "at the end of 2020" (Portugal Space)
     "nzsa": "+2021-00-00T00:00:00Z/9",               # 27th member, in 2021

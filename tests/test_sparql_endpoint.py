@@ -28,7 +28,10 @@ from servers import ROOT, isecg_server, oxigraph_server, query_workers
 EARLY = MEMBERS_2022.replace("isecg-15th-anniversary", "nasa-about-isecg")
 LIGHT = "ASK { ?s ?p ?o }"
 TIMEOUT = 2.0
-MAX_ROWS = 1000
+# Every named query's whole answer fits (the differential compares whole answers: sources-of-claim
+# asked about every claim is 1,267 rows with the data of issue 22), the whole graph does not
+# (test_row_cap_signalled_in_header).
+MAX_ROWS = 5000
 MAX_BYTES = 8192
 
 RESULT_PARSERS = {
@@ -479,7 +482,8 @@ def test_not_acceptable_varies_on_accept(client):
         assert r.status_code == 406 and "Accept" in vary, r.headers
 
 
-def test_row_cap_signalled_in_header(client):
+def test_row_cap_signalled_in_header(client, store):
+    assert len(store) > MAX_ROWS  # the graph is more than the cap
     r = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert r.headers["isecg-row-limit"] == str(MAX_ROWS)
     assert r.headers["isecg-result-truncated"] == "true"

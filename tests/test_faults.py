@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, run_cli
-from queries import CARTESIAN
+from queries import CARTESIAN, ENGINE_PANIC
 from servers import cpu_seconds, free_port, isecg_server, query_workers
 
 MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
@@ -81,11 +81,11 @@ def test_a_worker_killed_mid_query_gives_503_and_the_next_query_succeeds(dist):
 
 
 def test_a_worker_the_engine_crashes_gives_503_and_the_next_query_succeeds(dist):
-    """A Rust panic in pyoxigraph (sorting pairs of mixed literals) aborts the worker."""
-    crash = "SELECT ?c ?f { ?a ?b ?c . ?d ?e ?f FILTER(isLiteral(?c)) } ORDER BY ?c ?f LIMIT 1"
+    """A Rust panic in pyoxigraph (sorting pairs of mixed literals: queries.ENGINE_PANIC) aborts
+    the worker."""
     with isecg_server(dist, "--query-timeout", "60", "--workers", "2") as url:
         workers = query_workers(url.pid)
-        r = httpx.get(url + "/sparql", params={"query": crash}, timeout=90)
+        r = httpx.get(url + "/sparql", params={"query": ENGINE_PANIC}, timeout=90)
         assert r.status_code == 503 and r.json()["title"] == "Query aborted"
         assert "engine crashed" in r.json()["detail"]
         ok = httpx.get(url + "/sparql", params={"query": MEMBERS}, timeout=10)
@@ -275,8 +275,10 @@ def test_a_file_size_limit_mid_build_is_a_clear_error(dist, tmp_path):
 
 def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
     """Also covered with a read-only parent in test_pipeline.py; here the mount itself is
-    read-only, which root cannot override."""
-    with small_tmpfs(tmp_path / "ro", "4m") as disk:
+    read-only, which root cannot override. The mount is sized from the build (a fixed 4 MiB
+    stopped holding it once the data grew), with room for each file's last page."""
+    size = sum(f.stat().st_size + 4096 for f in dist.rglob("*") if f.is_file())
+    with small_tmpfs(tmp_path / "ro", f"{size // 1024 + 64}k") as disk:
         shutil.copytree(dist, disk / "dist")
         before = _snapshot(disk / "dist")
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)

@@ -16,7 +16,7 @@ import pytest
 from conftest import run_cli
 from isecg_kg.sparql.catalogue import named_queries
 from isecg_kg.sparql.guard import check_query
-from queries import CARTESIAN, MEMBERS_2022
+from queries import CARTESIAN, ENGINE_PANIC, MEMBERS_2022
 
 PREFIXES = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -91,14 +91,11 @@ def test_cli_refusals_and_timeout(dist):
     assert time.monotonic() - t0 < 5
 
 
-# pyoxigraph 0.5.13 aborts the process (a Rust panic, "does not correctly implement a total
-# order") sorting pairs of mixed literals: the CLI must survive it and say so in one line.
-PANIC = ("SELECT ?c ?f { ?a ?b ?c . ?d ?e ?f FILTER(isLiteral(?c)) } ORDER BY ?c ?f LIMIT 1")
-
-
 def test_cli_survives_an_engine_crash_and_says_so_in_one_line(dist, monkeypatch):
+    """pyoxigraph 0.5.13 aborts the process (a Rust panic) sorting pairs of mixed literals
+    (queries.ENGINE_PANIC): the CLI must survive it and say so in one line."""
     monkeypatch.setenv("RUST_BACKTRACE", "1")  # the crash's backtrace must not reach the user
-    proc = run_cli("query", "--dist", str(dist), "--timeout", "60", PANIC)
+    proc = run_cli("query", "--dist", str(dist), "--timeout", "60", ENGINE_PANIC)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1, proc.stderr[-600:]
     assert "died before it answered (signal SIGABRT; pyoxigraph panicked:" in proc.stderr

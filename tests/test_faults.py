@@ -81,7 +81,8 @@ def test_a_worker_killed_mid_query_gives_503_and_the_next_query_succeeds(dist):
 
 
 def test_a_worker_the_engine_crashes_gives_503_and_the_next_query_succeeds(dist):
-    """A Rust panic in pyoxigraph (sorting pairs of mixed literals) aborts the worker."""
+    """A Rust panic in pyoxigraph (sorting pairs of mixed literals: queries.ENGINE_PANIC) aborts
+    the worker."""
     with isecg_server(dist, "--query-timeout", "60", "--workers", "2") as url:
         workers = query_workers(url.pid)
         r = httpx.get(url + "/sparql", params={"query": ENGINE_PANIC}, timeout=90)
@@ -274,9 +275,10 @@ def test_a_file_size_limit_mid_build_is_a_clear_error(dist, tmp_path):
 
 def test_a_read_only_output_directory_is_a_clear_error(dist, tmp_path):
     """Also covered with a read-only parent in test_pipeline.py; here the mount itself is
-    read-only, which root cannot override."""
-    size = sum(f.stat().st_size for f in dist.rglob("*") if f.is_file())
-    with small_tmpfs(tmp_path / "ro", f"{(size >> 20) + 4}m") as disk:  # the build, and room
+    read-only, which root cannot override. The mount is sized from the build (a fixed 4 MiB
+    stopped holding it once the data grew), with room for each file's last page."""
+    size = sum(f.stat().st_size + 4096 for f in dist.rglob("*") if f.is_file())
+    with small_tmpfs(tmp_path / "ro", f"{size // 1024 + 64}k") as disk:
         shutil.copytree(dist, disk / "dist")
         before = _snapshot(disk / "dist")
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)

@@ -183,3 +183,17 @@ def test_the_builds_own_closure_entails_nothing_plainly_wrong(store):
             UNION { ?c a skos:Concept FILTER(STRSTARTS(STR(?c), STR(isecg:)))
                     ?c a <http://www.w3.org/2002/07/owl#Class> } }"""
     assert not bool(store.query(wrong))
+
+
+def test_the_closure_gives_nothing_a_class_of_ours_it_was_not_given(store):
+    """A domain or range of ours entails no class of ours beyond the superclasses of those an
+    entity is given: isecg:scenario's domain RoadmapEdition made the Reference Architecture and
+    the 2020 lunar supplement roadmap editions (and targets of the edition shapes)."""
+    extra = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+      SELECT ?x ?class WHERE {
+        GRAPH <https://w3id.org/isecg/graph/inferred> { ?x a ?class }
+        FILTER(STRSTARTS(STR(?class), "https://w3id.org/isecg/ontology#"))
+        FILTER NOT EXISTS { GRAPH ?g { ?x a ?given } FILTER(?g != <https://w3id.org/isecg/graph/inferred>)
+                            GRAPH <https://w3id.org/isecg/graph/ontology> {
+                              ?given rdfs:subClassOf* ?class } } }"""
+    assert [f"{r['x']} a {r['class']}" for r in store.query(extra)] == []

@@ -1,4 +1,5 @@
-"""The W3C SPARQL 1.1 Protocol tests, read at test time from ../shared (never copied here).
+"""The W3C SPARQL 1.1 Protocol tests, read at test time from ../shared or $ISECG_SHARED (never
+copied here; without them the tests skip, saying what to set).
 
 Our endpoint is read-only and never fetches remote graphs, so: query tests on our own data pass;
 update tests get a 4xx; tests naming remote graphs (default-graph-uri / named-graph-uri / FROM to
@@ -7,19 +8,17 @@ kasei.us) are refused with a 4xx, and run again without those graphs they pass; 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pyoxigraph as ox
 import pytest
+from conftest import SHARED, shared_missing
 from servers import isecg_server
 
-# ../shared beside the checkout; ISECG_SHARED names it elsewhere (a git worktree, say)
-SHARED = Path(os.environ.get("ISECG_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-MANIFEST = SHARED / "conformance" / "sparql11-protocol" / "manifest.ttl"
+PROTOCOL = "conformance/sparql11-protocol/manifest.ttl"
+MANIFEST = SHARED / PROTOCOL
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 HT = "http://www.w3.org/2011/http#"
 CNT = "http://www.w3.org/2011/content#"
@@ -113,7 +112,7 @@ def _check_success(t, resp):
         list(ox.parse(resp.content, format=ox.RdfFormat.from_media_type(media)))
 
 
-@pytest.mark.skipif(not TESTS, reason=f"W3C manifest not found at {MANIFEST}")
+@pytest.mark.skipif(not TESTS, reason=shared_missing(PROTOCOL))
 @pytest.mark.parametrize("t", TESTS)
 def test_protocol(endpoint, t):
     with httpx.Client(base_url=endpoint, timeout=10) as client:

@@ -263,9 +263,26 @@ def test_the_original_sources_have_their_public_addresses(store, document, url):
     assert values(store, f"SELECT ?u {{ doc:{document} schema:url ?u }}") == [url]
 
 
+def test_a_copy_is_never_given_as_a_document_own_address(store):
+    """isecg-facts.md marks Wikipedia mirrors "(wiki mirror)" and reads ISECG's reports in
+    docslib.org's copies: such an address is where the text was read (schema:archivedAt), not
+    the document's own (schema:url), which Wikidata references cite."""
+    assert not values(store, """SELECT ?u { ?d schema:url ?u
+        FILTER (CONTAINS(STR(?u), "docslib.org/") || CONTAINS(STR(?u), "piglix.com/")) }""")
+    # the Wikipedia article of which piglix.com keeps a copy, read at its own address
+    assert values(store, "SELECT ?u { doc:piglix-bnsc schema:url ?u }") == [
+        "https://en.wikipedia.org/wiki/British_National_Space_Centre"]
+    assert values(store, "SELECT ?u { doc:piglix-bnsc schema:archivedAt ?u }") == [
+        "http://piglix.com/piglix/British_National_Space_Centre"]
+    assert values(store, "SELECT ?u { doc:isecg-annual-report-2007 schema:archivedAt ?u }") == [
+        "https://docslib.org/doc/6270112/"
+        "international-space-exploration-coordination-group-annual-report-2007"]
+
+
 def test_every_cited_source_has_an_address_or_says_why_not(store):
     assert not values(store, """SELECT DISTINCT ?d { ?x dcterms:source ?d .
-        FILTER NOT EXISTS { ?d schema:url ?u } FILTER NOT EXISTS { ?d isecg:noPublicAddress ?w } }""")  # noqa: E501 (query kept as is)
+        FILTER NOT EXISTS { ?d schema:url|schema:archivedAt ?u }
+        FILTER NOT EXISTS { ?d isecg:noPublicAddress ?w } }""")
     assert ask(store, "ASK { doc:exploring-together isecg:noPublicAddress ?why }")
 
 

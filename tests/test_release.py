@@ -69,6 +69,26 @@ def test_a_release_names_its_version_and_the_one_before(fixture_repo):
                    for t in ox.parse(path=str(first), format=ox.RdfFormat.TURTLE))
 
 
+def test_a_release_keeps_its_quickstatements_with_the_placeholder(fixture_repo):
+    """From the release after 0.2.0 on, a release's files hold the QuickStatements of ISECG's
+    memberships, listed in its SHA256SUMS and described by its VoID (kept 0.1.0 and 0.2.0 are
+    rebuilt byte for byte from their commits, so never gain it)."""
+    from isecg_kg.builder.quickstatements import FILE, PLACEHOLDER
+
+    kept = fixture_repo / "dist" / "releases" / "1.1.0"
+    assert check_directory(kept, read_registry(fixture_repo).entry("1.1.0")) == []
+    listed = {ln.split("  ", 1)[1] for ln in (kept / "SHA256SUMS").read_text().splitlines()}
+    assert FILE in listed
+    lines = (kept / FILE).read_text(encoding="utf-8").splitlines()
+    assert lines and all(ln.split("\t")[1:3] == ["P463", PLACEHOLDER] for ln in lines)
+    void = list(ox.parse(path=str(kept / "void.ttl"), format=ox.RdfFormat.TURTLE))
+    url = f"https://w3id.org/isecg/release/1.1.0/{FILE}"
+    dist = next(t.subject for t in void
+                if t.predicate.value == DCAT + "downloadURL" and t.object.value == url)
+    assert any(t.subject == dist and t.predicate.value == DCAT + "mediaType"
+               and t.object.value.endswith("/text/plain") for t in void)
+
+
 def test_a_later_build_never_modifies_a_kept_release(fixture_repo, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(fixture_repo, repo)

@@ -91,11 +91,9 @@ def test_cli_refusals_and_timeout(dist):
     assert time.monotonic() - t0 < 30  # stopped at 1 s, not run for hours
 
 
-# pyoxigraph 0.5.13 aborts the process (a Rust panic, "does not correctly implement a total
-# order") sorting pairs of mixed literals: the CLI must survive it and say so in one line.
-
-
 def test_cli_survives_an_engine_crash_and_says_so_in_one_line(dist, monkeypatch):
+    """pyoxigraph 0.5.13 aborts the process (a Rust panic) sorting pairs of mixed literals
+    (queries.ENGINE_PANIC): the CLI must survive it and say so in one line."""
     monkeypatch.setenv("RUST_BACKTRACE", "1")  # the crash's backtrace must not reach the user
     proc = run_cli("query", "--dist", str(dist), "--timeout", "60", ENGINE_PANIC)
     assert proc.returncode == 2

@@ -445,7 +445,8 @@ def test_not_acceptable_varies_on_accept(sparql_client):
         assert r.status_code == 406 and "Accept" in vary, r.headers
 
 
-def test_row_cap_signalled_in_header(sparql_client):
+def test_row_cap_signalled_in_header(sparql_client, store):
+    assert len(store) > MAX_ROWS  # the graph is more than the cap
     r = sparql_client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert r.headers["isecg-row-limit"] == str(MAX_ROWS)
     assert r.headers["isecg-result-truncated"] == "true"

@@ -67,6 +67,18 @@ CASES = [
     ("PREFIX x <http://x/> SELECT * {}", 1, 8, "a prefix name ends with a colon"),
     ("SELECT ?x FROM WHERE { ?x ?p ?o }", 1, 16, "FROM must be followed by an IRI"),
     ("SELECT * WHERE { SERVICE nope:x { ?s ?p ?o } }", 1, 26, "undeclared prefix `nope:`"),
+    # a grouping SELECT names the variable it neither groups nor aggregates, where it is used
+    ("SELECT ?x (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s", 1, 8,
+     "the SELECT selects `?x`, which is neither grouped nor aggregated"),
+    ("SELECT ?label (COUNT(*) AS ?n)\nWHERE { ?s rdfs:label ?label }", 1, 8,
+     "`?label`, which is neither grouped nor aggregated"),
+    ("SELECT ?s (SAMPLE(?p) AS ?q) ?o WHERE { ?s ?p ?o } GROUP BY ?s LIMIT 3", 1, 30,
+     "add ?o to GROUP BY"),
+    ("SELECT (?o + 1 AS ?y) (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s", 1, 9,
+     "the expression uses `?o`"),
+    ("SELECT ?s WHERE {\n  { SELECT ?x (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s }\n}",
+     2, 12, "the SELECT selects `?x`"),
+    ("SELECT * WHERE { ?s ?p ?o } GROUP BY ?s", 1, 40, "SELECT * is not authorized"),
     ("", 1, 1, "the query is empty"),
     ("# only a comment", 1, 1, "the query is empty"),
 ]

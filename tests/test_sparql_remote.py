@@ -52,14 +52,16 @@ DIFFERS = {
     "virtuoso": {
         "duration": "Virtuoso 7 stores an xsd:duration as a number and answers it so "
                     "(\"P25Y\" comes back as \"300\"): the roadmap's pathway durations",
-        "rules": "Virtuoso 7 evaluates the date-window rules of members-as-of and "
-                 "sources-of-claim differently (other statuses; 998 rows, not 714)",
+        "rules": "Virtuoso 7 evaluates the date-window rules of members-as-of differently "
+                 "(other statuses)",
+        "compiler": "Virtuoso 7's SPARQL compiler fails on chair-on-date with an internal "
+                    "error (SQ156: Bad dfe in sqlo_place_exp): HTTP 500",
         "service": "Virtuoso 7's SPARQL compiler fails on these SERVICE queries (SP031 "
                    "internal error, or HTTP 500)",
         "describe": "Virtuoso 7's DESCRIBE also gives the triples whose object is the resource",
     },
 }
-NAMED_QUERY_DIFFERS = {"members-as-of": "rules", "sources-of-claim": "rules",
+NAMED_QUERY_DIFFERS = {"members-as-of": "rules", "chair-on-date": "compiler",
                        "roadmap-pathways": "duration", "wikidata-member-agencies": "service",
                        "wikidata-members-without-membership": "service"}
 
@@ -367,22 +369,25 @@ def assert_clean_problem(resp: httpx.Response, status: int, store: str, *words: 
 
 
 def test_a_store_that_fails_gives_502_or_504_and_the_server_stays_up(dist, store):
+    # A page asks the store once per resource it shows (NASA's, with the participations of
+    # issue 22: some 140 requests through this Python proxy, 7 s on a busy machine): the requests
+    # get 30 s, the time limits under test are the server's own (2 s, checked below).
     switch = Switch(store)
     try:
         with isecg_server(dist, "--query-timeout", "2", "--store", switch.url + "/query") as url:
-            assert httpx.get(url + "/id/agency/nasa.html").status_code == 200
+            assert httpx.get(url + "/id/agency/nasa.html", timeout=30).status_code == 200
             switch.mode = "error"
-            resp = httpx.get(url + "/id/agency/esa.html")
+            resp = httpx.get(url + "/id/agency/esa.html", timeout=30)
             assert_clean_problem(resp, 502, switch.url, "HTTP 500")
-            resp = httpx.post(url + "/sparql", data={"query": "SELECT * { ?s ?p 1 }"})
+            resp = httpx.post(url + "/sparql", data={"query": "SELECT * { ?s ?p 1 }"}, timeout=30)
             assert_clean_problem(resp, 502, switch.url, "HTTP 500")
             # what the store said may name its files: the log has it, the client does not
             assert "storage engine failure" not in resp.text
             assert b"storage engine failure" in url.log.read_bytes()
             switch.mode = "garbage"
-            resp = httpx.post(url + "/sparql", data={"query": "SELECT * { ?s ?p 2 }"})
+            resp = httpx.post(url + "/sparql", data={"query": "SELECT * { ?s ?p 2 }"}, timeout=30)
             assert_clean_problem(resp, 502, switch.url, "does not parse")
-            resp = httpx.get(url + "/id/agency/jaxa.ttl")
+            resp = httpx.get(url + "/id/agency/jaxa.ttl", timeout=30)
             assert_clean_problem(resp, 502, switch.url, "does not parse")
             switch.mode = "hang"
             t0 = time.monotonic()
@@ -394,8 +399,8 @@ def test_a_store_that_fails_gives_502_or_504_and_the_server_stays_up(dist, store
             resp = httpx.get(url + "/id/agency/cnes.html", timeout=30)
             assert_clean_problem(resp, 504, switch.url, "did not answer within 2 s")
             switch.mode = "pass"
-            assert httpx.get(url + "/healthz").status_code == 200
-            assert httpx.get(url + "/id/agency/esa.html").status_code == 200
+            assert httpx.get(url + "/healthz", timeout=30).status_code == 200
+            assert httpx.get(url + "/id/agency/esa.html", timeout=30).status_code == 200
             assert url.proc.poll() is None
             assert b"Traceback" not in url.log.read_bytes()
     finally:

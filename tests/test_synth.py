@@ -45,7 +45,8 @@ def test_synth_is_deterministic_for_a_seed(tmp_path):
 
 
 def test_synth_never_reuses_real_entity_iris_or_text(tmp_path):
-    src = write_synthetic(tmp_path / "s", 7000, seed=0)
+    # two copies, however much data a copy holds (7,000 triples were one copy once it held 6,554)
+    src = write_synthetic(tmp_path / "s", 2 * count_triples(ROOT), seed=0)
     texts = set()
     for path in (src / "data").glob("*.ttl"):
         for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):

@@ -32,7 +32,10 @@ LATER_STARTS = {
     "sso": "+2019-00-00T00:00:00Z/9", "lsa": "+2019-00-00T00:00:00Z/9",
     "polsa": "+2019-00-00T00:00:00Z/9",              # AR 2019: welcomed in 2019
     "nosa": "+2020-00-00T00:00:00Z/9",               # between 1 January and 12 March 2020
-    "gistda": "+2020-08-31T00:00:00Z/11",            # NSTDA: "Monday 31 August"
+    # ISECG's post of 18 September 2020 (?p=1109): AEB and GISTDA "joined ISECG since the last
+    # senior agency managers meeting in March"; NSTDA's "Monday 31 August" is the day it was
+    # announced (isecg-facts.md §3), so the start is a window of 2020
+    "gistda": "+2020-00-00T00:00:00Z/9",
     "aeb": "+2020-00-00T00:00:00Z/9",                # between the March and September meetings
     "aem": "+2020-00-00T00:00:00Z/9",                # "at the end of 2020" (Portugal Space)
     "nzsa": "+2021-00-00T00:00:00Z/9",               # 27th member, in 2021

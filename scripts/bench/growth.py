@@ -104,6 +104,12 @@ def bench_growth(sources: dict[int, Path], cfg: dict, log: Callable[[str], None]
 
     small, large = (sources[n] for n in cfg["growth_sizes"])
     n = (count_triples(small), count_triples(large))
+    if n[1] <= n[0]:  # no growth to measure (synth makes whole copies: both sizes one copy?)
+        from bench.endpoint import BenchError
+
+        raise BenchError(f"growth_sizes {cfg['growth_sizes']}: both synthetic sources have "
+                         f"{n[0]:,} data triples; ask for sizes at least one copy of the data "
+                         "apart")
     log(f"growth: each constraint alone at {n[0]:,} and {n[1]:,} data triples, in turn")
     rows = time_units(small, large, cfg["growth_repeats"])
     per_10x = 1 / math.log10(n[1] / n[0])

@@ -80,6 +80,11 @@ class _Renamer:
         return out
 
 
+def copy_triples(source: Path = PROJECT_ROOT) -> int:
+    """Data triples in one copy of `source`'s data: the step between the sizes synth makes."""
+    return sum(len(b) for bs in template(source).values() for b in bs)
+
+
 def copies_for(triples: int, per_copy: int) -> int:
     if triples < MIN_TRIPLES:
         raise InputError(f"--triples {triples}: too small; ask for at least {MIN_TRIPLES}")

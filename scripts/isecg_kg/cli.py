@@ -272,8 +272,15 @@ def make_parser() -> argparse.ArgumentParser:
                     help="propose candidates for unlinked entities (writes nothing)")
     lc.add_argument("--timeout", type=float, default=WIKIDATA_TIMEOUT, metavar="SECONDS")
     _source_arg(lc)
-    lq = lsub.add_parser("quickstatements", help="QuickStatements v1 for missing memberships")
-    lq.add_argument("--isecg-qid", metavar="QID", help="Wikidata item of ISECG (required)")
+    # --isecg-qid is required; argparse is not told, so that leaving it out gets the message
+    # that says where to find the QID (normalize_qid), not only argparse's "required"
+    lq = lsub.add_parser("quickstatements", help="QuickStatements v1 for missing memberships",
+                         usage="isecg-kg link quickstatements [-h] --isecg-qid QID "
+                               "[--endpoint URL] [--timeout SECONDS] [--source DIR]")
+    lq.add_argument("--isecg-qid", metavar="QID",
+                    help="required: ISECG's Wikidata item, as you have checked it (this "
+                         "project knows none; a build's isecg-quickstatements.txt has a "
+                         "placeholder there)")
     lq.add_argument("--endpoint", metavar="URL",
                     help="skip statements this Wikidata endpoint already has")
     lq.add_argument("--timeout", type=float, default=WIKIDATA_TIMEOUT, metavar="SECONDS")

@@ -109,7 +109,7 @@ REGISTRY: tuple[Format, ...] = (
            own_writer=True, oxigraph="TSV", rdflib="tsv", w3c="SPARQL_Results_TSV"),
     Format("gzip", "application/gzip", "file", "gz"),
     Format("markdown", "text/markdown", "file", "md", eu_file_type="TXT"),
-    Format("text", "text/plain", "file", "txt", file_names=("SHA256SUMS",)),
+    Format("text", "text/plain", "file", "txt", eu_file_type="TXT", file_names=("SHA256SUMS",)),
     Format("svg", "image/svg+xml", "file", "svg"),
     Format("json-file", "application/json", "file", "json"),
     Format("css", "text/css", "file", "css"),

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 import pyoxigraph as ox
 
 from isecg_kg import formats, rdf
+from isecg_kg.builder.quickstatements import FILE as QUICKSTATEMENTS
+from isecg_kg.builder.quickstatements import PLACEHOLDER
 from isecg_kg.config import (
     CATALOG_IRI,
     CONTACT_IRI,
@@ -78,6 +80,10 @@ FILES = {
     "changelog.html": "What changed from the release before, by entity, as a web page.",
     "changelog.ttl": "What changed from the release before, by entity, in RDF (Talis "
                      "Changeset).",
+    QUICKSTATEMENTS: "ISECG's memberships as QuickStatements (v1) for Wikidata, each with its "
+                     "dates and its sources' addresses; ISECG's item is the placeholder "
+                     f"{PLACEHOLDER}, which QuickStatements refuses: replace it with ISECG's "
+                     "QID, once checked, and review the batch before running it.",
 }
 # Third-party IRIs used as values: their classes (what DCAT-AP's range.ttl checks) and labels
 TERMS: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {

@@ -99,11 +99,13 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
                    report_triples: list[ox.Triple], compress: Callable[[Path], None],
                    step: Callable, release=None) -> Asserted:
     """The dumps of the asserted graph (N-Triples lines of its two parts, in any order) in
-    every format, the SHACL report and context.jsonld.
+    every format, the SHACL report, context.jsonld and the QuickStatements of ISECG's
+    memberships (builder/quickstatements.py).
 
     Everything here needs only the asserted graph, so the build runs it beside the reasoner.
     """
     from isecg_kg.builder import serialize as ser
+    from isecg_kg.builder.quickstatements import FILE, write_quickstatements
     from isecg_kg.builder.void import describe_data
 
     with step("serialize nt"):
@@ -126,6 +128,8 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
     with step("serialize report"):
         # random blank node labels made canonical (RDFC-1.0), in the dumps' order
         ser.write_rdf(canonical(report_triples), tmp / "shacl-report.ttl", ox.RdfFormat.TURTLE)
+    with step("quickstatements"):
+        write_quickstatements(asserted, tmp / FILE)
     with step("describe data"):
         return Asserted(ontology, data, len(asserted_lines), describe_data(asserted, release))
 
@@ -147,13 +151,14 @@ def write_void(tmp: Path, data_void: DataVoid, inferred_count: int,
     """void.ttl over the dumps and their gzips, then SHA256SUMS (known digests reused)."""
     from isecg_kg.builder import serialize as ser
     from isecg_kg.builder.dcat import prefixes
+    from isecg_kg.builder.quickstatements import FILE
     from isecg_kg.builder.void import describe_release
 
     def digest(path: Path) -> str:
         return digests.get(path) or sha256(path)
 
-    void = describe_release(data_void, inferred_count, sorted(digests) + [tmp / "context.jsonld"],
-                            digest)
+    void = describe_release(data_void, inferred_count,
+                            sorted(digests) + [tmp / "context.jsonld", tmp / FILE], digest)
     void = ser.sorted_graph(void)
     ser.write_rdf(void, tmp / "void.ttl", ox.RdfFormat.TURTLE, prefixes(void))
     write_sums(tmp, digest)

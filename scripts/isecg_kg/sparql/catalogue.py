@@ -1,8 +1,19 @@
 """The named queries: the ``.rq`` files of queries/, their headers, and their parameters.
 
 Each file's ``# title:``, ``# description:``, ``# returns:`` and ``# param: NAME TYPE text``
-comment lines describe it; ``bind_params`` turns ``NAME=VALUE`` strings into the engine's
-substitutions, typed as the header declares (never by string formatting).
+comment lines describe it, each one line followed by a blank line: SPARQLWrapper 2.0.0 strips
+comments with a pattern that eats the line break the next comment line needs, so of two
+consecutive ``#`` lines it keeps the second, and then finds its query type in that text ("ADD"
+in "straddles": an update, sent by POST and refused). Separated by blank lines, every header
+line is stripped, and every other client reads them as the comments they are.
+
+A parameter's own value is written in the query, in standard SPARQL, as the first thing in its
+WHERE clause: ``OPTIONAL { VALUES ?date { "2019-12-31"^^xsd:date } }``. A client that knows
+nothing of parameters runs the text as it is and gets that value's answer (edit the value to
+ask another); a value bound through the engine (``--param``, ``$date=`` on /sparql, the query
+page's fields) binds the variable before the OPTIONAL, which then adds nothing.
+``bind_params`` turns ``NAME=VALUE`` strings into the engine's substitutions, typed as the
+header declares (never by string formatting).
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import pyoxigraph as ox
 
 from isecg_kg.config import PREFIXES, QUERIES_DIR
 from isecg_kg.errors import InputError, QueryError
+from isecg_kg.sparql.guard import tokenize
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -24,6 +36,7 @@ class Param:
     name: str
     type: str            # "iri" or an xsd datatype written as xsd:NAME
     description: str
+    default: ox.NamedNode | ox.Literal | None = None  # the query's own value (see above)
 
 
 @dataclass(frozen=True)
@@ -74,15 +87,48 @@ def parse_header(text: str, where: str = "<query>") -> dict:
     return fields
 
 
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def parameter_defaults(text: str) -> dict[str, ox.NamedNode | ox.Literal]:
+    """The values a query gives its variables itself, ``OPTIONAL { VALUES ?name { term } }``,
+    read by the engine (with the query's prefixes) from the query's own tokens."""
+    tokens = tokenize(text)
+    form = next((t.start for t in tokens if t.kind == "word" and t.text.upper() in _FORMS),
+                len(text))
+    found: dict[str, ox.NamedNode | ox.Literal] = {}
+    for i in range(len(tokens) - 7):
+        opt, brace, values, var, inner = tokens[i:i + 5]
+        if not (opt.kind == "word" and opt.text.upper() == "OPTIONAL" and brace.text == "{"
+                and values.kind == "word" and values.text.upper() == "VALUES"
+                and var.kind == "var" and inner.text == "{"):
+            continue
+        end = next((j for j in range(i + 5, len(tokens)) if tokens[j].text == "}"), None)
+        if end is None or end == i + 5 or end + 1 >= len(tokens) or tokens[end + 1].text != "}":
+            continue
+        term = text[tokens[i + 5].start:tokens[end - 1].end]
+        rows = list(ox.Store().query(
+            f"{text[:form]}\nSELECT ?v WHERE {{ VALUES ?v {{ {term} }} }}"))
+        if len(rows) == 1 and rows[0]["v"] is not None:
+            found[var.text[1:]] = rows[0]["v"]
+    return found
+
+
 def load_named_query(path: Path) -> NamedQuery:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read query: {exc}", path=str(path)) from exc
     h = parse_header(text, str(path))
+    try:
+        defaults = parameter_defaults(text)
+    except SyntaxError as exc:
+        raise QueryError(f"{path}: a parameter's own value is not a SPARQL term: {exc}") from None
+    params = {name: Param(p.name, p.type, p.description, defaults.get(name))
+              for name, p in h["params"].items()}
     return NamedQuery(name=path.stem, path=path, text=text, title=h.get("title", ""),
                       description=h.get("description", ""), returns=h.get("returns", ""),
-                      params=h["params"])
+                      params=params)
 
 
 def named_queries(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:

@@ -147,7 +147,9 @@ def cli_query(args, built: Callable[[], Path]) -> int:
     if args.endpoint:
         if args.param:
             raise QueryError("--param cannot be used with --endpoint: the SPARQL protocol has no "
-                             "way to bind parameters; write the value into the query")
+                             "way to bind parameters; write the value into the query (a named "
+                             "query gives each parameter its own value first in its WHERE "
+                             "clause, OPTIONAL { VALUES ?NAME { … } }: edit that)")
         checked = check_query(text, service_allow=allow, graphs=(), max_bytes=None)
     else:
         checked = check_query(text, service_allow=allow, service_map=mapping)
@@ -165,9 +167,11 @@ def cli_query(args, built: Callable[[], Path]) -> int:
     else:
         subs = bind_params(args.param, declared, checked.variables)
         for name in sorted(set(declared) - set(subs)):
+            own = declared[name].default
             if not args.quiet:
                 print(f"isecg-kg query: note: parameter {name} is not bound (--param "
-                      f"{name}=VALUE)", file=sys.stderr)
+                      f"{name}=VALUE)" + (f"; the query's own value {own} is used"
+                                          if own is not None else ""), file=sys.stderr)
         req = QueryRequest.of(checked, solution_format=sol_fmt, graph_format=graph_fmt,
                               substitutions=subs)
         dist = built()

@@ -32,15 +32,15 @@ Why ``schema:sameAs`` and not ``owl:sameAs`` or ``skos:exactMatch``
     (endpoint unreachable, garbage).
 
 ``link quickstatements``
-    QuickStatements v1 (tab-separated) for "member of (P463) ISECG": one command line per membership
-    and reference, ``Qagency P463 Qisecg [P580 start] [P582 end] S854 "public address" S813 day``.
-    Sources on one line form one reference, so each source gets its own line (the tool merges the
-    repeated statement and adds the reference). P580 and P582 come from the claims the membership's
-    period adopts, at the source's precision (``/9`` year, ``/10`` month, ``/11`` day; a window of
-    days inside one month or year gives that month or year): BNSC from November 2007 to 1 April
-    2010, UKSA from 1 April 2010. The reference is the address where the source was read (S854)
-    and the day it was read (S813); a source without a public address (the brochure) cannot be
-    cited. ISECG has no known QID, hence ``--isecg-qid`` is required.
+    QuickStatements v1 (tab-separated) for "member of (P463) ISECG", made by
+    builder/quickstatements.py (which documents the lines): one command line per membership and
+    reference, the dates at the sources' precision (BNSC from November 2007 to 1 April 2010,
+    UKSA from 1 April 2010), each reference the source's own address (S854) beside the copy
+    where it was read (S1065) and the day it was read (S813); a source without an address of
+    its own (the brochure; a report known only through docslib.org's copy) is not cited. ISECG
+    has no known QID, hence ``--isecg-qid`` is required; every build writes the same lines as
+    ``isecg-quickstatements.txt`` with a placeholder QuickStatements refuses in its place.
+    ``--endpoint`` leaves out the memberships the endpoint already states.
 
 The HTTP client is polite per the Wikimedia User-Agent policy: a descriptive User-Agent naming
 isecg-kg and its version, timeouts, and bounded retries with exponential backoff that honour

@@ -7,15 +7,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from isecg_kg.builder.quickstatements import membership_statements, quickstatements
 from isecg_kg.config import WIKIDATA_TIMEOUT
 from isecg_kg.wikidata.client import SparqlClient
 from isecg_kg.wikidata.linking import check_links
-from isecg_kg.wikidata.quickstatements import (
-    existing_memberships,
-    membership_statements,
-    normalize_qid,
-    quickstatements,
-)
+from isecg_kg.wikidata.quickstatements import existing_memberships, normalize_qid
 
 
 def _client(args: argparse.Namespace, endpoint: str) -> SparqlClient:
@@ -29,7 +25,8 @@ def cli_link(args: argparse.Namespace) -> int:
     if args.link_command == "quickstatements":
         isecg_qid = normalize_qid(args.isecg_qid)
         sources = load_sources(Path(args.source))
-        statements, skipped = membership_statements(sources)
+        found = membership_statements(sources.triples("ontology", "data"))
+        statements = found.statements
         skip: set[str] = set()
         if args.endpoint:
             with _client(args, args.endpoint) as client:
@@ -46,7 +43,10 @@ def cli_link(args: argparse.Namespace) -> int:
                 if args.endpoint else ""
             print(f"link quickstatements: {len(kept)} membership statements in {len(lines)} "
                   f"lines{already}; agencies without a QID, skipped: "
-                  f"{', '.join(shorten(a) for a in skipped) or 'none'}", file=sys.stderr)
+                  f"{', '.join(shorten(a) for a in found.no_item) or 'none'}; sources known "
+                  "only through a copy, not cited: "
+                  f"{', '.join(shorten(d) for d in found.copies_only) or 'none'}",
+                  file=sys.stderr)
         return 0
 
     sources = load_sources(Path(args.source))

@@ -35,11 +35,11 @@ class QueryPage:
             return []
         out = []
         for q in queries:
-            # a parameter is required unless its description starts with "optional" or the
-            # query says what it does "without the parameter"
+            # a parameter is required unless its description starts with "optional", the
+            # query says what it does "without the parameter", or the query has its own value
             optional_query = "without the parameter" in q.description.lower()
             params = [{"name": p.name, "type": p.type, "description": p.description,
-                       "required": not (optional_query or
+                       "required": not (optional_query or p.default is not None or
                                         p.description.lower().startswith("optional"))}
                       for p in q.params.values()]
             out.append({"name": q.name, "title": q.title or q.name,

@@ -99,7 +99,7 @@ server {
         application/rdf+xml     rdf;
         application/gzip        gz;
         text/markdown           md;
-        text/plain              SHA256SUMS;
+        text/plain              txt SHA256SUMS;
     }
     add_header X-Content-Type-Options nosniff always;
     add_header Content-Security-Policy """ + f'"{PAGE_CSP}"' + r""" always;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import re
 
 import httpx
@@ -121,6 +122,18 @@ def parse_results(f: formats.Format, body: bytes):
     return parsed.askAnswer if parsed.type == "ASK" else list(parsed)
 
 
+def held_to_json(client, f: formats.Format, query: str, body: bytes) -> None:
+    """A format no library reads (ours alone): its body is our writer's of the answer in SPARQL
+    JSON results, read by pyoxigraph."""
+    json_answer = client.get("/sparql", params={"query": query, "format": "json"})
+    answer = ox.parse_query_results(json_answer.content, format=ox.QueryResultsFormat.JSON)
+    solutions, boolean = WRITERS[f.name]
+    if isinstance(answer, ox.QueryBoolean):
+        assert body == boolean(bool(answer))
+    else:
+        assert body == solutions([v.value for v in answer.variables], [tuple(s) for s in answer])
+
+
 @pytest.mark.parametrize("f", SERVED_RESULTS, ids=ids)
 def test_sparql_answers_select_and_ask_in_each_result_format(client, f):
     for how in ({"params": {"query": SELECT, "format": f.name}},
@@ -130,13 +143,17 @@ def test_sparql_answers_select_and_ask_in_each_result_format(client, f):
         r = client.get("/sparql", **how)
         assert r.status_code == 200, (how, r.text[:300])
         assert r.headers["content-type"].split(";")[0] == f.media_type, how
-        rows = parse_results(f, r.content)
-        assert len(rows) == 3
+        if f.rdflib is None:
+            held_to_json(client, f, SELECT, r.content)
+        else:
+            assert len(parse_results(f, r.content)) == 3
         if "format" in how["params"]:
             assert r.headers["content-disposition"].endswith(f'.{f.suffix}"')
     r = client.get("/sparql", params={"query": ASK, "format": f.name})
     assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == f.media_type
-    if f.name not in ("csv", "tsv"):  # no W3C form of a boolean: the word (results.py)
+    if f.rdflib is None:
+        held_to_json(client, f, ASK, r.content)
+    elif f.name not in ("csv", "tsv"):  # no W3C form of a boolean: the word (results.py)
         assert parse_results(f, r.content) is True
     else:
         assert r.content == b"true\n"
@@ -165,6 +182,19 @@ def test_the_service_description_lists_what_sparql_answers_in(client):
     for f in GRAPH_ANSWERS:  # and the description itself is served in each
         r = client.get("/sparql", params={"format": f.name})
         assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == f.media_type
+
+
+def test_the_query_page_offers_each_answer_format_as_a_download(client):
+    page = client.get("/query").text
+    data = json.loads(re.search(r'<script id="page-data" type="application/json">(.*?)</script>',
+                                page, re.S).group(1))
+    for kind, offered in (("solutions", SERVED_RESULTS), ("graphs", GRAPH_ANSWERS)):
+        assert data["downloads"][kind] == [[f.name, f.label, f.suffix] for f in offered]
+        for name, _label, suffix in data["downloads"][kind]:  # each link is answered as named
+            query = SELECT if kind == "solutions" else CONSTRUCT
+            r = client.get("/sparql", params={"query": query, "format": name})
+            assert r.status_code == 200
+            assert r.headers["content-disposition"].endswith(f'.{suffix}"')
 
 
 # ---- documents and dumps ---------------------------------------------------------------------

@@ -46,6 +46,7 @@ class Format:
     eu_file_type: str | None = None  # its code in the EU file-type authority (DCAT-AP dct:format)
     file_names: tuple[str, ...] = () # files of a build without a suffix that hold it
     remote_q: float | None = None    # how much the CLI wants it from a remote endpoint (Accept)
+    label: str | None = None         # what a page calls it (the query page's download links)
 
     @property
     def content_type(self) -> str:
@@ -71,42 +72,45 @@ class Format:
 # In preference order within each kind: content negotiation gives ties to the earlier one.
 REGISTRY: tuple[Format, ...] = (
     Format("html", "text/html", "page", "html", aliases=("application/xhtml+xml",),
-           eu_file_type="HTML"),
+           eu_file_type="HTML", label="HTML"),
     Format("turtle", "text/turtle", "rdf", "ttl",
            aliases=("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3",
                     "application/n3"),
            names=("n3",),  # N3 is answered as Turtle, which every N3 parser reads
            forms=GRAPH_FORMS, oxigraph="TURTLE", rdflib="turtle", w3c="Turtle",
-           eu_file_type="RDF_TURTLE", remote_q=0.8),
+           eu_file_type="RDF_TURTLE", remote_q=0.8, label="Turtle"),
     # application/json is a name, not an alias: it means JSON-LD to an entity or a CONSTRUCT
     # and SPARQL JSON results to a SELECT, so each place offers it for its own
     Format("jsonld", "application/ld+json", "rdf", "jsonld", aliases=("application/x-json+ld",),
            names=("json", "json-ld", "application/json"), forms=GRAPH_FORMS,
-           oxigraph="JSON_LD", rdflib="json-ld", w3c="JSON-LD", eu_file_type="JSON_LD"),
+           oxigraph="JSON_LD", rdflib="json-ld", w3c="JSON-LD", eu_file_type="JSON_LD",
+           label="JSON-LD"),
     Format("nt", "application/n-triples", "rdf", "nt", aliases=("text/plain",),
            names=("ntriples", "n-triples"), forms=GRAPH_FORMS, oxigraph="N_TRIPLES",
-           rdflib="nt", w3c="N-Triples", eu_file_type="RDF_N_TRIPLES", remote_q=0.7),
+           rdflib="nt", w3c="N-Triples", eu_file_type="RDF_N_TRIPLES", remote_q=0.7,
+           label="N-Triples"),
     Format("xml", "application/rdf+xml", "rdf", "rdf", aliases=("text/xml",),
            names=("rdfxml", "rdf+xml", "application/xml"), forms=GRAPH_FORMS,
            oxigraph="RDF_XML", rdflib="xml", w3c="RDF_XML", eu_file_type="RDF_XML",
-           remote_q=0.5),
+           remote_q=0.5, label="RDF/XML"),
     Format("trig", "application/trig", "rdf", "trig", quads=True, oxigraph="TRIG",
-           rdflib="trig", w3c="TriG"),
+           rdflib="trig", w3c="TriG", label="TriG"),
     Format("nq", "application/n-quads", "rdf", "nq", names=("nquads",), quads=True,
-           oxigraph="N_QUADS", rdflib="nquads", w3c="N-Quads", eu_file_type="RDF_N_QUADS"),
+           oxigraph="N_QUADS", rdflib="nquads", w3c="N-Quads", eu_file_type="RDF_N_QUADS",
+           label="N-Quads"),
     Format("table", "text/plain", "results", forms=SOLUTION_FORMS, served=False,
            own_writer=True),
     Format("json", "application/sparql-results+json", "results", "srj",
            names=("application/json",), forms=SOLUTION_FORMS, own_writer=True,
-           oxigraph="JSON", rdflib="json", w3c="SPARQL_Results_JSON", remote_q=1.0),
+           oxigraph="JSON", rdflib="json", w3c="SPARQL_Results_JSON", remote_q=1.0, label="JSON"),
     Format("xml", "application/sparql-results+xml", "results", "srx",
            aliases=("application/xml",), names=("text/xml",), forms=SOLUTION_FORMS,
            own_writer=True, oxigraph="XML", rdflib="xml", w3c="SPARQL_Results_XML",
-           remote_q=0.9),
+           remote_q=0.9, label="XML"),
     Format("csv", "text/csv", "results", "csv", forms=SOLUTION_FORMS, own_writer=True,
-           oxigraph="CSV", rdflib="csv", w3c="SPARQL_Results_CSV"),
+           oxigraph="CSV", rdflib="csv", w3c="SPARQL_Results_CSV", label="CSV"),
     Format("tsv", "text/tab-separated-values", "results", "tsv", forms=SOLUTION_FORMS,
-           own_writer=True, oxigraph="TSV", rdflib="tsv", w3c="SPARQL_Results_TSV"),
+           own_writer=True, oxigraph="TSV", rdflib="tsv", w3c="SPARQL_Results_TSV", label="TSV"),
     Format("gzip", "application/gzip", "file", "gz"),
     Format("markdown", "text/markdown", "file", "md", eu_file_type="TXT"),
     Format("text", "text/plain", "file", "txt", eu_file_type="TXT", file_names=("SHA256SUMS",)),

@@ -9,6 +9,7 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from isecg_kg import formats
 from isecg_kg.config import PREDECLARED, PREFIXES
 from isecg_kg.errors import QueryError
 from isecg_kg.sparql.catalogue import named_queries
@@ -17,6 +18,10 @@ from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import QUERY_PAGE_CSP
 from isecg_kg.web.http.responses import problem
 from isecg_kg.web.templates import STATIC, environment
+
+# The answer's download links, in the formats /sparql answers each query form in
+DOWNLOADS = {kind: [[f.name, f.label, f.suffix] for f in formats.answers(form, served_only=True)]
+             for kind, form in (("solutions", "SELECT"), ("graphs", "CONSTRUCT"))}
 
 
 class QueryPage:
@@ -66,7 +71,7 @@ class QueryPage:
         data = {"nonce": nonce, "examples": examples, "dataBase": self.site.data_base,
                 "ontology": self.site.data_base + "ontology#", "prefixes": PREFIXES,
                 "predeclared": PREDECLARED, "vocabulary": vocabulary,
-                "chosen": chosen["name"] if chosen else ""}
+                "chosen": chosen["name"] if chosen else "", "downloads": DOWNLOADS}
         # JSON inside <script>: escape <, > and & so no label can close the element
         page_json = (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
                      .replace(">", "\\u003e").replace("&", "\\u0026"))

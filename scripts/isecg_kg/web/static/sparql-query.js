@@ -132,16 +132,14 @@
     share.href = "/query?" + p.toString();
     clear(downloads);
     const graph = isGraphQuery(text);
-    const kinds = graph
-      ? [["turtle", "Turtle"], ["nt", "N-Triples"], ["jsonld", "JSON-LD"], ["xml", "RDF/XML"]]
-      : [["json", "JSON"], ["xml", "XML"], ["csv", "CSV"], ["tsv", "TSV"]];
+    const kinds = (data.downloads || {})[graph ? "graphs" : "solutions"] || [];
     downloads.appendChild(el("span", "Download: "));
-    for (const [fmt, label] of kinds) {
+    for (const [fmt, label, suffix] of kinds) {
       const d = new URLSearchParams({ query: text, format: fmt });
       for (const [name, type, value] of bindings()) d.set("$" + name, term(type, value));
       const a = el("a", label);
       a.href = endpoint + "?" + d.toString();
-      a.setAttribute("download", "query-result." + fmt);
+      a.setAttribute("download", "query-result." + suffix);
       downloads.appendChild(a);
     }
   }

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from isecg_kg.config import PREDECLARED
 from isecg_kg.errors import QueryError
+from isecg_kg.sparql.catalogue import without_defaults
 from isecg_kg.sparql.explain import syntax_error
 from isecg_kg.sparql.guard import tokenize
 
@@ -45,9 +46,11 @@ def virtuoso_bnodes(chunks):
 
 def with_values(text: str, substitutions: dict) -> str:
     """TEXT with ``VALUES (?v ...) { (term ...) }`` first in its WHERE clause, so the query
-    (BINDs, FILTERs, the projection) sees the variables bound as pyoxigraph's substitutions."""
+    (BINDs, FILTERs, the projection) sees the variables bound as pyoxigraph's substitutions;
+    a named query's own value of a bound variable goes (``catalogue.without_defaults``)."""
     names = [v.value if isinstance(v, ox.Variable) else str(v).lstrip("?$")
              for v in substitutions]
+    text = without_defaults(text, names)
     block = (f"VALUES ({' '.join('?' + n for n in names)}) "
              f"{{ ({' '.join(str(t) for t in substitutions.values())}) }} ")
     seen_form = False

@@ -90,13 +90,9 @@ def parse_header(text: str, where: str = "<query>") -> dict:
 _FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
-def parameter_defaults(text: str) -> dict[str, ox.NamedNode | ox.Literal]:
-    """The values a query gives its variables itself, ``OPTIONAL { VALUES ?name { term } }``,
-    read by the engine (with the query's prefixes) from the query's own tokens."""
+def _default_clauses(text: str):
+    """Each ``OPTIONAL { VALUES ?name { term } }`` of TEXT: (name, start, end, the term's text)."""
     tokens = tokenize(text)
-    form = next((t.start for t in tokens if t.kind == "word" and t.text.upper() in _FORMS),
-                len(text))
-    found: dict[str, ox.NamedNode | ox.Literal] = {}
     for i in range(len(tokens) - 7):
         opt, brace, values, var, inner = tokens[i:i + 5]
         if not (opt.kind == "word" and opt.text.upper() == "OPTIONAL" and brace.text == "{"
@@ -106,12 +102,34 @@ def parameter_defaults(text: str) -> dict[str, ox.NamedNode | ox.Literal]:
         end = next((j for j in range(i + 5, len(tokens)) if tokens[j].text == "}"), None)
         if end is None or end == i + 5 or end + 1 >= len(tokens) or tokens[end + 1].text != "}":
             continue
-        term = text[tokens[i + 5].start:tokens[end - 1].end]
+        yield (var.text[1:], opt.start, tokens[end + 1].end,
+               text[tokens[i + 5].start:tokens[end - 1].end])
+
+
+def parameter_defaults(text: str) -> dict[str, ox.NamedNode | ox.Literal]:
+    """The values a query gives its variables itself, ``OPTIONAL { VALUES ?name { term } }``,
+    read by the engine (with the query's prefixes) from the query's own tokens."""
+    form = next((t.start for t in tokenize(text)
+                 if t.kind == "word" and t.text.upper() in _FORMS), len(text))
+    found: dict[str, ox.NamedNode | ox.Literal] = {}
+    for name, _start, _end, term in _default_clauses(text):
         rows = list(ox.Store().query(
             f"{text[:form]}\nSELECT ?v WHERE {{ VALUES ?v {{ {term} }} }}"))
         if len(rows) == 1 and rows[0]["v"] is not None:
-            found[var.text[1:]] = rows[0]["v"]
+            found[name] = rows[0]["v"]
     return found
+
+
+def without_defaults(text: str, names) -> str:
+    """TEXT without the own values of the variables NAMES: where a binding replaces a
+    parameter's own value, its clause adds nothing, and Virtuoso 7's compiler fails on a VALUES
+    block beside an OPTIONAL one for the same variable (SP031, "sparp_gp_deprecate").
+    Blanked, not cut: lines, columns and offsets into TEXT stay where they were."""
+    names = set(names)
+    for name, start, end, _term in reversed(list(_default_clauses(text))):
+        if name in names:
+            text = text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+    return text
 
 
 def load_named_query(path: Path) -> NamedQuery:

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from isecg_kg import formats
 from isecg_kg.config import PREDECLARED
 from isecg_kg.errors import QueryError
+from isecg_kg.sparql.catalogue import without_defaults
 from isecg_kg.sparql.explain import syntax_error
 from isecg_kg.sparql.guard import CheckedQuery
 
@@ -49,14 +50,15 @@ def virtuoso_bnodes(chunks):
 def with_values(checked: CheckedQuery, substitutions: dict) -> str:
     """The query's text with ``VALUES (?v ...) { (term ...) }`` first in its WHERE clause, so the
     query (BINDs, FILTERs, the projection) sees the variables bound as pyoxigraph's
-    substitutions."""
+    substitutions; a named query's own value of a bound variable goes
+    (``catalogue.without_defaults``, which keeps every offset)."""
     if checked.where_open is None:
         raise QueryError("variables can be bound only in a SELECT or ASK query sent to a store")
     names = [v.value if isinstance(v, ox.Variable) else str(v).lstrip("?$")
              for v in substitutions]
     block = (f"VALUES ({' '.join('?' + n for n in names)}) "
              f"{{ ({' '.join(str(t) for t in substitutions.values())}) }} ")
-    text, at = checked.text, checked.where_open
+    text, at = without_defaults(checked.text, names), checked.where_open
     return text[:at] + " " + block + text[at:]
 
 

@@ -110,3 +110,33 @@ def test_an_ipv4_mapped_address_is_the_same_client_as_its_ipv4(dist):
         assert r.status_code == 429 and "203.0.113.9" in r.json()["detail"], r.text
         assert "::ffff" not in r.json()["detail"]
         assert via("203.0.113.10", "other") == 200
+
+
+# ~1 s of engine time on the test build: 1,500 x 1,500 literal pairs compared
+SLOW = ("SELECT (COUNT(*) AS ?n) { { SELECT ?c { ?a ?b ?c FILTER isLiteral(?c) } LIMIT 1500 } "
+        "{ SELECT ?f { ?d ?e ?f FILTER isLiteral(?f) } LIMIT 1500 } FILTER(STR(?c) < STR(?f)) }")
+LIGHT = "SELECT * {{ ?s ?p ?o }} LIMIT 1 # {tag}"  # a few milliseconds, uncached (the comment)
+
+
+def test_a_client_is_charged_the_time_its_query_held_a_worker_not_its_wait_for_one(dist):
+    import concurrent.futures
+    import time
+
+    def light(tag: str) -> int:
+        return waiting.get(url + "/sparql", params={"query": LIGHT.format(tag=tag)},
+                           headers={"Accept": "application/sparql-results+json"}).status_code
+
+    with isecg_server(dist, "--workers", "1", "--client-budget", "0.3", "--budget-window",
+                      "600") as url, client_at("127.0.0.1") as busy, \
+            client_at("127.0.0.2") as waiting, \
+            concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(busy.get, url + "/sparql", params={"query": SLOW},
+                           headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        time.sleep(0.2)  # the one worker is taken
+        t0 = time.monotonic()
+        queued = light("q0")
+        waited = time.monotonic() - t0
+        assert slow.result().status_code == 200
+        assert queued == 200 and waited > 0.3, waited  # it waited past its whole budget...
+        # ...and was charged only its own few milliseconds: its next queries still run
+        assert [light(f"q{i}") for i in range(1, 4)] == [200] * 3

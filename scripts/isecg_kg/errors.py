@@ -63,6 +63,9 @@ class BuildError(IsecgError):
 class QueryError(IsecgError):
     """Malformed SPARQL; carries line and column when the parser gives them."""
 
+    # seconds: how long it held an engine before it failed (what a client's budget is charged)
+    seconds: float = 0.0
+
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
         self.line, self.column = line, column
         super().__init__(message)

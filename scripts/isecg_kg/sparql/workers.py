@@ -529,7 +529,12 @@ class QueryEngine:
             healthy = True
             if loop.time() - start < self.heavy_after:
                 self._count_streak(client, False)
-            return from_reply(pickle.loads(msg))
+            # its time is the time it held a worker, not its wait for one: what the client's
+            # budget is charged (a client is not charged for the queue others made)
+            return replace(from_reply(pickle.loads(msg)), seconds=loop.time() - start)
+        except QueryError as exc:
+            exc.seconds = loop.time() - start
+            raise
         finally:
             loop.remove_reader(fd)
             self._running -= 1

@@ -156,12 +156,16 @@ class SparqlService:
             if self.budgets is not None and (retry := self.budgets.retry_after(client)) is not None:
                 return problems.over_budget(client, retry, self.budgets)
             engine = self.service_engine if req.services else self.engine
-            started = time.monotonic()
+            # charged: the time the query held an engine (a wait for a worker is not the
+            # client's spending); a client that left, all the time since it asked
+            started, spent = time.monotonic(), None
             try:
                 result = await self.runs.run(engine, req, request, client)
+                spent = result.seconds
             except ClientLeft:
                 return Response(status_code=499)
             except QueryError as exc:
+                spent = exc.seconds
                 # a SERVICE that failed: named as the query wrote it (a mirror's address stays
                 # private); the engine's other verdicts (501, 500) stand
                 if is_service_failure(exc, checked.services):
@@ -170,7 +174,8 @@ class SparqlService:
                                             self.max_query_bytes)
             finally:
                 if self.budgets is not None:
-                    self.budgets.charge(client, time.monotonic() - started)
+                    self.budgets.charge(client, time.monotonic() - started if spent is None
+                                        else spent)
             if not checked.services:  # a remote endpoint's answers may change: never kept
                 self.answers.put(req.key, result, sys.getsizeof(result.body) + 200)
         headers = self._cache_headers(etag)

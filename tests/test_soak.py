@@ -23,7 +23,7 @@ import time
 import httpx
 import pyoxigraph as ox
 import pytest
-from isecg_kg.web.reconcile import SCORING_SLOTS
+from isecg_kg.web.pages.reconcile import SCORING_SLOTS
 from queries import MEMBERS_2022
 from servers import descendants, isecg_server, rss_bytes
 

@@ -20,6 +20,7 @@ from isecg_kg.errors import BuildError
 from isecg_kg.formats import REPRESENTATIONS, SYNTAXES
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import PAGE_CSP
+from isecg_kg.web.pages import docs
 from isecg_kg.web.pages.render import LinkedData, dump_files
 from isecg_kg.web.templates import STATIC
 
@@ -252,6 +253,8 @@ def write_site(dist: Path, out: Path, base: str | None, *, releases: Path | None
     _write(out / "404.html", ld.error_html(404, "No such page or resource in this dataset.",
                                            page="/404.html"))
     _write(out / "ld-membership.svg", ld.membership_svg())
+    for name in docs.names():
+        _write(out / "docs" / f"{name}.html", ld.doc_html(name))
     for css in STATIC.glob("ld-*"):
         _write(out / "static" / css.name, css.read_bytes())
     _write(out / "favicon.ico", (STATIC / "ld-favicon.svg").read_bytes())

@@ -26,6 +26,7 @@ from isecg_kg.formats import REPRESENTATIONS, SYNTAXES, media_type_of
 from isecg_kg.web.defaults import PAGE_CSP, PAGE_HEADERS, SVG_CSP
 from isecg_kg.web.http import conneg
 from isecg_kg.web.http.responses import checked_file, read_routes
+from isecg_kg.web.pages import docs
 from isecg_kg.web.pages.render import SUFFIX_FORMAT, LinkedData
 from isecg_kg.web.templates import STATIC
 
@@ -189,6 +190,14 @@ def routes(site, store) -> list:
         return FileResponse(STATIC / "ld-favicon.svg", media_type="image/svg+xml",
                             headers=PAGE_HEADERS)
 
+    def doc(request) -> Response:
+        """A reference page: /docs/ (the index) or /docs/NAME.html."""
+        name = request.path_params.get("name", docs.INDEX)
+        if not docs.exists(name):
+            return page(ld.error_html(404, f"No reference page {name!r}; the index is at "
+                                      "/docs/.", page="/docs/404.html"), status=404)
+        return page(ld.doc_html(name))
+
     def svg(request) -> Response:
         return Response(ld.membership_svg(), media_type="image/svg+xml",
                         headers={**PAGE_HEADERS, "Content-Security-Policy": SVG_CSP})
@@ -208,6 +217,8 @@ def routes(site, store) -> list:
         ("/static/ld-{name}", static),
         ("/ld-membership.svg", svg),
         ("/favicon.ico", favicon),
+        ("/docs/", doc),
+        ("/docs/{name}.html", doc),
     )
 
 def app(site, store):

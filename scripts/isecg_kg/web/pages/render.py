@@ -480,6 +480,14 @@ class LinkedData:
             for s in styles)
         return html, page_csp(hashes)
 
+    def doc_html(self, name: str) -> str:
+        """A reference page (docs/NAME.md) as a page of the site."""
+        from isecg_kg.web.pages import docs
+
+        pages = [(n, docs.title(n)) for n in docs.names()]
+        return self.render("ld_doc.html", page=f"/docs/{name}.html", title=docs.title(name),
+                           body=docs.html(name), pages=pages, current=name)
+
     def error_html(self, status: int, message: str, page: str = "/error.html") -> str:
         return self.render("ld_error.html", page=page, status=status, message=message)
 

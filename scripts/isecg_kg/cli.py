@@ -12,7 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from isecg_kg import __version__
+from isecg_kg import __version__, formats
 from isecg_kg.config import (
     ADMISSION_WAIT,
     BODY_TIMEOUT,
@@ -35,6 +35,11 @@ from isecg_kg.config import (
     default_dist,
 )
 
+
+
+def _names(found) -> str:
+    """Format names as a help text lists them: the registry's, in its order."""
+    return "|".join(dict.fromkeys(f.name for f in found))
 
 def _lazy(target: str):
     """The subcommand ``module:function``, imported only when it runs (``--help`` stays instant)."""
@@ -192,8 +197,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="bind ?NAME to VALUE (an IRI in <>, or a literal; typed as the query's "
                         "header declares); repeatable")
     p.add_argument("--format", default=None,
-                   help="SELECT/ASK: table|csv|tsv|json|xml (default table); "
-                        "CONSTRUCT/DESCRIBE: turtle|nt|jsonld|xml (default turtle)")
+                   help=f"SELECT/ASK: {_names(formats.answers('SELECT'))} (default table); "
+                        f"CONSTRUCT/DESCRIBE: {_names(formats.answers('CONSTRUCT'))} "
+                        "(default turtle)")
     p.add_argument("--endpoint", metavar="URL", help="run against this SPARQL endpoint instead")
     p.add_argument("--timeout", type=float, default=QUERY_TIMEOUT, metavar="SECONDS",
                    help="query time limit (default: %(default)s)")

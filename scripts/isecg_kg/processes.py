@@ -12,6 +12,7 @@ import contextlib
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,9 @@ def oxigraph_command(location: Path, port: int, *, load: Path | None = None,
                      ) -> list[str]:
     """`oxigraph serve` on LOCATION; with `load`, that dump is loaded first and the server is
     read-only. Its SPARQL endpoint is /query (ready when /query?query=ASK{} answers)."""
-    exe = shutil.which("oxigraph")
+    # on PATH, or beside this Python (a virtualenv's bin/, run without activating it)
+    exe = shutil.which("oxigraph") or shutil.which("oxigraph",
+                                                   path=str(Path(sys.executable).parent))
     if exe is None:
         raise RemoteError("the oxigraph command is not installed (pip install oxigraph)")
     cmd = [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]

@@ -485,8 +485,13 @@ class LinkedData:
         from isecg_kg.web.pages import docs
 
         pages = [(n, docs.title(n)) for n in docs.names()]
+        url = f"{self.site.base}docs/{name}.html"
+        about = {"@context": SCHEMA_CONTEXT, "@id": url, "@type": "TechArticle",
+                 "name": docs.title(name), "url": url, "inLanguage": "en",
+                 "isPartOf": {"@type": "WebSite", "@id": self.site.base, "url": self.site.base}}
         return self.render("ld_doc.html", page=f"/docs/{name}.html", title=docs.title(name),
-                           body=docs.html(name), pages=pages, current=name)
+                           body=docs.html(name), pages=pages, current=name,
+                           jsonld=script_json(about))
 
     def error_html(self, status: int, message: str, page: str = "/error.html") -> str:
         return self.render("ld_error.html", page=page, status=status, message=message)

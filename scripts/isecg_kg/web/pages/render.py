@@ -155,6 +155,7 @@ class LinkedData:
         self._lock = threading.Lock()
         self._kinds: dict[str, str | None] = {}
         self._membership: tuple[str, str] | None = None  # (picture, caption)
+        self._ontology_pages: dict[str, str] = {}
 
     # --- what an IRI is ---------------------------------------------------------------------
     def kind(self, iri: str) -> str | None:
@@ -475,12 +476,19 @@ class LinkedData:
                     html = html.replace(f'id="{fid}"', f'id="{local}"', 1)
                     html = html.replace(f'href="#{fid}"', f'href="#{local}"')
                     ids.add(local)
-        html = self._in_site(html, "/ontology.html")
         styles = re.findall(r"<style[^>]*>(.*?)</style>", html, flags=re.DOTALL)
         hashes = "".join(
             f" 'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
             for s in styles)
         return html, page_csp(hashes)
+
+    def ontology_html(self, page: str = "/ontology.html") -> tuple[str, str]:
+        """(HTML, CSP) of the ontology documentation as the page at `page` (its links are
+        relative to it in the static export): pyLODE's page inside the site."""
+        html, csp = self.ontology
+        if page not in self._ontology_pages:
+            self._ontology_pages[page] = self._in_site(html, page)
+        return self._ontology_pages[page], csp
 
     def _in_site(self, html: str, page: str) -> str:
         """A page made elsewhere (pyLODE's) given the site's viewport, stylesheets and header,

@@ -199,6 +199,7 @@
       if (t["xml:lang"]) td.appendChild(el("span", " @" + t["xml:lang"], "lang"));
       else if (t.datatype) td.appendChild(el("span", " " + compact(t.datatype), "dt"));
       if (t.datatype && NUMERIC.includes(t.datatype)) td.className = "num";
+      else if (isDate(t)) td.className = "date";  // a date is one word: never broken at its hyphens
     } else if (t.type === "bnode") {
       td.textContent = "_:" + t.value;
     } else {

@@ -156,3 +156,21 @@ def wikidata(tmp_path_factory) -> str:
     with oxigraph_server(FIXTURE, tmp_path_factory.mktemp("wikidata"),
                          union_default_graph=False) as url:
         yield url + "/query"
+
+
+# --- a real browser: Debian's chromium driven by Playwright (never `playwright install`) --------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    pw = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with pw.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -15,9 +15,6 @@ from sites import ARTIFACTS, build_dir, serve_linked_data
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 ISECG = "https://w3id.org/isecg/"
 
 HOSTILE_SCRIPT = "</script><script>window.__pwned = 1; alert(1)</script>"
@@ -35,17 +32,6 @@ HOSTILE_TTL = f"""
     isecg:country <{ISECG}id/country/evil> .
 <{ISECG}id/country/evil> a isecg:Country ; skos:prefLabel "{HOSTILE_IMG_TTL}"@en .
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    pw = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with pw.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -414,18 +400,17 @@ def test_bar_chart_and_timeline(page, query_server):
     page.click("#views button:has-text('Bar chart')")
     assert page.locator("svg.q-chart .q-bar").count() == rows
     shot(page, "query-bar-chart")
-    # every agency on the first or last day its membership may have begun (the page draws the
-    # date column with the most distinct dates): the 14 founders (BNSC among them) together, at
-    # the first or the last day of November 2007, the month the sources give
+    # every agency over the days its membership may have begun (from ?earliest to ?latest): the
+    # 14 founders (BNSC among them) together, over November 2007, the month the sources give
     run_named(page, "members-as-of", {"date": "2022-12-31"})
     rows = page.locator("#results table tbody tr").count()
     page.click("#views button:has-text('Timeline')")
     assert page.locator("svg.q-timeline .q-event").count() == rows >= 27
     labels = page.locator("svg.q-timeline .q-event text").evaluate_all(
         "ts => ts.map(t => t.textContent)")
-    column = page.locator("svg.q-timeline").get_attribute("aria-label")
-    day = {"timeline of ?earliest": "2007-11-01", "timeline of ?latest": "2007-11-30"}[column]
-    assert sum(f"({day})" in t for t in labels) == 14
+    assert page.locator("svg.q-timeline").get_attribute("aria-label") == \
+        "timeline of ?earliest to ?latest"
+    assert sum("(2007-11)" in t for t in labels) == 14
     assert any(t.startswith("NASA ") for t in labels)  # labelled by the shortest names
     shot(page, "query-timeline")
 

@@ -242,7 +242,7 @@ def write_site(dist: Path, out: Path, base: str | None, *, releases: Path | None
             target = out / f"{path}.{f.suffix}"
             if fmt == "html":
                 if ld.kind(iri) == "ontology":
-                    html, csp = ld.ontology
+                    html, csp = ld.ontology_html(f"/{path}.html")
                     _write(target, _with_meta_csp(html, csp))
                 else:
                     _write(target, ld.entity_html(iri))

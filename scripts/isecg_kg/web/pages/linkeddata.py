@@ -114,7 +114,7 @@ def routes(site, store) -> list:
             return not_found(request, path, negotiated=False)
         if fmt == "html":
             if kind == "ontology":
-                html, csp = ld.ontology
+                html, csp = ld.ontology_html()
                 return page(html, csp=csp)
             return page(ld.entity_html(iri))
         response = rdf_response(ld.rdf(iri, fmt), fmt)

@@ -154,7 +154,8 @@ class LinkedData:
                                WIKIDATA=WIKIDATA_ENTITY, LICENCE=LICENCE)
         self._lock = threading.Lock()
         self._kinds: dict[str, str | None] = {}
-        self._membership: str | None = None
+        self._membership: tuple[str, str] | None = None  # (picture, caption)
+        self._ontology_pages: dict[str, str] = {}
 
     # --- what an IRI is ---------------------------------------------------------------------
     def kind(self, iri: str) -> str | None:
@@ -373,7 +374,8 @@ class LinkedData:
         counts = sorted(D.class_counts(self.store, ONTOLOGY_NS), key=order)
         return {"counts": counts,
                 "lists": [(cls, D.instances(self.store, cls.iri)) for cls, _ in counts],
-                "svg": self.membership_svg(), "participation": participation_svg(self.store)}
+                "svg": self.membership_svg(), "svg_caption": self.membership()[1],
+                "participation": participation_svg(self.store)}
 
     def home_html(self) -> str:
         downloads = self.downloads()
@@ -493,16 +495,44 @@ class LinkedData:
                            body=docs.html(name), pages=pages, current=name,
                            jsonld=script_json(about))
 
+    def ontology_html(self, page: str = "/ontology.html") -> tuple[str, str]:
+        """(HTML, CSP) of the ontology documentation as the page at `page` (its links are
+        relative to it in the static export): pyLODE's page inside the site."""
+        html, csp = self.ontology
+        if page not in self._ontology_pages:
+            self._ontology_pages[page] = self._in_site(html, page)
+        return self._ontology_pages[page], csp
+
+    def _in_site(self, html: str, page: str) -> str:
+        """A page made elsewhere (pyLODE's) given the site's viewport, stylesheets and header,
+        by adding to its markup rather than forking its templates."""
+        link = Linker(self, page)
+        head = '<meta name="viewport" content="width=device-width, initial-scale=1">\n' + "".join(
+            f'<link rel="stylesheet" href="{link.path(f"/static/{css}")}">\n'
+            for css in ("ld-style.css", "ld-ontology.css"))
+        header = self.env.get_template("ld_header.html").render(link=link)
+        for marker in ("</head>", "<body>"):
+            if html.count(marker) != 1:
+                raise ValueError(f"pyLODE's page has {html.count(marker)} {marker} tags, not one")
+        html = html.replace("<html>", '<html lang="en">', 1)
+        return html.replace("</head>", head + "</head>").replace("<body>", "<body>\n" + header)
+
     def error_html(self, status: int, message: str, page: str = "/error.html") -> str:
         return self.render("ld_error.html", page=page, status=status, message=message)
 
-    def membership_svg(self) -> str:
+    def membership(self) -> tuple[str, str]:
+        """The membership picture and its caption, drawn once from the same steps."""
         with self._lock:  # drawn once: concurrent first requests wait for the one drawing
             if self._membership is None:
-                from isecg_kg.web.pages.svg import membership_svg
+                from isecg_kg.web.pages import svg
 
-                self._membership = membership_svg(self.store)
+                found = svg.steps(self.store)
+                self._membership = (svg.membership_svg(self.store, found=found),
+                                    svg.caption(found))
             return self._membership
+
+    def membership_svg(self) -> str:
+        return self.membership()[0]
 
 
 def dump_files(dist: Path) -> dict[str, Path]:

@@ -78,10 +78,29 @@ def _year(day: str) -> float:
     return d.year + (d.timetuple().tm_yday - 1) / 365.25
 
 
-def membership_svg(store: ox.Store, *, width: int = 720, height: int = 290) -> str:
-    """The SVG document (a string), readable without JavaScript or external files."""
-    found = steps(store)
-    left, right, top, bottom = 50, 20, 30, 110
+def caption(found: list[Step]) -> str:
+    """What the picture draws, in words, from the same steps: the home page's caption."""
+    def change(s: Step) -> str:
+        moves = ([f"{', '.join(s.joined)} joined"] if s.joined else []) + (
+            [f"{', '.join(s.left)} left"] if s.left else [])
+        return f"{s.members} from {s.day}" + (f" ({'; '.join(moves)})" if moves else "")
+
+    certain = "; ".join(change(s) for s in found if s.joined or s.left)
+    most = max((s.possibly for s in found), default=0)
+    hatched = (f" Hatched: the agencies that were possibly members on a day (at most {most} at "
+               "once), where a claim gives only the year or month that contains the day (a year "
+               "is the whole year, a month the whole month, never its first day) or the sources "
+               "disagree." if most else "")
+    return ("Member agencies over time, by the rule of the named query members-as-of, asked on "
+            f"every day its answer changes. Members for certain (solid): {certain}." + hatched)
+
+
+def membership_svg(store: ox.Store, *, width: int = 400, height: int = 250,
+                   found: list[Step] | None = None) -> str:
+    """The SVG document (a string), readable without JavaScript or external files. Drawn 400
+    units wide, so that its 12-unit text stays readable on a phone (390 px)."""
+    found = steps(store) if found is None else found
+    left, right, top, bottom = 34, 12, 26, 74
     plot_w, plot_h = width - left - right, height - top - bottom
     y0 = int(_year(found[0].day)) - 1 if found else 2006
     # never today's date: builds are deterministic
@@ -114,7 +133,7 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 290) -> s
         out.append(f'<text x="{left - 6}" y="{y(n) + 4:.1f}" text-anchor="end" '
                    f'fill="#444444">{n}</text>')
     for yr in range(y0, y1 + 1):
-        if yr % 2 == 0:
+        if yr % 4 == 0:
             out.append(f'<line x1="{x(yr):.1f}" x2="{x(yr):.1f}" y1="{top + plot_h}" '
                        f'y2="{top + plot_h + 4}" stroke="#444444"/>')
             out.append(f'<text x="{x(yr):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
@@ -139,18 +158,13 @@ def membership_svg(store: ox.Store, *, width: int = 720, height: int = 290) -> s
                        f'width="{w:.1f}" height="{y(s.members) - y(s.members + s.possibly):.1f}" '
                        'fill="url(#ld-hatch)"/>')
         out.append('</g>')
-    ly = top + plot_h + 34
+    ly = top + plot_h + 32
     out.append(f'<rect x="{left}" y="{ly - 10}" width="12" height="12" fill="#1f5f8b"/>')
     out.append(f'<text x="{left + 18}" y="{ly}" fill="#222222">members for certain</text>')
-    out.append(f'<rect x="{left + 180}" y="{ly - 10}" width="12" height="12" '
-               'fill="url(#ld-hatch)"/>')
-    out.append(f'<text x="{left + 198}" y="{ly}" fill="#222222">possibly members (the source '
-               'gives only the year or month, or sources disagree)</text>')
-    milestones = [s for s in found if s.joined or s.left]
-    line = "; ".join(f"{s.day}: {s.members}" for s in milestones)
-    out.append(f'<text x="{left}" y="{ly + 20}" fill="#444444" font-size="11">'
-               f'{escape(line)}</text>')
-    out.append(f'<text x="{left}" y="{ly + 36}" fill="#444444" font-size="11">Same rule as the '
-               'named query members-as-of: a month or year is the whole month or year.</text>')
+    out.append(f'<rect x="{left}" y="{ly + 8}" width="12" height="12" fill="url(#ld-hatch)"/>')
+    out.append(f'<text x="{left + 18}" y="{ly + 18}" fill="#222222">possibly members (only '
+               'the year or month</text>')
+    out.append(f'<text x="{left + 18}" y="{ly + 33}" fill="#222222">is known, or sources '
+               'disagree)</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -54,7 +54,20 @@
 
   // ---- named queries and their parameters
 
-  function current() { return byName[picker.value] || null; }
+  // The named query the text came from: the menu names it while the text is its own, and says
+  // "Your own query" (edited from it) once the text differs; its parameters still apply.
+  let origin = byName[picker.value] || null;
+
+  function current() { return origin; }
+
+  function follow() {
+    const edited = origin && source.value !== origin.query;
+    picker.value = origin && !edited ? origin.name : "";
+    if (edited) {
+      about.textContent = "Your own query, edited from the named query “" + origin.title +
+        "”" + (origin.params.length ? "; its parameters apply where the query still uses them." : ".");
+    } else describe(origin);
+  }
 
   function showParams(q, values) {
     clear(paramFields);
@@ -88,6 +101,7 @@
   }
 
   picker.addEventListener("change", function () {
+    origin = byName[picker.value] || null;
     const q = current();
     describe(q);
     showParams(q, {});
@@ -144,7 +158,7 @@
     }
   }
 
-  source.addEventListener("input", updateLinks);
+  source.addEventListener("input", () => { follow(); updateLinks(); });
 
   function isGraphQuery(text) {
     const stripped = text.replace(/#[^\n]*/g, " ").replace(/"[^"]*"|'[^']*'|<[^>\s]*>/g, " ");
@@ -185,6 +199,7 @@
       if (t["xml:lang"]) td.appendChild(el("span", " @" + t["xml:lang"], "lang"));
       else if (t.datatype) td.appendChild(el("span", " " + compact(t.datatype), "dt"));
       if (t.datatype && NUMERIC.includes(t.datatype)) td.className = "num";
+      else if (isDate(t)) td.className = "date";  // a date is one word: never broken at its hyphens
     } else if (t.type === "bnode") {
       td.textContent = "_:" + t.value;
     } else {
@@ -219,10 +234,24 @@
     return vars.find((v) => rows.length && rows.every((r) => r[v] && test(r[v])));
   }
 
+  // The column that names each row in a chart: a literal one before an IRI; ?acronym, ?label,
+  // ?title or ?name where the answer has one, else the shortest names.
+  const NAMES = ["acronym", "label", "title", "name"];
+  function nameColumn(vars, rows, skip) {
+    const candidates = vars.filter((v) => !skip.includes(v) &&
+      rows.every((r) => !r[v] || !NUMERIC.includes(r[v].datatype) && !isDate(r[v])));
+    const filled = candidates.filter((v) => rows.every((r) => r[v]));
+    const literal = filled.filter((v) => rows.every((r) => r[v].type === "literal"));
+    const named = NAMES.find((v) => literal.includes(v));
+    if (named) return named;
+    const mean = (v) => rows.reduce((n, r) => n + r[v].value.length, 0) / rows.length;
+    return literal.sort((a, b) => mean(a) - mean(b))[0] || filled[0] || candidates[0] || null;
+  }
+
   // A bar chart when the rows have a label and a count.
   function barChart(vars, rows) {
     const count = column(vars, rows, (t) => t.type === "literal" && NUMERIC.includes(t.datatype));
-    const label = vars.find((v) => v !== count && rows.every((r) => !r[v] || !NUMERIC.includes(r[v].datatype)));
+    const label = count && nameColumn(vars, rows, [count]);
     if (!count || !label || rows.length > 200) return null;
     const max = Math.max(...rows.map((r) => Number(r[count].value)), 1);
     const rowH = 22, labelW = 150, barW = 260, width = labelW + barW + 50;
@@ -244,53 +273,101 @@
     return chart;
   }
 
-  function year(t) {
-    const m = /^(-?\d{4,})(?:-(\d{2}))?(?:-(\d{2}))?/.exec(t.value);
+  // ---- dates, by the graph's own precision rule (the named query members-as-of's): a year or
+  // a month is the whole year or month, never its first day. A value is the span of days it
+  // allows; a pair of date columns (earliest/latest, begins/ends) is the span from the first
+  // day the one allows to the last day the other allows.
+
+  const DATE = /^(-?\d{4,})(?:-(\d{2}))?(?:-(\d{2}))?/;
+
+  function utc(y, m, d) { const t = new Date(0); t.setUTCFullYear(y, m - 1, d); return t; }  // any year
+
+  function iso(t) { return t.toISOString().slice(0, 10); }
+
+  // [first day, day after the last] of a date value, as Date objects.
+  function days(t) {
+    const m = DATE.exec(t.value);
     if (!m) return null;
-    return Number(m[1]) + ((Number(m[2] || 1) - 1) + (Number(m[3] || 1) - 1) / 31) / 12;
+    const y = Number(m[1]);
+    if (!m[2]) return [utc(y, 1, 1), utc(y + 1, 1, 1)];
+    if (!m[3]) return [utc(y, Number(m[2]), 1), utc(y, Number(m[2]) + 1, 1)];
+    return [utc(y, Number(m[2]), Number(m[3])), utc(y, Number(m[2]), Number(m[3]) + 1)];
+  }
+
+  function yearOf(t) {  // a day as a fractional year
+    const y = t.getUTCFullYear(), start = utc(y, 1, 1), next = utc(y + 1, 1, 1);
+    return y + (t - start) / (next - start);
+  }
+
+  // How a span reads: as the graph gives it where it is one year, month or day, else its ends.
+  function spanText(from, to) {
+    const first = iso(from), last = iso(new Date(to - 864e5));
+    if (first === last) return first;
+    if (first.endsWith("-01-01") && iso(to).endsWith("-01-01") &&
+        to.getUTCFullYear() === from.getUTCFullYear() + 1) return first.slice(0, 4);
+    if (first.endsWith("-01") && iso(to).endsWith("-01") &&
+        iso(utc(from.getUTCFullYear(), from.getUTCMonth() + 2, 1)) === iso(to)) return first.slice(0, 7);
+    return first + " – " + last;
   }
 
   // A timeline when a column holds dates (xsd:date, gYear, gYearMonth, dateTime, or plain
-  // YYYY[-MM[-DD]] text); the column with the most distinct dates wins.
+  // YYYY[-MM[-DD]] text); the column with the most distinct dates wins, and a second date
+  // column that never comes before it (earliest → latest, begins → ends) closes each span.
   function isDate(t) {
     return !!t && t.type === "literal" && (DATES.includes(t.datatype) ||
       (!t.datatype || t.datatype === XSD + "string") && /^-?\d{4}(-\d{2}){0,2}$/.test(t.value));
   }
 
   function timeline(vars, rows) {
-    let when = null, best = 0;
-    for (const v of vars) {  // ties go to the first such column
+    const dateVars = vars.filter((v) => {
       const values = rows.filter((r) => r[v]);
-      if (!values.length || !values.every((r) => isDate(r[v]))) continue;
-      const distinct = new Set(values.map((r) => r[v].value)).size;
-      if (distinct > best) { when = v; best = distinct; }
-    }
+      return values.length && values.every((r) => isDate(r[v]) && days(r[v]));
+    });
+    const distinct = (v) => new Set(rows.filter((r) => r[v]).map((r) => r[v].value)).size;
+    let when = null, best = 0;
+    for (const v of dateVars) if (distinct(v) > best) { when = v; best = distinct(v); }  // ties: first
     if (!when) return null;
-    const dated = rows.filter((r) => r[when] && year(r[when]) !== null);
-    if (!dated.length || dated.length > 300) return null;
-    const others = vars.filter((v) => v !== when && dated.every((r) => r[v] && !isDate(r[v])));
-    const mean = (v) => dated.reduce((n, r) => n + r[v].value.length, 0) / dated.length;
-    const literal = others.filter((v) => dated.every((r) => r[v].type === "literal"));
-    const label = literal.sort((a, b) => mean(a) - mean(b))[0] || others[0];  // shortest names
-    dated.sort((a, b) => year(a[when]) - year(b[when]));
-    const lo = Math.floor(year(dated[0][when])), hi = Math.ceil(year(dated[dated.length - 1][when])) + 1;
-    const rowH = 20, left = 24, axisW = 340, width = left + axisW + 150, top = 24;
-    const x = (y) => left + ((y - lo) / Math.max(hi - lo, 1)) * axisW;
-    const chart = svg("svg", { viewBox: `0 0 ${width} ${top + dated.length * rowH + 6}`,
-      class: "q-timeline", role: "img", "aria-label": `timeline of ?${when}` });
+    const dated = rows.filter((r) => r[when]);
+    if (dated.length > 300) return null;
+    // the closing column: every row's span from `from` to `to` runs forward, some are wider
+    let from = when, to = null;
+    for (const [a, b] of dateVars.flatMap((a) => dateVars.map((b) => [a, b]))) {
+      if (a === b || (a !== when && b !== when) || distinct(a) < 2 || distinct(b) < 2) continue;
+      if (dated.every((r) => !r[a] === !r[b] && (!r[a] || days(r[a])[0] <= days(r[b])[0])) &&
+          dated.some((r) => r[a] && r[a].value !== r[b].value)) { from = a; to = b; break; }
+    }
+    const spans = dated.map((r) => {
+      const lo = days(r[from]), hi = days(r[to && r[to] ? to : from]);
+      return { row: r, start: lo[0], end: hi[1] };
+    });
+    const label = nameColumn(vars, dated, dateVars);
+    spans.sort((a, b) => a.start - b.start || a.end - b.end);
+    const lo = Math.floor(yearOf(spans[0].start));
+    const hi = Math.max(Math.ceil(Math.max(...spans.map((s) => yearOf(s.end)))), lo + 1);
+    const rowH = 20, left = 24, axisW = 340, width = left + axisW + 170, top = 24;
+    const x = (y) => left + ((y - lo) / (hi - lo)) * axisW;
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${top + spans.length * rowH + 6}`,
+      class: "q-timeline", role: "img",
+      "aria-label": `timeline of ?${from}` + (to ? ` to ?${to}` : "") });
     const step = Math.max(1, Math.ceil((hi - lo) / 8));
     for (let y = lo; y <= hi; y += step) {
-      chart.appendChild(svg("line", { x1: x(y), x2: x(y), y1: top - 6, y2: top + dated.length * rowH, class: "q-grid" }));
+      chart.appendChild(svg("line", { x1: x(y), x2: x(y), y1: top - 6, y2: top + spans.length * rowH,
+        class: "q-grid", "data-year": y }));
       chart.appendChild(svg("text", { x: x(y), y: top - 10, "text-anchor": "middle" }, String(y)));
     }
-    dated.forEach((r, i) => {
-      const cx = x(year(r[when]));
+    spans.forEach((s, i) => {
+      const x0 = x(yearOf(s.start)), x1 = x(yearOf(s.end));
       const cy = top + i * rowH + rowH / 2;
-      const g = svg("g", { class: "q-event" });
-      const name = label ? text(r[label]) : r[when].value;
-      g.appendChild(svg("title", {}, name + " — " + r[when].value));
-      g.appendChild(svg("circle", { cx, cy, r: 5 }));
-      g.appendChild(svg("text", { x: cx + 9, y: cy + 4 }, (name.length > 24 ? name.slice(0, 23) + "…" : name) + " (" + r[when].value + ")"));
+      const when = spanText(s.start, s.end);
+      const oneDay = s.end - s.start <= 864e5;
+      const g = svg("g", { class: "q-event", "data-from": iso(s.start),
+        "data-to": iso(new Date(s.end - 864e5)) });
+      const name = label && s.row[label] ? text(s.row[label]) : when;
+      g.appendChild(svg("title", {}, name + " — " + when + (oneDay ? "" : " (any day of it)")));
+      if (oneDay) g.appendChild(svg("circle", { cx: x0, cy, r: 5 }));
+      else g.appendChild(svg("rect", { x: x0, y: cy - 5, height: 10, width: Math.max(x1 - x0, 2), rx: 2 }));
+      g.appendChild(svg("text", { x: Math.max(x1, x0 + 5) + 4, y: cy + 4 },
+        (name.length > 24 ? name.slice(0, 23) + "…" : name) + " (" + when + ")"));
       chart.appendChild(g);
     });
     return chart;
@@ -392,8 +469,8 @@
   const start = current();
   const values = {};
   if (start) for (const p of start.params) if (params.has(p.name)) values[p.name] = params.get(p.name);
-  describe(start);
   showParams(start, values);
+  follow();
   updateLinks();
   if (source.dataset.autorun === "true") run();
 })();

@@ -57,6 +57,12 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     assert seen == {(s, q) for s in SERVERS for q in QUERIES}
     ours = [r for r in result["endpoint"]["results"] if r["server"] == "isecg-kg"]
     assert all(r["rps"] > 0 and r["errors"] == 0 for r in ours)
+    # CPU per request from /proc, ours (server and workers) and Oxigraph server's, and their ratio
+    assert all(r["cpu_ms"] > 0 for r in result["endpoint"]["results"]
+               if r["server"] in ("isecg-kg", "oxigraph"))
+    assert all(r["cpu_ratio"] > 0 for r in result["endpoint"]["ratios"] if r["peer"] == "oxigraph")
+    assert any(t["target"].startswith("endpoint CPU per first-time request")
+               for t in result["targets"])
     assert all("met" in t for t in result["targets"])
     fair = result["fair"]
     assert fair["attempts"] >= 1 and len(fair["attempt_statuses"]) == fair["attempts"]

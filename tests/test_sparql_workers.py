@@ -119,3 +119,41 @@ def test_a_client_flooding_heavy_queries_cannot_keep_another_from_the_heavy_slot
     with QueryEngine(dist, workers=3, timeout=2.0, max_heavy=1, heavy_after=0.2,
                      admission_wait=30) as engine:
         asyncio.run(scenario(engine))
+
+
+def test_workers_exit_when_the_server_is_killed(dist):
+    """A server killed with SIGKILL cannot stop its workers: each watches the server's pid
+    (a pidfd) and exits when it dies, even one in the middle of a query that would run for
+    hours. (Before: the query ran on, and the forkserver, kept by its children, outlived it.)"""
+    import contextlib
+    import os
+    import signal
+    import threading
+
+    import httpx
+    from servers import alive, cpu_seconds, descendants, isecg_server, query_workers
+
+    with isecg_server(dist, "--query-timeout", "60", "--workers", "2") as url:
+        workers = query_workers(url.pid)
+        assert workers, "the server started no query worker"
+        before = {w: cpu_seconds(w) or 0 for w in workers}
+        def ask() -> None:
+            with contextlib.suppress(httpx.HTTPError):  # the server dies before it answers
+                httpx.get(url + "/sparql", params={"query": CARTESIAN}, timeout=30)
+
+        threading.Thread(target=ask, daemon=True).start()
+        busy = None
+        deadline = time.monotonic() + 10
+        while busy is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            busy = next((w for w in workers if (cpu_seconds(w) or 0) - before[w] > 0.2), None)
+        assert busy is not None, "no worker was seen running the query"
+        tree = descendants(url.pid)
+        assert busy in tree
+        os.kill(url.pid, signal.SIGKILL)
+        url.proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(alive(p) for p in tree) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [p for p in tree if alive(p)]
+        assert not left, f"processes of the killed server still running: {left}"

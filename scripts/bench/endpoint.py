@@ -18,7 +18,13 @@ from pathlib import Path
 
 from isecg_kg.config import QUERIES_DIR
 from isecg_kg.errors import IsecgError
-from isecg_kg.processes import OXIGRAPH_READY, free_port, oxigraph_command, running
+from isecg_kg.processes import (
+    OXIGRAPH_READY,
+    free_port,
+    oxigraph_command,
+    running,
+    tree_cpu_seconds,
+)
 
 SERVERS = ("isecg-kg", "oxigraph", "rdflib-endpoint")
 ACCEPT = "application/sparql-results+json"
@@ -51,10 +57,22 @@ def median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
+class Endpoint(str):
+    """A server's SPARQL GET URL (without the query), with the server's process id."""
+
+    pid: int
+
+
+def _endpoint(url: str, proc) -> Endpoint:
+    endpoint = Endpoint(url)
+    endpoint.pid = proc.pid
+    return endpoint
+
+
 @contextmanager
-def start_server(name: str, dist: Path, work: Path, *extra: str) -> Iterator[str]:
+def start_server(name: str, dist: Path, work: Path, *extra: str) -> Iterator[Endpoint]:
     """Start one server on 127.0.0.1 (ours with EXTRA options); yield its SPARQL GET URL
-    (without the query)."""
+    (without the query) and process id."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     nq = Path(dist) / "isecg.nq"
@@ -63,18 +81,18 @@ def start_server(name: str, dist: Path, work: Path, *extra: str) -> Iterator[str
         # the load tools are one client, and the peers have no per-client budget: nor here
         cmd = py_command("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port),
                          "--client-budget", "0", *extra)
-        with running(cmd, base + "/healthz", log, timeout=300):
-            yield base + "/sparql"
+        with running(cmd, base + "/healthz", log, timeout=300) as proc:
+            yield _endpoint(base + "/sparql", proc)
     elif name == "oxigraph":
         cmd = oxigraph_command(work / f"oxigraph-{port}", port, load=nq,
                                union_default_graph=True)
-        with running(cmd, base + OXIGRAPH_READY, log, timeout=300):
-            yield base + "/query"
+        with running(cmd, base + OXIGRAPH_READY, log, timeout=300) as proc:
+            yield _endpoint(base + "/query", proc)
     elif name == "rdflib-endpoint":
         cmd = [sys.executable, "-m", "rdflib_endpoint", "serve", str(nq), "--host", "127.0.0.1",
                "--port", str(port)]
-        with running(cmd, base + "/?query=ASK%7B%7D", log, timeout=300):
-            yield base + "/"
+        with running(cmd, base + "/?query=ASK%7B%7D", log, timeout=300) as proc:
+            yield _endpoint(base + "/", proc)
     else:
         raise BenchError(f"unknown server {name!r}")
 
@@ -119,6 +137,16 @@ def run_wrk(url: str, connections: int, duration: int, lua: Path | None) -> dict
     return out
 
 
+def cpu_per_request(pid: int, *wrk_args) -> dict:
+    """``run_wrk(*WRK_ARGS)`` with the CPU the server used meanwhile, read from /proc: process
+    PID and its descendants (our query workers), per request answered, in ms."""
+    before = tree_cpu_seconds(pid)
+    s = run_wrk(*wrk_args)
+    spent = tree_cpu_seconds(pid) - before
+    s["cpu_ms"] = 1000 * spent / s["requests"] if s["requests"] else None
+    return s
+
+
 def bench_endpoint(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -> dict:
     lua = work / "first-time.lua"
     lua.write_text(FIRST_TIME_LUA)
@@ -132,14 +160,14 @@ def bench_endpoint(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]
                 for conns in cfg["connections"]:
                     for mode in ("first-time", "repeated"):
                         samples = []
+                        script = lua if mode == "first-time" else None
                         for _ in range(cfg["wrk_runs"]):
-                            s = run_wrk(url, conns, cfg["duration"],
-                                        lua if mode == "first-time" else None)
+                            s = cpu_per_request(endpoint.pid, url, conns, cfg["duration"], script)
                             if s["requests"] == 0 and cfg["mode"] != "smoke":
                                 # nothing finished inside the window (a slow peer): give that
                                 # run five times the time once, so it has a number at all
-                                s = run_wrk(url, conns, 5 * cfg["duration"],
-                                            lua if mode == "first-time" else None)
+                                s = cpu_per_request(endpoint.pid, url, conns,
+                                                    5 * cfg["duration"], script)
                             samples.append(s)
                         row = {"server": server, "query": q, "mode": mode,
                                "connections": conns,
@@ -149,10 +177,14 @@ def bench_endpoint(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]
                                "p99_ms": median([s["p99_ms"] for s in samples
                                                   if s["p99_ms"] is not None]),
                                "errors": sum(s["non2xx"] + s["socket_errors"] for s in samples),
+                               # CPU ms per request, the server and its descendants (/proc)
+                               "cpu_ms": median([s["cpu_ms"] for s in samples
+                                                 if s["cpu_ms"] is not None]),
                                "samples": samples}
                         rows.append(row)
                         log(f"  {server:<16} {q:<22} {mode:<10} c={conns:<3} "
-                            f"{row['rps']:9.1f} req/s  p99 {row['p99_ms'] or 0:.1f} ms")
+                            f"{row['rps']:9.1f} req/s  p99 {row['p99_ms'] or 0:.1f} ms  "
+                            f"CPU {row['cpu_ms'] or 0:.3f} ms/request")
     ratios = []
     for r in rows:
         if r["server"] != "isecg-kg":
@@ -162,7 +194,10 @@ def bench_endpoint(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]
                          and o["mode"] == r["mode"] and o["connections"] == r["connections"])
             ratios.append({"peer": peer, "query": r["query"], "mode": r["mode"],
                            "connections": r["connections"],
-                           "throughput_ratio": r["rps"] / other["rps"] if other["rps"] else None})
+                           "throughput_ratio": r["rps"] / other["rps"] if other["rps"] else None,
+                           # CPU per request, ours ÷ theirs (below 1: we spend less)
+                           "cpu_ratio": r["cpu_ms"] / other["cpu_ms"]
+                           if r["cpu_ms"] and other["cpu_ms"] else None})
     return {"duration_s": cfg["duration"], "results": rows, "ratios": ratios}
 
 

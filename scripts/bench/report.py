@@ -80,6 +80,25 @@ def print_tables(result: dict, console) -> None:
                   f"cores, {m['memory_mb']:,} MB — "
                   + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
 
+    if "real" in result:
+        print_real(result, console)
+    if "scale" in result:
+        print_scale(result, console)
+    if "growth" in result:
+        print_growth(result["growth"], console)
+    if "endpoint" in result:
+        print_endpoint(result["endpoint"], console)
+    print_load(result, console)
+    _table(console, "Targets (issues 6, 15, 21, 24 and 27)",
+           ("target", "measured", "result", "note"),
+           [(tg["target"], _fmt(tg["value"], tg["unit"]),
+             ("[green]met[/]" if tg["met"] else "[red]not met[/]") if tg["met"] is not None
+             else "[yellow]not measured[/]", (tg.get("note") or "")[:60])
+            for tg in result["targets"]],
+           left=("target", "result", "note"))
+
+
+def print_real(result: dict, console) -> None:
     real = result["real"]
     total = real["stages"].get("total") or 1
     _table(console, f"Real data ({real['triples']:,} triples asserted, "
@@ -89,6 +108,8 @@ def print_tables(result: dict, console) -> None:
            + [(f"process: isecg-kg {name}", _fmt(v, "s"), "")
               for name, v in real["process"].items()], left=("step",))
 
+
+def print_scale(result: dict, console) -> None:
     growth = {g["to"]: g for g in result["scale"]["growth"]}
     rows = []
     for r in result["scale"]["sizes"]:
@@ -99,22 +120,27 @@ def print_tables(result: dict, console) -> None:
                      _fmt(g["memory_ratio"]) if g else ""))
     _table(console, "Scale (synthetic data, full build in a child process)",
            ("triples", "data triples", "build", "peak RSS", "×time per 10×", "×memory"), rows)
-    print_proportions(result, console)
-    print_growth(result["growth"], console)
+    if "real" in result:
+        print_proportions(result, console)
 
-    ep = result["endpoint"]
-    ratio = {(r["peer"], r["query"], r["mode"], r["connections"]): r["throughput_ratio"]
-             for r in ep["ratios"]}
+
+def print_endpoint(ep: dict, console) -> None:
+    ratio = {(r["peer"], r["query"], r["mode"], r["connections"]): r for r in ep["ratios"]}
     rows = []
     for r in ep["results"]:
-        rr = ratio.get((r["server"], r["query"], r["mode"], r["connections"]))
+        rr = ratio.get((r["server"], r["query"], r["mode"], r["connections"])) or {}
         rows.append((r["query"], r["mode"], str(r["connections"]), r["server"], _fmt(r["rps"]),
                      _fmt(r["p50_ms"], "ms"), _fmt(r["p99_ms"], "ms"), str(r["errors"]),
-                     _fmt(rr, "×") if rr is not None else ""))
-    _table(console, f"Endpoint (wrk, {ep['duration_s']} s per run, 127.0.0.1)",
-           ("query", "mode", "conns", "server", "req/s", "p50", "p99", "errors", "ours ÷ this"),
-           rows, left=("query", "mode", "server"))
+                     _fmt(r.get("cpu_ms"), "ms"), _fmt(rr.get("throughput_ratio"), "×"),
+                     _fmt(rr.get("cpu_ratio"), "×") if rr else ""))
+    _table(console, f"Endpoint (wrk, {ep['duration_s']} s per run, 127.0.0.1; CPU per request: "
+                    "the server and its descendants, from /proc)",
+           ("query", "mode", "conns", "server", "req/s", "p50", "p99", "errors", "CPU/request",
+            "req/s: ours ÷ this", "CPU: ours ÷ this"), rows, left=("query", "mode", "server"))
 
+
+def print_load(result: dict, console) -> None:
+    """The burst, fair, slow and reconcile sections (those run)."""
     b = result.get("burst")
     if b:
         _table(console, f"Light queries during bursts of {b['heavy']} heavy ({b['rounds']} "
@@ -157,10 +183,3 @@ def print_tables(result: dict, console) -> None:
                  _fmt(rc["flooded"][f"{what}_p99_ms"], "ms"), _fmt(rc[f"{what}_p99_ratio"], "×"),
                  _statuses(rc["flood_statuses"])) for what in ("healthz", "entity")])
 
-    _table(console, "Targets (issues 6, 15, 21, 24 and 27)",
-           ("target", "measured", "result", "note"),
-           [(tg["target"], _fmt(tg["value"], tg["unit"]),
-             ("[green]met[/]" if tg["met"] else "[red]not met[/]") if tg["met"] is not None
-             else "[yellow]not measured[/]", (tg.get("note") or "")[:60])
-            for tg in result["targets"]],
-           left=("target", "result", "note"))

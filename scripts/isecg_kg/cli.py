@@ -303,6 +303,9 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmark the build and the endpoint against peers")
     p.add_argument("--quick", action="store_true", help="a short run (smoke test)")
     p.add_argument("--json", type=Path, default=Path("bench.json"), metavar="FILE")
+    p.add_argument("--only", metavar="SECTIONS", help="run these sections only, comma-separated "
+                   "(real, scale, growth, endpoint, burst, fair, slow, reconcile); the targets "
+                   "of the others are not measured")
     _source_arg(p)
     p.set_defaults(func=_bench)
 

@@ -3,12 +3,14 @@
 ``running(cmd, ready_url, log)`` starts a command with its output in a log file, waits (bounded)
 until ``ready_url`` answers below 500, yields the process, and stops it on exit: terminate, then
 kill (children.stop). ``oxigraph_command`` gives the command line of an Oxigraph server, loading a
-dump first for a read-only one.
+dump first for a read-only one. ``tree_cpu_seconds`` reads from /proc the CPU time a process and
+its descendants have used (the benchmark's cost per request).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -80,3 +82,33 @@ def oxigraph_command(location: Path, port: int, *, load: Path | None = None,
 
 
 OXIGRAPH_READY = "/query?query=ASK%7B%7D"
+
+
+def _stats() -> dict[int, list[str]]:
+    """Every process's /proc/PID/stat fields from the third (state) on."""
+    out = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    raw = f.read()
+            except OSError:
+                continue
+            out[int(entry.name)] = raw[raw.rindex(")") + 2:].split()  # comm may hold spaces
+    return out
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by PID and all its descendants, those they have
+    reaped included (cutime, cstime): a query worker killed and replaced still counts."""
+    stats = _stats()
+    kids: dict[int, list[int]] = {}
+    for p, st in stats.items():
+        kids.setdefault(int(st[1]), []).append(p)
+    ticks, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        if p in stats:
+            ticks += sum(int(x) for x in stats[p][11:15])  # utime stime cutime cstime
+        todo += kids.get(p, [])
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -11,6 +11,7 @@ give the same bytes.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -262,17 +263,22 @@ def execute(store: ox.Store, req: QueryRequest) -> QueryResult:
         raise engine_error(exc) from None
 
 
-def on_big_stack(fn, *args):
-    """``fn(*args)`` on a thread with WORKER_STACK bytes of stack: its result or its exception."""
+def on_big_stack(fn, *args, unless_gone: int | None = None):
+    """``fn(*args)`` on a thread with WORKER_STACK bytes of stack: its result or its exception.
+    With ``unless_gone`` (a pidfd), the process exits at once when that process ends first."""
+    import select
     import threading
 
     out: dict = {}
+    done_r, done_w = os.pipe()  # closed by the thread as it ends: the main thread wakes
 
     def run():
         try:
             out["value"] = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller as is
             out["error"] = exc
+        finally:
+            os.close(done_w)
 
     old = threading.stack_size(WORKER_STACK)
     try:
@@ -280,6 +286,10 @@ def on_big_stack(fn, *args):
         thread.start()
     finally:
         threading.stack_size(old)
+    watched = [done_r] if unless_gone is None else [done_r, unless_gone]
+    if done_r not in select.select(watched, [], [])[0]:
+        os._exit(0)  # the watched process is gone: nobody is left to read an answer
+    os.close(done_r)
     thread.join()
     if "error" in out:
         raise out["error"]

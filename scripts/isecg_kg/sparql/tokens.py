@@ -46,10 +46,14 @@ _U = _BASE + "_"
 _PN = _U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
 _VARC = _U + "0-9\u00B7\u0300-\u036F\u203F-\u2040"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%]"
+# Each match is the whitespace and comments before a token (possessive: read exactly as the
+# tokens they were before, so none of it is read again as a token), then the token, or the end
+# of the text. The text is read in one run of matches with no gap (`other` takes any character),
+# half as many as when whitespace and comments were tokens of their own: the tokenizer was half
+# the guard's time per request.
 _TOKEN = re.compile(rf"""
- (?P<ws>[ \t\r\n]+)
-|(?P<comment>\#[^\r\n]*)
-|(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
+ (?:[ \t\r\n]+|\#[^\r\n]*)*+
+(?:(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{{4}}|\\U[0-9A-Fa-f]{{8}})*>)
 |(?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
             |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
 |(?P<var>[?$][{_U}0-9][{_VARC}]*)
@@ -61,6 +65,7 @@ _TOKEN = re.compile(rf"""
                    |[0-9]*\.[0-9]+|[0-9]+))
 |(?P<word>[A-Za-z_][A-Za-z0-9_]*)
 |(?P<other><<\(|\)>>|<<|>>|\{{\||\|\}}|\^\^|&&|\|\||!=|<=|>=|.)
+|\Z)
 """, re.VERBOSE | re.DOTALL)
 class Token(NamedTuple):  # a tuple: a query of a few KB has hundreds, made per request
     kind: str
@@ -71,8 +76,8 @@ class Token(NamedTuple):  # a tuple: a query of a few KB has hundreds, made per 
 
 def tokenize(text: str) -> list[Token]:
     """SPARQL tokens without whitespace and comments (total: unknown characters are 'other')."""
-    return [Token(m.lastgroup, m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)
-            if m.lastgroup not in ("ws", "comment")]
+    return [Token(kind, m[kind], *m.span(kind)) for m in _TOKEN.finditer(text)
+            if (kind := m.lastgroup) is not None]
 
 
 def position(text: str, offset: int) -> tuple[int, int]:

@@ -73,12 +73,12 @@ MAX_LINE = 1024
 HEAVY_STREAK = 3
 
 def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | None = None,
-                 sealed: bool = True) -> None:
+                 sealed: bool = True, server_pid: int | None = None) -> None:
     import signal
 
     # Ctrl-C and SIGTERM are the parent's to handle: a SIGTERM sent to the whole process group
     # (systemd, docker stop) must not kill queries the server is still draining. The parent
-    # stops workers with SIGKILL, and a worker whose parent is gone exits at EOF on its pipe.
+    # stops workers with SIGKILL; a server that dies cannot, so the worker watches it (below).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if memory_limit:
@@ -86,12 +86,25 @@ def _worker_main(conn, nq_path: str, memory_limit: int | None, sha256: str | Non
 
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     try:
+        # the server's pidfd, opened before the seal: readable once the server is gone (EOF on
+        # the pipe comes only between queries, and a query may run for hours unstopped)
+        server = _watch(server_pid)
         if sealed:  # before anything is read from the parent: no socket but AF_UNIX from here on
             deny_network()
-        on_big_stack(_worker_loop, conn, nq_path, sha256, memory_limit, sealed)
+        on_big_stack(_worker_loop, conn, nq_path, sha256, memory_limit, sealed, unless_gone=server)
     except Exception as exc:  # noqa: BLE001 - e.g. no room for the stack: the parent says why
         with contextlib.suppress(OSError, ValueError):
             conn.send(("fail", f"{type(exc).__name__}: {exc}{_limit_hint(memory_limit)}"))
+
+
+def _watch(server_pid: int | None) -> int | None:
+    """A pidfd of the server (None: no server to watch); exits at once if it is gone already."""
+    if server_pid is None:
+        return None
+    try:
+        return os.pidfd_open(server_pid)
+    except ProcessLookupError:
+        os._exit(0)
 
 
 def _worker_loop(conn, nq_path: str, sha256: str | None = None,
@@ -140,7 +153,7 @@ class _Worker:
     def __init__(self, ctx, nq_path: str, memory_limit: int | None, start_timeout: float = 120,
                  sha256: str | None = None, sealed: bool = True):
         self.process, parent = children.start(ctx, _worker_main, nq_path, memory_limit, sha256,
-                                              sealed, name="isecg-query-worker")
+                                              sealed, os.getpid(), name="isecg-query-worker")
         self.conn = parent
         try:
             if not parent.poll(start_timeout):

@@ -4,7 +4,9 @@ release, one ETag), so a query's answer never changes and can be served again fr
 Keys are kept as SHA-256 digests, never as given: a key holds a query text of up to 64 KiB, which
 Python stores at up to 4 bytes per character, and 1,100 such keys grew the server by 264 MB while
 the budget counted answer bodies only. What the budget counts is what the cache holds: the
-caller's size of each value, plus the digest and the bookkeeping of its entry.
+caller's size of each value, plus the digest and the bookkeeping of its entry. A caller that
+needs a key's digest for more than one look-up (the endpoint: its ETag, get, then put) computes
+it once with ``digest`` and passes it as ``hashed``.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: Hashable):
-        k = digest(key)
+    def get(self, key: Hashable | None, *, hashed: bytes | None = None):
+        """The value kept for KEY (or for the key whose ``digest`` is HASHED), or None."""
+        k = digest(key) if hashed is None else hashed
         item = self._items.get(k)
         if item is None:
             self.misses += 1
@@ -49,8 +52,9 @@ class AnswerCache:
         self.hits += 1
         return item[0]
 
-    def put(self, key: Hashable, value: object, size: int) -> None:
-        k = digest(key)
+    def put(self, key: Hashable | None, value: object, size: int, *,
+            hashed: bytes | None = None) -> None:
+        k = digest(key) if hashed is None else hashed
         size += ENTRY_BYTES
         if size > self.max_item_bytes or k in self._items:
             return

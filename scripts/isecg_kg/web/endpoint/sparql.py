@@ -16,7 +16,6 @@ client's budget; every refusal is worded in problems.py.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 
@@ -33,7 +32,7 @@ from isecg_kg.sparql.results import write_triples
 from isecg_kg.web.context import Site
 from isecg_kg.web.defaults import ALLOW, DISCONNECT_GRACE
 from isecg_kg.web.endpoint import graph_store, problems, protocol
-from isecg_kg.web.endpoint.cache import AnswerCache
+from isecg_kg.web.endpoint.cache import AnswerCache, digest
 from isecg_kg.web.endpoint.formats import (
     GRAPH_FORMAT_PARAM,
     GRAPH_OFFER,
@@ -102,13 +101,14 @@ class SparqlService:
 
     def _check(self, text: str) -> CheckedQuery:
         """The checks' verdict on a query text (remembered: it never changes)."""
-        checked = self.checked.get(text)
+        hashed = digest(text)
+        checked = self.checked.get(None, hashed=hashed)
         if checked is None:
             checked = check_query(text, max_bytes=None,  # measured already
                                   service_allow=self.service_allow,
                                   service_map=self.service_map, base_iri=self.endpoint_iri)
-            self.checked.put(text, checked, sys.getsizeof(checked.text)
-                             + sys.getsizeof(checked.source))
+            self.checked.put(None, checked, sys.getsizeof(checked.text)
+                             + sys.getsizeof(checked.source), hashed=hashed)
         return checked
 
     async def _answer(self, request: Request, asked: Asked) -> Response:
@@ -142,12 +142,14 @@ class SparqlService:
             named_graphs=tuple(named) if default_graphs or named else None,
             max_rows=self.limits.max_rows, base_iri=self.endpoint_iri, substitutions=subs)
         # one ETag per representation: the release, and this query's answer in this format
-        # (a remote endpoint's answers may change: no ETag, no 304 for a query with SERVICE)
-        etag = None if checked.services else self._tag(repr(req.key))
+        # (a remote endpoint's answers may change: no ETag, no 304 for a query with SERVICE);
+        # the key's one digest makes the ETag and finds the answer kept (it was made three times)
+        hashed = digest(req.key)
+        etag = None if checked.services else self._etag(hashed)
         if etag is not None and request.method in ("GET", "HEAD") and \
                 not_modified(request, etag):
             return Response(status_code=304, headers=self._cache_headers(etag))
-        result = self.answers.get(req.key)
+        result = self.answers.get(None, hashed=hashed)
         cache_state = "hit" if result is not None else "miss"
         if result is None:
             if req.key in self.runs:
@@ -177,7 +179,7 @@ class SparqlService:
                     self.budgets.charge(client, time.monotonic() - started if spent is None
                                         else spent)
             if not checked.services:  # a remote endpoint's answers may change: never kept
-                self.answers.put(req.key, result, sys.getsizeof(result.body) + 200)
+                self.answers.put(None, result, sys.getsizeof(result.body) + 200, hashed=hashed)
         headers = self._cache_headers(etag)
         limits = self.limits
         headers["Isecg-Row-Limit"] = str(limits.max_rows) if limits.max_rows is not None \
@@ -194,11 +196,10 @@ class SparqlService:
                                               f'{kind[result.format].suffix}"')
         return Response(result.body, media_type=result.media_type, headers=headers)
 
-    def _tag(self, representation: str) -> str:
-        """The ETag of one representation: the release and a digest of what makes it (the
-        query as evaluated, its format and dataset, or a document's name)."""
-        digest = hashlib.sha256(representation.encode("utf-8", "surrogatepass")).hexdigest()
-        return f'"{self.site.version}-{digest[:16]}"'
+    def _etag(self, hashed: bytes) -> str:
+        """The ETag of one representation: the release and the digest of what makes it (the
+        query as evaluated, its format and dataset: cache.digest of its answer key)."""
+        return f'"{self.site.version}-{hashed.hex()[:16]}"'
 
     @staticmethod
     def _cache_headers(etag: str | None) -> dict:
@@ -224,7 +225,7 @@ class SparqlService:
             if media == "text/html":
                 return self.pages.render(request)
             name = offer[media]
-        etag = self._tag(f"service description {name}")
+        etag = self._etag(digest(f"service description {name}"))
         if request.method in ("GET", "HEAD") and not_modified(request, etag):
             return Response(status_code=304, headers=self._cache_headers(etag))
         body = (self.description.turtle().encode() if name == "turtle"

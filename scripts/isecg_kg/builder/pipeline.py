@@ -130,7 +130,8 @@ def write_asserted(tmp: Path, ontology: tuple[list[bytes], list[ox.Triple]],
     with step("quickstatements"):
         write_quickstatements(asserted, tmp / FILE)
     with step("describe data"):
-        return Asserted(ontology, data, len(asserted_lines), describe_data(asserted, release))
+        return Asserted(ontology, data, len(asserted_lines),
+                        describe_data(asserted_lines, release))
 
 
 def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[bytes],

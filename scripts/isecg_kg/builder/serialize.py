@@ -173,8 +173,8 @@ JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 def dump_json(value) -> bytes:
     """json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False), UTF-8 encoded, by
     orjson: the same bytes for the strings, dicts and lists JSON-LD is made of (a test holds
-    them equal), 6× faster than json's pure-Python indenting encoder, in which a
-    million-triple dump spent 9 s."""
+    them equal), 8× faster than json's pure-Python indenting encoder (0.15 against 1.19 s CPU
+    for the node objects of 300k triples)."""
     return orjson.dumps(value, option=JSON_OPTIONS)
 
 

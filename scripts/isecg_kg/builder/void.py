@@ -106,8 +106,8 @@ def statistics(lines: list[bytes]) -> dict:
 
 def _time_values(lines: list[bytes]) -> list[tuple[str, str]]:
     """(predicate, lexical value) of the literals of OWL-Time's inXSD* properties."""
-    marks = tuple(f" <{p}> ".encode() for p in sorted(dcat.TIME_VALUES))
-    found = b"".join(line for line in lines if any(m in line for m in marks))
+    marks = {f"<{p}>".encode() for p in dcat.TIME_VALUES}
+    found = b"".join(line for line in lines if line.split(b" ", 2)[1] in marks)
     return [(t.predicate.value, t.object.value)
             for t in ox.parse(found, format=ox.RdfFormat.N_TRIPLES)
             if isinstance(t.object, ox.Literal)]

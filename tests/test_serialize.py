@@ -1,6 +1,7 @@
 """The dump writers that replaced whole-document library calls write exactly what those calls
-wrote: JSON-LD node by node equals json.dumps of the whole document, N-Quads made by joined
-chunks equal line-by-line N-Quads."""
+wrote: JSON-LD node by node (by orjson) equals json.dumps of the whole document, N-Quads made
+by joined chunks equal line-by-line N-Quads, the sorted graphs with the triples given equal the
+sorted lines parsed back."""
 
 from __future__ import annotations
 
@@ -18,8 +19,16 @@ json_ld = st.recursive(text, lambda inner: st.lists(inner, max_size=4)
 
 
 @given(json_ld)
-def test_json_formatter_equals_json_dumps(value):
-    assert ser._json(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+def test_json_encoder_equals_json_dumps(value):
+    assert ser.dump_json(value) == json.dumps(value, indent=2, sort_keys=True,
+                                              ensure_ascii=False).encode()
+
+
+def test_json_encoder_escapes_every_character_as_json_dumps_does():
+    every = "".join(map(chr, [*range(0xD800), *range(0xE000, 0x110000)]))  # no surrogates
+    value = {every: [every[i:i + 4096] for i in range(0, len(every), 4096)]}
+    assert ser.dump_json(value) == json.dumps(value, indent=2, sort_keys=True,
+                                              ensure_ascii=False).encode()
 
 
 def _graph() -> list[ox.Triple]:
@@ -60,3 +69,15 @@ def test_nquads_by_chunks_equal_nquads_by_line(tmp_path, monkeypatch):
                 for t in ser.parse_lines(part)]
     assert (tmp_path / "g.nq").read_bytes() == b"".join(
         ox.serialize([q], format=ox.RdfFormat.N_QUADS) for q in expected)
+
+
+def test_sorted_graphs_keep_the_given_triples_in_the_order_of_their_sorted_lines():
+    triples = list(reversed(_graph()))
+    big = triples + triples[:2]  # duplicates within a graph and across graphs
+    small = triples[3:5] + [ox.Triple(ox.NamedNode(EX + "z"), ox.NamedNode(EX + "p"),
+                                      ox.Literal("only here"))]
+    graphs = [(ser.ntriples_lines(t), t) for t in (small, big)]
+    (small_lines, big_lines), union, in_order = ser.sorted_graphs(graphs)
+    assert small_lines == ser.graph_lines(small) and big_lines == ser.graph_lines(big)
+    assert union == sorted(set(small_lines) | set(big_lines))
+    assert in_order == ser.parse_lines(union)

@@ -132,3 +132,23 @@ def test_every_distribution_is_a_file_of_the_build_with_its_size_and_sha256(dist
     dumps = {p.name for p in dist.iterdir() if p.is_file()} - {"void.ttl", "SHA256SUMS",
                                                                "shacl-report.ttl"}
     assert names == dumps
+
+
+def test_statistics_read_off_sorted_lines_count_terms():
+    """statistics reads N-Triples bytes: subjects that prefix one another, blank nodes, a
+    literal and an IRI of the same text, a literal holding an IRI's text are each counted as
+    the terms they are."""
+    from isecg_kg.builder.serialize import graph_lines
+    from isecg_kg.builder.void import statistics
+
+    a, ab, b = ox.NamedNode(ID + "a"), ox.NamedNode(ID + "a/b"), ox.BlankNode("x")
+    same, typ = ox.NamedNode(SAME_AS), ox.NamedNode(RDF_TYPE)
+    cls, q = ox.NamedNode("http://example.org/C"), ox.NamedNode(WIKIDATA + "Q1")
+    triples = [ox.Triple(a, typ, cls), ox.Triple(ab, typ, cls), ox.Triple(b, typ, cls),
+               ox.Triple(a, same, q), ox.Triple(ab, same, ox.Literal(WIKIDATA + "Q1")),
+               ox.Triple(b, same, ox.Literal(f"<{WIKIDATA}Q2> .")), ox.Triple(ab, same, q),
+               ox.Triple(b, typ, ox.Literal("C"))]
+    stats = statistics(graph_lines(triples))
+    assert stats == {"triples": 8, "entities": 2, "distinctSubjects": 3, "distinctObjects": 5,
+                     "classes": {cls.value: 3}, "properties": {RDF_TYPE: 4, SAME_AS: 4},
+                     "wikidataLinks": 2}

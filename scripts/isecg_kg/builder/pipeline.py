@@ -95,12 +95,13 @@ class Asserted(NamedTuple):
     void: DataVoid         # describe_data's
 
 
-def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
+def write_asserted(tmp: Path, ontology: tuple[list[bytes], list[ox.Triple]],
+                   data: tuple[list[bytes], list[ox.Triple]],
                    report_triples: list[ox.Triple], compress: Callable[[Path], None],
                    step: Callable, release=None) -> Asserted:
-    """The dumps of the asserted graph (N-Triples lines of its two parts, in any order) in
-    every format, the SHACL report, context.jsonld and the QuickStatements of ISECG's
-    memberships (builder/quickstatements.py).
+    """The dumps of the asserted graph (its two parts as N-Triples lines and the triples they
+    are, in the same order, any order) in every format, the SHACL report, context.jsonld and
+    the QuickStatements of ISECG's memberships (builder/quickstatements.py).
 
     Everything here needs only the asserted graph, so the build runs it beside the reasoner.
     """
@@ -109,11 +110,9 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
     from isecg_kg.builder.void import describe_data
 
     with step("serialize nt"):
-        ontology, data = sorted(set(ontology)), sorted(set(data))
-        asserted_lines = ser.merge_lines(ontology, data)
+        (ontology, data), asserted_lines, asserted = ser.sorted_graphs([ontology, data])
         ser.write_lines(asserted_lines, tmp / "isecg.nt")
         compress(tmp / "isecg.nt")
-        asserted = ser.parse_lines(asserted_lines)
         prefixes = used_prefixes(asserted)
     with step("serialize ttl"):
         ser.write_rdf(asserted, tmp / "isecg.ttl", ox.RdfFormat.TURTLE, prefixes)
@@ -131,7 +130,8 @@ def write_asserted(tmp: Path, ontology: list[bytes], data: list[bytes],
     with step("quickstatements"):
         write_quickstatements(asserted, tmp / FILE)
     with step("describe data"):
-        return Asserted(ontology, data, len(asserted_lines), describe_data(asserted, release))
+        return Asserted(ontology, data, len(asserted_lines),
+                        describe_data(asserted_lines, release))
 
 
 def write_inferred(tmp: Path, ontology_lines: list[bytes], data_lines: list[bytes],
@@ -245,9 +245,10 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = R
         raise ValidationFailed(f"{len(lines)} {what}:\n" + "\n".join(lines))
     # N-Triples lines in the sources' order: the reasoner takes them as they are, the writer
     # sorts them for the dumps
-    ontology = ser.ntriples_lines(sources.triples("ontology"))
-    data = ser.ntriples_lines(sources.triples("data"))
-    del sources  # the parsed sources are the biggest Python objects of the build
+    ontology_triples, data_triples = sources.triples("ontology"), sources.triples("data")
+    ontology = ser.ntriples_lines(ontology_triples)
+    data = ser.ntriples_lines(data_triples)
+    del sources  # the writer keeps the triples, sorted by their lines; nothing else of it
     with staged_directory(out) as tmp:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip") as gzip_pool, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as writer:
@@ -259,8 +260,10 @@ def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = R
             # pyoxigraph releases the GIL while it reasons, so the asserted dumps are written
             # meanwhile on another thread; reasoning stays on this one, where the memory that
             # validation freed is at hand for its store
-            written = writer.submit(write_asserted, tmp, ontology, data, report.triples,
-                                    compress, timed, registry)
+            written = writer.submit(write_asserted, tmp, (ontology, ontology_triples),
+                                    (data, data_triples), report.triples, compress, timed,
+                                    registry)
+            del ontology_triples, data_triples
             with step("reason"):
                 inferred = reason_lines(ontology + data, reasoner, budget)
             del ontology, data

@@ -60,35 +60,62 @@ def _slug(iri: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in iri.split("//", 1)[-1]).strip("-")
 
 
-def statistics(asserted: list[ox.Triple]) -> dict:
-    """The figures VoID gives for a set of distinct triples: entities (IRIs below the id/
-    space that are subjects), distinct subjects and objects, and per class (distinct rdf:type
-    objects) its instances, per property its triples."""
-    subjects = {t.subject for t in asserted}
-    instances: dict[str, set] = {}
-    for t in asserted:
-        if t.predicate.value == RDF + "type" and isinstance(t.object, ox.NamedNode):
-            instances.setdefault(t.object.value, set()).add(t.subject)
+def _iri(term: bytes) -> str:
+    """The IRI of an N-Triples IRI term (b"<...>"): written as it is, never escaped."""
+    return term[1:-1].decode()
+
+
+def statistics(lines: list[bytes]) -> dict:
+    """The figures VoID gives for sorted, distinct N-Triples lines: entities (IRIs below the
+    id/ space that are subjects), distinct subjects and objects, per class (distinct rdf:type
+    objects) its instances, per property its triples, and the identity links to Wikidata items
+    (of entities and terms).
+
+    Read off the lines' bytes: a term has one N-Triples form, subjects and predicates hold no
+    space, a subject's lines are adjacent once sorted, and each line is one distinct triple.
+    Four times faster than the same counts over Python triples, whose terms cost a hash each
+    (1.0 against 0.22 s CPU at 300k triples).
+    """
+    rdf_type, link = f"<{RDF}type>".encode(), f"<{LINK_PREDICATE}>".encode()
+    entity, wikidata = f"<{ID_BASE}".encode(), f"<{WIKIDATA_ENTITY}".encode()
+    subjects: list[bytes] = []
+    objects: set[bytes] = set()
+    classes: Counter[bytes] = Counter()
+    properties: Counter[bytes] = Counter()
+    links = 0
+    for line in lines:
+        s, p, o = line.split(b" ", 2)  # o ends in " .\n"
+        if not subjects or s != subjects[-1]:
+            subjects.append(s)
+        objects.add(o)
+        properties[p] += 1
+        if p == rdf_type and o[:1] == b"<":
+            classes[o[:-3]] += 1
+        elif p == link and o.startswith(wikidata):
+            links += 1
     return {
-        "triples": len(asserted),
-        "entities": sum(1 for s in subjects
-                        if isinstance(s, ox.NamedNode) and s.value.startswith(ID_BASE)),
+        "triples": len(lines),
+        "entities": sum(1 for s in subjects if s.startswith(entity)),
         "distinctSubjects": len(subjects),
-        "distinctObjects": len({t.object for t in asserted}),
-        "classes": {c: len(s) for c, s in instances.items()},
-        "properties": dict(Counter(t.predicate.value for t in asserted)),
+        "distinctObjects": len(objects),
+        "classes": {_iri(c): k for c, k in classes.items()},
+        "properties": {_iri(p): k for p, k in properties.items()},
+        "wikidataLinks": links,
     }
 
 
-def wikidata_links(asserted: list[ox.Triple]) -> int:
-    """The identity links to Wikidata items that the data asserts (of entities and terms)."""
-    return sum(1 for t in asserted if t.predicate.value == LINK_PREDICATE
-               and isinstance(t.object, ox.NamedNode)
-               and t.object.value.startswith(WIKIDATA_ENTITY))
+def _time_values(lines: list[bytes]) -> list[tuple[str, str]]:
+    """(predicate, lexical value) of the literals of OWL-Time's inXSD* properties."""
+    marks = {f"<{p}>".encode() for p in dcat.TIME_VALUES}
+    found = b"".join(line for line in lines if line.split(b" ", 2)[1] in marks)
+    return [(t.predicate.value, t.object.value)
+            for t in ox.parse(found, format=ox.RdfFormat.N_TRIPLES)
+            if isinstance(t.object, ox.Literal)]
 
 
-def describe_data(asserted: list[ox.Triple], registry=None) -> DataVoid:
-    """VoID and DCAT triples of the dataset these (distinct, asserted) triples make: the
+def describe_data(asserted: list[bytes], registry=None) -> DataVoid:
+    """VoID and DCAT triples of the dataset these sorted, distinct N-Triples lines (the asserted
+    graph) make: the
     catalog and series it belongs to, its header, the asserted subset's statistics and
     partitions, the Wikidata linkset. The version and the previous release come from the
     registry (release.Registry) of the sources; a source tree without one makes an unversioned
@@ -124,8 +151,7 @@ def describe_data(asserted: list[ox.Triple], registry=None) -> DataVoid:
     add(ds, VOID + "sparqlEndpoint", n(DEFAULT_BASE + "sparql"))
     for doc in SOURCE_DOCUMENTS:  # documents, not datasets: so not dct:source (DCAT-AP)
         add(ds, PROV + "wasDerivedFrom", n(ID_BASE + "document/" + doc))
-    dcat.temporal(add, ds, dcat.time_span(
-        (t.predicate.value, t.object.value) for t in asserted if isinstance(t.object, ox.Literal)))
+    dcat.temporal(add, ds, dcat.time_span(_time_values(asserted)))
 
     asserted_part = n(part(ds.value, "asserted"))
     add(ds, VOID + "subset", asserted_part)
@@ -161,7 +187,7 @@ def describe_data(asserted: list[ox.Triple], registry=None) -> DataVoid:
     add(linkset, VOID + "subjectsTarget", asserted_part)
     add(linkset, VOID + "objectsTarget", wd)
     add(linkset, VOID + "linkPredicate", n(LINK_PREDICATE))
-    add(linkset, VOID + "triples", count(wikidata_links(asserted)))
+    add(linkset, VOID + "triples", count(stats["wikidataLinks"]))
     return DataVoid(out, ds.value, base, version is not None, len(asserted))
 
 

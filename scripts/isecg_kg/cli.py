@@ -36,7 +36,6 @@ from isecg_kg.config import (
 )
 
 
-
 def _names(found) -> str:
     """Format names as a help text lists them: the registry's, in its order."""
     return "|".join(dict.fromkeys(f.name for f in found))

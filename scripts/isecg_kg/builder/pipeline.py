@@ -178,13 +178,14 @@ class Progress:
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self._status = None
-        if not quiet:
+        self.console = None
+        if not quiet and sys.stderr.isatty():  # rich only for a terminal: 35 ms of imports
             from rich.console import Console
 
             self.console = Console(stderr=True)
 
     def start(self, name: str) -> None:
-        if not self.quiet and self.console.is_terminal:
+        if self.console is not None and self.console.is_terminal:
             self._status = self.console.status(f"{name} …")
             self._status.start()
 
@@ -192,8 +193,10 @@ class Progress:
         if self._status is not None:
             self._status.stop()
             self._status = None
-        if not self.quiet:
+        if self.console is not None:
             self.console.print(f"{name:<18} {seconds:7.3f} s", highlight=False)
+        elif not self.quiet:
+            print(f"{name:<18} {seconds:7.3f} s", file=sys.stderr, flush=True)
 
 
 def build(source: Path, out: Path, *, reasoner: str = "rules", budget: float = REASON_BUDGET,

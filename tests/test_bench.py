@@ -32,8 +32,12 @@ def test_bench_quick_smoke_writes_every_section(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["meta"]["mode"] == "smoke"
-    assert {"meta", "real", "scale", "growth", "endpoint", "burst", "fair", "slow", "reconcile",
-            "targets"} <= set(result)
+    assert {"meta", "real", "scale", "growth", "endpoint", "store", "burst", "fair", "slow",
+            "reconcile", "targets"} <= set(result)
+    # first-time through `serve --store` beside the embedded server and Oxigraph asked directly
+    assert set(result["store"]["median_ms"]) == {"embedded", "through the store",
+                                                 "Oxigraph server directly"}
+    assert all(ms > 0 for ms in result["store"]["median_ms"].values())
     assert result["burst"]["n"] > 0 and result["burst"]["p99_ms"] is not None
     assert {"load", "validate", "reason", "total"} <= set(result["real"]["stages"])
     assert set(result["real"]["process"]) == {"build", "query", "validate"}

@@ -11,7 +11,6 @@ Wikidata stand-in (an Oxigraph server holding tests/fixtures/wikidata/wikidata.t
 from __future__ import annotations
 
 import contextlib
-import statistics
 import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -469,23 +468,3 @@ def test_an_unreachable_store_is_refused_at_start_up(dist):
     assert proc.returncode == 2
     assert url in proc.stderr and "cannot be reached" in proc.stderr
     assert "Traceback" not in proc.stderr
-
-
-# ---- how long a query takes through the store
-
-
-def test_latency_through_the_store(servers, engine):
-    """Medians of 15 first-time (uncached) runs of members-2022, printed for the README."""
-    text = named_queries()["members-2022"].text
-    medians = []
-    for url in servers:
-        times = []
-        for i in range(15):
-            t0 = time.perf_counter()
-            resp = httpx.post(url + "/sparql", data={"query": f"{text}\n# run {i}"})
-            times.append(time.perf_counter() - t0)
-            assert resp.headers["isecg-answer-cache"] == "miss"
-        medians.append(statistics.median(times))
-    print(f"\nmembers-2022, first-time: embedded {medians[0] * 1000:.1f} ms, "
-          f"through {engine.name} {medians[1] * 1000:.1f} ms (median of 15)")
-    assert medians[1] < 1.0

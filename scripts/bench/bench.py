@@ -29,6 +29,9 @@ Three sections, every comparison a ratio of numbers taken in the same run:
   (and, without ``--quick``, 100) connections; "first-time" requests each differ (a unique
   ``LIMIT`` is appended by a wrk Lua script, so no answer cache can hit), "repeated" ones are the
   same URL. Throughput and p50/p99 latency, medians over ``runs`` wrk runs.
+* **store** — one first-time named query at a time against our server embedded, our server
+  answering from a writable Oxigraph server (``serve --store``, loaded by ``isecg-kg load``)
+  and that Oxigraph server asked directly (``bench/store.py``): the medians.
 
 The targets of issues 6, 15, 21, 24 and 27 are printed as met / not met; nothing here asserts them.
 ``ISECG_BENCH_SMOKE=1`` shrinks everything further (2 runs, tiny sizes, 1 s load) so CI can check
@@ -65,6 +68,7 @@ from bench.endpoint import (
     py_command,
 )
 from bench.growth import bench_growth
+from bench.store import bench_store, store_targets
 
 QUERIES = ("members-2022", "agencies-per-country", "documents")
 REASON_BUDGET = 3600.0
@@ -79,7 +83,7 @@ def _settings(quick: bool) -> dict:
                 "growth_sizes": [one, 2 * one], "growth_repeats": 1,
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 1,
                 "slow": 300, "slow_hold": 1.0, "fair_flood": 2, "fair_timeout": 3,
-                "reconcile_flood": 2, "reconcile_seconds": 1.0}
+                "reconcile_flood": 2, "reconcile_seconds": 1.0, "store_requests": 3}
     if quick:  # every section, within QUICK_LIMIT: fewer runs, shorter wrk runs, no 1M build,
         # 2,000 slow connections (still past both of our server's caps; 5,000 kept Oxigraph
         # server's section waiting out 5 s timeouts for 99 s of a 370 s run)
@@ -87,12 +91,12 @@ def _settings(quick: bool) -> dict:
                 "growth_sizes": [10_000, 100_000], "growth_repeats": 5,
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 2,
                 "slow": 2_000, "slow_hold": 4.0, "fair_flood": 4,
-                "reconcile_flood": 3, "reconcile_seconds": 5.0}
+                "reconcile_flood": 3, "reconcile_seconds": 5.0, "store_requests": 15}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
             "growth_sizes": [10_000, 100_000], "growth_repeats": 5,
             "duration": 5, "connections": [20, 100], "queries": QUERIES, "burst_rounds": 5,
             "slow": 5_000, "slow_hold": 8.0, "fair_flood": 4,
-            "reconcile_flood": 3, "reconcile_seconds": 10.0}
+            "reconcile_flood": 3, "reconcile_seconds": 10.0, "store_requests": 31}
 
 
 QUICK_LIMIT = 300.0  # seconds: a quick run that takes longer is not run (issue 24)
@@ -227,6 +231,8 @@ def targets(result: dict) -> list[dict]:
         out += _growth_targets(result)
     if "endpoint" in result:
         out += _endpoint_targets(result)
+    if "store" in result:
+        out += store_targets(result)
     out += _load_targets(result)
     if result["meta"]["mode"] == "quick" and not result["meta"].get("only"):
         v = result["meta"]["elapsed_s"]
@@ -397,7 +403,8 @@ def _machine() -> dict:
             "system": f"{platform.system()} {platform.release()}"}
 
 
-SECTIONS = ("real", "scale", "growth", "endpoint", "burst", "fair", "slow", "reconcile")
+SECTIONS = ("real", "scale", "growth", "endpoint", "store", "burst", "fair", "slow",
+            "reconcile")
 
 
 def run_bench(source: Path, quick: bool, log: Callable[[str], None],
@@ -418,7 +425,7 @@ def run_bench(source: Path, quick: bool, log: Callable[[str], None],
         if "real" in wanted:
             result["real"] = bench_real(Path(source), work, cfg, log)
             dist = Path(result["real"].pop("dist"))
-        elif wanted & {"endpoint", "burst", "fair", "slow", "reconcile"}:
+        elif wanted & {"endpoint", "store", "burst", "fair", "slow", "reconcile"}:
             log("building the real data for the server sections")
             run_timed(py_command("build", "--source", str(source), "--out", str(dist)))
         if "scale" in wanted:
@@ -426,7 +433,8 @@ def run_bench(source: Path, quick: bool, log: Callable[[str], None],
         if "growth" in wanted:
             result["growth"] = bench_growth({n: synthetic_source(work, n)
                                              for n in cfg["growth_sizes"]}, cfg, log)
-        for name, section in (("endpoint", bench_endpoint), ("burst", bench_burst),
+        for name, section in (("endpoint", bench_endpoint), ("store", bench_store),
+                              ("burst", bench_burst),
                               ("fair", bench_fair), ("slow", bench_slow),
                               ("reconcile", bench_reconcile)):
             if name in wanted:

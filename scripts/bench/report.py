@@ -88,6 +88,12 @@ def print_tables(result: dict, console) -> None:
         print_growth(result["growth"], console)
     if "endpoint" in result:
         print_endpoint(result["endpoint"], console)
+    if "store" in result:
+        st = result["store"]
+        _table(console, f"Through a store ({st['query']}, first-time, one request at a time, "
+                        f"median of {st['requests']})", ("server", "median"),
+               [(name, _fmt(ms, "ms")) for name, ms in st["median_ms"].items()],
+               left=("server",))
     print_load(result, console)
     _table(console, "Targets (issues 6, 15, 21, 24 and 27)",
            ("target", "measured", "result", "note"),

@@ -4,8 +4,7 @@ Three sections, every comparison a ratio of numbers taken in the same run:
 
 * **real** — the build's stages on the project's data (``build()`` in-process), the whole build
   as a process (``python -m isecg_kg build``), a one-shot ``query -n members-2022`` and
-  ``validate``, each from process start to exit; medians of ``runs`` runs (5; 3 with
-  ``--quick``).
+  ``validate``, each from process start to exit; medians of 5 runs (2 in smoke mode).
 * **scale** — ``synth`` sources of 10k, 100k (and, without ``--quick``, 1M) triples (whole
   copies of the project's data); each full build runs in its own child process, timed, its peak
   RSS read from ``os.wait4``; the growth of time and memory per 10× data; the proportions of
@@ -91,7 +90,8 @@ def _settings(quick: bool) -> dict:
                 "growth_sizes": [10_000, 100_000], "growth_repeats": 5,
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 2,
                 "slow": 2_000, "slow_hold": 4.0, "fair_flood": 4,
-                "reconcile_flood": 3, "reconcile_seconds": 5.0, "store_requests": 15}
+                "reconcile_flood": 3, "reconcile_seconds": 5.0, "store_requests": 15,
+                "real_runs": 5}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
             "growth_sizes": [10_000, 100_000], "growth_repeats": 5,
             "duration": 5, "connections": [20, 100], "queries": QUERIES, "burst_rounds": 5,
@@ -133,7 +133,9 @@ def bench_real(source: Path, work: Path, cfg: dict, log: Callable[[str], None]) 
 
     from bench.synth import proportions
 
-    runs = cfg["runs"]
+    # each real-data process takes half a second: five of them even in a quick run, for a
+    # median that one stolen slice of a shared machine's CPU does not decide
+    runs = max(cfg["runs"], cfg.get("real_runs", 0))
     # as pip byte-compiles an installed package: a shell with PYTHONDONTWRITEBYTECODE (some
     # development set-ups) would otherwise have every process below compile the package from
     # source, 0.1 s of CPU each

@@ -40,7 +40,8 @@ ISECG, ORG, TIME = PREFIXES["isecg"], PREFIXES["org"], PREFIXES["time"]
 DCT, SCHEMA, RDFS, XSD = PREFIXES["dcterms"], PREFIXES["schema"], PREFIXES["rdfs"], PREFIXES["xsd"]
 RDF_TYPE = PREFIXES["rdf"] + "type"
 GROUP_ISECG = ID_BASE + "group/isecg"
-# The predicates the statements are read from (the store holds these triples only).
+# The predicates the statements are read from (the store holds these triples only, and only
+# of the resources relevant() finds).
 READ = frozenset({
     RDF_TYPE, ORG + "organization", ORG + "member", ISECG + "adoptedClaim", ISECG + "claimedTime",
     TIME + "inXSDDate", TIME + "inXSDgYearMonth", TIME + "inXSDgYear", ISECG + "notBefore",
@@ -93,15 +94,33 @@ def window_time(first: str, last: str) -> str | None:
     return None
 
 
+def relevant(triples: list[ox.Triple]) -> set[str]:
+    """The subjects whose triples the queries below read: ISECG's memberships, their members
+    and adopted claims, those claims' times, and the documents citing memberships or claims.
+    Three passes, so the store holds a few percent of a large graph rather than the half of it
+    that READ's predicates are (a million synthetic triples: 549k, 370 MB at the build's peak).
+    """
+    org, parts, around = ORG + "organization", (ORG + "member", ISECG + "adoptedClaim"), \
+        (DCT + "source", ISECG + "claimedTime")
+    memberships = {t.subject.value for t in triples
+                   if t.predicate.value == org and t.object.value == GROUP_ISECG}
+    near = memberships | {t.object.value for t in triples
+                          if t.predicate.value in parts and t.subject.value in memberships}
+    return near | {t.object.value for t in triples
+                   if t.predicate.value in around and t.subject.value in near}
+
+
 def membership_statements(triples: Iterable[ox.Triple]) -> Statements:
     """The memberships of ISECG of the agencies linked to Wikidata, from the graph's triples.
 
     The start and end are those of the claims the membership's period adopts. References are
     the documents that list the membership or state its adopted dates, at their own address.
     """
+    triples = triples if isinstance(triples, list) else list(triples)
+    keep = relevant(triples)
     store = ox.Store()
     store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples
-                 if t.predicate.value in READ)
+                 if t.subject.value in keep and t.predicate.value in READ)
     times = f"<{TIME}inXSDDate>|<{TIME}inXSDgYearMonth>|<{TIME}inXSDgYear>"
     dates: dict[tuple[str, str], str] = {}
     for row in store.query(f"""

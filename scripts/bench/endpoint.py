@@ -29,17 +29,22 @@ from isecg_kg.processes import (
 SERVERS = ("isecg-kg", "oxigraph", "rdflib-endpoint")
 ACCEPT = "application/sparql-results+json"
 
-# A different query text on every request (per wrk thread and counter): answers cannot be cached.
+# A different query text on every request (per wrk run, thread and counter): answers cannot be
+# cached. The run's number comes in as the script's argument: without it every run sent the
+# texts of the first again, and our answer cache (which Oxigraph server has not) answered them.
 FIRST_TIME_LUA = """
 local nthreads = 0
 function setup(thread)
   thread:set("tid", nthreads)
   nthreads = nthreads + 1
 end
+function init(args)
+  run = tonumber(args[1]) or 0
+end
 counter = 0
 function request()
   counter = counter + 1
-  local limit = 1000000000 + tid * 100000000 + counter
+  local limit = 1000000000 + run * 10000000 + tid * 1000000 + counter
   return wrk.format("GET", wrk.path .. "%0ALIMIT%20" .. tostring(limit))
 end
 """
@@ -116,6 +121,9 @@ def parse_wrk(text: str) -> dict:
             "socket_errors": sum(map(int, sock.groups())) if sock else 0}
 
 
+_WRK_RUNS = itertools.count(1)
+
+
 def run_wrk(url: str, connections: int, duration: int, lua: Path | None) -> dict:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -124,9 +132,11 @@ def run_wrk(url: str, connections: int, duration: int, lua: Path | None) -> dict
         raise BenchError(f"{url}: the load generator only targets 127.0.0.1")
     cmd = [wrk, "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{duration}s",
            "--timeout", "10s", "--latency", "-H", f"Accept: {ACCEPT}"]
+    tail = [url]
     if lua:
         cmd += ["-s", str(lua)]
-    proc = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=duration + 60,
+        tail += ["--", str(next(_WRK_RUNS))]  # the script's argument: this run's number
+    proc = subprocess.run([*cmd, *tail], capture_output=True, text=True, timeout=duration + 60,
                           check=False)
     if proc.returncode != 0:
         raise BenchError(f"wrk {url} exited {proc.returncode}: {proc.stderr[-500:]}")

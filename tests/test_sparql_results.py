@@ -48,6 +48,28 @@ def test_json_leaves_unbound_variables_out_and_keeps_types():
     assert binding["label"]["xml:lang"] == "en" and binding["n"]["datatype"] == XSD + "integer"
 
 
+def test_json_bytes_are_json_dumps_compact_over_every_character():
+    """The JSON writer (orjson) gives json.dumps's compact, non-ASCII bytes: every code point but
+    the surrogates, in IRIs, blank-node labels, plain, language-tagged and typed literals."""
+    every = "".join(map(chr, [*range(0xD800), *range(0xE000, 0x110000)]))
+    chunks = [every[i:i + 4096] for i in range(0, len(every), 4096)]
+    rows = [(ox.NamedNode("http://example.org/" + str(i)), ox.Literal(c),
+             ox.Literal(c, language="en") if i % 2 else ox.Literal(c, datatype=ox.NamedNode(
+                 "http://example.org/dt")), ox.BlankNode(f"b{i}") if i % 3 else None)
+            for i, c in enumerate(chunks)]
+    value = {"head": {"vars": VARS}, "results": {"bindings": [
+        {v: t for v, t in zip(VARS, [
+            {"type": "uri", "value": row[0].value},
+            {"type": "literal", "value": row[1].value},
+            {"type": "literal", "value": row[2].value, "xml:lang": "en"} if i % 2 else
+            {"type": "literal", "value": row[2].value, "datatype": "http://example.org/dt"},
+            {"type": "bnode", "value": row[3].value} if row[3] is not None else None],
+            strict=True) if t is not None}
+        for i, row in enumerate(rows)]}}
+    assert write_solutions(VARS, rows, "json") == json.dumps(
+        value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def test_xml_refuses_a_character_xml_cannot_carry():
     with pytest.raises(QueryError, match="ask for JSON"):
         write_solutions(["x"], [(ox.Literal("bell \x07"),)], "xml")

@@ -81,7 +81,7 @@ def start_server(name: str, dist: Path, work: Path, *extra: str) -> Iterator[End
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     nq = Path(dist) / "isecg.nq"
-    log = work / f"{name}.log"
+    log = work / f"{name}-{port}.log"  # two servers of one name may run at once
     if name == "isecg-kg":
         # the load tools are one client, and the peers have no per-client budget: nor here
         cmd = py_command("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port", str(port),

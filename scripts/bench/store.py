@@ -20,18 +20,18 @@ from pathlib import Path
 from isecg_kg.config import QUERIES_DIR
 from isecg_kg.processes import OXIGRAPH_READY, free_port, oxigraph_command, running
 
-from bench.endpoint import BenchError, py_command
+from bench.endpoint import BenchError, py_command, start_server
 
 QUERY = "members-2022"
 STORE_LIMIT_S = 1.0  # the bound the timed test held: a first-time answer through the store
 
 
-def _medians(client, url: str, text: str, n: int, form: str) -> float:
-    """Median seconds of N first-time requests (POST form field FORM), each text unique."""
+def _median(client, url: str, text: str, n: int) -> float:
+    """Median seconds of N first-time requests (POST, form field query), each text unique."""
     times = []
     for i in range(n):
         t0 = time.perf_counter()
-        resp = client.post(url, data={form: f"{text}\n# bench store {i} {time.time_ns()}"},
+        resp = client.post(url, data={"query": f"{text}\n# bench store {i} {time.time_ns()}"},
                            headers={"Accept": "application/sparql-results+json"})
         times.append(time.perf_counter() - t0)
         if resp.status_code != 200:
@@ -55,20 +55,12 @@ def bench_store(dist: Path, work: Path, cfg: dict, log: Callable[[str], None]) -
                                 check=False, timeout=600)
         if loaded.returncode != 0:
             raise BenchError(f"isecg-kg load exited {loaded.returncode}: {loaded.stderr[-1500:]}")
-        urls = {}
-        for name, extra in (("embedded", ()), ("through the store", ("--store", store + "/query"))):
-            p = free_port()
-            cmd = py_command("serve", "--dist", str(dist), "--host", "127.0.0.1", "--port",
-                             str(p), "--client-budget", "0", *extra)
-            stack.enter_context(running(cmd, f"http://127.0.0.1:{p}/healthz",
-                                        work / f"store-{p}.log", timeout=300))
-            urls[name] = f"http://127.0.0.1:{p}/sparql"
-        rows = {}
+        urls = {name: stack.enter_context(start_server("isecg-kg", dist, work, *extra))
+                for name, extra in (("embedded", ()),
+                                    ("through the store", ("--store", store + "/query")))}
+        urls["Oxigraph server directly"] = store + "/query"
         with httpx.Client(timeout=60) as client:
-            for name, url in urls.items():
-                rows[name] = _medians(client, url, text, n, "query")
-            rows["Oxigraph server directly"] = _medians(client, store + "/query", text, n,
-                                                        "query")
+            rows = {name: _median(client, url, text, n) for name, url in urls.items()}
     for name, s in rows.items():
         log(f"  {QUERY} first-time, {name}: median {s * 1000:.1f} ms of {n}")
     return {"query": QUERY, "requests": n,

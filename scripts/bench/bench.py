@@ -82,7 +82,8 @@ def _settings(quick: bool) -> dict:
                 "growth_sizes": [one, 2 * one], "growth_repeats": 1,
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 1,
                 "slow": 300, "slow_hold": 1.0, "fair_flood": 2, "fair_timeout": 3,
-                "reconcile_flood": 2, "reconcile_seconds": 1.0, "store_requests": 3}
+                "reconcile_flood": 2, "reconcile_seconds": 1.0, "store_requests": 3,
+                "real_runs": 2}
     if quick:  # every section, within QUICK_LIMIT: fewer runs, shorter wrk runs, no 1M build,
         # 2,000 slow connections (still past both of our server's caps; 5,000 kept Oxigraph
         # server's section waiting out 5 s timeouts for 99 s of a 370 s run)
@@ -91,12 +92,15 @@ def _settings(quick: bool) -> dict:
                 "duration": 1, "connections": [20], "queries": QUERIES, "burst_rounds": 2,
                 "slow": 2_000, "slow_hold": 4.0, "fair_flood": 4,
                 "reconcile_flood": 3, "reconcile_seconds": 5.0, "store_requests": 15,
+                # each real-data process takes half a second: five even here, for a median
+                # that one stolen slice of a shared machine's CPU does not decide
                 "real_runs": 5}
     return {"mode": "full", "runs": 5, "wrk_runs": 5, "sizes": [10_000, 100_000, 1_000_000],
             "growth_sizes": [10_000, 100_000], "growth_repeats": 5,
             "duration": 5, "connections": [20, 100], "queries": QUERIES, "burst_rounds": 5,
             "slow": 5_000, "slow_hold": 8.0, "fair_flood": 4,
-            "reconcile_flood": 3, "reconcile_seconds": 10.0, "store_requests": 31}
+            "reconcile_flood": 3, "reconcile_seconds": 10.0, "store_requests": 31,
+            "real_runs": 5}
 
 
 QUICK_LIMIT = 300.0  # seconds: a quick run that takes longer is not run (issue 24)
@@ -133,9 +137,7 @@ def bench_real(source: Path, work: Path, cfg: dict, log: Callable[[str], None]) 
 
     from bench.synth import proportions
 
-    # each real-data process takes half a second: five of them even in a quick run, for a
-    # median that one stolen slice of a shared machine's CPU does not decide
-    runs = max(cfg["runs"], cfg.get("real_runs", 0))
+    runs = cfg["real_runs"]
     # as pip byte-compiles an installed package: a shell with PYTHONDONTWRITEBYTECODE (some
     # development set-ups) would otherwise have every process below compile the package from
     # source, 0.1 s of CPU each
